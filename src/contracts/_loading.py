@@ -1,0 +1,193 @@
+"""Safe loading of YAML/JSON documents into plain JSON values, with a line for every pointer.
+
+The one place that imports PyYAML: every YAML error becomes an :class:`InputError`.
+Limits protect unattended CI runs from hostile or broken files (alias bombs, deep nesting,
+huge files); they can be raised by callers that know better.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import InputError
+
+__all__ = ["Document", "Limits", "escape_pointer", "load_document", "parse_document"]
+
+JSON = Any
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what a document may cost to load."""
+
+    max_bytes: int = 32 * 1024 * 1024
+    max_depth: int = 256
+    max_nodes: int = 2_000_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A loaded document: its JSON value and the 1-based line where each pointer starts."""
+
+    source: str
+    data: JSON
+    lines: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def line_of(self, pointer: str) -> int | None:
+        """The line of ``pointer``, or of its nearest ancestor that has one."""
+        while True:
+            if pointer in self.lines:
+                return self.lines[pointer]
+            if not pointer:
+                return None
+            pointer = pointer.rsplit("/", 1)[0]
+
+
+def escape_pointer(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+class _Loader(yaml.SafeLoader):
+    """Composes nodes only; construction is ours so that limits and lines are kept."""
+
+
+_constructor = yaml.constructor.SafeConstructor()
+_TAG = "tag:yaml.org,2002:"
+# Stateless per-tag constructors (construct_object would cache every node it sees).
+_SCALARS = {
+    _TAG + "int": _constructor.construct_yaml_int,
+    _TAG + "float": _constructor.construct_yaml_float,
+    _TAG + "bool": _constructor.construct_yaml_bool,
+    _TAG + "null": _constructor.construct_yaml_null,
+}
+
+
+class _Builder:
+    def __init__(self, source: str, limits: Limits):
+        self.source = source
+        self.limits = limits
+        self.nodes = 0
+        self.lines: dict[str, int] = {}
+        self.active: set[int] = set()
+
+    def fail(self, message: str, node: Node, pointer: str) -> InputError:
+        return InputError(message, source=self.source, line=node.start_mark.line + 1,
+                          pointer=pointer or "/")
+
+    def build(self, node: Node, pointer: str, depth: int) -> JSON:
+        self.nodes += 1
+        if self.nodes > self.limits.max_nodes:
+            raise self.fail(
+                f"document expands to more than {self.limits.max_nodes:,} values "
+                "(a YAML alias bomb?)", node, pointer)
+        if depth > self.limits.max_depth:
+            raise self.fail(f"nested deeper than {self.limits.max_depth} levels", node, pointer)
+        self.lines.setdefault(pointer, node.start_mark.line + 1)
+        if isinstance(node, ScalarNode):
+            return self.scalar(node, pointer)
+        if id(node) in self.active:
+            raise self.fail("recursive YAML alias", node, pointer)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return [self.build(child, f"{pointer}/{i}", depth + 1)
+                        for i, child in enumerate(node.value)]
+            if isinstance(node, MappingNode):
+                return self.mapping(node, pointer, depth)
+        finally:
+            self.active.discard(id(node))
+        raise self.fail(f"unsupported YAML node {node.tag}", node, pointer)
+
+    def mapping(self, node: MappingNode, pointer: str, depth: int) -> dict[str, JSON]:
+        out: dict[str, JSON] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                raise self.fail("YAML merge keys (<<) are not supported", key_node, pointer)
+            if not isinstance(key_node, ScalarNode):
+                raise self.fail("mapping keys must be plain strings", key_node, pointer)
+            # Keys are strings in JSON; YAML 1.1 turns `200:` into an int, so use the raw text.
+            key = key_node.value
+            child = f"{pointer}/{escape_pointer(key)}"
+            if key in out:
+                raise self.fail(f"duplicate key {key!r}", key_node, pointer)
+            out[key] = self.build(value_node, child, depth + 1)
+        return out
+
+    def scalar(self, node: ScalarNode, pointer: str) -> JSON:
+        tag = node.tag
+        if tag == _TAG + "str" or tag == _TAG + "timestamp":
+            # Dates stay strings: JSON has no date type and format checks want the text.
+            return node.value
+        if tag in _SCALARS:
+            try:
+                value = _SCALARS[tag](node)
+            except ValueError as exc:  # e.g. an integer longer than Python's digit limit
+                raise self.fail(f"unreadable number ({exc})", node, pointer) from None
+            if isinstance(value, float) and not math.isfinite(value):
+                raise self.fail("NaN and Infinity are not JSON values", node, pointer)
+            return value
+        raise self.fail(f"unsupported YAML tag {tag}", node, pointer)
+
+
+def parse_document(
+    text: bytes | str, *, source: str = "<string>", limits: Limits = DEFAULT_LIMITS
+) -> Document:
+    """Parse YAML or JSON text into a :class:`Document`; every failure is an InputError."""
+    if isinstance(text, bytes):
+        if len(text) > limits.max_bytes:
+            raise InputError(f"file is larger than {limits.max_bytes:,} bytes", source=source)
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not valid UTF-8 (byte {exc.start})", source=source) from None
+    elif len(text) > limits.max_bytes:
+        raise InputError(f"text is longer than {limits.max_bytes:,} characters", source=source)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise InputError("file is empty", source=source)
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = exc.problem or exc.context or "malformed"
+        raise InputError(f"not valid YAML or JSON: {what}", source=source, line=line) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML or JSON: {exc}", source=source) from None
+    except RecursionError:
+        raise InputError("nested too deeply to read", source=source) from None
+    if root is None:
+        raise InputError("file is empty", source=source)
+    builder = _Builder(source, limits)
+    try:
+        data = builder.build(root, "", 0)
+    except RecursionError:
+        raise InputError("nested too deeply to read", source=source) from None
+    return Document(source=source, data=data, lines=builder.lines)
+
+
+def load_document(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Document:
+    """Read and parse a YAML/JSON file; a missing or unreadable file is an InputError."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise InputError(f"file is larger than {limits.max_bytes:,} bytes", source=str(path))
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", source=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", source=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", source=str(path)) from None
+    return parse_document(raw, source=str(path), limits=limits)

@@ -1,0 +1,603 @@
+"""Loading OpenAPI 3.1 specs into immutable :class:`Spec` objects with operation lookup.
+
+References: local ``#/...`` pointers and relative file references are resolved at load time;
+a file reference may not leave the spec's folder, and remote references are refused unless
+the caller passes a ``retriever``. Nothing here touches the network on its own.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
+from urllib.request import url2pathname
+
+from ._loading import DEFAULT_LIMITS, Document, Limits, escape_pointer, load_document, parse_document
+from .errors import (
+    InputError,
+    OperationNotFound,
+    RemoteRefRefused,
+    SpecError,
+    SpecNotFound,
+    UnresolvableRef,
+)
+
+__all__ = [
+    "BUNDLED",
+    "HTTP_METHODS",
+    "Located",
+    "Operation",
+    "PathMatch",
+    "RefProblem",
+    "Retriever",
+    "Spec",
+    "bundled_path",
+    "load_spec",
+]
+
+BUNDLED = ("upheal", "heidi", "eka", "realtimekit")
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+JSON = Any
+_FRAGMENT_SAFE = "/~!$&'()*+,;=:@-._"
+Retriever = Callable[[str], JSON]
+"""Called with an absolute non-file URI; returns the parsed document. Only used when passed."""
+
+
+def _bundled_dir() -> Path:
+    installed = Path(__file__).parent / "_bundled" / "specs"
+    if installed.is_dir():
+        return installed
+    # Editable/source checkouts: the specs live at the repository root.
+    return Path(__file__).resolve().parents[2] / "specs"
+
+
+def bundled_path(name: str) -> Path:
+    """The file of a bundled spec (``upheal``, ``heidi``, ``eka``, ``realtimekit``)."""
+    if name not in BUNDLED:
+        raise SpecNotFound(name, known=BUNDLED)
+    return _bundled_dir() / f"{name}.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A node of a spec together with where it lives (document URI and JSON pointer)."""
+
+    value: JSON
+    uri: str
+    pointer: str
+
+    @property
+    def ref(self) -> str:
+        """An absolute URI for the node (the pointer percent-encoded, as URIs require)."""
+        return f"{self.uri}#{quote(self.pointer, safe=_FRAGMENT_SAFE)}"
+
+    def child(self, *tokens: str | int) -> Located:
+        value, pointer = self.value, self.pointer
+        for token in tokens:
+            value = value[token]
+            pointer = f"{pointer}/{escape_pointer(str(token))}"
+        return Located(value, self.uri, pointer)
+
+
+@dataclass(frozen=True, slots=True)
+class RefProblem:
+    """A ``$ref`` that could not be followed, found while loading leniently (for lint)."""
+
+    ref: str
+    source: str
+    pointer: str
+    line: int | None
+    reason: str
+
+    def as_error(self) -> UnresolvableRef:
+        return UnresolvableRef(self.ref, source=self.source, pointer=self.pointer,
+                               reason=self.reason, line=self.line)
+
+
+@dataclass(frozen=True, slots=True)
+class PathMatch:
+    operation: Operation
+    path_params: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of a spec. ``path`` is the effective template (after any override)."""
+
+    api: str
+    operation_id: str
+    method: str
+    path: str
+    spec_path: str
+    node: Located = field(repr=False, compare=False)
+    path_item: Located = field(repr=False, compare=False)
+
+    @property
+    def pointer(self) -> str:
+        return self.node.pointer
+
+    @property
+    def key(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+    @property
+    def summary(self) -> str:
+        return str(self.node.value.get("summary", ""))
+
+    def __str__(self) -> str:
+        return f"{self.api}.{self.operation_id} ({self.key})"
+
+
+_PARAM = re.compile(r"\{([^{}/]+)\}")
+
+
+def _compile_template(template: str) -> tuple[re.Pattern[str], int, tuple[str, ...]]:
+    names: list[str] = []
+    parts: list[str] = []
+    pos = 0
+    for m in _PARAM.finditer(template):
+        parts.append(re.escape(template[pos:m.start()]))
+        parts.append(f"(?P<p{len(names)}>[^/]+)")
+        names.append(m.group(1))
+        pos = m.end()
+    parts.append(re.escape(template[pos:]))
+    literal = len(_PARAM.sub("", template))
+    return re.compile("".join(parts) + r"\Z"), literal, tuple(names)
+
+
+def _normalise_path(path: str) -> str:
+    if not path.startswith("/"):
+        path = "/" + path
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    return path
+
+
+class Spec:
+    """An immutable, loaded OpenAPI 3.1 document and every file it references.
+
+    Build one with :func:`load_spec`. ``document`` and ``resources`` are read-only views;
+    :meth:`with_paths` returns a new Spec with overridden operation paths.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        root: Document,
+        uri: str,
+        resources: Mapping[str, Document],
+        ref_problems: tuple[RefProblem, ...] = (),
+        path_prefix: str = "",
+        path_overrides: Mapping[str, str] | None = None,
+    ):
+        self._name = name
+        self._root = root
+        self._uri = uri
+        self._resources = MappingProxyType(dict(resources))
+        self._ref_problems = ref_problems
+        self._path_prefix = path_prefix
+        self._path_overrides = MappingProxyType(dict(path_overrides or {}))
+
+    # -- identity -----------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def source(self) -> str:
+        return self._root.source
+
+    @property
+    def uri(self) -> str:
+        return self._uri
+
+    @property
+    def document(self) -> Mapping[str, JSON]:
+        data: Mapping[str, JSON] = self._root.data
+        return data
+
+    @property
+    def root(self) -> Document:
+        return self._root
+
+    @property
+    def resources(self) -> Mapping[str, Document]:
+        """Every loaded document by URI (the spec itself and each file it references)."""
+        return self._resources
+
+    @property
+    def ref_problems(self) -> tuple[RefProblem, ...]:
+        return self._ref_problems
+
+    @property
+    def title(self) -> str:
+        return str(self.document.get("info", {}).get("title", self.name))
+
+    def __repr__(self) -> str:
+        return f"<Spec {self.name!r} from {self.source!r}: {len(self.operations)} operations>"
+
+    # -- references ---------------------------------------------------------------------
+    def locate(self, uri: str, pointer: str) -> Located:
+        """The node at ``pointer`` in the document ``uri``; UnresolvableRef when absent."""
+        doc = self._resources.get(uri)
+        if doc is None:
+            raise UnresolvableRef(f"{uri}#{pointer}", reason="names a document that was not loaded")
+        value = _walk(doc.data, pointer)
+        if value is _MISSING:
+            raise UnresolvableRef(f"{uri}#{pointer}", source=doc.source,
+                                  reason="points at nothing")
+        return Located(value, uri, pointer)
+
+    def resolve(self, node: Located) -> Located:
+        """Follow ``$ref`` chains (Reference Objects) until a node that is not a bare ref."""
+        seen: set[str] = set()
+        while isinstance(node.value, dict) and isinstance(node.value.get("$ref"), str):
+            target_uri, target_pointer = _split_ref(node.value["$ref"], node.uri)
+            key = f"{target_uri}#{target_pointer}"
+            if key in seen:
+                raise UnresolvableRef(node.value["$ref"], source=self._source_of(node.uri),
+                                      pointer=node.pointer, reason="is part of a cycle of bare $refs")
+            seen.add(key)
+            node = self.locate(target_uri, target_pointer)
+        return node
+
+    def _source_of(self, uri: str) -> str:
+        doc = self._resources.get(uri)
+        return doc.source if doc else uri
+
+    # -- operations ---------------------------------------------------------------------
+    @cached_property
+    def server_paths(self) -> tuple[str, ...]:
+        """Path parts of the spec's server URLs (variables as their defaults), longest first."""
+        prefixes = set()
+        for server in self.document.get("servers") or [{"url": "/"}]:
+            if not isinstance(server, dict) or not isinstance(server.get("url"), str):
+                continue
+            url = server["url"]
+            for var, spec in (server.get("variables") or {}).items():
+                if isinstance(spec, dict) and "default" in spec:
+                    url = url.replace("{" + var + "}", str(spec["default"]))
+            path = urlsplit(url).path if "://" in url else url
+            prefixes.add(_normalise_path(path or "/"))
+        return tuple(sorted(prefixes, key=len, reverse=True))
+
+    @cached_property
+    def operations(self) -> tuple[Operation, ...]:
+        ops: list[Operation] = []
+        paths = self.document.get("paths") or {}
+        if not isinstance(paths, dict):
+            return ()
+        root = Located(self.document, self._uri, "")
+        for template, item in paths.items():
+            if not isinstance(item, dict):
+                continue
+            item_node = root.child("paths", template)
+            if "$ref" in item:
+                try:
+                    item_node = self.resolve(item_node)
+                except UnresolvableRef:
+                    continue
+            for method in HTTP_METHODS:
+                op = item_node.value.get(method)
+                if not isinstance(op, dict):
+                    continue
+                op_id = op.get("operationId") or f"{method.upper()} {template}"
+                effective = self._path_overrides.get(str(op_id), self._path_prefix + template)
+                ops.append(Operation(
+                    api=self._name,
+                    operation_id=str(op_id),
+                    method=method,
+                    path=effective,
+                    spec_path=template,
+                    node=item_node.child(method),
+                    path_item=item_node,
+                ))
+        return tuple(ops)
+
+    @cached_property
+    def _by_id(self) -> Mapping[str, Operation]:
+        return {op.operation_id: op for op in self.operations}
+
+    @cached_property
+    def _matchers(self) -> tuple[tuple[re.Pattern[str], int, tuple[str, ...], Operation], ...]:
+        compiled = []
+        for op in self.operations:
+            regex, literal, names = _compile_template(_normalise_path(op.path))
+            compiled.append((regex, literal, names, op))
+        # Concrete paths win over templated ones (OpenAPI: /sessions/linked-user before
+        # /sessions/{session_id}); then longer literal text, then spec order.
+        compiled.sort(key=lambda item: -item[1])
+        return tuple(compiled)
+
+    def operation(self, operation_id: str) -> Operation:
+        """The operation with this ``operationId``; OperationNotFound with suggestions."""
+        try:
+            return self._by_id[operation_id]
+        except KeyError:
+            close = difflib.get_close_matches(operation_id, list(self._by_id), n=3, cutoff=0.5)
+            if not close:
+                lowered = {k.lower(): k for k in self._by_id}
+                close = [lowered[k] for k in lowered if operation_id.lower() in k][:3]
+            raise OperationNotFound(f"operationId {operation_id!r}", api=self._name,
+                                    suggestions=close or sorted(self._by_id)[:5]) from None
+
+    def candidate_paths(self, url: str) -> Iterator[str]:
+        """The request path with each server prefix removed (longest first), then as given."""
+        parts = urlsplit(url)
+        path = _normalise_path(unquote(parts.path) if parts.scheme or parts.netloc else
+                               unquote(url.split("?", 1)[0].split("#", 1)[0]))
+        seen = set()
+        for prefix in self.server_paths:
+            if prefix != "/" and (path == prefix or path.startswith(prefix + "/")):
+                rest = _normalise_path(path[len(prefix):] or "/")
+                if rest not in seen:
+                    seen.add(rest)
+                    yield rest
+        if path not in seen:
+            yield path
+
+    def match(self, method: str, url: str) -> PathMatch:
+        """Find the operation serving ``method`` on a concrete URL (absolute or a path)."""
+        method = method.lower()
+        path_hits: list[Operation] = []
+        for candidate in self.candidate_paths(url):
+            for regex, _literal, names, op in self._matchers:
+                m = regex.match(candidate)
+                if not m:
+                    continue
+                if op.method != method:
+                    path_hits.append(op)
+                    continue
+                params = {name: m.group(f"p{i}") for i, name in enumerate(names)}
+                return PathMatch(op, MappingProxyType(params))
+        wanted = f"{method.upper()} {urlsplit(url).path or url}"
+        if path_hits:
+            allowed = sorted({op.method.upper() for op in path_hits})
+            raise OperationNotFound(
+                wanted, api=self._name,
+                suggestions=[f"{m} {path_hits[0].path}" for m in allowed])
+        keys = [op.key for op in self.operations]
+        probe = f"{method.upper()} {next(iter(self.candidate_paths(url)))}"
+        close = difflib.get_close_matches(probe, keys, n=3, cutoff=0.4)
+        raise OperationNotFound(wanted, api=self._name, suggestions=close)
+
+    def with_paths(
+        self, *, prefix: str | None = None, overrides: Mapping[str, str] | None = None
+    ) -> Spec:
+        """A copy whose operations live under ``prefix`` and/or at overridden paths.
+
+        For vendors that do not publish their paths (Upheal): the spec's choice is an
+        assumption, and a user who knows better changes it here without editing the spec.
+        """
+        overrides = dict(overrides or {})
+        for op_id in overrides:
+            self.operation(op_id)  # unknown ids fail loudly, with suggestions
+        for op_id, path in overrides.items():
+            if not path.startswith("/"):
+                raise SpecError(f"path override for {op_id!r} must start with '/': {path!r}",
+                                source=self.source)
+        if prefix is not None and prefix and not prefix.startswith("/"):
+            prefix = "/" + prefix
+        return Spec(
+            name=self._name,
+            root=self._root,
+            uri=self._uri,
+            resources=self._resources,
+            ref_problems=self._ref_problems,
+            path_prefix=(prefix.rstrip("/") if prefix is not None else self._path_prefix),
+            path_overrides={**self._path_overrides, **overrides},
+        )
+
+
+_MISSING = object()
+
+
+def _walk(data: JSON, pointer: str) -> JSON:
+    if pointer == "":
+        return data
+    if not pointer.startswith("/"):
+        return _MISSING
+    node = data
+    for raw in pointer[1:].split("/"):
+        token = unquote(raw).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict):
+            if token not in node:
+                return _MISSING
+            node = node[token]
+        elif isinstance(node, list):
+            if not token.isdigit() or int(token) >= len(node):
+                return _MISSING
+            node = node[int(token)]
+        else:
+            return _MISSING
+    return node
+
+
+def _split_ref(ref: str, base_uri: str) -> tuple[str, str]:
+    absolute = urljoin(base_uri, ref) if not ref.startswith("#") else base_uri + ref
+    uri, fragment = urldefrag(absolute)
+    return uri, unquote(fragment)
+
+
+_DATA_KEYS = frozenset({"example", "default", "const", "enum", "value"})
+
+
+def _iter_refs(node: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
+    """Every ``$ref`` string in a document with the pointer of the object holding it.
+
+    Example values, defaults, consts and enums are data, not spec: a ``$ref`` key inside them
+    is not a reference. (Under ``properties`` the same words are property names.)
+    """
+    stack = [(node, pointer, False)]
+    while stack:
+        value, where, names = stack.pop()
+        if isinstance(value, dict):
+            ref = value.get("$ref")
+            if isinstance(ref, str) and not names:
+                yield ref, where
+            for key, child in value.items():
+                child_at = f"{where}/{escape_pointer(str(key))}"
+                if names:
+                    stack.append((child, child_at, False))
+                elif key == "$ref" or key in _DATA_KEYS or str(key).startswith("x-"):
+                    continue
+                elif key == "examples":
+                    if isinstance(child, dict):  # OpenAPI map of Example Objects
+                        for ex_name, ex in child.items():
+                            if isinstance(ex, dict) and isinstance(ex.get("$ref"), str):
+                                yield ex["$ref"], f"{child_at}/{escape_pointer(str(ex_name))}"
+                    # a JSON Schema `examples` list holds values only
+                else:
+                    is_names = where == "/components" or key in (
+                        "properties", "patternProperties", "$defs", "dependentSchemas")
+                    stack.append((child, child_at, is_names))
+        elif isinstance(value, list):
+            for i, child in enumerate(value):
+                stack.append((child, f"{where}/{i}", False))
+
+
+def _as_file_path(uri: str) -> Path:
+    return Path(url2pathname(urlsplit(uri).path))
+
+
+def load_spec(
+    spec: str | Path,
+    *,
+    retriever: Retriever | None = None,
+    lenient: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Spec:
+    """Load a bundled spec by name (``"upheal"``) or any OpenAPI 3.1 file by path.
+
+    Raises :class:`SpecNotFound`, :class:`InputError`/:class:`SpecError` for unreadable
+    documents, :class:`RemoteRefRefused` and :class:`UnresolvableRef`. With ``lenient=True``
+    unresolvable references are collected in ``Spec.ref_problems`` instead (``contracts
+    lint`` reports them as findings); cycles of bare ``$ref``s are always an error.
+    """
+    if isinstance(spec, str) and spec in BUNDLED:
+        path = bundled_path(spec)
+        name = spec
+    else:
+        path = Path(spec)
+        if not path.exists():
+            raise SpecNotFound(str(spec), known=BUNDLED)
+        name = path.stem
+    document = load_document(path, limits=limits)
+    return _from_document(document, name=name, uri=path.resolve().as_uri(),
+                          folder=path.resolve().parent, retriever=retriever, lenient=lenient,
+                          limits=limits)
+
+
+def spec_from_text(
+    text: str | bytes,
+    *,
+    name: str = "spec",
+    source: str = "<string>",
+    folder: Path | None = None,
+    retriever: Retriever | None = None,
+    lenient: bool = False,
+) -> Spec:
+    """Load a spec from text (tests, stdin); relative file refs resolve against ``folder``."""
+    document = parse_document(text, source=source)
+    base = (folder or Path.cwd()).resolve()
+    return _from_document(document, name=name, uri=(base / f"{name}.yaml").as_uri(),
+                          folder=base, retriever=retriever, lenient=lenient, limits=DEFAULT_LIMITS)
+
+
+def _check_openapi(document: Document) -> None:
+    data = document.data
+    if not isinstance(data, dict):
+        raise SpecError("not an OpenAPI document (the top level is not a mapping)",
+                        source=document.source)
+    if "swagger" in data:
+        raise SpecError(f"Swagger {data.get('swagger')} is not supported; convert it to "
+                        "OpenAPI 3.1", source=document.source, line=document.line_of("/swagger"))
+    version = data.get("openapi")
+    if version is None:
+        raise SpecError("not an OpenAPI document (no 'openapi' field)", source=document.source)
+    if not isinstance(version, str) or not re.fullmatch(r"3\.\d+\.\d+.*", version):
+        raise SpecError(f"unknown OpenAPI version {version!r}", source=document.source,
+                        line=document.line_of("/openapi"))
+    if not version.startswith("3.1."):
+        raise SpecError(f"OpenAPI {version} is not supported; only 3.1 is (JSON Schema 2020-12)",
+                        source=document.source, line=document.line_of("/openapi"))
+
+
+def _from_document(
+    document: Document,
+    *,
+    name: str,
+    uri: str,
+    folder: Path,
+    retriever: Retriever | None,
+    lenient: bool,
+    limits: Limits,
+) -> Spec:
+    _check_openapi(document)
+    resources: dict[str, Document] = {uri: document}
+    problems: list[RefProblem] = []
+    queue = [uri]
+    while queue:
+        current_uri = queue.pop()
+        current = resources[current_uri]
+        for ref, where in _iter_refs(current.data):
+            target_uri, target_pointer = _split_ref(ref, current_uri)
+            line = current.line_of(where + "/$ref")
+
+            def problem(reason: str, *, _ref: str = ref, _where: str = where,
+                        _line: int | None = line, _source: str = current.source) -> None:
+                problems.append(RefProblem(_ref, _source, _where, _line, reason))
+
+            if target_uri not in resources:
+                scheme = urlsplit(target_uri).scheme
+                if scheme != "file":
+                    if retriever is None:
+                        err = RemoteRefRefused(ref, source=current.source, pointer=where, line=line)
+                        raise err
+                    try:
+                        fetched = retriever(target_uri)
+                    except Exception as exc:  # noqa: BLE001 - any retriever failure is a bad ref
+                        problem(f"could not be retrieved ({exc})")
+                        continue
+                    resources[target_uri] = Document(source=target_uri, data=fetched)
+                    queue.append(target_uri)
+                else:
+                    target_path = _as_file_path(target_uri).resolve()
+                    if not target_path.is_relative_to(folder):
+                        raise UnresolvableRef(ref, source=current.source, pointer=where,
+                                              line=line, reason="leaves the spec's folder")
+                    try:
+                        loaded = load_document(target_path, limits=limits)
+                    except InputError as exc:
+                        problem(f"names a file that cannot be read ({exc.message})")
+                        continue
+                    resources[target_uri] = loaded
+                    queue.append(target_uri)
+            if _walk(resources[target_uri].data, target_pointer) is _MISSING:
+                problem("points at nothing")
+    spec = Spec(name=name, root=document, uri=uri, resources=resources,
+                ref_problems=tuple(problems))
+    _check_bare_cycles(spec)
+    if problems and not lenient:
+        raise problems[0].as_error()
+    return spec
+
+
+def _check_bare_cycles(spec: Spec) -> None:
+    for doc_uri, doc in spec.resources.items():
+        for _ref, where in _iter_refs(doc.data):
+            node = Located(_walk(doc.data, where), doc_uri, where)
+            try:
+                spec.resolve(node)
+            except UnresolvableRef as exc:
+                if "cycle" in exc.reason:
+                    raise
+                # Missing targets are reported separately (ref_problems).
