@@ -6,7 +6,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["Finding", "Severity", "ranked"]
+__all__ = ["ContractViolation", "Finding", "Severity", "Violation", "rank_violations", "ranked"]
 
 
 class Severity(enum.IntEnum):
@@ -69,3 +69,91 @@ def ranked(findings: Iterable[Finding]) -> list[Finding]:
         findings,
         key=lambda f: (-f.severity, f.source, f.line or 0, f.pointer, f.code, f.message),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """The API (or our client) broke its contract in one exchange.
+
+    ``code`` is stable (``response.body.schema``, ``response.status.undocumented``,
+    ``invariant.upheal.word_outside_utterance``, ...). ``message`` never contains values from
+    the body: ``actual`` holds the offending value and reports show it only when asked.
+    ``location`` names the part of the exchange (``response.body``, ``request.query``, ...)
+    and ``pointer`` is a JSON pointer inside it.
+    """
+
+    code: str
+    message: str
+    api: str = ""
+    operation: str = ""
+    location: str = ""
+    pointer: str = ""
+    schema_path: str = ""
+    expected: object = None
+    actual: object = None
+    severity: Severity = Severity.ERROR
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        """What makes two violations the same finding (used to collapse duplicates)."""
+        return (self.code, self.api, self.operation, self.location, self.pointer)
+
+    def describe(self, *, show_values: bool = False) -> str:
+        where = f"{self.location}{self.pointer}" if self.location else (self.pointer or "/")
+        text = f"[{self.code}] {self.operation or self.api}: {where}: {self.message}"
+        if show_values and self.actual is not None:
+            text += f" (actual: {self.actual!r})"
+        return text
+
+    def as_dict(self, *, show_values: bool = False) -> dict[str, object]:
+        out: dict[str, object] = {
+            "code": self.code,
+            "severity": self.severity.label,
+            "message": self.message,
+            "api": self.api,
+            "operation": self.operation,
+            "location": self.location,
+            "pointer": self.pointer,
+            "schema_path": self.schema_path,
+            "expected": self.expected,
+        }
+        if show_values:
+            out["actual"] = self.actual
+        return out
+
+
+def rank_violations(violations: Iterable[Violation]) -> list[Violation]:
+    """Most relevant first: worst severity, then status/body before details, then place."""
+    order = {"response.status": 0, "response.content_type": 1, "request.path": 2,
+             "request.query": 3, "request.header": 4, "request.body": 5,
+             "response.header": 6, "response.body": 7}
+    return sorted(
+        violations,
+        key=lambda v: (-v.severity, order.get(v.location, 9), v.pointer.count("/"), v.pointer,
+                       v.code, v.message),
+    )
+
+
+class ContractViolation(AssertionError):
+    """Raised by ``validate_*``: the exchange broke the contract. Best violation first."""
+
+    def __init__(self, violations: Iterable[Violation], *, show_values: bool = False):
+        self.violations: tuple[Violation, ...] = tuple(rank_violations(violations))
+        if not self.violations:
+            raise ValueError("ContractViolation needs at least one violation")
+        self.show_values = show_values
+        super().__init__(self._render())
+
+    @property
+    def best(self) -> Violation:
+        return self.violations[0]
+
+    def _render(self) -> str:
+        first = self.best.describe(show_values=self.show_values)
+        rest = len(self.violations) - 1
+        if not rest:
+            return first
+        more = "\n".join("  " + v.describe(show_values=self.show_values)
+                         for v in self.violations[1:6])
+        extra = f"\n  ... and {rest - 5} more" if rest > 5 else ""
+        return f"{first}\n({rest} more violation(s))\n{more}{extra}"

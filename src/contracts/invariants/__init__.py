@@ -1,0 +1,57 @@
+"""Domain rules JSON Schema cannot state, one module per vendor.
+
+Each vendor module exposes ``RULES``: a tuple of functions ``rule(ctx) -> Iterator[Violation]``.
+A rule looks at one exchange that already passed (or failed) schema validation, through
+:class:`InvariantContext`, and yields violations with codes ``invariant.<api>.<name>``.
+Rules must not assume the body is valid: they skip what is missing or of the wrong type
+(schema validation reports that), and never raise on odd input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+from ..findings import Violation
+
+__all__ = ["InvariantContext", "Rule", "check_invariants", "rules_for"]
+
+
+@dataclass(frozen=True, slots=True)
+class InvariantContext:
+    """What a rule may look at: the operation, the status, the bodies and the request query."""
+
+    api: str
+    operation: str
+    status: int | None
+    body: Any
+    query: Mapping[str, str] = field(default_factory=dict)
+    request_body: Any = None
+
+    def violation(self, name: str, message: str, pointer: str = "", *,
+                  location: str = "response.body", actual: object = None,
+                  expected: object = None) -> Violation:
+        return Violation(code=f"invariant.{self.api}.{name}", message=message, api=self.api,
+                         operation=self.operation, location=location, pointer=pointer,
+                         actual=actual, expected=expected)
+
+
+Rule = Callable[[InvariantContext], Iterator[Violation]]
+
+_MODULES = {"upheal": "upheal", "heidi": "heidi", "eka": "eka", "realtimekit": "realtimekit"}
+
+
+def rules_for(api: str) -> tuple[Rule, ...]:
+    """The rules of a bundled API (none for other specs)."""
+    module = _MODULES.get(api)
+    if module is None:
+        return ()
+    rules: tuple[Rule, ...] = import_module(f"{__name__}.{module}").RULES
+    return rules
+
+
+def check_invariants(ctx: InvariantContext) -> Iterator[Violation]:
+    for rule in rules_for(ctx.api):
+        yield from rule(ctx)
