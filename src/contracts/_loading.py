@@ -119,6 +119,8 @@ class _Builder:
             child = f"{pointer}/{escape_pointer(key)}"
             if key in out:
                 raise self.fail(f"duplicate key {key!r}", key_node, pointer)
+            # A pointer's line is its key's line: where a reader looks for it.
+            self.lines[child] = key_node.start_mark.line + 1
             out[key] = self.build(value_node, child, depth + 1)
         return out
 
@@ -155,6 +157,8 @@ def parse_document(
         text = text[1:]
     if not text.strip():
         raise InputError("file is empty", source=source)
+    if source.lower().endswith(".json"):
+        _check_strict_json(text, source)
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -174,6 +178,25 @@ def parse_document(
     except RecursionError:
         raise InputError("nested too deeply to read", source=source) from None
     return Document(source=source, data=data, lines=builder.lines)
+
+
+def _check_strict_json(text: str, source: str) -> None:
+    """A .json file must be JSON: YAML would quietly accept trailing commas and comments."""
+    import json
+
+    try:
+        json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", source=source,
+                         line=exc.lineno) from None
+    except ValueError as exc:
+        raise InputError(f"not valid JSON: {exc}", source=source) from None
+    except RecursionError:
+        raise InputError("nested too deeply to read", source=source) from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def load_document(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Document:

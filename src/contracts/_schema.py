@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import jsonschema_rs
-
 from ._loading import escape_pointer
 from .errors import UnresolvableRef
 
@@ -75,6 +73,9 @@ class SchemaValidators:
     """A per-spec cache of compiled validators, keyed by the schema's location."""
 
     def __init__(self, spec: Spec, *, validate_formats: bool = True):
+        import jsonschema_rs  # imported on first use: `import contracts` stays light
+
+        self._engine = jsonschema_rs
         self._spec = spec
         self._formats = validate_formats
         self._registry = jsonschema_rs.Registry(
@@ -99,14 +100,14 @@ class SchemaValidators:
 
     def _build(self, ref: str) -> CompiledSchema:
         try:
-            validator = jsonschema_rs.Draft202012Validator(
+            validator = self._engine.Draft202012Validator(
                 {"$ref": ref},
                 registry=self._registry,
                 retriever=_refuse,
                 validate_formats=self._formats,
                 ignore_unknown_formats=True,
             )
-        except jsonschema_rs.ValidationError as exc:
+        except self._engine.ValidationError as exc:
             # jsonschema-rs reports an unresolvable reference at compile time this way.
             raise UnresolvableRef(ref, source=self._spec.source,
                                   reason=f"cannot be compiled ({str(exc).splitlines()[0]})"

@@ -59,7 +59,7 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
     findings = []
     for target in targets or BUNDLED:
         findings.extend(lint_target(target))
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     out.write(findings_json(findings) if fmt == "json" else findings_text(findings))
     raise _Exit(EXIT_FINDINGS if any(f.severity >= fail_on for f in findings) else EXIT_OK)
 
@@ -79,7 +79,7 @@ def gate(apis: tuple[str, ...], report_dir: Path, seed: int, fail_on: Severity) 
     from .reporting import gate_json, gate_junit, gate_markdown
     from .specs import BUNDLED
 
-    err = click.get_text_stream("stderr")
+    err = sys.stderr
 
     def progress(stage: str, message: str) -> None:
         err.write(f"[{stage}] {message}\n")
@@ -117,7 +117,7 @@ def _print_gate_table(result: Any) -> None:
         mark = "[green]pass[/]" if case.passed else ("[red]error[/]" if case.error
                                                      else "[red]FAIL[/]")
         table.add_row(case.stage, case.name, mark, case.summary)
-    Console(file=click.get_text_stream("stdout"), width=120).print(table)
+    Console(file=sys.stdout, width=120).print(table)
     for case in result.cases:
         if not case.passed:
             for f in case.findings:
@@ -153,7 +153,7 @@ def run(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
     except KeyboardInterrupt:
         sys.stderr.write("contracts: interrupted\n")
         return 130
-    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+    except Exception as exc:
         if os.environ.get("CONTRACTS_DEBUG"):
             raise
         sys.stderr.write(f"contracts: internal error: {type(exc).__name__}: {exc} "

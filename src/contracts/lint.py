@@ -19,7 +19,7 @@ from ._loading import escape_pointer
 from ._schema import SchemaValidators
 from .errors import UnresolvableRef
 from .findings import Finding, Severity, ranked
-from .specs import HTTP_METHODS, Located, Spec, load_spec
+from .specs import Located, Spec, load_spec
 
 __all__ = ["RULES", "iter_findings", "lint", "lint_spec"]
 
@@ -190,8 +190,8 @@ def rule_example_invalid(ctx: _Context) -> Iterator[Finding]:
                 if "example" in value:
                     yield from _validate_example(ctx, schema, value["example"],
                                                  node.child("example").pointer)
-                for name, ex in (value.get("examples") or {}).items() if isinstance(
-                        value.get("examples"), dict) else ():
+                examples = value.get("examples")
+                for name in examples if isinstance(examples, dict) else ():
                     ex_node = node.child("examples", name)
                     try:
                         ex_node = ctx.spec.resolve(ex_node)
@@ -238,7 +238,8 @@ def rule_operation_docs(ctx: _Context) -> Iterator[Finding]:
     for _path, _method, node in ctx.operations():
         missing = [k for k in ("summary", "description") if not node.value.get(k)]
         if missing:
-            yield ctx.finding("operation.no_summary", f"the operation has no {' or '.join(missing)}",
+            yield ctx.finding("operation.no_summary",
+                              f"the operation has no {' or '.join(missing)}",
                               node.pointer, severity=Severity.WARNING)
 
 

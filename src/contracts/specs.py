@@ -18,7 +18,14 @@ from typing import Any
 from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 from urllib.request import url2pathname
 
-from ._loading import DEFAULT_LIMITS, Document, Limits, escape_pointer, load_document, parse_document
+from ._loading import (
+    DEFAULT_LIMITS,
+    Document,
+    Limits,
+    escape_pointer,
+    load_document,
+    parse_document,
+)
 from .errors import (
     InputError,
     OperationNotFound,
@@ -244,7 +251,8 @@ class Spec:
             key = f"{target_uri}#{target_pointer}"
             if key in seen:
                 raise UnresolvableRef(node.value["$ref"], source=self._source_of(node.uri),
-                                      pointer=node.pointer, reason="is part of a cycle of bare $refs")
+                                      pointer=node.pointer,
+                                      reason="is part of a cycle of bare $refs")
             seen.add(key)
             node = self.locate(target_uri, target_pointer)
         return node

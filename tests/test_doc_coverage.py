@@ -1,0 +1,260 @@
+"""The specs cover the vendor pages: every operation, status, field and example named there.
+
+The pages are transcribed as data in tests/data/docs/<vendor>.yaml (see its README); these
+tests compare each entry with the spec. A failure names the vendor, the entry and what differs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from contracts import load_spec
+from contracts._schema import SchemaValidators
+from contracts.specs import Located, Spec
+
+DOCS = Path(__file__).parent / "data" / "docs"
+VENDORS = ("upheal", "heidi", "eka", "realtimekit")
+
+
+def _load(vendor: str) -> dict[str, Any]:
+    return yaml.safe_load((DOCS / f"{vendor}.yaml").read_text("utf-8"))
+
+
+def _entries(key: str) -> list[Any]:
+    params = []
+    for vendor in VENDORS:
+        for i, entry in enumerate(_load(vendor).get(key) or []):
+            label = entry.get("name") or entry.get("operationId")
+            holder = entry.get("schema", "").rsplit("/", 1)[-1]
+            ident = f"{vendor}:{holder + '.' if key == 'fields' else ''}{label}:{i}"
+            params.append(pytest.param(vendor, entry, id=ident))
+    return params
+
+
+_SPECS: dict[str, Spec] = {}
+
+
+def spec_of(vendor: str) -> Spec:
+    if vendor not in _SPECS:
+        _SPECS[vendor] = load_spec(vendor)
+    return _SPECS[vendor]
+
+
+def _resolve(spec: Spec, node: Located) -> Located:
+    return spec.resolve(node)
+
+
+def _members(spec: Spec, node: Located) -> list[Located]:
+    """The schema and, recursively, every allOf member (where properties may be declared)."""
+    node = _resolve(spec, node)
+    out = [node]
+    if isinstance(node.value, dict):
+        for i, _ in enumerate(node.value.get("allOf") or []):
+            out.extend(_members(spec, node.child("allOf", i)))
+    return out
+
+
+def _property(spec: Spec, holder: Located, name: str) -> Located | None:
+    for member in _members(spec, holder):
+        props = member.value.get("properties") if isinstance(member.value, dict) else None
+        if isinstance(props, dict) and name in props:
+            return _resolve(spec, member.child("properties", name))
+    return None
+
+
+def _requiring_member(spec: Spec, holder: Located, name: str) -> dict[str, Any]:
+    for member in _members(spec, holder):
+        if name in (member.value.get("required") or []):
+            return dict(member.value)
+    return {}
+
+
+def _required_anywhere(spec: Spec, holder: Located, name: str) -> str | None:
+    """Where ``name`` is required at this level.
+
+    'required' (in `required`), 'every-branch' (in every anyOf/oneOf branch: as strict as
+    required), 'some-branch' (an alternative, e.g. sessionType or noteTemplateIds), or None.
+    """
+    found = None
+    for member in _members(spec, holder):
+        value = member.value
+        if name in (value.get("required") or []):
+            return "required"
+        for key in ("anyOf", "oneOf"):
+            branches = [_resolve(spec, member.child(key, i)).value
+                        for i, _ in enumerate(value.get(key) or [])]
+            hits = [name in (b.get("required") or []) for b in branches]
+            if hits and all(hits):
+                return "every-branch"
+            if any(hits):
+                found = "some-branch"
+    return found
+
+
+def _allowed_types(spec: Spec, node: Located) -> set[str] | None:
+    """Types a schema admits (None: unconstrained). Unions through anyOf/oneOf and $ref."""
+    node = _resolve(spec, node)
+    value = node.value
+    if value is True or value == {}:
+        return None
+    types: set[str] = set()
+    declared = value.get("type")
+    if isinstance(declared, str):
+        types.add(declared)
+    elif isinstance(declared, list):
+        types.update(declared)
+    if "const" in value and value["const"] is None:
+        types.add("null")
+    branches = [k for k in ("anyOf", "oneOf") if k in value]
+    for key in branches:
+        for i, _ in enumerate(value[key]):
+            sub = _allowed_types(spec, node.child(key, i))
+            if sub is None:
+                return None
+            types.update(sub)
+    for i, _ in enumerate(value.get("allOf") or []):
+        sub = _allowed_types(spec, node.child("allOf", i))
+        if sub is not None and not types:
+            types.update(sub)
+    if not types and not branches and "type" not in value:
+        return None
+    return types
+
+
+def _admits(allowed: set[str] | None, documented: str) -> bool:
+    if allowed is None:
+        return True
+    if documented in allowed:
+        return True
+    # A spec may be wider than the page, never narrower: "integer" fits in "number".
+    return documented == "integer" and "number" in allowed
+
+
+@pytest.mark.parametrize(("vendor", "entry"), _entries("operations"))
+def test_operation_documented(vendor: str, entry: dict[str, Any]) -> None:
+    spec = spec_of(vendor)
+    op = spec.operation(entry["operationId"])
+    assert op.method == entry["method"], f"{op}: method"
+    assert op.spec_path == entry["path"], f"{op}: path"
+    responses = {str(k) for k in op.node.value.get("responses", {})}
+    missing = {str(s) for s in entry.get("statuses") or []} - responses
+    assert not missing, f"{op}: statuses the page documents are missing: {sorted(missing)}"
+    declared = {}
+    for holder in (op.path_item, op.node):
+        for i, _ in enumerate(holder.value.get("parameters") or []):
+            param = spec.resolve(holder.child("parameters", i)).value
+            declared[(param["in"], param["name"])] = param
+    for name in entry.get("query") or []:
+        assert ("query", name) in declared, f"{op}: query parameter {name!r} missing"
+    for name in entry.get("path_params") or []:
+        assert declared.get(("path", name), {}).get("required") is True, f"{op}: path {name}"
+
+
+@pytest.mark.parametrize(("vendor", "entry"), _entries("webhooks"))
+def test_webhook_documented(vendor: str, entry: dict[str, Any]) -> None:
+    spec = spec_of(vendor)
+    webhook = spec.document["webhooks"][entry["name"]][entry["method"]]
+    headers = {spec.resolve(Located(p, spec.uri, "")).value["name"].lower()
+               for p in webhook.get("parameters") or [] if p.get("in", "header") == "header"}
+    assert {h.lower() for h in entry["headers"]} <= headers
+    assert {str(s) for s in entry["statuses"]} <= {str(k) for k in webhook["responses"]}
+
+
+@pytest.mark.parametrize(("vendor", "entry"), _entries("fields"))
+def test_field_documented(vendor: str, entry: dict[str, Any]) -> None:
+    spec = spec_of(vendor)
+    holder = spec.locate(spec.uri, entry["schema"])
+    name = entry["name"]
+    prop = _property(spec, holder, name)
+    assert prop is not None, f"{entry['schema']} has no property {name!r}"
+    if entry.get("type") is not None:
+        allowed = _allowed_types(spec, prop)
+        assert _admits(allowed, entry["type"]), (
+            f"{name}: page says {entry['type']}, spec admits {sorted(allowed or [])}")
+    where = _required_anywhere(spec, holder, name)
+    if entry["required"]:
+        assert where is not None or prop.value.get("x-contracts-assumption"), (
+            f"{name}: the page calls it required but the spec does not require it")
+    else:
+        # Stricter than the page only as a recorded choice: the requiring schema is marked
+        # x-contracts-assumption and its description names the field.
+        member = _requiring_member(spec, holder, name)
+        recorded = bool(member.get("x-contracts-assumption")) and (
+            f"`{name}`" in str(member.get("description", "")))
+        assert where in (None, "some-branch") or recorded, (
+            f"{name}: required in the spec ({where}) but optional on the page")
+    target = prop
+    if entry.get("items") is not None:
+        items = _resolve(spec, prop.child("items"))
+        assert _admits(_allowed_types(spec, items), entry["items"]), f"{name}: item type"
+        target = items
+    if "enum" in entry:
+        enum_node = target if "enum" in target.value else _resolve(spec, prop)
+        values = set(enum_node.value.get("enum") or [])
+        assert set(entry["enum"]) <= values, f"{name}: enum values {set(entry['enum']) - values}"
+    if "format" in entry:
+        formats = {target.value.get("format"), prop.value.get("format")}
+        assert entry["format"] in formats, f"{name}: format {entry['format']} not in the spec"
+    if "max_length" in entry:
+        assert prop.value.get("maxLength") == entry["max_length"], f"{name}: maxLength"
+    if "minimum" in entry:
+        assert prop.value.get("minimum") == entry["minimum"], f"{name}: minimum"
+
+
+def _media(spec: Spec, operation: str, status: Any) -> Located:
+    op = spec.operation(operation)
+    if status == "request":
+        holder = spec.resolve(op.node.child("requestBody"))
+    else:
+        holder = spec.resolve(op.node.child("responses", str(status)))
+    return holder.child("content", "application/json")
+
+
+def _walk(value: Any, pointer: str) -> Any:
+    for token in [t for t in pointer.split("/")[1:]]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        value = value[int(token)] if isinstance(value, list) else value[token]
+    return value
+
+
+@pytest.mark.parametrize(("vendor", "entry"), _entries("examples"))
+def test_page_example(vendor: str, entry: dict[str, Any]) -> None:
+    spec = spec_of(vendor)
+    media = _media(spec, entry["operationId"], entry["status"])
+    assert entry["name"] in (media.value.get("examples") or {}), (
+        f"the spec carries no example named {entry['name']!r}")
+    example = spec.resolve(media.child("examples", entry["name"])).value["value"]
+    compiled = SchemaValidators(spec).compile(media.child("schema"))
+    assert compiled.is_valid(example), f"spec example {entry['name']} does not validate"
+    if entry.get("parses") is False:
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(entry["page"])
+        return
+    page = json.loads(entry["page"])
+    if "at" in entry:
+        assert _walk(example, entry["at"]) == page, (
+            f"the page fragment is not what the spec example holds at {entry['at']}")
+        return
+    failing = {err.pointer for err in compiled.iter_errors(page)}
+    expected = set(entry.get("departs_at") or [])
+    # Each documented departure fails, and nothing else does.
+    assert all(any(f == d or f.startswith(d + "/") for f in failing) for d in expected), (
+        f"documented departures {sorted(expected)} do not all fail (failing: {sorted(failing)})")
+    assert all(any(f == d or f.startswith(d + "/") for d in expected) for f in failing), (
+        f"undocumented failures: {sorted(failing)}; documented: {sorted(expected)}")
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_transcription_names_its_sources(vendor: str) -> None:
+    data = _load(vendor)
+    spec = spec_of(vendor)
+    assert data["spec"] == f"{vendor}.yaml"
+    sources = json.dumps(spec.document["info"].get("x-contracts-source"))
+    for source in data["sources"]:
+        assert source.split("_")[0] in sources or source in sources, (
+            f"spec info.x-contracts-source does not cite {source}")

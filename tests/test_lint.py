@@ -1,0 +1,147 @@
+"""`contracts lint`: every rule code has a failing fixture; clean specs stay clean; bad input
+exits 2 with one line and no traceback."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from contracts import BUNDLED, InputError, lint
+from contracts.cli import run
+from contracts.lint import RULES
+
+DATA = Path(__file__).parent / "data" / "lint"
+CODES = sorted(p.stem for p in (DATA / "codes").glob("*.yaml"))
+BAD = sorted((DATA / "bad").iterdir())
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(list(args), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_every_rule_has_a_fixture() -> None:
+    assert sorted(RULES) == CODES
+
+
+def test_clean_fixture_is_clean() -> None:
+    assert lint(DATA / "clean.yaml") == []
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_rule_fires_on_its_fixture(code: str) -> None:
+    findings = lint(DATA / "codes" / f"{code}.yaml")
+    codes = {f.code for f in findings}
+    assert code in codes, f"{code} not reported; got {sorted(codes)}"
+    hit = next(f for f in findings if f.code == code)
+    assert hit.source.endswith(f"{code}.yaml")
+    assert hit.line is None or hit.line >= 1
+    # The fixture changes one thing from clean.yaml: nothing unrelated should fire.
+    unrelated = codes - {code, "component.unused", "ref.unresolved", "example.invalid",
+                         "operation.no_success_response"}
+    assert not unrelated, f"unrelated findings {sorted(unrelated)}"
+
+
+def test_findings_carry_pointer_and_line() -> None:
+    findings = lint(DATA / "codes" / "example.invalid.yaml")
+    hit = next(f for f in findings if f.code == "example.invalid")
+    assert hit.pointer.endswith("/examples/one")
+    assert hit.line is not None
+    text = (DATA / "codes" / "example.invalid.yaml").read_text().splitlines()
+    assert "one:" in text[hit.line - 1]
+
+
+def test_ranking_is_independent_of_rule_order() -> None:
+    findings = lint(DATA / "codes" / "component.unused.yaml") + lint(
+        DATA / "codes" / "example.invalid.yaml")
+    from contracts.findings import ranked
+
+    assert ranked(findings) == ranked(list(reversed(findings)))
+
+
+@pytest.mark.parametrize("api", BUNDLED)
+def test_bundled_specs_are_clean(api: str) -> None:
+    findings = lint(api)
+    assert findings == [], "\n".join(f"{f.code} {f.location} {f.message}" for f in findings)
+
+
+@pytest.mark.parametrize("path", BAD, ids=[p.name for p in BAD])
+def test_unreadable_input_is_exit_2_with_one_line(path: Path) -> None:
+    code, out, err = cli("lint", str(path))
+    assert code == 2, (code, out, err)
+    assert err.count("\n") == 1, err
+    assert "Traceback" not in err
+    assert path.name in err
+    with pytest.raises(InputError):
+        lint(path)
+
+
+def test_remote_ref_is_refused_without_touching_the_network() -> None:
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    hits: list[bytes] = []
+
+    def accept() -> None:
+        server.settimeout(2)
+        try:
+            conn, _ = server.accept()
+            hits.append(conn.recv(100))
+            conn.close()
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    spec = DATA / "bad" / "remote-ref.yaml"
+    text = spec.read_text().replace("127.0.0.1:9", f"127.0.0.1:{port}")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "remote.yaml"
+        target.write_text(text)
+        code, _out, err = cli("lint", str(target))
+    server.close()
+    thread.join()
+    assert code == 2
+    assert "remote" in err
+    assert hits == []
+
+
+def test_cli_exit_codes_and_json() -> None:
+    assert cli("lint")[0] == 0
+    code, out, _ = cli("lint", "--format", "json", str(DATA / "codes" / "schema.invalid.yaml"))
+    assert code == 1
+    records = json.loads(out)
+    assert {"code", "severity", "message", "source", "pointer", "line"} <= set(records[0])
+    # Warnings do not fail with --fail-on error.
+    code, _, _ = cli("lint", "--fail-on", "error", str(DATA / "codes" / "component.unused.yaml"))
+    assert code == 0
+    assert cli("lint", "no-such-api")[0] == 2
+    assert cli("lint", "--format", "xml")[0] == 2
+    assert cli("no-such-command")[0] == 2
+
+
+def test_gate_writes_reports(tmp_path: Path) -> None:
+    code, out, _ = cli("gate", "--report-dir", str(tmp_path))
+    assert code == 0, out
+    junit = (tmp_path / "junit.xml").read_text()
+    assert 'failures="0"' in junit and "<testcase" in junit
+    assert "passed" in (tmp_path / "summary.md").read_text()
+    assert json.loads((tmp_path / "report.json").read_text())["passed"] is True
+
+
+def test_gate_fails_on_a_broken_spec(tmp_path: Path) -> None:
+    code, _out, _ = cli("gate", "--api", str(DATA / "codes" / "schema.invalid.yaml"),
+                       "--report-dir", str(tmp_path))
+    assert code == 1
+    assert "schema.invalid" in (tmp_path / "junit.xml").read_text()
+    assert "FAILED" in (tmp_path / "summary.md").read_text()
