@@ -10,12 +10,22 @@ from .errors import (
     UnresolvableRef,
     UsageError,
 )
-from .findings import Finding, Severity
+from .findings import ContractViolation, Finding, Severity, Violation
 from .lint import lint
 from .specs import BUNDLED, Operation, Spec, load_spec
+from .validation import (
+    Validator,
+    is_valid_request,
+    is_valid_response,
+    iter_request_violations,
+    iter_response_violations,
+    validate_request,
+    validate_response,
+)
 
 __all__ = [
     "BUNDLED",
+    "ContractViolation",
     "ContractsError",
     "Finding",
     "InputError",
@@ -28,6 +38,14 @@ __all__ = [
     "SpecNotFound",
     "UnresolvableRef",
     "UsageError",
+    "Validator",
+    "Violation",
+    "is_valid_request",
+    "is_valid_response",
+    "iter_request_violations",
+    "iter_response_violations",
     "lint",
     "load_spec",
+    "validate_request",
+    "validate_response",
 ]

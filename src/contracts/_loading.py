@@ -17,7 +17,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import InputError
 
-__all__ = ["Document", "Limits", "escape_pointer", "load_document", "parse_document"]
+__all__ = ["Document", "Limits", "escape_pointer", "load_document", "parse_document", "parse_json"]
 
 JSON = Any
 
@@ -214,3 +214,33 @@ def load_document(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Docum
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", source=str(path)) from None
     return parse_document(raw, source=str(path), limits=limits)
+
+
+def parse_json(data: bytes | str, *, source: str = "<body>",
+               limits: Limits = DEFAULT_LIMITS) -> JSON:
+    """Parse a JSON body strictly (orjson): one-line :class:`InputError` on anything else.
+
+    Rejects invalid UTF-8, NaN/Infinity, trailing commas, nesting deeper than 1,024 levels and
+    integers too large to represent, all without a traceback and in bounded time.
+    """
+    import orjson
+
+    if len(data) > limits.max_bytes:
+        raise InputError(f"body is larger than {limits.max_bytes:,} bytes", source=source)
+    if isinstance(data, str):
+        try:
+            data = data.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError("not valid UTF-8 (lone surrogate)", source=source) from None
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        reason = exc.msg
+        if "depth" in reason:
+            reason = "nested deeper than 1,024 levels"
+        elif "infinity" in reason:
+            reason = "a number too large to represent"
+        elif "UTF-8" in reason:
+            reason = "not valid UTF-8"
+        raise InputError(f"not valid JSON: {reason} (byte {exc.pos})", source=source,
+                         line=exc.lineno) from None

@@ -106,6 +106,85 @@ def gate(apis: tuple[str, ...], report_dir: Path, seed: int, fail_on: Severity) 
     raise _Exit(result.exit_code)
 
 
+@cli.command()
+@click.option("--api", required=True, metavar="API",
+              help="Bundled API name (upheal, heidi, eka, realtimekit) or a spec path.")
+@click.option("--operation", metavar="OP", help="operationId: the files are single bodies.")
+@click.option("--status", type=int, metavar="CODE",
+              help="With --operation: the response status (omit for a request body).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "sarif"]),
+              default="text", show_default=True, help="Output format (on stdout).")
+@click.option("--strict", is_flag=True, help="Also report undocumented fields (at info).")
+@click.option("--fail-on", default="error", show_default=True, callback=_severity,
+              help="Lowest severity that makes the exit code 1 (info, warning, error).")
+@click.option("--show-values", is_flag=True,
+              help="Show offending body values in the output (off: they may be patient data).")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(api: str, operation: str | None, status: int | None, fmt: str, strict: bool,
+             fail_on: Severity, show_values: bool, files: tuple[Path, ...]) -> None:
+    """Validate recorded traffic or single bodies against a spec.
+
+    FILES are exchange logs (JSON Lines, see docs/exchange-log.md), HAR 1.2 files or VCR.py /
+    pytest-recording cassettes; with --operation, each file is one JSON body.
+    """
+    from .corpus import validate_bodies, validate_corpus
+    from .reporting import violations_json, violations_junit, violations_sarif, violations_text
+
+    if status is not None and operation is None:
+        raise click.UsageError("--status needs --operation")
+    with _progress(files) as advance:
+        if operation is not None:
+            report = validate_bodies(api, operation, status, files, strict=strict,
+                                     progress=advance)
+        else:
+            report = validate_corpus(api, files, strict=strict, progress=advance)
+    if fmt == "json":
+        sys.stdout.write(violations_json(report, show_values=show_values))
+    elif fmt == "junit":
+        sys.stdout.write(violations_junit(report, fail_on=fail_on, show_values=show_values))
+    elif fmt == "sarif":
+        sys.stdout.write(violations_sarif(report, show_values=show_values))
+    else:
+        sys.stdout.write(violations_text(report, show_values=show_values))
+    if report.problems:
+        first = report.problems[0]
+        where = f"{first.source}:{first.line}" if first.line is not None else first.source
+        sys.stderr.write(f"contracts: {len(report.problems)} unreadable input part(s); first: "
+                         f"{where}: {first.message}\n")
+    failed = bool(report.failing(fail_on))
+    raise _Exit(EXIT_FINDINGS if failed else (EXIT_USAGE if report.problems else EXIT_OK))
+
+
+class _progress:
+    """A progress bar on stderr for long inputs (over ~5 MB), silent otherwise."""
+
+    def __init__(self, files: tuple[Path, ...]):
+        total = 0
+        for f in files:
+            try:
+                total += f.stat().st_size
+            except OSError:
+                pass
+        self._show = total > 5_000_000 and sys.stderr.isatty()
+        self._bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not self._show:
+            return lambda n: None
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(SpinnerColumn(), TextColumn("{task.completed:,} exchanges"),
+                             TimeElapsedColumn(), transient=True,
+                             console=__import__("rich.console").console.Console(file=sys.stderr))
+        self._bar.start()
+        task = self._bar.add_task("validating", total=None)
+        return lambda n: self._bar.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
 def _print_gate_table(result: Any) -> None:
     from rich.console import Console
     from rich.table import Table

@@ -1,0 +1,136 @@
+"""Validation speed, side by side in one run: our full ``validate_response`` on raw bytes vs
+``orjson.loads`` of the same bytes, python-jsonschema, and openapi-core's ``validate_response``.
+
+Bodies: Upheal "Get session data" responses (the heaviest payload of the four vendors: a
+transcript with words) of about 1 KB, 124 KB and 2 MB, built from the spec's example by adding
+utterances, so every body is valid and satisfies the invariants.
+
+    python bench/validate_speed.py            # needs: pip install '.[bench]'
+    python bench/validate_speed.py --quick    # fewer rounds
+
+Prints one table; the figures in docs/benchmarks.md come from this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+import contracts
+from contracts.validation import Validator
+
+URL = "https://api.upheal.io/sessions/s-1"
+
+
+def body_of_size(target: int) -> bytes:
+    spec = contracts.load_spec("upheal")
+    op = spec.operation("getSession")
+    media = spec.resolve(op.node.child("responses", "200")).child("content", "application/json")
+    base = copy.deepcopy(media.value["examples"]["getSession-200-done"]["value"])
+    words = "patient reports feeling calmer this week after practising the breathing".split()
+    utterances = []
+    t = 0
+    i = 0
+    body = base
+    while True:
+        speaker = "AB"[i % 2]
+        start = t
+        ws = []
+        for w in words:
+            ws.append({"text": w, "start": t, "end": t + 300})
+            t += 350
+        utterances.append({"text": " ".join(words), "start": start, "end": t, "speaker": speaker,
+                           "words": ws})
+        i += 1
+        if i % 16 == 0:
+            body = dict(base)
+            body["transcript"] = dict(base["transcript"], utterances=list(utterances))
+            body["recordingDurationMs"] = t + 1000
+            if len(orjson.dumps(body)) >= target:
+                break
+        if target < 4096 and i >= 1:
+            body = dict(base)
+            body["transcript"] = dict(base["transcript"], utterances=list(utterances))
+            body["recordingDurationMs"] = t + 1000
+            break
+    return orjson.dumps(body)
+
+
+def timeit(fn: Callable[[], Any], *, rounds: int, inner: int) -> float:
+    """Median seconds per call over ``rounds`` rounds of ``inner`` calls."""
+    fn()  # warm up (compiles validators, fills caches)
+    samples = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        samples.append((time.perf_counter() - t0) / inner)
+    return statistics.median(samples)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    rounds = 5 if args.quick else 15
+
+    validator = Validator("upheal")
+    spec = validator.spec
+    op = spec.operation("getSession")
+    schema_ref = spec.resolve(op.node.child("responses", "200")).child(
+        "content", "application/json", "schema")
+
+    import jsonschema
+    import referencing
+    from referencing.jsonschema import DRAFT202012
+
+    registry: referencing.Registry[Any] = referencing.Registry().with_resources(
+        (uri, DRAFT202012.create_resource(doc.data)) for uri, doc in spec.resources.items())
+    pyjs = jsonschema.Draft202012Validator({"$ref": schema_ref.ref}, registry=registry,
+                                           format_checker=jsonschema.FormatChecker())
+    try:
+        from openapi_core import OpenAPI
+        from openapi_core.testing import MockRequest, MockResponse
+
+        oac: Any = OpenAPI.from_dict(orjson.loads(orjson.dumps(spec.document)))
+    except ImportError:
+        oac = None
+        print("openapi-core not installed: pip install '.[bench]' for that column",
+              file=sys.stderr)
+
+    print(f"{'body':>9} | {'orjson.loads':>12} | {'ours (full)':>12} | {'ratio':>6} | "
+          f"{'py-jsonschema':>13} | {'openapi-core':>12} | {'ours vs openapi-core':>20}")
+    print("-" * 104)
+    for label, size in (("1 KB", 1_000), ("124 KB", 124_000), ("2 MB", 2_000_000)):
+        raw = body_of_size(size)
+        parsed = orjson.loads(raw)
+        assert not list(validator.iter_response_violations("GET", URL, 200, raw)), "invalid body"
+        inner = max(1, int(2_000_000 / max(len(raw), 1)) // 10)
+        t_orjson = timeit(lambda raw=raw: orjson.loads(raw), rounds=rounds, inner=inner)
+        t_ours = timeit(lambda raw=raw: contracts.validate_response(validator, "GET", URL, 200,
+                                                                    raw),
+                        rounds=rounds, inner=inner)
+        t_pyjs = timeit(lambda parsed=parsed: pyjs.validate(orjson.loads(raw)),
+                        rounds=max(3, rounds // 3), inner=max(1, inner // 20))
+        t_oac = float("nan")
+        if oac is not None:
+            req = MockRequest("https://api.upheal.io", "get", "/sessions/s-1")
+            resp = MockResponse(raw, status_code=200, content_type="application/json")
+            t_oac = timeit(lambda req=req, resp=resp: oac.validate_response(req, resp),
+                           rounds=max(3, rounds // 3), inner=max(1, inner // 20))
+        print(f"{label:>9} | {t_orjson * 1e6:>10.0f}µs | {t_ours * 1e6:>10.0f}µs | "
+              f"{t_ours / t_orjson:>5.2f}x | {t_pyjs * 1e6:>11.0f}µs | {t_oac * 1e6:>10.0f}µs | "
+              f"{t_oac / t_ours:>19.0f}x"
+              + f"   ({len(raw):,} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Validating recorded traffic (JSON Lines logs, HAR, VCR cassettes) and single bodies.
+
+Streams: exchanges are read and validated one at a time, so a large log costs constant
+memory; a line that cannot be read becomes a problem record and the rest is still checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._loading import parse_json
+from .errors import InputError
+from .findings import Severity, Violation
+from .specs import Spec
+from .validation import Validator, validator_for
+
+__all__ = ["CorpusReport", "Problem", "Record", "exchange_violations", "validate_bodies",
+           "validate_corpus"]
+
+Progress = Callable[[int], None]
+"""Called with the number of bytes (or items) just consumed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A violation and where it came from: the input file and the line (or entry) in it."""
+
+    violation: Violation
+    source: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A part of an input that could not be read (a broken line, a bad HAR entry)."""
+
+    source: str
+    line: int | None
+    message: str
+
+
+@dataclass
+class CorpusReport:
+    records: list[Record] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    exchanges: int = 0
+
+    def failing(self, fail_on: Severity) -> list[Record]:
+        return [r for r in self.records if r.violation.severity >= fail_on]
+
+
+def _validator(api: Spec | str | Validator) -> Validator:
+    return validator_for(api)
+
+
+def exchange_violations(validator: Validator, exchange: Any, *, strict: bool = False
+                        ) -> Iterator[Violation]:
+    """Both directions of one recorded exchange (request, then response when recorded)."""
+    operation = getattr(exchange, "operation", None) or None
+    yield from validator.iter_request_violations(
+        exchange.method, exchange.url, exchange.request_body,
+        headers=exchange.request_headers or None, strict=strict, operation=operation)
+    if exchange.status is not None:
+        yield from validator.iter_response_violations(
+            exchange.method, exchange.url, exchange.status, exchange.response_body,
+            headers=exchange.response_headers or None, strict=strict, operation=operation)
+
+
+def validate_corpus(api: Spec | str | Validator, paths: Sequence[str | Path], *,
+                    strict: bool = False, progress: Progress | None = None,
+                    request_side: bool = True) -> CorpusReport:
+    """Validate every exchange in ``paths`` (format detected per file)."""
+    from .exchanges import ReadProblem, read_exchanges
+
+    validator = _validator(api)
+    report = CorpusReport()
+    for path in paths:
+        for item in read_exchanges(path):
+            if progress:
+                progress(1)
+            if isinstance(item, ReadProblem):
+                report.problems.append(Problem(item.source, item.line, item.message))
+                continue
+            report.exchanges += 1
+            found: Iterable[Violation] = exchange_violations(validator, item, strict=strict)
+            if not request_side:
+                found = (v for v in found if not v.location.startswith("request.")
+                         or v.code == "request.operation.undocumented")
+            report.records.extend(Record(v, item.source, item.line) for v in found)
+    return report
+
+
+def validate_bodies(api: Spec | str | Validator, operation: str, status: int | None,
+                    paths: Sequence[str | Path], *, strict: bool = False,
+                    progress: Progress | None = None) -> CorpusReport:
+    """Validate files that each hold one JSON body of ``operation`` (a response of ``status``,
+    or the request body when ``status`` is None). Unreadable files raise InputError."""
+    validator = _validator(api)
+    op = validator.spec.operation(operation)
+    report = CorpusReport()
+    for path in paths:
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise InputError("no such file", source=str(path)) from None
+        except OSError as exc:
+            raise InputError(f"cannot read ({exc.strerror})", source=str(path)) from None
+        value = parse_json(raw, source=str(path))
+        if progress:
+            progress(1)
+        report.exchanges += 1
+        if status is None:
+            found = validator.iter_request_violations(op.method, op.path, value, strict=strict,
+                                                      operation=operation)
+            found = (v for v in found if v.location.startswith("request.body"))
+        else:
+            found = validator.iter_response_violations(op.method, op.path, status, value,
+                                                       strict=strict, operation=operation)
+        report.records.extend(Record(v, str(path)) for v in found)
+    return report

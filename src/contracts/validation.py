@@ -1,0 +1,582 @@
+"""Request and response validation against a spec: statuses, content types, headers,
+parameters, bodies (JSON Schema 2020-12 via jsonschema-rs) and the vendors' invariants.
+
+The primitive is ``iter_*_violations`` (yields :class:`~contracts.findings.Violation`);
+``validate_*`` raises :class:`~contracts.findings.ContractViolation` with the most relevant
+violation first; ``is_valid_*`` answers yes or no. Validators are compiled once per
+(spec, schema) and cached, so validating the same operation again costs one parse and one
+compiled check.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ._loading import parse_json
+from ._schema import SchemaValidators, json_type
+from .errors import InputError, OperationNotFound, UnresolvableRef
+from .findings import ContractViolation, Severity, Violation, rank_violations
+from .invariants import InvariantContext, check_invariants
+from .specs import BUNDLED, Located, Operation, Spec, load_spec
+
+__all__ = [
+    "Validator",
+    "is_valid_request",
+    "is_valid_response",
+    "iter_request_violations",
+    "iter_response_violations",
+    "validate_request",
+    "validate_response",
+    "validator_for",
+]
+
+Body = Any
+"""``None`` (no body), ``bytes``/``str`` (raw text, parsed as JSON here), or parsed JSON."""
+
+_NO_BODY = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Media:
+    media_type: str
+    node: Located
+
+
+def _is_json_media(media_type: str) -> bool:
+    base = media_type.split(";", 1)[0].strip().lower()
+    return base == "application/json" or base.endswith("+json") or base == "*/*"
+
+
+def _content_type(headers: Mapping[str, str] | None) -> str | None:
+    if not headers:
+        return None
+    for name, value in headers.items():
+        if name.lower() == "content-type":
+            return str(value)
+    return None
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    if not headers:
+        return None
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return str(value)
+    return None
+
+
+def _coerce(raw: str, schema: Any) -> Any:
+    """Turn a parameter's text into the JSON value its schema describes (best effort)."""
+    types = schema.get("type") if isinstance(schema, dict) else None
+    types = [types] if isinstance(types, str) else (types or [])
+    if "integer" in types:
+        try:
+            return int(raw)
+        except ValueError:
+            pass
+    if "number" in types:
+        try:
+            return float(raw)
+        except ValueError:
+            pass
+    if "boolean" in types and raw in ("true", "false"):
+        return raw == "true"
+    if "null" in types and raw == "":
+        return None
+    return raw
+
+
+class Validator:
+    """Validates exchanges against one spec. Thread-safe; cheap to reuse, costly to rebuild."""
+
+    def __init__(self, spec: Spec | str, *, invariants: bool = True):
+        self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
+        self._schemas = SchemaValidators(self.spec)
+        self._invariants = invariants and self.spec.name in BUNDLED
+        self._lock = threading.Lock()
+        self._match_cache: dict[tuple[str, str], Any] = {}
+
+    # -- lookup -------------------------------------------------------------------------
+    def _operation(self, method: str, url: str, operation: str | None
+                   ) -> tuple[Operation, Mapping[str, str]]:
+        if operation is not None:
+            op = self.spec.operation(operation)
+            try:
+                found = self.spec.match(op.method, url)
+                params = found.path_params if found.operation is op else {}
+            except OperationNotFound:
+                params = {}
+            return op, params
+        key = (method.lower(), urlsplit(url).path or url)
+        hit = self._match_cache.get(key)
+        if hit is None:
+            try:
+                hit = self.spec.match(method, url)
+            except OperationNotFound as exc:
+                hit = exc
+            if len(self._match_cache) > 4096:
+                self._match_cache.clear()
+            self._match_cache[key] = hit
+        if isinstance(hit, OperationNotFound):
+            raise hit
+        return hit.operation, hit.path_params
+
+    def _response_node(self, op: Operation, status: int) -> tuple[str, Located] | None:
+        responses = op.node.value.get("responses") or {}
+        for key in (str(status), f"{str(status)[0]}XX", f"{str(status)[0]}xx", "default"):
+            if key in responses:
+                return key, self.spec.resolve(op.node.child("responses", key))
+        return None
+
+    @staticmethod
+    def _media(holder: Located, content_type: str | None) -> _Media | None | bool:
+        """The documented media type for ``content_type``; False when none matches."""
+        content = holder.value.get("content") if isinstance(holder.value, dict) else None
+        if not isinstance(content, dict) or not content:
+            return None
+        if content_type is None:
+            for media_type in content:
+                if _is_json_media(media_type):
+                    return _Media(media_type, holder.child("content", media_type))
+            first = next(iter(content))
+            return _Media(first, holder.child("content", first))
+        base = content_type.split(";", 1)[0].strip().lower()
+        major = base.split("/", 1)[0]
+        for candidate in (base, f"{major}/*", "*/*"):
+            for media_type in content:
+                if media_type.split(";", 1)[0].strip().lower() == candidate:
+                    return _Media(media_type, holder.child("content", media_type))
+        return False
+
+    # -- bodies -------------------------------------------------------------------------
+    def _parse(self, body: Body, where: str, base: Violation) -> tuple[Any, Violation | None]:
+        if isinstance(body, bytes | bytearray | memoryview | str):
+            raw = body if isinstance(body, str) else bytes(body)
+            if not raw.strip():
+                return _NO_BODY, None
+            try:
+                return parse_json(raw, source=where), None
+            except InputError as exc:
+                return _NO_BODY, _replace(base, code=f"{where}.not_json",
+                                          message=f"the body is not JSON: {exc.message}")
+        return body, None
+
+    def _check_body(self, value: Any, media: _Media, where: str, base: Violation,
+                    strict: bool) -> Iterator[Violation]:
+        schema_node = media.node.child("schema") if "schema" in media.node.value else None
+        if schema_node is None:
+            return
+        try:
+            compiled = self._schemas.compile(schema_node)
+        except UnresolvableRef as exc:
+            raise UnresolvableRef(exc.ref, source=self.spec.source, reason=exc.reason) from None
+        for error in compiled.iter_errors(value):
+            yield _replace(base, code=f"{where}.schema", message=error.message,
+                           pointer=error.pointer, schema_path=error.schema_location,
+                           expected=error.expected, actual=_clip(error.actual))
+        if strict:
+            yield from self._undocumented(value, schema_node, "", where, base, set())
+
+    def _flatten(self, schema: Located, depth: int = 0) -> list[Located]:
+        """The schema and every allOf/anyOf/oneOf member, recursively (refs resolved)."""
+        try:
+            schema = self.spec.resolve(schema)
+        except UnresolvableRef:
+            return []
+        out = [schema]
+        if isinstance(schema.value, dict) and depth < 16:
+            for combinator in ("allOf", "anyOf", "oneOf"):
+                for i, _ in enumerate(schema.value.get(combinator) or []):
+                    out.extend(self._flatten(schema.child(combinator, i), depth + 1))
+        return out
+
+    def _undocumented(self, value: Any, schema: Located, pointer: str, where: str,
+                      base: Violation, seen: set[tuple[str, str]]) -> Iterator[Violation]:
+        """Fields present in the body that the schema does not declare (strict mode).
+
+        A field declared by any alternative counts as documented; an object schema with no
+        ``properties`` (a free-form map) documents every key.
+        """
+        if (schema.ref, pointer) in seen:
+            return
+        seen.add((schema.ref, pointer))
+        parts = [p for p in self._flatten(schema) if isinstance(p.value, dict)]
+        if isinstance(value, dict):
+            props: dict[str, list[Located]] = {}
+            extra: list[Located] = []
+            free = False
+            for part in parts:
+                for name in part.value.get("properties") or {}:
+                    props.setdefault(name, []).append(part.child("properties", name))
+                additional = part.value.get("additionalProperties")
+                if isinstance(additional, dict):
+                    extra.append(part.child("additionalProperties"))
+                elif additional is True or "patternProperties" in part.value:
+                    free = True
+            if not props and not extra:
+                return
+            for name, child in value.items():
+                child_pointer = f"{pointer}/{_escape(name)}"
+                if name in props or extra:
+                    for child_schema in props.get(name) or extra:
+                        yield from self._undocumented(child, child_schema, child_pointer,
+                                                      where, base, seen)
+                elif not free:
+                    yield _replace(base, code=f"{where}.undocumented_field",
+                                   message=f"field {name!r} is not in the spec",
+                                   pointer=child_pointer, severity=Severity.INFO,
+                                   actual=json_type(child))
+        elif isinstance(value, list):
+            for part in parts:
+                if "items" in part.value:
+                    for i, item in enumerate(value):
+                        yield from self._undocumented(item, part.child("items"),
+                                                      f"{pointer}/{i}", where, base, seen)
+
+    # -- responses ----------------------------------------------------------------------
+    def iter_response_violations(
+        self,
+        method: str,
+        url: str,
+        status: int,
+        body: Body = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        strict: bool = False,
+        operation: str | None = None,
+        query: Mapping[str, str] | None = None,
+    ) -> Iterator[Violation]:
+        """Every way the response breaks the contract of the operation serving ``url``."""
+        try:
+            op, _params = self._operation(method, url, operation)
+        except OperationNotFound as exc:
+            if operation is not None:
+                raise
+            yield Violation(code="request.operation.undocumented", api=self.spec.name,
+                            location="request.path", message=f"no documented operation: "
+                            f"{exc.wanted}" + (f" ({exc.hint})" if exc.hint else ""))
+            return
+        base = Violation(code="", message="", api=self.spec.name, operation=op.operation_id)
+        found = self._response_node(op, int(status))
+        if found is None:
+            documented = sorted(str(k) for k in op.node.value.get("responses") or {})
+            yield _replace(base, code="response.status.undocumented", location="response.status",
+                           message=f"status {status} is not documented", expected=documented,
+                           actual=int(status))
+            return
+        _key, response = found
+        if headers is not None:
+            yield from self._response_headers(response, headers, base)
+        content_type = _content_type(headers)
+        media = self._media(response, content_type)
+        if media is False:
+            documented = sorted((response.value.get("content") or {}).keys())
+            yield _replace(base, code="response.content_type.undocumented",
+                           location="response.content_type",
+                           message=f"content type {content_type} is not documented",
+                           expected=documented, actual=content_type)
+            return
+        if media is None:  # the response documents no body: nothing to check
+            return
+        if not _is_json_media(media.media_type):
+            return
+        value, problem = self._parse(body, "response.body", _replace(base,
+                                     location="response.body"))
+        if problem is not None:
+            yield problem
+            return
+        if body is None or value is _NO_BODY:
+            if "schema" in media.node.value:
+                yield _replace(base, code="response.body.missing", location="response.body",
+                               message="the response documents a body but none was sent")
+            return
+        yield from self._check_body(value, media, "response.body",
+                                    _replace(base, location="response.body"), strict)
+        if self._invariants:
+            ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
+                                   status=int(status), body=value,
+                                   query=dict(query if query is not None else _query(url)))
+            yield from check_invariants(ctx)
+
+    def _response_headers(self, response: Located, headers: Mapping[str, str],
+                          base: Violation) -> Iterator[Violation]:
+        for name in (response.value.get("headers") or {}):
+            if name.lower() == "content-type":
+                continue
+            spec_header = self.spec.resolve(response.child("headers", name))
+            raw = _header(headers, name)
+            if raw is None:
+                if spec_header.value.get("required"):
+                    yield _replace(base, code="response.header.missing",
+                                   location="response.header", pointer=f"/{name}",
+                                   message=f"required header {name} is missing")
+                continue
+            if "schema" in spec_header.value:
+                yield from self._scalar(raw, spec_header.child("schema"), "response.header",
+                                        name, base)
+
+    def _scalar(self, raw: str, schema: Located, location: str, name: str,
+                base: Violation) -> Iterator[Violation]:
+        resolved = self.spec.resolve(schema)
+        value = _coerce(raw, resolved.value)
+        for error in self._schemas.compile(schema).iter_errors(value):
+            yield _replace(base, code=f"{location}.invalid", location=location,
+                           pointer=f"/{name}{error.pointer}", message=error.message,
+                           schema_path=error.schema_location, expected=error.expected,
+                           actual=_clip(raw))
+
+    # -- requests -----------------------------------------------------------------------
+    def iter_request_violations(
+        self,
+        method: str,
+        url: str,
+        body: Body = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        strict: bool = False,
+        operation: str | None = None,
+    ) -> Iterator[Violation]:
+        """Every way a request breaks the contract (ours, as the API's client)."""
+        try:
+            op, path_params = self._operation(method, url, operation)
+        except OperationNotFound as exc:
+            if operation is not None:
+                raise
+            yield Violation(code="request.operation.undocumented", api=self.spec.name,
+                            location="request.path", message=f"no documented operation: "
+                            f"{exc.wanted}" + (f" ({exc.hint})" if exc.hint else ""))
+            return
+        base = Violation(code="", message="", api=self.spec.name, operation=op.operation_id)
+        query_pairs = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+        query: dict[str, list[str]] = {}
+        for key, val in query_pairs:
+            query.setdefault(key, []).append(val)
+        params = self._parameters(op)
+        for (where, name), param in params.items():
+            schema = param.child("schema") if "schema" in param.value else None
+            required = bool(param.value.get("required"))
+            location = f"request.{where}"
+            if where == "path":
+                raw: str | None = path_params.get(name)
+                values = [raw] if raw is not None else []
+            elif where == "query":
+                values = query.get(name, [])
+            elif where == "header":
+                raw = _header(headers, name) if headers is not None else None
+                values = [raw] if raw is not None else []
+                if headers is None:
+                    continue
+            else:
+                continue
+            if not values:
+                if required:
+                    yield _replace(base, code=f"{location}.missing", location=location,
+                                   pointer=f"/{name}",
+                                   message=f"required {where} parameter {name!r} is missing")
+                continue
+            if schema is None:
+                continue
+            resolved = self.spec.resolve(schema).value
+            if isinstance(resolved, dict) and resolved.get("type") == "array":
+                items = [v for raw_value in values for v in raw_value.split(",")] if len(
+                    values) == 1 and not param.value.get("explode", where == "query") else values
+                item_schema = resolved.get("items") or {}
+                coerced = [_coerce(v, item_schema) for v in items]
+                for error in self._schemas.compile(schema).iter_errors(coerced):
+                    yield _replace(base, code=f"{location}.invalid", location=location,
+                                   pointer=f"/{name}{error.pointer}", message=error.message,
+                                   schema_path=error.schema_location, expected=error.expected)
+            else:
+                yield from self._scalar(values[-1], schema, location, name, base)
+        if strict:
+            known = {name for (where, name) in params if where == "query"}
+            for name in query:
+                if name not in known:
+                    yield _replace(base, code="request.query.undocumented",
+                                   location="request.query", pointer=f"/{name}",
+                                   message=f"query parameter {name!r} is not in the spec",
+                                   severity=Severity.INFO)
+        if headers is not None:
+            yield from self._security(op, headers, query, base)
+        yield from self._request_body(op, body, headers, strict, base)
+
+    def _parameters(self, op: Operation) -> dict[tuple[str, str], Located]:
+        out: dict[tuple[str, str], Located] = {}
+        for holder in (op.path_item, op.node):
+            for i, _ in enumerate(holder.value.get("parameters") or []):
+                param = self.spec.resolve(holder.child("parameters", i))
+                if isinstance(param.value, dict):
+                    out[(str(param.value.get("in")), str(param.value.get("name")))] = param
+        return out
+
+    def _security(self, op: Operation, headers: Mapping[str, str],
+                  query: Mapping[str, list[str]], base: Violation) -> Iterator[Violation]:
+        requirements = op.node.value.get("security", self.spec.document.get("security"))
+        if not requirements:
+            return
+        schemes = (self.spec.document.get("components") or {}).get("securitySchemes") or {}
+
+        def satisfied(requirement: Mapping[str, Any]) -> bool:
+            for name in requirement:
+                scheme = schemes.get(name) or {}
+                kind = scheme.get("type")
+                if kind == "http":
+                    auth = _header(headers, "authorization") or ""
+                    if not auth.lower().startswith(str(scheme.get("scheme", "")).lower() + " "):
+                        return False
+                elif kind == "apiKey":
+                    where, key = scheme.get("in"), str(scheme.get("name", ""))
+                    if where == "header" and _header(headers, key) is None:
+                        return False
+                    if where == "query" and key not in query:
+                        return False
+            return True
+
+        if not any(satisfied(req) for req in requirements):
+            names = sorted({n for req in requirements for n in req})
+            yield _replace(base, code="request.auth.missing", location="request.header",
+                           message=f"no credentials for any of: {', '.join(names)}")
+
+    def _request_body(self, op: Operation, body: Body, headers: Mapping[str, str] | None,
+                      strict: bool, base: Violation) -> Iterator[Violation]:
+        base = _replace(base, location="request.body")
+        if "requestBody" not in op.node.value:
+            return
+        request_body = self.spec.resolve(op.node.child("requestBody"))
+        if body is None or (isinstance(body, bytes | str) and not body.strip()):
+            if request_body.value.get("required"):
+                yield _replace(base, code="request.body.missing",
+                               message="the operation requires a body but none was sent")
+            return
+        content_type = _content_type(headers)
+        media = self._media(request_body, content_type)
+        if media is False:
+            documented = sorted((request_body.value.get("content") or {}).keys())
+            yield _replace(base, code="request.content_type.undocumented",
+                           location="request.content_type",
+                           message=f"content type {content_type} is not documented",
+                           expected=documented, actual=content_type)
+            return
+        if not isinstance(media, _Media) or not _is_json_media(media.media_type):
+            return
+        value, problem = self._parse(body, "request.body", base)
+        if problem is not None:
+            yield problem
+            return
+        yield from self._check_body(value, media, "request.body", base, strict)
+
+
+def _escape(token: str) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def _replace(v: Violation, **changes: Any) -> Violation:
+    from dataclasses import replace
+
+    return replace(v, **changes)
+
+
+def _clip(value: Any) -> Any:
+    """Keep ``actual`` small: a 30 MB string is reported by its size, not carried around."""
+    if isinstance(value, str) and len(value) > 256:
+        return value[:256] + f"... ({len(value):,} characters)"
+    if isinstance(value, dict | list):
+        return f"<{json_type(value)} of {len(value)}>"
+    return value
+
+
+def _query(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+# -- module-level API --------------------------------------------------------------------
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=64)
+def _cached(name: str) -> Validator:
+    return Validator(name)
+
+
+def validator_for(api: Spec | str | Validator) -> Validator:
+    """The cached validator of a bundled API or spec path; a Spec gets its own."""
+    if isinstance(api, Validator):
+        return api
+    if isinstance(api, Spec):
+        cached = getattr(api, "_contracts_validator", None)
+        if cached is None:
+            with _lock:
+                cached = Validator(api)
+                api._contracts_validator = cached  # type: ignore[attr-defined]
+        return cached
+    return _cached(str(api))
+
+
+def iter_response_violations(api: Spec | str | Validator, method: str, url: str, status: int,
+                             body: Body = None, *, headers: Mapping[str, str] | None = None,
+                             strict: bool = False, operation: str | None = None
+                             ) -> Iterator[Violation]:
+    return validator_for(api).iter_response_violations(
+        method, url, status, body, headers=headers, strict=strict, operation=operation)
+
+
+def validate_response(api: Spec | str | Validator, method: str, url: str, status: int,
+                      body: Body = None, *, headers: Mapping[str, str] | None = None,
+                      strict: bool = False, operation: str | None = None,
+                      fail_on: Severity = Severity.ERROR, show_values: bool = False) -> None:
+    """Raise :class:`ContractViolation` if the response breaks the contract.
+
+    ``strict`` also reports undocumented fields (at INFO); ``fail_on`` is the lowest severity
+    that raises (pass ``Severity.INFO`` to fail on undocumented fields).
+    """
+    violations = [v for v in iter_response_violations(
+        api, method, url, status, body, headers=headers, strict=strict, operation=operation)
+        if v.severity >= fail_on]
+    if violations:
+        raise ContractViolation(violations, show_values=show_values)
+
+
+def is_valid_response(api: Spec | str | Validator, method: str, url: str, status: int,
+                      body: Body = None, *, headers: Mapping[str, str] | None = None,
+                      strict: bool = False, operation: str | None = None,
+                      fail_on: Severity = Severity.ERROR) -> bool:
+    return not any(v.severity >= fail_on for v in iter_response_violations(
+        api, method, url, status, body, headers=headers, strict=strict, operation=operation))
+
+
+def iter_request_violations(api: Spec | str | Validator, method: str, url: str,
+                            body: Body = None, *, headers: Mapping[str, str] | None = None,
+                            strict: bool = False, operation: str | None = None
+                            ) -> Iterator[Violation]:
+    return validator_for(api).iter_request_violations(
+        method, url, body, headers=headers, strict=strict, operation=operation)
+
+
+def validate_request(api: Spec | str | Validator, method: str, url: str, body: Body = None,
+                     *, headers: Mapping[str, str] | None = None, strict: bool = False,
+                     operation: str | None = None, fail_on: Severity = Severity.ERROR,
+                     show_values: bool = False) -> None:
+    """Raise :class:`ContractViolation` if the request breaks the contract."""
+    violations = [v for v in iter_request_violations(
+        api, method, url, body, headers=headers, strict=strict, operation=operation)
+        if v.severity >= fail_on]
+    if violations:
+        raise ContractViolation(violations, show_values=show_values)
+
+
+def is_valid_request(api: Spec | str | Validator, method: str, url: str, body: Body = None,
+                     *, headers: Mapping[str, str] | None = None, strict: bool = False,
+                     operation: str | None = None, fail_on: Severity = Severity.ERROR) -> bool:
+    return not any(v.severity >= fail_on for v in iter_request_violations(
+        api, method, url, body, headers=headers, strict=strict, operation=operation))
+
+
+def ranked(violations: Iterator[Violation] | list[Violation]) -> list[Violation]:
+    return rank_violations(violations)
