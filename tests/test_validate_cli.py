@@ -1,0 +1,145 @@
+"""`contracts validate`: single bodies and corpora, every output format, exit codes, and
+hostile input answered in one line."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import orjson
+import pytest
+
+from contracts.cli import run
+
+DATA = Path(__file__).parent / "data" / "exchanges"
+HEIDI = "https://registrar.api.heidihealth.com/api/v2/ml-scribe/open-api"
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(list(args), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def write(tmp_path: Path, name: str, data: bytes | str) -> str:
+    path = tmp_path / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    return str(path)
+
+
+def exchange(url: str, status: int, body: object, method: str = "GET") -> dict[str, object]:
+    return {"version": 1, "request": {"method": method, "url": url,
+                                      "headers": {"authorization": "[REDACTED]"}},
+            "response": {"status": status, "headers": {"content-type": "application/json"},
+                         "body": body}}
+
+
+def test_single_body_clean_and_failing(tmp_path: Path) -> None:
+    good = write(tmp_path, "good.json", '{"session": {"session_id": "s1"}}')
+    bad = write(tmp_path, "bad.json", '{"session": {"session_id": 7}}')
+    assert cli("validate", "--api", "heidi", "--operation", "getSession", "--status", "200",
+               good)[0] == 0
+    code, out, _ = cli("validate", "--api", "heidi", "--operation", "getSession", "--status",
+                       "200", good, bad)
+    assert code == 1
+    assert "response.body.schema" in out and "bad.json" in out and "good.json" not in out
+    assert "2 exchange(s) checked" in out
+
+
+def test_request_body_with_operation_and_no_status(tmp_path: Path) -> None:
+    body = write(tmp_path, "req.json", '{"duration": "long"}')
+    code, out, _ = cli("validate", "--api", "heidi", "--operation", "updateSession", body)
+    assert code == 1 and "request.body.schema" in out
+
+
+def test_corpus_with_broken_lines_still_validates_the_rest(tmp_path: Path) -> None:
+    lines = [
+        orjson.dumps(exchange(f"{HEIDI}/sessions/1", 200, {"session": {"session_id": "1"}})),
+        b'{"version": 1, "request": {"method": "GET"',  # truncated
+        orjson.dumps(exchange(f"{HEIDI}/sessions/2", 200, {"session": {"duration": "x"}})),
+    ]
+    log = write(tmp_path, "log.jsonl", b"\n".join(lines) + b"\n")
+    code, out, err = cli("validate", "--api", "heidi", log)
+    assert code == 1  # a violation outranks the unreadable line
+    assert f"{log}:3" in out and "response.body.schema" in out
+    assert f"{log}:2" in err and "unreadable" in err and err.count("\n") == 1
+    clean = write(tmp_path, "clean.jsonl", lines[0] + b"\n" + lines[1] + b"\n")
+    code, _, err = cli("validate", "--api", "heidi", clean)
+    assert code == 2 and "clean.jsonl:2" in err
+
+
+@pytest.mark.parametrize("name", ["sample.jsonl", "sample.har", "cassette.yaml"])
+def test_every_corpus_format_is_read(name: str) -> None:
+    code, out, err = cli("validate", "--api", "heidi", "--format", "json", str(DATA / name))
+    assert code in (0, 1), err
+    report = json.loads(out)
+    assert report["exchanges"] >= 1
+    assert "Traceback" not in err
+
+
+def test_output_formats(tmp_path: Path) -> None:
+    log = write(tmp_path, "log.jsonl", orjson.dumps(exchange(
+        f"{HEIDI}/sessions/1", 200, {"session": {"session_id": 5, "duration": "Jane"}})) + b"\n")
+    code, out, _ = cli("validate", "--api", "heidi", "--format", "json", log)
+    report = json.loads(out)
+    assert code == 1 and {v["code"] for v in report["violations"]} == {"response.body.schema"}
+    assert all("actual" not in v for v in report["violations"])  # values are opt-in
+    code, out, _ = cli("validate", "--api", "heidi", "--format", "junit", log)
+    suite = ET.fromstring(out)
+    assert suite.get("failures") == "1"
+    assert suite.find("testcase/failure") is not None
+    code, out, _ = cli("validate", "--api", "heidi", "--format", "sarif", log)
+    sarif = json.loads(out)
+    assert sarif["version"] == "2.1.0"
+    result = sarif["runs"][0]["results"][0]
+    assert result["ruleId"] == "response.body.schema" and result["level"] == "error"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+    assert "Jane" not in out
+    code, out, _ = cli("validate", "--api", "heidi", "--show-values", log)
+    assert "Jane" in out
+
+
+def test_strict_and_fail_on(tmp_path: Path) -> None:
+    log = write(tmp_path, "log.jsonl", orjson.dumps(exchange(
+        f"{HEIDI}/sessions/1", 200, {"session": {"session_id": "1", "brand_new": 1}})) + b"\n")
+    assert cli("validate", "--api", "heidi", log)[0] == 0
+    code, out, _ = cli("validate", "--api", "heidi", "--strict", log)
+    assert code == 0 and "undocumented_field" in out
+    assert cli("validate", "--api", "heidi", "--strict", "--fail-on", "info", log)[0] == 1
+
+
+@pytest.mark.parametrize(("label", "payload"), [
+    ("bad-json", b'{"session": '),
+    ("invalid-utf8", b'{"session": {"session_id": "\xff"}}'),
+    ("deep-array", b"[" * 100_000 + b"]" * 100_000),
+    ("huge-integer", b'{"session": {"duration": ' + b"9" * 20_000 + b"}}"),
+    ("nan", b'{"session": {"duration": NaN}}'),
+    ("empty", b""),
+])
+def test_hostile_bodies_exit_2_in_one_line(tmp_path: Path, label: str, payload: bytes) -> None:
+    path = write(tmp_path, f"{label}.json", payload)
+    code, out, err = cli("validate", "--api", "heidi", "--operation", "getSession", "--status",
+                         "200", path)
+    assert code == 2, (out, err)
+    assert err.count("\n") == 1 and f"{label}.json" in err and "Traceback" not in err
+
+
+def test_thirty_megabyte_string_is_a_violation_with_a_short_report(tmp_path: Path) -> None:
+    path = write(tmp_path, "big.json", b'{"session": {"duration": "' + b"x" * 30_000_000 + b'"}}')
+    code, out, err = cli("validate", "--api", "heidi", "--operation", "getSession", "--status",
+                         "200", "--show-values", path)
+    assert code == 1 and len(out) < 2_000, len(out)
+
+
+def test_usage_errors(tmp_path: Path) -> None:
+    body = write(tmp_path, "b.json", "{}")
+    assert cli("validate", "--api", "heidi", "--status", "200", body)[0] == 2
+    code, _, err = cli("validate", "--api", "nope", body)
+    assert code == 2 and "bundled specs" in err
+    code, _, err = cli("validate", "--api", "heidi", "--operation", "getSesion", "--status",
+                       "200", body)
+    assert code == 2 and "did you mean" in err
+    code, _, err = cli("validate", "--api", "heidi", str(tmp_path / "missing.jsonl"))
+    assert code == 2 and "missing.jsonl" in err
