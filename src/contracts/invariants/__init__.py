@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
-from ..findings import Violation
+from ..findings import Severity, Violation
 
 __all__ = ["InvariantContext", "Rule", "check_invariants", "rules_for"]
 
@@ -32,10 +32,10 @@ class InvariantContext:
 
     def violation(self, name: str, message: str, pointer: str = "", *,
                   location: str = "response.body", actual: object = None,
-                  expected: object = None) -> Violation:
+                  expected: object = None, severity: Severity = Severity.ERROR) -> Violation:
         return Violation(code=f"invariant.{self.api}.{name}", message=message, api=self.api,
                          operation=self.operation, location=location, pointer=pointer,
-                         actual=actual, expected=expected)
+                         actual=actual, expected=expected, severity=severity)
 
 
 Rule = Callable[[InvariantContext], Iterator[Violation]]

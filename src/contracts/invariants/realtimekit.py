@@ -1,0 +1,372 @@
+"""Cloudflare RealtimeKit's domain rules: session list paging, session status and participant
+counts, participants' join and leave times.
+
+Rules look only at the operations they name, answered 200 (or with no status), and skip
+whatever is missing or of the wrong type: schema validation reports those. Timestamps are
+plain strings on the page; they are compared only when both parse as ISO 8601 with the same
+kind of time zone information.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, TypeGuard
+
+from ..findings import Severity, Violation
+from . import InvariantContext, Rule
+
+__all__ = ["RULES"]
+
+_PARTICIPANT_OPS = ("getSessionParticipants", "getSessionParticipantDetails",
+                    "getParticipantDataFromPeerId")
+
+
+def _ok(ctx: InvariantContext, *operations: str) -> dict[str, Any] | None:
+    if ctx.operation not in operations or ctx.status not in (None, 200):
+        return None
+    return ctx.body if isinstance(ctx.body, dict) else None
+
+
+def _number(value: object) -> TypeGuard[float]:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
+def _query_number(ctx: InvariantContext, name: str) -> float | None:
+    raw = ctx.query.get(name) if hasattr(ctx.query, "get") else None
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def _difference(a: object, b: object) -> float | None:
+    """``a - b`` for two numbers; None when either is not one, or ints overflow a float."""
+    if not (_number(a) and _number(b)):
+        return None
+    try:
+        return a - b
+    except OverflowError:
+        return None
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _before(earlier: object, later: object) -> bool:
+    """Whether ``later`` is strictly before ``earlier`` (both must parse, alike in zone)."""
+    a, b = _time(earlier), _time(later)
+    if a is None or b is None or (a.tzinfo is None) != (b.tzinfo is None):
+        return False
+    try:
+        return b < a
+    except (OverflowError, ValueError):  # offsets that push a date outside datetime's range
+        return False
+
+
+def _list_items(body: dict[str, Any], key: str) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
+    data = body.get("data")
+    items = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return f"/data/{key}", []
+    return f"/data/{key}", [(i, x) for i, x in enumerate(items) if isinstance(x, dict)]
+
+
+def _sessions(ctx: InvariantContext) -> list[tuple[str, dict[str, Any]]]:
+    """(pointer, session) for the session objects of getSessions and getSessionDetails."""
+    body = _ok(ctx, "getSessions", "getSessionDetails")
+    if body is None:
+        return []
+    if ctx.operation == "getSessionDetails":
+        data = body.get("data")
+        return [("/data", data)] if isinstance(data, dict) else []
+    base, items = _list_items(body, "sessions")
+    return [(f"{base}/{i}", s) for i, s in items]
+
+
+def _participants(ctx: InvariantContext) -> list[tuple[str, dict[str, Any]]]:
+    body = _ok(ctx, *_PARTICIPANT_OPS)
+    if body is None:
+        return []
+    data = body.get("data")
+    if not isinstance(data, dict):
+        return []
+    if ctx.operation == "getSessionParticipants":
+        base, items = _list_items(body, "participants")
+        return [(f"{base}/{i}", p) for i, p in items]
+    if ctx.operation == "getSessionParticipantDetails":
+        participant = data.get("participant")
+        return [("/data/participant", participant)] if isinstance(participant, dict) else []
+    return [("/data", data)]
+
+
+def _page(ctx: InvariantContext) -> tuple[list[Any] | None, dict[str, Any] | None]:
+    """The listed sessions and the ``paging`` object of a getSessions answer."""
+    body = _ok(ctx, "getSessions")
+    if body is None:
+        return None, None
+    data = body.get("data")
+    sessions = data.get("sessions") if isinstance(data, dict) else None
+    paging = body.get("paging")
+    return (sessions if isinstance(sessions, list) else None,
+            paging if isinstance(paging, dict) else None)
+
+
+def page_size_exceeded(ctx: InvariantContext) -> Iterator[Violation]:
+    """A page of sessions (or of participants) holds at most ``per_page`` items.
+
+    Severity: error. ``per_page`` is the number of results per page (the official SDK's
+    description of the query parameter, ``cloudflare`` 5.9.0
+    ``session_get_sessions_params.py`` and ``session_get_session_participants_params.py``);
+    more results than asked for is a broken page. Checked when the request's ``per_page`` is a
+    positive number.
+
+    Source: README.md
+    > The official Python SDK (PyPI `cloudflare`, `client.realtime_kit.sessions.*`) is a real
+    > client of these operations.
+
+    The spec's examples carry no request query, so they yield nothing; the getSessions
+    example (2 sessions) passes with any ``per_page`` >= 2.
+    """
+    per_page = _query_number(ctx, "per_page")
+    body = _ok(ctx, "getSessions", "getSessionParticipants")
+    if per_page is None or body is None:
+        return
+    key = "sessions" if ctx.operation == "getSessions" else "participants"
+    data = body.get("data")
+    items = data.get(key) if isinstance(data, dict) else None
+    if isinstance(items, list) and len(items) > per_page:
+        yield ctx.violation("page_size_exceeded", f"the page lists more {key} than per_page",
+                            f"/data/{key}", actual={key: len(items), "per_page": per_page},
+                            expected=f"at most per_page {key}")
+
+
+def sessions_exceed_total(ctx: InvariantContext) -> Iterator[Violation]:
+    """A page of sessions holds at most ``paging.total_count`` sessions.
+
+    Severity: error. The page names ``total_count`` in ``paging`` (minimum 0) without defining
+    it; read as the number of sessions across all pages, which is the only sense of the name,
+    one page cannot hold more.
+
+    Source: 003_cc393fbbc3e4bff6.txt
+    > paging: optional object { end_offset, start_offset, total_count }
+
+    The spec's getSessions example passes (2 sessions, total_count 2).
+    """
+    sessions, paging = _page(ctx)
+    if sessions is None or paging is None:
+        return
+    total = paging.get("total_count")
+    if _number(total) and len(sessions) > total:
+        yield ctx.violation("sessions_exceed_total",
+                            "the page lists more sessions than total_count", "/data/sessions",
+                            actual={"sessions": len(sessions), "total_count": total},
+                            expected="at most total_count sessions")
+
+
+def paging_offsets(ctx: InvariantContext) -> Iterator[Violation]:
+    """``paging.start_offset`` and ``end_offset`` agree with the page: they are the 1-based
+    positions of the first and last session listed, so ``end - start + 1`` is the number of
+    sessions listed, at most ``per_page``; ``end_offset`` is at most ``total_count``; and page
+    ``page_no`` of size ``per_page`` starts at ``(page_no - 1) * per_page + 1``.
+
+    Severity: warning. Neither the page nor the official SDK defines the offsets (the SDK types
+    them as optional floats with no description). The 1-based, inclusive reading comes from
+    Cloudflare's RealtimeKit API reference, whose "Fetch all apps" example answers one app with
+    ``start_offset: 1, end_offset: 1, total_count: 1``, and it is the reading the spec's
+    synthetic example follows. The same reference's "Fetch all meetings" example prints
+    ``start_offset: 1, end_offset: 30`` beside a single meeting (a generated example), so the
+    reading is not promised: a warning. Checked only on a page that lists sessions; the start
+    only when the request gave both ``page_no`` and ``per_page``.
+
+    Source: 003_cc393fbbc3e4bff6.txt
+    > paging: optional object { end_offset, start_offset, total_count }
+    > end_offset: optional number
+    > start_offset: optional number
+
+    The spec's getSessions example passes (2 sessions, offsets 1 to 2, total_count 2).
+    """
+    sessions, paging = _page(ctx)
+    if not sessions or paging is None:
+        return
+    start, end, total = (paging.get(k) for k in ("start_offset", "end_offset", "total_count"))
+    per_page = _query_number(ctx, "per_page")
+    page_no = _query_number(ctx, "page_no")
+    warn = Severity.WARNING
+    span = _difference(end, start)
+    if span is not None:
+        span += 1
+        if span != len(sessions):
+            yield ctx.violation("paging_offsets",
+                                "the offsets span another number of sessions than listed",
+                                "/paging", actual={"start_offset": start, "end_offset": end,
+                                                   "sessions": len(sessions)},
+                                expected="end_offset - start_offset + 1 == sessions listed",
+                                severity=warn)
+        if per_page is not None and span > per_page:
+            yield ctx.violation("paging_offsets", "the offsets span more than per_page",
+                                "/paging", actual={"start_offset": start, "end_offset": end,
+                                                   "per_page": per_page},
+                                expected="end_offset - start_offset + 1 <= per_page",
+                                severity=warn)
+    if _number(end) and _number(total) and end > total:
+        yield ctx.violation("paging_offsets", "end_offset is past total_count",
+                            "/paging/end_offset",
+                            actual={"end_offset": end, "total_count": total},
+                            expected="end_offset <= total_count", severity=warn)
+    if _number(start) and per_page is not None and page_no is not None:
+        first = (page_no - 1) * per_page + 1
+        if start != first:
+            yield ctx.violation("paging_offsets",
+                                "start_offset is not where page page_no starts",
+                                "/paging/start_offset",
+                                actual={"start_offset": start, "page_no": page_no,
+                                        "per_page": per_page},
+                                expected="(page_no - 1) * per_page + 1", severity=warn)
+
+
+def ended_without_ended_at(ctx: InvariantContext) -> Iterator[Violation]:
+    """A session whose ``status`` is ENDED says when it ended (``ended_at``).
+
+    Severity: warning. The page gives every session an optional ``ended_at``, "timestamp when
+    session ended"; it is optional because a LIVE session has not ended, but the page does not
+    say an ENDED one always carries it.
+
+    Source: 003_cc393fbbc3e4bff6.txt
+    > ended_at: optional string
+    >
+    > timestamp when session ended
+
+    The spec's examples pass (the ENDED sessions carry ``ended_at``; the LIVE one does not).
+    """
+    for pointer, session in _sessions(ctx):
+        if session.get("status") == "ENDED" and not isinstance(session.get("ended_at"), str):
+            yield ctx.violation("ended_without_ended_at",
+                                "the session has ENDED but carries no ended_at",
+                                f"{pointer}/ended_at",
+                                actual={"ended_at": session.get("ended_at")},
+                                expected="a timestamp", severity=Severity.WARNING)
+
+
+def ended_before_started(ctx: InvariantContext) -> Iterator[Violation]:
+    """A session does not end before it starts (``ended_at`` >= ``started_at``).
+
+    Severity: error: the page's own definitions of the two timestamps.
+
+    Source: 003_cc393fbbc3e4bff6.txt
+    > started_at: string
+    >
+    > timestamp when session started
+
+    Source: 003_cc393fbbc3e4bff6.txt
+    > ended_at: optional string
+    >
+    > timestamp when session ended
+
+    The spec's examples pass (09:00:02.114Z to 09:24:40.502Z).
+    """
+    for pointer, session in _sessions(ctx):
+        started, ended = session.get("started_at"), session.get("ended_at")
+        if _before(started, ended):
+            yield ctx.violation("ended_before_started", "the session ends before it starts",
+                                f"{pointer}/ended_at",
+                                actual={"started_at": started, "ended_at": ended},
+                                expected="ended_at >= started_at")
+
+
+def live_participants_exceed_max(ctx: InvariantContext) -> Iterator[Violation]:
+    """``live_participants`` is at most ``max_concurrent_participants``.
+
+    Severity: error. The participants in the session now are among the participants that were
+    in it at once, whose maximum is ``max_concurrent_participants``.
+
+    Source: 003_cc393fbbc3e4bff6.txt
+    > live_participants: number
+    >
+    > number of participants currently in the session
+    >
+    > max_concurrent_participants: number
+    >
+    > number of maximum participants that were in the session
+
+    The spec's examples pass (0 of 2, 2 of 2).
+    """
+    for pointer, session in _sessions(ctx):
+        live, most = session.get("live_participants"), session.get("max_concurrent_participants")
+        if _number(live) and _number(most) and live > most:
+            yield ctx.violation("live_participants_exceed_max",
+                                "live_participants is greater than max_concurrent_participants",
+                                f"{pointer}/live_participants",
+                                actual={"live_participants": live,
+                                        "max_concurrent_participants": most},
+                                expected="live_participants <= max_concurrent_participants")
+
+
+def ended_with_live_participants(ctx: InvariantContext) -> Iterator[Violation]:
+    """A session whose ``status`` is ENDED has no participant in it (``live_participants`` 0).
+
+    Severity: warning. "Currently in the session" cannot be anyone once the session has ended,
+    but the count may lag the status, and the page does not tie the two.
+
+    Source: 003_cc393fbbc3e4bff6.txt
+    > number of participants currently in the session
+
+    The spec's examples pass (the ENDED sessions have 0 live participants).
+    """
+    for pointer, session in _sessions(ctx):
+        live = session.get("live_participants")
+        if session.get("status") == "ENDED" and _number(live) and live > 0:
+            yield ctx.violation("ended_with_live_participants",
+                                "the session has ENDED but still counts live participants",
+                                f"{pointer}/live_participants", actual=live, expected=0,
+                                severity=Severity.WARNING)
+
+
+def left_before_joined(ctx: InvariantContext) -> Iterator[Violation]:
+    """A participant does not leave before joining (``left_at`` >= ``joined_at``).
+
+    Severity: error: the page's own definitions of the two timestamps. Checked in the
+    participants list, a participant's details and a peer's data.
+
+    Source: 003_cc393fbbc3e4bff6.txt
+    > joined_at: optional string
+    >
+    > timestamp at which participant joined the session.
+    >
+    > left_at: optional string
+    >
+    > timestamp at which participant left the session.
+
+    The spec's examples pass.
+    """
+    for pointer, participant in _participants(ctx):
+        joined, left = participant.get("joined_at"), participant.get("left_at")
+        if _before(joined, left):
+            yield ctx.violation("left_before_joined", "the participant leaves before joining",
+                                f"{pointer}/left_at",
+                                actual={"joined_at": joined, "left_at": left},
+                                expected="left_at >= joined_at")
+
+
+RULES: tuple[Rule, ...] = (
+    page_size_exceeded,
+    sessions_exceed_total,
+    paging_offsets,
+    ended_without_ended_at,
+    ended_before_started,
+    live_participants_exceed_max,
+    ended_with_live_participants,
+    left_before_joined,
+)

@@ -1,0 +1,422 @@
+"""Upheal's domain rules for Get session data: transcript timing, speakers, topics, ratios, state.
+
+Every rule looks only at ``getSession`` answered 200 (or with no status, e.g. a recorded body),
+and skips whatever is missing or of the wrong type: schema validation reports those.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, TypeGuard
+
+from .._loading import escape_pointer
+from ..findings import Severity, Violation
+from . import InvariantContext, Rule
+
+__all__ = ["RULES"]
+
+_LABEL = re.compile(r"[A-Z]+")
+
+
+def _session(ctx: InvariantContext) -> dict[str, Any] | None:
+    if ctx.operation != "getSession" or ctx.status not in (None, 200):
+        return None
+    return ctx.body if isinstance(ctx.body, dict) else None
+
+
+def _number(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _span(node: dict[str, Any]) -> tuple[float, float] | None:
+    start, end = node.get("start"), node.get("end")
+    if _number(start) and _number(end):
+        return start, end
+    return None
+
+
+def _transcript(session: dict[str, Any]) -> dict[str, Any] | None:
+    transcript = session.get("transcript")
+    return transcript if isinstance(transcript, dict) else None
+
+
+def _utterances(session: dict[str, Any]) -> list[tuple[int, dict[str, Any]]] | None:
+    """The utterances that are objects, with their index; None when there is no list."""
+    transcript = _transcript(session)
+    utterances = transcript.get("utterances") if transcript else None
+    if not isinstance(utterances, list):
+        return None
+    return [(i, u) for i, u in enumerate(utterances) if isinstance(u, dict)]
+
+
+def _words(utterance: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    words = utterance.get("words")
+    if not isinstance(words, list):
+        return []
+    return [(j, w) for j, w in enumerate(words) if isinstance(w, dict)]
+
+
+def _topics(session: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    topics = session.get("topics")
+    if not isinstance(topics, list):
+        return []
+    return [(k, t) for k, t in enumerate(topics) if isinstance(t, dict)]
+
+
+def _mapping(session: dict[str, Any]) -> dict[str, Any] | None:
+    transcript = _transcript(session)
+    mapping = transcript.get("speakerMapping") if transcript else None
+    return mapping if isinstance(mapping, dict) else None
+
+
+def _label_number(label: str) -> int:
+    """A, B, ..., Z, AA, AB, ...: 1, 2, ..., 26, 27, 28, ... (spreadsheet-column order)."""
+    n = 0
+    for ch in label:
+        n = n * 26 + (ord(ch) - ord("A") + 1)
+    return n
+
+
+def time_range_reversed(ctx: InvariantContext) -> Iterator[Violation]:
+    """Every utterance, word and topic starts no later than it ends.
+
+    Severity: error. The page gives each of them a start and an end time in the recording; an
+    end before the start is not a time range at all.
+
+    Source: 000_253bc8006b9b1386.txt
+    > start integer requiredRelative start time in milliseconds of this utterance in the recording.
+    > end integer requiredRelative end time in milliseconds of this utterance in the recording.
+
+    Source: 000_253bc8006b9b1386.txt
+    > start integer requiredRelative start time [ms] of this word occurrence in the recording
+    > end integer requiredRelative end time [ms] of this word occurrence in the recording
+
+    Source: 000_253bc8006b9b1386.txt
+    > start integer requiredRelative start time [ms] of this topic in the recording.
+    > end integer requiredRelative end time [ms] of this topic in the recording.
+
+    The page's example passes (utterance 5000-8000, word 5000-5907, topic 250-32200).
+    """
+    session = _session(ctx)
+    if session is None:
+        return
+    spans: list[tuple[str, str, dict[str, Any]]] = []
+    for i, utterance in _utterances(session) or []:
+        spans.append(("utterance", f"/transcript/utterances/{i}", utterance))
+        spans.extend(("word", f"/transcript/utterances/{i}/words/{j}", word)
+                     for j, word in _words(utterance))
+    spans.extend(("topic", f"/topics/{k}", topic) for k, topic in _topics(session))
+    for kind, pointer, node in spans:
+        span = _span(node)
+        if span is not None and span[0] > span[1]:
+            yield ctx.violation("time_range_reversed", f"the {kind} ends before it starts",
+                                pointer, actual={"start": span[0], "end": span[1]},
+                                expected="start <= end")
+
+
+def word_outside_utterance(ctx: InvariantContext) -> Iterator[Violation]:
+    """Each word lies inside the time range of the utterance that lists it.
+
+    Severity: error. The words are "in the utterance", and both carry times relative to the
+    same recording, so a word cannot start before its utterance starts or end after it ends.
+    Utterances whose own range is reversed are skipped (``time_range_reversed`` reports them).
+
+    Source: 000_253bc8006b9b1386.txt
+    > words object[] required
+    > List of words in the utterance.
+
+    The page's example passes (word 5000-5907 inside utterance 5000-8000).
+    """
+    session = _session(ctx)
+    if session is None:
+        return
+    for i, utterance in _utterances(session) or []:
+        span = _span(utterance)
+        if span is None or span[0] > span[1]:
+            continue
+        for j, word in _words(utterance):
+            start, end = word.get("start"), word.get("end")
+            outside = ((_number(start) and not span[0] <= start <= span[1])
+                       or (_number(end) and not span[0] <= end <= span[1]))
+            if outside:
+                yield ctx.violation(
+                    "word_outside_utterance", "the word's time range leaves its utterance's",
+                    f"/transcript/utterances/{i}/words/{j}",
+                    actual={"word": {"start": start, "end": end},
+                            "utterance": {"start": span[0], "end": span[1]}},
+                    expected="utterance start <= word start <= word end <= utterance end")
+
+
+def words_out_of_order(ctx: InvariantContext) -> Iterator[Violation]:
+    """The words of an utterance are listed in the order they were spoken (by start time).
+
+    Severity: warning. The page lists the words of an utterance and times each one, but never
+    says the list is sorted; reading order is what every consumer of a transcript assumes, so
+    a word that starts before the one listed ahead of it is worth a warning, not a failure.
+
+    Source: 000_253bc8006b9b1386.txt
+    > List of words in the utterance.
+
+    The page's example has one word: nothing to order.
+    """
+    session = _session(ctx)
+    if session is None:
+        return
+    for i, utterance in _utterances(session) or []:
+        previous: Any = None
+        for j, word in _words(utterance):
+            start = word.get("start")
+            if not _number(start):
+                continue
+            if previous is not None and start < previous:
+                yield ctx.violation("words_out_of_order",
+                                    "the word starts before the word listed ahead of it",
+                                    f"/transcript/utterances/{i}/words/{j}/start",
+                                    actual={"start": start, "previous_start": previous},
+                                    expected="start >= the previous word's start",
+                                    severity=Severity.WARNING)
+            previous = start
+
+
+def utterances_out_of_order(ctx: InvariantContext) -> Iterator[Violation]:
+    """The utterances are listed in the order they were spoken (by start time).
+
+    Severity: warning, for the reason given for ``words_out_of_order``: the page times every
+    utterance but does not promise the list is sorted. Equal start times (cross-talk) pass.
+
+    Source: 000_253bc8006b9b1386.txt
+    > utterances object[]
+    > List of all utterances.
+
+    The page's example has one utterance: nothing to order.
+    """
+    session = _session(ctx)
+    if session is None:
+        return
+    previous: Any = None
+    for i, utterance in _utterances(session) or []:
+        start = utterance.get("start")
+        if not _number(start):
+            continue
+        if previous is not None and start < previous:
+            yield ctx.violation("utterances_out_of_order",
+                                "the utterance starts before the utterance listed ahead of it",
+                                f"/transcript/utterances/{i}/start",
+                                actual={"start": start, "previous_start": previous},
+                                expected="start >= the previous utterance's start",
+                                severity=Severity.WARNING)
+        previous = start
+
+
+def speaker_label_invalid(ctx: InvariantContext) -> Iterator[Violation]:
+    """Speaker labels (in utterances and as ``speakerMapping`` keys) are capital letters.
+
+    Severity: error. The page says speakers are labelled with letters starting with 'A', so a
+    label is made of capital letters (``A`` ... ``Z``; ``AA`` and on are accepted for a
+    27th speaker and beyond, as the page sets no limit). ``speakerMapping`` maps the same
+    speakers ("present in utterances"), so its keys follow the same labelling.
+
+    Source: 000_253bc8006b9b1386.txt
+    > Speakers are labeled with letters, starting with 'A'.
+
+    Source: 000_253bc8006b9b1386.txt
+    > Mapping of speakers (present in utterances) to user identifiers.
+
+    The page's example passes (utterance speaker ``B``; mapping keys ``A`` and ``B``).
+    """
+    session = _session(ctx)
+    if session is None:
+        return
+    for i, utterance in _utterances(session) or []:
+        speaker = utterance.get("speaker")
+        if isinstance(speaker, str) and not _LABEL.fullmatch(speaker):
+            yield ctx.violation("speaker_label_invalid",
+                                "the speaker label is not made of capital letters",
+                                f"/transcript/utterances/{i}/speaker", actual=speaker,
+                                expected="A, B, C, ...")
+    for key in _mapping(session) or {}:
+        if not isinstance(key, str) or not _LABEL.fullmatch(key):
+            yield ctx.violation("speaker_label_invalid",
+                                "the speakerMapping key is not a speaker label",
+                                f"/transcript/speakerMapping/{escape_pointer(str(key))}",
+                                actual=key, expected="A, B, C, ...")
+
+
+def speakers_not_from_a(ctx: InvariantContext) -> Iterator[Violation]:
+    """The speaker labels in use run A, B, C, ... without a gap.
+
+    Severity: error. "Starting with 'A'" means the first speaker is A and the next ones follow
+    in order, so the labels of one transcript are A up to some letter, with none skipped. The
+    labels counted are those of the utterances together with the ``speakerMapping`` keys:
+    the mapping names the speakers "present in utterances", so it is evidence of speakers
+    even where the utterance list is cut short. Invalid labels are left to
+    ``speaker_label_invalid``.
+
+    Source: 000_253bc8006b9b1386.txt
+    > Speakers are labeled with letters, starting with 'A'.
+
+    The page's example passes: its one utterance is by ``B``, which alone would not start at
+    A, but its mapping names ``A`` and ``B``; counted together they run from A.
+    """
+    session = _session(ctx)
+    if session is None:
+        return
+    labels: set[str] = set()
+    for _i, utterance in _utterances(session) or []:
+        speaker = utterance.get("speaker")
+        if isinstance(speaker, str) and _LABEL.fullmatch(speaker):
+            labels.add(speaker)
+    labels.update(key for key in _mapping(session) or {}
+                  if isinstance(key, str) and _LABEL.fullmatch(key))
+    if not labels:
+        return
+    numbers = sorted(_label_number(label) for label in labels)
+    if numbers != list(range(1, len(numbers) + 1)):
+        yield ctx.violation("speakers_not_from_a",
+                            "the speaker labels do not run from A without a gap",
+                            "/transcript", actual=sorted(labels, key=_label_number),
+                            expected="A, B, C, ... up to the number of speakers")
+
+
+def speaker_mapping_unused(ctx: InvariantContext) -> Iterator[Violation]:
+    """Every ``speakerMapping`` key is the speaker of some utterance.
+
+    Severity: warning. The page describes the mapping as covering speakers "present in
+    utterances", which suggests no key without an utterance; but its own example maps ``A``
+    while its (visibly shortened, one lorem-ipsum utterance) list uses only ``B``, so the page
+    does not hold itself to it. Checked only when the transcript has an utterance list.
+
+    Source: 000_253bc8006b9b1386.txt
+    > Mapping of speakers (present in utterances) to user identifiers.
+
+    The page's example yields one warning, at ``/transcript/speakerMapping/A``.
+    """
+    session = _session(ctx)
+    if session is None:
+        return
+    utterances = _utterances(session)
+    mapping = _mapping(session)
+    if utterances is None or mapping is None:
+        return
+    used = {u.get("speaker") for _i, u in utterances if isinstance(u.get("speaker"), str)}
+    for key in mapping:
+        if key not in used:
+            yield ctx.violation("speaker_mapping_unused",
+                                "the speakerMapping key is the speaker of no utterance",
+                                f"/transcript/speakerMapping/{escape_pointer(str(key))}",
+                                actual={"key": key, "speakers": sorted(map(str, used))},
+                                expected="the speaker of some utterance",
+                                severity=Severity.WARNING)
+
+
+def outside_recording(ctx: InvariantContext) -> Iterator[Violation]:
+    """Utterances and topics lie inside the recording: from 0 up to ``recordingDurationMs``.
+
+    Severity: error. Their times are relative to the recording, so none is negative, and none
+    passes the recording's end. The upper bound is checked only when the duration is known
+    and positive: the duration "becomes available during session processing", and the page's
+    example prints 0 beside a topic ending at 32200, i.e. 0 stands for "not known yet". Words
+    are covered by ``word_outside_utterance``.
+
+    Source: 000_253bc8006b9b1386.txt
+    > Duration of the session recording in milliseconds.
+    > Value becomes available during session processing.
+
+    Source: 000_253bc8006b9b1386.txt
+    > Relative start time [ms] of this topic in the recording.
+
+    The page's example passes: its duration is 0 (unknown), and no time is negative.
+    """
+    session = _session(ctx)
+    if session is None:
+        return
+    raw = session.get("recordingDurationMs")
+    duration = raw if _number(raw) and raw > 0 else None  # 0: not known yet (see above)
+    spans = [("utterance", f"/transcript/utterances/{i}", u)
+             for i, u in _utterances(session) or []]
+    spans.extend(("topic", f"/topics/{k}", t) for k, t in _topics(session))
+    for kind, pointer, node in spans:
+        for field in ("start", "end"):
+            value = node.get(field)
+            if not _number(value):
+                continue
+            if value < 0:
+                yield ctx.violation("outside_recording",
+                                    f"the {kind}'s {field} is before the recording starts",
+                                    f"{pointer}/{field}", actual=value, expected=">= 0")
+            elif duration is not None and value > duration:
+                yield ctx.violation("outside_recording",
+                                    f"the {kind}'s {field} is after the recording ends",
+                                    f"{pointer}/{field}",
+                                    actual={field: value, "recordingDurationMs": duration},
+                                    expected="<= recordingDurationMs")
+
+
+def talking_ratio_out_of_range(ctx: InvariantContext) -> Iterator[Violation]:
+    """Each talking ratio (``ratio`` and ``ratioLongTerm``) is between 0 and 1.
+
+    Severity: error. The page defines the talking ratio as a talking time divided by the
+    session time; a part of the session cannot exceed the whole, nor be negative.
+
+    Source: 000_253bc8006b9b1386.txt
+    > The talking time divided by the session time.
+
+    The page's example passes (0.2559..., 0.2572..., 0.6616..., 0.6584...).
+    """
+    session = _session(ctx)
+    if session is None:
+        return
+    summary = session.get("analyticsSummary")
+    ratios = summary.get("talkingRatio") if isinstance(summary, dict) else None
+    if not isinstance(ratios, dict):
+        return
+    for participant, value in ratios.items():
+        if not isinstance(value, dict):
+            continue
+        for field in ("ratio", "ratioLongTerm"):
+            ratio = value.get(field)
+            if _number(ratio) and not 0 <= ratio <= 1:
+                yield ctx.violation(
+                    "talking_ratio_out_of_range", f"the talking {field} is outside [0, 1]",
+                    f"/analyticsSummary/talkingRatio/{escape_pointer(str(participant))}/{field}",
+                    actual=ratio, expected="0 <= ratio <= 1")
+
+
+def error_state_without_error(ctx: InvariantContext) -> Iterator[Violation]:
+    """A session in ``state`` Error carries an ``error`` object saying what went wrong.
+
+    Severity: warning. The page documents ``error`` (a code "identifying the problem" and a
+    message) and the state Error, but never ties the two together; its example even prints an
+    ``error`` beside ``state: InProgress``. So the converse (an error in another state) is not
+    checked at all, and a bare Error state is a warning: the integrator cannot tell the user
+    why the session failed.
+
+    Source: 000_253bc8006b9b1386.txt
+    > code string requiredError code identifying the problem.
+
+    The page's example passes: its state is InProgress (its ``error`` is not questioned).
+    """
+    session = _session(ctx)
+    if session is None or session.get("state") != "Error":
+        return
+    if not isinstance(session.get("error"), dict):
+        yield ctx.violation("error_state_without_error",
+                            "the session is in state Error but carries no error object",
+                            "/error", actual={"error": session.get("error")},
+                            expected="an error object {code, message}",
+                            severity=Severity.WARNING)
+
+
+RULES: tuple[Rule, ...] = (
+    time_range_reversed,
+    word_outside_utterance,
+    words_out_of_order,
+    utterances_out_of_order,
+    speaker_label_invalid,
+    speakers_not_from_a,
+    speaker_mapping_unused,
+    outside_recording,
+    talking_ratio_out_of_range,
+    error_state_without_error,
+)
