@@ -8,15 +8,19 @@ the CLI can render it; this module prints nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from .errors import ContractsError
-from .findings import Finding, Severity
+from .findings import Finding, Severity, Violation
 from .lint import lint_spec
 from .specs import BUNDLED, load_spec
 
-__all__ = ["CaseResult", "GateResult", "StageResult", "run_gate"]
+if TYPE_CHECKING:
+    from .suites import SuiteOptions, SuiteResult
+
+__all__ = ["CaseResult", "GateResult", "LiveTarget", "StageResult", "run_gate"]
 
 EventHandler = Callable[[str, str], None]
 """Called with (stage, message) as the gate progresses."""
@@ -33,6 +37,8 @@ class CaseResult:
     findings: tuple[Finding, ...] = ()
     seconds: float = 0.0
     error: str | None = None
+    violations: tuple[Violation, ...] = ()
+    details: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,10 +53,19 @@ class StageResult:
 
 
 @dataclass(frozen=True)
+class LiveTarget:
+    """A live vendor to test instead of the mock (from CONTRACTS_<API>_BASE_URL / _TOKEN)."""
+
+    base_url: str
+    token: str | None = None
+
+
+@dataclass(frozen=True)
 class GateResult:
     apis: tuple[str, ...]
     seed: int
     stages: tuple[StageResult, ...] = field(default=())
+    suites: tuple[SuiteResult, ...] = field(default=())
 
     @property
     def passed(self) -> bool:
@@ -85,14 +100,144 @@ def _lint_stage(apis: Sequence[str], fail_on: Severity, emit: EventHandler) -> S
     return StageResult("lint", tuple(cases), time.perf_counter() - started)
 
 
+def _suite_stage(apis: Sequence[str], options: SuiteOptions, live: Mapping[str, LiveTarget],
+                 emit: EventHandler) -> tuple[StageResult, tuple[SuiteResult, ...]]:
+    from .suites import run_suite
+
+    started = time.perf_counter()
+    cases: list[CaseResult] = []
+    results: list[SuiteResult] = []
+    for api in apis:
+        target = live.get(api)
+        api_options = replace(options, base_url=target.base_url, token=target.token) if (
+            target) else options
+        t0 = time.perf_counter()
+        try:
+            result = run_suite(api, api_options, on_event=emit)
+        except ContractsError as exc:
+            cases.append(CaseResult("suites", f"{api}", False, f"could not run: {exc}",
+                                    seconds=time.perf_counter() - t0, error=str(exc)))
+            continue
+        results.append(result)
+        if result.fatal:
+            cases.append(CaseResult("suites", f"{api}", False, "schemathesis stopped",
+                                    seconds=result.seconds, error=result.fatal))
+        for op_id in sorted(set(result.documented) | set(result.outcomes)):
+            outcome = result.outcomes.get(op_id)
+            if outcome is None:
+                continue
+            failing = tuple(outcome.failures())
+            summary = (f"{outcome.requests} request(s), statuses "
+                       f"{', '.join(f'{k}x{n}' for k, n in sorted(outcome.statuses.items()))}")
+            details = tuple(f"replay: {outcome.repro[v.key]}" for v in failing[:3]
+                            if v.key in outcome.repro)
+            cases.append(CaseResult("suites", f"{api}.{op_id}.contracts_conformance",
+                                    not failing, summary if not failing else
+                                    f"{len(failing)} violation kind(s); {summary}",
+                                    violations=failing, details=details))
+            for name, count in sorted(outcome.engine_failures.items()):
+                cases.append(CaseResult("suites", f"{api}.{op_id}.{name.split(':')[0]}", False,
+                                        f"{count} x {name}"))
+    return StageResult("suites", tuple(cases), time.perf_counter() - started), tuple(results)
+
+
+def _coverage_stage(results: Sequence[SuiteResult], max_unauthorized: float) -> StageResult:
+    """A green run must mean something: every documented operation exercised, answers real."""
+    cases = []
+    for result in results:
+        missing = [op for op in result.documented
+                   if result.outcomes.get(op) is None or not result.outcomes[op].requests]
+        statuses = result.statuses
+        total = sum(statuses.values())
+        unauthorized = statuses.get(401, 0) / total if total else 1.0
+        problems = []
+        if missing:
+            problems.append(f"never exercised: {', '.join(missing)}")
+        if unauthorized > max_unauthorized:
+            problems.append(f"{unauthorized:.0%} of {total} answers were 401 (check the token)")
+        if total == 0:
+            problems.append("no request was answered")
+        exercised = len(result.documented) - len(missing)
+        summary = (f"{exercised}/{len(result.documented)} operations, {total} requests, "
+                   f"{unauthorized:.0%} 401")
+        if result.skipped_writes:
+            summary += f"; writes skipped (live, read-only): {', '.join(result.skipped_writes)}"
+        details = tuple(f"{op}: " + ", ".join(f"{k}x{n}" for k, n in sorted(
+            result.outcomes[op].statuses.items())) for op in sorted(result.outcomes))
+        cases.append(CaseResult("coverage", result.api, not problems,
+                                "; ".join(problems) if problems else summary, details=details))
+    return StageResult("coverage", tuple(cases), 0.0)
+
+
+def _models_stage(apis: Sequence[str], emit: EventHandler) -> StageResult:
+    """Generated models are fresh: one case per API whose spec has a ``generated/`` beside it.
+
+    A bundled name means the checkout's ``specs/`` when the gate runs in one (else the
+    installed specs, which ship no ``generated/``: skipped, a pass).
+    """
+    from pathlib import Path
+
+    from .codegen import check, default_dirs
+    from .specs import bundled_path
+
+    started = time.perf_counter()
+    checkout_specs, _out = default_dirs()
+    folders: dict[Path, list[tuple[str, str]]] = {}
+    cases: list[CaseResult] = []
+    for api in apis:
+        if api in BUNDLED:
+            path = checkout_specs / f"{api}.yaml"
+            path = path if path.is_file() else bundled_path(api)
+        else:
+            path = Path(api)
+        generated = path.resolve().parent.parent / "generated"
+        if not generated.is_dir():
+            cases.append(CaseResult("models", api, True, "skipped: no generated/ folder"))
+            continue
+        folders.setdefault(path.resolve().parent, []).append((api, path.stem))
+    for specs_dir, wanted in folders.items():
+        t0 = time.perf_counter()
+        emit("models", f"checking {', '.join(a for a, _ in wanted)} against {specs_dir.name}/")
+        try:
+            report = check(specs_dir, specs_dir.parent / "generated", [s for _, s in wanted])
+        except ContractsError as exc:
+            cases.extend(CaseResult("models", api, False, f"cannot generate: {exc}",
+                                    error=str(exc)) for api, _ in wanted)
+            continue
+        per_case = (time.perf_counter() - t0) / len(wanted)
+        for api, stem in wanted:
+            stale = [m for m in report.stale if m.module == f"{stem}.py"]
+            summary = ("generated/{0}.py is up to date" if not stale else
+                       "generated/{0}.py is stale ({1}): run `contracts generate`").format(
+                stem, stale[0].reason if stale else "")
+            cases.append(CaseResult("models", api, not stale, summary, seconds=per_case,
+                                    details=tuple(stale[0].diff.splitlines()) if stale else ()))
+    order = {api: i for i, api in enumerate(apis)}
+    cases.sort(key=lambda c: order.get(c.name, 0))
+    return StageResult("models", tuple(cases), time.perf_counter() - started)
+
+
 def run_gate(
     apis: Sequence[str] = BUNDLED,
     *,
     seed: int = 0,
     fail_on: Severity = Severity.WARNING,
     on_event: EventHandler | None = None,
+    suites: SuiteOptions | None = None,
+    live: Mapping[str, LiveTarget] | None = None,
+    max_unauthorized: float = 0.5,
 ) -> GateResult:
-    """Run every stage for ``apis`` (bundled names or spec paths) and return the result."""
+    """Run every stage for ``apis`` (bundled names or spec paths) and return the result.
+
+    Stages: spec lint, then (with ``suites`` options) the schemathesis suites against the
+    mocks, or against the ``live`` targets named per API, then operation/status coverage.
+    """
     emit: EventHandler = on_event or (lambda stage, message: None)
     stages = [_lint_stage(apis, fail_on, emit)]
-    return GateResult(apis=tuple(apis), seed=seed, stages=tuple(stages))
+    stages.append(_models_stage(apis, emit))
+    suite_results: tuple[SuiteResult, ...] = ()
+    if suites is not None:
+        stage, suite_results = _suite_stage(apis, replace(suites, seed=seed), live or {}, emit)
+        stages.append(stage)
+        stages.append(_coverage_stage(suite_results, max_unauthorized))
+    return GateResult(apis=tuple(apis), seed=seed, stages=tuple(stages), suites=suite_results)

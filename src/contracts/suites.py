@@ -1,0 +1,329 @@
+"""Schemathesis suites generated from each spec, run against the mock (in-process ASGI) or a
+live vendor, with our validator and invariants registered as a schemathesis check.
+
+The only importer of schemathesis. One run = schemathesis's engine over one spec (examples,
+coverage, fuzzing and stateful phases; links in the specs drive the stateful phase), with a
+fixed seed. Every response is checked by :func:`contracts_conformance`, which reports our
+violation codes; the engine's own failures are collected too. The result is a plain record
+(:class:`SuiteResult`) that the gate and the reporters turn into JUnit, SARIF, Markdown, HTML.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from .errors import UsageError
+from .findings import Severity, Violation, rank_violations
+from .specs import Spec, load_spec
+from .validation import Validator
+
+__all__ = ["OperationOutcome", "SuiteOptions", "SuiteResult", "run_suite"]
+
+EventHandler = Callable[[str, str], None]
+
+READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
+_TOKEN_RE = re.compile(r"(?i)(authorization|heidi-api-key|x-api-key|cookie)(:\s*|'?:\s*'?)"
+                       r"([^'\"\s]+(?:\s+[^'\"\s]+)?)")
+
+
+@dataclass(frozen=True)
+class SuiteOptions:
+    """How to run a suite. ``base_url``/``token`` set = live; otherwise the in-process mock."""
+
+    seed: int = 0
+    max_examples: int = 20
+    base_url: str | None = None
+    token: str | None = None
+    allow_writes: bool = False
+    rate_limit: str | None = None
+    request_budget: int | None = None
+    phases: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
+    schemathesis_checks: bool = False
+    mock_options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def live(self) -> bool:
+        return self.base_url is not None
+
+
+@dataclass
+class OperationOutcome:
+    """What the suite saw for one operation."""
+
+    operation: str
+    label: str
+    requests: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    violations: dict[tuple[str, ...], tuple[Violation, int]] = field(default_factory=dict)
+    engine_failures: dict[str, int] = field(default_factory=dict)
+    repro: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def add(self, violation: Violation, repro: str) -> None:
+        seen = self.violations.get(violation.key)
+        self.violations[violation.key] = (violation, (seen[1] if seen else 0) + 1)
+        self.repro.setdefault(violation.key, repro)
+
+    def failures(self, fail_on: Severity = Severity.ERROR) -> list[Violation]:
+        return rank_violations(v for v, _n in self.violations.values() if v.severity >= fail_on)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures() and not self.engine_failures
+
+
+@dataclass
+class SuiteResult:
+    api: str
+    seed: int
+    live: bool
+    outcomes: dict[str, OperationOutcome]
+    documented: tuple[str, ...]
+    seconds: float = 0.0
+    fatal: str | None = None
+    skipped_writes: tuple[str, ...] = ()
+
+    @property
+    def requests(self) -> int:
+        return sum(o.requests for o in self.outcomes.values())
+
+    @property
+    def statuses(self) -> Counter[int]:
+        total: Counter[int] = Counter()
+        for outcome in self.outcomes.values():
+            total.update(outcome.statuses)
+        return total
+
+    @property
+    def passed(self) -> bool:
+        return self.fatal is None and all(o.passed for o in self.outcomes.values())
+
+
+class _Collector:
+    def __init__(self, validator: Validator, result: SuiteResult, budget: int | None,
+                 token: str | None):
+        self.validator = validator
+        self.result = result
+        self.budget = budget
+        self.token = token
+        self.lock = threading.Lock()
+        self.exhausted = False
+
+
+_active: _Collector | None = None
+_active_lock = threading.Lock()
+
+
+def _redact(text: str, token: str | None) -> str:
+    if token:
+        text = text.replace(token, "[REDACTED]")
+    return _TOKEN_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}[REDACTED]", text)
+
+
+def _check_response(collector: _Collector, response: Any, case: Any) -> list[Violation]:
+    from schemathesis import GenerationMode
+
+    op_def = case.operation.definition.raw if hasattr(case.operation.definition, "raw") else {}
+    operation = str(op_def.get("operationId") or case.operation.label)
+    negative = getattr(getattr(case.meta, "generation", None), "mode", None) == (
+        GenerationMode.NEGATIVE) if case.meta is not None else False
+    status = int(response.status_code)
+    query = urlencode(case.query or {}, doseq=True) if isinstance(case.query, dict) else ""
+    url = case.formatted_path + (f"?{query}" if query else "")
+    headers = {k: (v[0] if isinstance(v, list) else v) for k, v in response.headers.items()}
+    found: list[Violation] = []
+    if status >= 500:
+        found.append(Violation(code="response.status.server_error", api=collector.result.api,
+                               operation=operation, location="response.status",
+                               message=f"the server answered {status}", actual=status))
+    elif negative:
+        # Schema-violating requests: only the documented error shapes are checked.
+        documented = collector.validator._response_node(
+            collector.validator.spec.operation(operation), status) is not None
+        if documented:
+            found.extend(v for v in collector.validator.iter_response_violations(
+                case.method, url, status, response.content, headers=headers,
+                operation=operation) if v.location != "response.status")
+    else:
+        found.extend(collector.validator.iter_response_violations(
+            case.method, url, status, response.content, headers=headers, operation=operation))
+    with collector.lock:
+        outcome = collector.result.outcomes.setdefault(
+            operation, OperationOutcome(operation, case.operation.label))
+        outcome.requests += 1
+        outcome.statuses[status] += 1
+        if found:
+            try:
+                repro = case.as_curl_command()
+            except Exception:  # noqa: BLE001 - a repro string is a courtesy
+                repro = f"{case.method} {url}"
+            repro = _redact(repro, collector.token)
+            for violation in found:
+                outcome.add(violation, repro)
+        if collector.budget is not None and collector.result.requests >= collector.budget:
+            collector.exhausted = True
+    return [v for v in found if v.severity >= Severity.ERROR]
+
+
+def _register_check() -> None:
+    import schemathesis
+
+    if getattr(_register_check, "done", False):
+        return
+
+    @schemathesis.check
+    def contracts_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
+        """scribe-contracts: status, content type, headers, body schema and invariants."""
+        collector = _active
+        if collector is None:
+            return None
+        failing = _check_response(collector, response, case)
+        if failing:
+            best = failing[0]
+            more = f" (+{len(failing) - 1} more)" if len(failing) > 1 else ""
+            raise AssertionError(f"[{best.code}] {best.location}{best.pointer}: "
+                                 f"{best.message}{more}")
+        return None
+
+    _register_check.done = True  # type: ignore[attr-defined]
+
+
+def _auth_headers(spec: Spec, token: str | None) -> dict[str, str]:
+    """Bearer auth, plus the token in every header-based API-key scheme (Heidi-Api-Key)."""
+    if not token:
+        return {}
+    headers = {"Authorization": f"Bearer {token}"}
+    schemes = (spec.document.get("components") or {}).get("securitySchemes") or {}
+    for scheme in schemes.values():
+        if isinstance(scheme, dict) and scheme.get("type") == "apiKey" and (
+                scheme.get("in") == "header"):
+            headers[str(scheme.get("name"))] = token
+    return headers
+
+
+def _base_path(spec: Spec) -> str:
+    prefix = spec.server_paths[0] if spec.server_paths else "/"
+    return "" if prefix == "/" else prefix
+
+
+def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
+              on_event: EventHandler | None = None) -> SuiteResult:
+    """Run the schemathesis suite of one API and return what it saw."""
+    import schemathesis
+    from schemathesis.engine import from_schema
+
+    global _active
+    options = options or SuiteOptions()
+    emit: EventHandler = on_event or (lambda stage, message: None)
+    spec = api if isinstance(api, Spec) else load_spec(api)
+    validator = Validator(spec)
+    methods = None if (options.allow_writes or not options.live) else READ_ONLY_METHODS
+    documented = tuple(op.operation_id for op in spec.operations
+                       if methods is None or op.method.upper() in methods)
+    skipped = tuple(op.operation_id for op in spec.operations
+                    if methods is not None and op.method.upper() not in methods)
+    result = SuiteResult(api=spec.name, seed=options.seed, live=options.live, outcomes={},
+                         documented=documented, skipped_writes=skipped)
+    _register_check()
+    checks: dict[str, Any] = {"enabled": options.schemathesis_checks,
+                              "contracts_conformance": {"enabled": True},
+                              "not_a_server_error": {"enabled": True}}
+    token = options.token
+    if not options.live:
+        from .mock import DEFAULT_TOKEN
+        from .mock import app as mock_app
+
+        token = str(options.mock_options.get("token", DEFAULT_TOKEN))
+        app = mock_app(spec.name, **{"seed": options.seed, **options.mock_options})
+    config_dict: dict[str, Any] = {
+        "seed": options.seed,
+        "generation": {"max-examples": options.max_examples},
+        "checks": checks,
+        "phases": {name: {"enabled": name in options.phases}
+                   for name in ("examples", "coverage", "fuzzing", "stateful")},
+        "headers": _auth_headers(spec, token),
+        "output": {"sanitization": {"enabled": True}},
+    }
+    if options.rate_limit:
+        config_dict["rate-limit"] = options.rate_limit
+    try:
+        config = schemathesis.Config.from_dict(config_dict)
+        schema: Any = schemathesis.openapi.from_dict(_plain(spec.document), config=config)
+    except Exception as exc:  # noqa: BLE001 - schemathesis loader errors, translated here
+        raise UsageError(f"schemathesis cannot load the {spec.name} spec: {exc}") from None
+    if methods is not None:
+        schema = schema.include(method=list(methods))
+    if options.live:
+        schema.config.update(base_url=options.base_url.rstrip("/"))  # type: ignore[union-attr]
+    else:
+        schema.app = app
+        schema.config.update(base_url=f"http://localhost{_base_path(spec)}")
+    collector = _Collector(validator, result, options.request_budget, token)
+    started = time.perf_counter()
+    emit("suites", f"{spec.name}: running schemathesis (seed {options.seed})")
+    with _active_lock:
+        _active = collector
+        try:
+            for event in from_schema(schema).execute():
+                name = type(event).__name__
+                if name == "ScenarioFinished":
+                    _collect_engine_failures(result, spec, event)
+                    label = getattr(event, "label", None)
+                    if label:
+                        emit("suites", f"{spec.name}: {event.phase.value} {label} "
+                                       f"{event.status.value}")
+                elif name == "FatalError":
+                    result.fatal = _redact(str(event.exception), token)
+                elif name == "NonFatalError":
+                    info = getattr(event, "info", None)
+                    message = getattr(info, "message", None) or str(getattr(event, "value", ""))
+                    label = getattr(event, "label", "engine")
+                    key = f"engine error: {_redact(str(message), token)[:300]}"
+                    outcome = _outcome_for_label(result, spec, str(label))
+                    outcome.engine_failures[key] = outcome.engine_failures.get(key, 0) + 1
+                if collector.exhausted:
+                    emit("suites", f"{spec.name}: request budget reached, stopping")
+                    break
+        finally:
+            _active = None
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _outcome_for_label(result: SuiteResult, spec: Spec, label: str) -> OperationOutcome:
+    for op in spec.operations:
+        if f"{op.method.upper()} {op.spec_path}" == label or op.operation_id == label:
+            return result.outcomes.setdefault(op.operation_id,
+                                              OperationOutcome(op.operation_id, label))
+    return result.outcomes.setdefault(label, OperationOutcome(label, label))
+
+
+def _collect_engine_failures(result: SuiteResult, spec: Spec, event: Any) -> None:
+    """Failures from schemathesis's own checks (ours are already collected, with codes)."""
+    recorder = getattr(event, "recorder", None)
+    if recorder is None:
+        return
+    for checks in recorder.checks.values():
+        for check in checks:
+            if check.failure_info is None or check.name == "contracts_conformance":
+                continue
+            failure = check.failure_info.failure
+            title = getattr(failure, "title", None) or type(failure).__name__
+            outcome = _outcome_for_label(result, spec, str(getattr(recorder, "label", "engine")))
+            key = f"{check.name}: {title}"
+            outcome.engine_failures[key] = outcome.engine_failures.get(key, 0) + 1
+
+
+def _plain(value: Any) -> Any:
+    """A deep, mutable copy (schemathesis may normalise the dict it is given)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
