@@ -23,7 +23,8 @@ LAYERS = {
 }
 
 # Third-party libraries that only one module (or package) may import.
-OWNERS = {"yaml": {"_loading"}, "jsonschema_rs": {"_schema"}}
+OWNERS = {"yaml": {"_loading"}, "jsonschema_rs": {"_schema"}, "deepdiff": {"drift"},
+          "schemathesis": {"suites"}}
 
 
 def _modules() -> list[Path]:

@@ -131,7 +131,7 @@ def test_cli_exit_codes_and_json() -> None:
 
 
 def test_gate_writes_reports(tmp_path: Path) -> None:
-    code, out, _ = cli("gate", "--report-dir", str(tmp_path))
+    code, out, _ = cli("gate", "--no-suites", "--report-dir", str(tmp_path))
     assert code == 0, out
     junit = (tmp_path / "junit.xml").read_text()
     assert 'failures="0"' in junit and "<testcase" in junit
@@ -140,8 +140,8 @@ def test_gate_writes_reports(tmp_path: Path) -> None:
 
 
 def test_gate_fails_on_a_broken_spec(tmp_path: Path) -> None:
-    code, _out, _ = cli("gate", "--api", str(DATA / "codes" / "schema.invalid.yaml"),
-                       "--report-dir", str(tmp_path))
+    code, _out, _ = cli("gate", "--no-suites", "--api",
+                        str(DATA / "codes" / "schema.invalid.yaml"), "--report-dir", str(tmp_path))
     assert code == 1
     assert "schema.invalid" in (tmp_path / "junit.xml").read_text()
     assert "FAILED" in (tmp_path / "summary.md").read_text()

@@ -28,7 +28,7 @@ class Limits:
 
     max_bytes: int = 32 * 1024 * 1024
     max_depth: int = 256
-    max_nodes: int = 2_000_000
+    max_nodes: int = 500_000
 
 
 DEFAULT_LIMITS = Limits()

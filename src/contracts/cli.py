@@ -67,33 +67,93 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
 @cli.command()
 @click.option("--api", "apis", multiple=True, metavar="API",
               help="Bundled API name or spec path; repeat for several (default: all four).")
+@click.option("--live", is_flag=True,
+              help="Test the live vendors named by CONTRACTS_<API>_BASE_URL and "
+                   "CONTRACTS_<API>_TOKEN instead of the bundled mocks.")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("reports"), show_default=True, help="Where reports are written.")
 @click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed for every generated example (printed, for replay).")
+              help="Seed for every generated request (printed; rerun with it to replay).")
+@click.option("--max-examples", type=click.IntRange(1, 10_000), default=10, show_default=True,
+              help="Generated examples per operation and phase.")
+@click.option("--allow-writes", is_flag=True,
+              help="Live runs: also send POST/PATCH/PUT/DELETE (default: read-only).")
+@click.option("--rate-limit", default=None, metavar="N/s",
+              help="Live runs: request rate limit (default 5/s), e.g. 10/s or 100/m.")
+@click.option("--budget", type=click.IntRange(1, None), default=None, metavar="N",
+              help="Live runs: stop each API's suite after N requests (default 200).")
+@click.option("--no-suites", is_flag=True, help="Only lint the specs (no requests at all).")
+@click.option("--schemathesis-checks", is_flag=True,
+              help="Also run schemathesis's own checks (negative data rejection, ...).")
 @click.option("--fail-on", default="warning", show_default=True, callback=_severity,
               help="Lowest lint severity that fails the gate.")
-def gate(apis: tuple[str, ...], report_dir: Path, seed: int, fail_on: Severity) -> None:
-    """Run the CI gate and write JUnit XML, Markdown and JSON reports."""
-    from .gate import run_gate
-    from .reporting import gate_json, gate_junit, gate_markdown
+def gate(apis: tuple[str, ...], live: bool, report_dir: Path, seed: int, max_examples: int,
+         allow_writes: bool, rate_limit: str | None, budget: int | None, no_suites: bool,
+         schemathesis_checks: bool, fail_on: Severity) -> None:
+    """Run the CI gate: spec lint, model freshness, schemathesis suites, coverage, reports.
+
+    Against the bundled mocks (in-process, offline) by default; with --live, against the
+    vendors named by the environment. Reports: junit.xml, summary.md (also appended to
+    $GITHUB_STEP_SUMMARY), report.sarif, report.json and report.html in --report-dir.
+    """
+    from .gate import LiveTarget, run_gate
     from .specs import BUNDLED
-
-    err = sys.stderr
-
-    def progress(stage: str, message: str) -> None:
-        err.write(f"[{stage}] {message}\n")
+    from .suites import SuiteOptions
 
     chosen = apis or BUNDLED
-    click.echo(f"contracts gate: {', '.join(chosen)} (seed {seed})")
-    result = run_gate(chosen, seed=seed, fail_on=fail_on, on_event=progress)
+    targets: dict[str, LiveTarget] = {}
+    if live:
+        missing = []
+        for api in chosen:
+            key = Path(api).stem.upper().replace("-", "_")
+            base_url = os.environ.get(f"CONTRACTS_{key}_BASE_URL")
+            if not base_url:
+                missing.append(f"CONTRACTS_{key}_BASE_URL")
+                continue
+            targets[api] = LiveTarget(base_url, os.environ.get(f"CONTRACTS_{key}_TOKEN"))
+        if missing:
+            raise click.UsageError(f"--live needs {', '.join(missing)} in the environment")
+    options = None if no_suites else SuiteOptions(
+        max_examples=max_examples, allow_writes=allow_writes,
+        rate_limit=rate_limit or ("5/s" if live else None),
+        request_budget=budget or (200 if live else None),
+        schemathesis_checks=schemathesis_checks)
+    where = "live vendors" if live else "bundled mocks"
+    click.echo(f"contracts gate: {', '.join(chosen)} against the {where} (seed {seed})")
+    result = _run_with_progress(lambda emit: run_gate(
+        chosen, seed=seed, fail_on=fail_on, on_event=emit, suites=options, live=targets))
     _print_gate_table(result)
+    written = _write_gate_reports(result, report_dir)
+    click.echo(f"reports: {', '.join(str(p) for p in written)}")
+    if not result.passed:
+        click.echo(f"replay: contracts gate {' '.join(f'--api {a}' for a in chosen)} "
+                   f"--seed {seed} --max-examples {max_examples}" + (" --live" if live else ""))
+    click.echo("gate passed" if result.passed else "gate FAILED")
+    raise _Exit(result.exit_code)
+
+
+def _run_with_progress(job: Any) -> Any:
+    """Run ``job(emit)`` with a rich status line on a terminal, plain lines otherwise."""
+    if not sys.stderr.isatty():
+        return job(lambda stage, message: sys.stderr.write(f"[{stage}] {message}\n"))
+    from rich.console import Console
+
+    console = Console(file=sys.stderr)
+    with console.status("starting") as status:
+        return job(lambda stage, message: status.update(f"[{stage}] {message}"))
+
+
+def _write_gate_reports(result: Any, report_dir: Path) -> list[Path]:
+    from .reporting import gate_html, gate_json, gate_junit, gate_markdown, gate_sarif
+
+    markdown = gate_markdown(result)
+    outputs = {"junit.xml": gate_junit(result), "summary.md": markdown,
+               "report.sarif": gate_sarif(result), "report.json": gate_json(result),
+               "report.html": gate_html(result)}
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
-        (report_dir / "junit.xml").write_text(gate_junit(result), encoding="utf-8")
-        markdown = gate_markdown(result)
-        (report_dir / "summary.md").write_text(markdown, encoding="utf-8")
-        (report_dir / "report.json").write_text(gate_json(result), encoding="utf-8")
+        for name, text in outputs.items():
+            (report_dir / name).write_text(text, encoding="utf-8")
         summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary_file:
             with open(summary_file, "a", encoding="utf-8") as fh:
@@ -101,9 +161,7 @@ def gate(apis: tuple[str, ...], report_dir: Path, seed: int, fail_on: Severity) 
     except OSError as exc:
         raise ContractsError(f"cannot write reports ({exc.strerror})",
                              source=str(report_dir)) from None
-    click.echo(f"reports: {report_dir}/junit.xml, summary.md, report.json")
-    click.echo("gate passed" if result.passed else "gate FAILED")
-    raise _Exit(result.exit_code)
+    return [report_dir / name for name in outputs]
 
 
 @cli.command()
@@ -155,6 +213,54 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
     raise _Exit(EXIT_FINDINGS if failed else (EXIT_USAGE if report.problems else EXIT_OK))
 
 
+@cli.command()
+@click.argument("old", metavar="OLD_SPEC")
+@click.argument("new", metavar="NEW_SPEC")
+@click.option("--format", "fmt", default="table", show_default=True,
+              type=click.Choice(["table", "markdown", "json", "junit", "sarif", "html"]),
+              help="Output format.")
+@click.option("--fail-on", default="ERR", show_default=True, callback=_severity,
+              help="Lowest grade that makes the exit code 1 (ERR, WARN or INFO).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of stdout.")
+def diff(old: str, new: str, fmt: str, fail_on: Severity, output: Path | None) -> None:
+    """Classify every change from OLD_SPEC to NEW_SPEC for a consumer of the API.
+
+    Each spec is a bundled API name or a file. Grades: ERR (code written against OLD_SPEC
+    breaks), WARN (it may break), INFO (nothing to do); see docs/drift.md for the rules.
+    """
+    from .drift import diff_specs
+    from .reporting import (
+        drift_html,
+        drift_json,
+        drift_junit,
+        drift_markdown,
+        drift_sarif,
+        drift_table,
+    )
+
+    result = diff_specs(old, new)
+    if fmt == "table":
+        tty = output is None and sys.stdout.isatty()
+        width = __import__("shutil").get_terminal_size((120, 24)).columns if tty else 160
+        text = drift_table(result, color=tty, width=width)
+    elif fmt == "junit":
+        text = drift_junit(result, fail_on=fail_on)
+    else:
+        render = {"markdown": drift_markdown, "json": drift_json, "sarif": drift_sarif,
+                  "html": drift_html}[fmt]
+        text = render(result)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ContractsError(f"cannot write the report ({exc.strerror})",
+                                 source=str(output)) from None
+    raise _Exit(EXIT_FINDINGS if result.failing(fail_on) else EXIT_OK)
+
+
 class _progress:
     """A progress bar on stderr for long inputs (over ~5 MB), silent otherwise."""
 
@@ -185,23 +291,132 @@ class _progress:
             self._bar.stop()
 
 
+def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
+    text = value.strip().lower()
+    try:
+        if text.endswith("ms"):
+            seconds = float(text[:-2]) / 1000
+        else:
+            seconds = float(text[:-1] if text.endswith("s") else text)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a duration (e.g. 0.05, 50ms, 1s)") from None
+    if seconds < 0:
+        raise click.BadParameter("must not be negative")
+    return seconds
+
+
+@cli.command(epilog="Drift kinds: field-removed, field-renamed, type-changed, enum-value, "
+             "field-added, status-code (or all). Control API under /__contracts__/: POST "
+             "reset, POST scenario {\"scenario\": NAME}, POST sessions/ID/advance, GET state.")
+@click.argument("api", metavar="API|all")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (a warning is printed unless it is loopback).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port to listen on (0 picks a free one).")
+@click.option("--token", default=None, metavar="T",
+              help="Bearer token the mock accepts [default: contracts-mock-token].")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the synthetic data.")
+@click.option("--steps", type=click.IntRange(0), default=1, show_default=True,
+              help="Polls a session spends in each processing state.")
+@click.option("--step-seconds", type=click.FloatRange(0), default=None,
+              help="Advance lifecycles by time (seconds per state) instead of by polls.")
+@click.option("--scenario", default=None, metavar="NAME",
+              help="Scenario for new sessions (e.g. eka: partial, failed, expired).")
+@click.option("--latency", default="0", callback=_duration, show_default=True,
+              help="Delay before every answer (0.05, 50ms, 1s).")
+@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Fraction of answers replaced by 500/502/503 or 429 with Retry-After.")
+@click.option("--drift", default="", metavar="KIND[,KIND...]",
+              help="Serve controlled departures from the spec: field-removed, field-renamed, "
+                   "type-changed, enum-value, field-added, status-code, or all.")
+@click.option("--webhook-url", default=None, metavar="URL",
+              help="Where Upheal's session web-hook is POSTed when processing ends.")
+def mock(api: str, host: str, port: int, token: str | None, seed: int, steps: int,
+         step_seconds: float | None, scenario: str | None, latency: float, error_rate: float,
+         drift: str, webhook_url: str | None) -> None:
+    """Serve a stateful mock of API (upheal, heidi, eka, realtimekit, or all).
+
+    Prints each base URL (with the vendor's server path, e.g. http://127.0.0.1:PORT/client/v4)
+    and serves until interrupted.
+    """
+    from .mock import DEFAULT_TOKEN, VENDORS, MockOptions, parse_drift, serve
+
+    if api != "all" and api not in VENDORS:
+        raise click.BadParameter(f"{api!r} (one of: {', '.join(VENDORS)}, all)",
+                                 param_hint="API")
+    options = MockOptions(token=token or DEFAULT_TOKEN, seed=seed, steps=steps,
+                          step_seconds=step_seconds, latency=latency, error_rate=error_rate,
+                          drift=parse_drift(drift), webhook_url=webhook_url,
+                          scenario=scenario)
+
+    def ready(urls: dict[str, str], root: str) -> None:
+        for name, url in urls.items():
+            click.echo(f"{name}: {url}")
+        click.echo(f"control: {root}/__contracts__/ (token: "
+                   f"{'as given' if token else DEFAULT_TOKEN})")
+        sys.stdout.flush()
+
+    def warn(message: str) -> None:
+        sys.stderr.write(f"contracts: warning: {message}\n")
+
+    serve(api, host=host, port=port, options=options, on_ready=ready, on_warning=warn)
+
+
+@cli.command()
+@click.option("--check", "check_only", is_flag=True,
+              help="Regenerate into memory and exit 1 with a diff summary if the output is stale.")
+@click.option("--specs", "specs_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder of specs (default: the checkout's specs/, else the bundled specs).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: generated/ beside the specs folder, or ./generated).")
+def generate(check_only: bool, specs_dir: Path | None, out_dir: Path | None) -> None:
+    """Generate pydantic v2 models from the specs (one module per spec) into generated/."""
+    from .codegen import check, default_dirs
+    from .codegen import generate as write_models
+
+    default_specs, default_out = default_dirs()
+    if out_dir is None:
+        out_dir = specs_dir.parent / "generated" if specs_dir else default_out
+    specs_dir = specs_dir or default_specs
+    if check_only:
+        report = check(specs_dir, out_dir)
+        click.echo(report.summary())
+        raise _Exit(EXIT_OK if report.fresh else EXIT_FINDINGS)
+    written = write_models(specs_dir, out_dir)
+    click.echo(f"wrote {len(written)} file(s) to {out_dir} from {specs_dir}")
+    raise _Exit(EXIT_OK)
+
+
 def _print_gate_table(result: Any) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="contracts gate")
     for column in ("stage", "case", "result", "summary"):
         table.add_column(column)
+    passing_ops = 0
     for case in result.cases:
-        mark = "[green]pass[/]" if case.passed else ("[red]error[/]" if case.error
-                                                     else "[red]FAIL[/]")
+        if case.passed and case.stage == "suites":
+            passing_ops += 1
+            continue
+        mark = Text("pass", style="green") if case.passed else Text(
+            "error" if case.error else "FAIL", style="red")
         table.add_row(case.stage, case.name, mark, case.summary)
+    if passing_ops:
+        table.add_row("suites", f"{passing_ops} operation check(s)", Text("pass", style="green"),
+                      "")
     Console(file=sys.stdout, width=120).print(table)
     for case in result.cases:
-        if not case.passed:
-            for f in case.findings:
-                click.echo(f"  {case.name}: {f.location}: {f.severity.label}: {f.code}: "
-                           f"{f.message}")
+        if case.passed:
+            continue
+        for f in case.findings:
+            click.echo(f"  {case.name}: {f.location}: {f.severity.label}: {f.code}: {f.message}")
+        for v in case.violations:
+            click.echo(f"  {case.name}: {v.describe()}")
+        for line in case.details:
+            click.echo(f"  {case.name}: {line}")
 
 
 def run(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,

@@ -6,7 +6,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["ContractViolation", "Finding", "Severity", "Violation", "rank_violations", "ranked"]
+__all__ = ["ContractViolation", "DriftChange", "Finding", "Severity", "Violation",
+           "rank_violations", "ranked"]
 
 
 class Severity(enum.IntEnum):
@@ -157,3 +158,63 @@ class ContractViolation(AssertionError):
                          for v in self.violations[1:6])
         extra = f"\n  ... and {rest - 5} more" if rest > 5 else ""
         return f"{first}\n({rest} more violation(s))\n{more}{extra}"
+
+
+_GRADE = {Severity.ERROR: "ERR", Severity.WARNING: "WARN", Severity.INFO: "INFO"}
+
+
+@dataclass(frozen=True, slots=True)
+class DriftChange:
+    """One change between two versions of an API, graded for a consumer of that API.
+
+    ``rule`` is stable (``response.field.removed``, ``request.parameter.required.added``,
+    ...); ``grade`` says how much it matters to code written against the old version
+    (ERROR: it breaks, WARNING: it may break, INFO: nothing to do). ``operation`` is the
+    operationId (or ``METHOD /path``); ``location`` the part of the exchange
+    (``request.query``, ``request.body``, ``response.200.body``, ``security``, ...) and
+    ``pointer`` a JSON pointer inside it (a parameter's name for parameters). ``old`` and
+    ``new`` are short descriptions, never whole schemas. ``source`` and ``line`` say where
+    to look in the spec files.
+    """
+
+    rule: str
+    grade: Severity
+    operation: str
+    location: str
+    pointer: str
+    old: str
+    new: str
+    message: str
+    source: str = ""
+    line: int | None = None
+
+    @property
+    def grade_label(self) -> str:
+        """``ERR``, ``WARN`` or ``INFO``."""
+        return _GRADE[self.grade]
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.rule, self.operation, self.location, self.pointer)
+
+    def describe(self) -> str:
+        if self.pointer.startswith("/") or not self.pointer:
+            where = f"{self.location}{self.pointer}"
+        else:  # a media type, a server URL or a security scheme
+            where = f"{self.location} {self.pointer}".strip()
+        op = f"{self.operation}: " if self.operation else ""
+        return f"{self.grade_label} [{self.rule}] {op}{where}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "grade": self.grade_label,
+            "operation": self.operation,
+            "location": self.location,
+            "pointer": self.pointer,
+            "old": self.old,
+            "new": self.new,
+            "message": self.message,
+            "source": self.source,
+            "line": self.line,
+        }

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterable, Sequence
 from xml.etree import ElementTree as ET
 
 from .corpus import CorpusReport, Record
+from .drift import RULES, SpecDiff
 from .findings import Finding, Severity
-from .gate import GateResult
+from .gate import CaseResult, GateResult
 
 __all__ = [
+    "drift_html",
+    "drift_json",
+    "drift_junit",
+    "drift_markdown",
+    "drift_sarif",
+    "drift_table",
     "findings_json",
     "findings_text",
+    "gate_html",
     "gate_json",
     "gate_junit",
     "gate_markdown",
+    "gate_sarif",
     "violations_json",
     "violations_junit",
     "violations_sarif",
@@ -33,6 +43,13 @@ def findings_json(findings: Iterable[Finding]) -> str:
     return json.dumps([f.as_dict() for f in findings], indent=2) + "\n"
 
 
+def _case_lines(case: CaseResult, *, show_values: bool = False) -> list[str]:
+    lines = [f"{f.location}: {f.severity.label}: {f.code}: {f.message}" for f in case.findings]
+    lines += [v.describe(show_values=show_values) for v in case.violations]
+    lines += list(case.details)
+    return lines
+
+
 def gate_json(result: GateResult) -> str:
     return json.dumps({
         "passed": result.passed,
@@ -48,12 +65,23 @@ def gate_json(result: GateResult) -> str:
                 "summary": case.summary,
                 "error": case.error,
                 "findings": [f.as_dict() for f in case.findings],
+                "violations": [v.as_dict() for v in case.violations],
+                "details": list(case.details),
             } for case in stage.cases],
         } for stage in result.stages],
-    }, indent=2) + "\n"
+        "coverage": [{
+            "api": suite.api,
+            "requests": suite.requests,
+            "statuses": {str(k): n for k, n in sorted(suite.statuses.items())},
+            "operations": {op: {str(k): n for k, n in sorted(o.statuses.items())}
+                           for op, o in sorted(suite.outcomes.items())},
+            "documented": list(suite.documented),
+        } for suite in result.suites],
+    }, indent=2, default=str) + "\n"
 
 
 def gate_junit(result: GateResult) -> str:
+    """One test suite per stage; one test case per API (lint) or operation and check."""
     suites = ET.Element("testsuites", name="contracts gate")
     total = failures = errors = 0
     for stage in result.stages:
@@ -68,13 +96,10 @@ def gate_junit(result: GateResult) -> str:
                 ET.SubElement(el, "error", message=case.error[:500]).text = case.error
             elif not case.passed:
                 s_fail += 1
-                detail = "\n".join(f"{f.location}: {f.severity.label}: {f.code}: {f.message}"
-                                   for f in case.findings)
-                ET.SubElement(el, "failure", message=case.summary[:500]).text = detail
-            elif case.findings:
-                ET.SubElement(el, "system-out").text = "\n".join(
-                    f"{f.location}: {f.severity.label}: {f.code}: {f.message}"
-                    for f in case.findings)
+                ET.SubElement(el, "failure", message=case.summary[:500]).text = "\n".join(
+                    _case_lines(case))
+            elif _case_lines(case):
+                ET.SubElement(el, "system-out").text = "\n".join(_case_lines(case))
         suite.set("failures", str(s_fail))
         suite.set("errors", str(s_err))
         total += len(stage.cases)
@@ -97,17 +122,121 @@ def gate_markdown(result: GateResult) -> str:
              f"APIs: {', '.join(result.apis)} · seed {result.seed}", "",
              "| stage | case | result | summary |", "|---|---|---|---|"]
     for case in result.cases:
+        if case.passed and case.stage == "suites":
+            continue  # one line per passing operation is noise; coverage summarises them
         mark = "pass" if case.passed else ("error" if case.error else "FAIL")
         lines.append(f"| {case.stage} | {_cell(case.name)} | {mark} | {_cell(case.summary)} |")
-    failing = [(c, f) for c in result.cases if not c.passed for f in c.findings]
+    passing_ops = sum(1 for c in result.cases if c.stage == "suites" and c.passed)
+    if passing_ops:
+        lines.append(f"| suites | {passing_ops} operation check(s) | pass | |")
+    failing = [(c, line) for c in result.cases if not c.passed for line in _case_lines(c)]
     if failing:
-        lines += ["", "### Findings", ""]
-        for case, f in failing[:200]:
-            lines.append(f"- `{case.name}` `{f.code}` {f.severity.label}: "
-                         f"{_cell(f.message)} ({_cell(f.location)})")
+        lines += ["", "### Failures", ""]
+        for case, line in failing[:200]:
+            lines.append(f"- `{case.name}`: {_cell(line)}")
         if len(failing) > 200:
             lines.append(f"- … and {len(failing) - 200} more (see report.json)")
     return "\n".join(lines) + "\n"
+
+
+def gate_sarif(result: GateResult) -> str:
+    """SARIF 2.1.0: lint findings point into spec files; suite violations at the spec too."""
+    rules: dict[str, dict[str, object]] = {}
+    results = []
+    for case in result.cases:
+        for f in case.findings:
+            rules.setdefault(f.code, {"id": f.code, "shortDescription": {"text": f.code}})
+            region = {"startLine": f.line} if f.line else None
+            location: dict[str, object] = {"artifactLocation": {"uri": f.source}}
+            if region:
+                location["region"] = region
+            results.append({"ruleId": f.code, "level": _SARIF_LEVEL[f.severity],
+                            "message": {"text": f.message},
+                            "locations": [{"physicalLocation": location}]})
+        for v in case.violations:
+            rules.setdefault(v.code, {"id": v.code, "shortDescription": {"text": v.code}})
+            results.append({
+                "ruleId": v.code, "level": _SARIF_LEVEL[v.severity],
+                "message": {"text": v.describe()},
+                "locations": [{"physicalLocation": {"artifactLocation": {
+                    "uri": f"specs/{v.api}.yaml"}}}],
+                "partialFingerprints": {"contractsKey": "/".join(v.key)},
+            })
+    return json.dumps({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "scribe-contracts", "rules": sorted(
+            rules.values(), key=lambda r: str(r["id"]))}}, "results": results}],
+    }, indent=2) + "\n"
+
+
+def _svg_coverage(result: GateResult) -> str:
+    """An inline SVG bar per API: operations exercised, split by answer class."""
+    rows = []
+    y = 0
+    for suite in result.suites:
+        documented = max(len(suite.documented), 1)
+        exercised = sum(1 for op in suite.documented
+                        if suite.outcomes.get(op) and suite.outcomes[op].requests)
+        total = sum(suite.statuses.values()) or 1
+        classes = {"2xx": 0, "4xx": 0, "5xx": 0, "other": 0}
+        for status, count in suite.statuses.items():
+            key = f"{status // 100}xx" if status // 100 in (2, 4, 5) else "other"
+            classes[key] += count
+        width = 360
+        ops_w = int(width * exercised / documented)
+        rows.append(f'<text x="0" y="{y + 14}">{html.escape(suite.api)}</text>'
+                    f'<rect x="110" y="{y}" width="{width}" height="18" fill="#eee"/>'
+                    f'<rect x="110" y="{y}" width="{ops_w}" height="18" fill="#4a8"/>'
+                    f'<text x="{120 + width}" y="{y + 14}">{exercised}/{documented} operations'
+                    f'</text>')
+        x = 110
+        for key, colour in (("2xx", "#4a8"), ("4xx", "#e90"), ("5xx", "#d33"),
+                            ("other", "#999")):
+            w = int(width * classes[key] / total)
+            if w:
+                rows.append(f'<rect x="{x}" y="{y + 22}" width="{w}" height="10" '
+                            f'fill="{colour}"><title>{key}: {classes[key]}</title></rect>')
+            x += w
+        y += 44
+    legend = ('<text x="110" y="{y}" font-size="11">top bar: operations exercised; '
+              'bottom bar: answers by class (green 2xx, orange 4xx, red 5xx)</text>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="640" height="{y + 20}" '
+            f'font-family="sans-serif" font-size="13">{"".join(rows)}'
+            f'{legend.format(y=y + 12)}</svg>')
+
+
+def gate_html(result: GateResult) -> str:
+    """A self-contained page (no external assets): verdict, coverage chart, every case."""
+    verdict = "passed" if result.passed else "FAILED"
+    colour = "#2a7" if result.passed else "#c33"
+    rows = []
+    for case in result.cases:
+        mark = "pass" if case.passed else ("error" if case.error else "FAIL")
+        detail = "<br>".join(html.escape(line) for line in _case_lines(case)[:50])
+        rows.append(f"<tr class='{mark.lower()}'><td>{html.escape(case.stage)}</td>"
+                    f"<td>{html.escape(case.name)}</td><td>{mark}</td>"
+                    f"<td>{html.escape(case.summary)}<div class='d'>{detail}</div></td></tr>")
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>contracts gate: {verdict}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; color: #222; }}
+h1 {{ color: {colour}; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left;
+         vertical-align: top; }}
+tr.fail td, tr.error td {{ background: #fee; }}
+.d {{ font-family: monospace; font-size: 12px; color: #555; }}
+</style></head>
+<body><h1>contracts gate: {verdict}</h1>
+<p>APIs: {html.escape(", ".join(result.apis))} · seed {result.seed}</p>
+<h2>Coverage</h2>
+{_svg_coverage(result) if result.suites else "<p>No suites ran.</p>"}
+<h2>Cases</h2>
+<table><tr><th>stage</th><th>case</th><th>result</th><th>summary</th></tr>
+{"".join(rows)}
+</table></body></html>
+"""
 
 
 # -- violations (validate, and later drift) ---------------------------------------------------
@@ -208,3 +337,170 @@ def violations_sarif(report: CorpusReport, *, show_values: bool = False) -> str:
             "results": results,
         }],
     }, indent=2, default=str) + "\n"
+
+
+# -- spec drift (contracts diff): table, Markdown, JSON, JUnit, SARIF, HTML ------------------
+
+_DRIFT_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+_GRADE_LABEL = {Severity.ERROR: "ERR", Severity.WARNING: "WARN", Severity.INFO: "INFO"}
+
+
+def _drift_counts(diff: SpecDiff) -> str:
+    text = ", ".join(f"{n} {label}" for label, n in _drift_count_map(diff).items() if n)
+    return text or "no changes"
+
+
+def _drift_count_map(diff: SpecDiff) -> dict[str, int]:
+    return {_GRADE_LABEL[s]: n for s, n in diff.counts.items()}
+
+
+def _drift_where(location: str, pointer: str) -> str:
+    if not pointer or pointer.startswith("/"):
+        return f"{location}{pointer}"
+    return f"{location} {pointer}".strip()
+
+
+def _drift_change(old: str, new: str) -> str:
+    if old and new:
+        return f"{old} → {new}"
+    return f"{old} (removed)" if old else (new or "")
+
+
+def drift_table(diff: SpecDiff, *, color: bool = False, width: int = 160) -> str:
+    """A terminal table (rich); ANSI colours only when ``color`` is true."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=color,
+                      color_system="standard" if color else None, highlight=False)
+    console.print(f"contracts diff: {diff.old} → {diff.new}", markup=False)
+    if diff.changes:
+        table = Table(show_lines=False)
+        table.add_column("grade", no_wrap=True)
+        table.add_column("rule", no_wrap=True)
+        table.add_column("operation", overflow="fold")
+        table.add_column("where", overflow="fold")
+        table.add_column("change", overflow="fold")
+        for c in diff.changes:
+            table.add_row(Text(c.grade_label, style=_DRIFT_STYLE[c.grade]), Text(c.rule),
+                          Text(c.operation or "-"), Text(_drift_where(c.location, c.pointer)),
+                          Text(c.message))
+        console.print(table)
+    console.print(f"{len(diff.changes)} change(s): {_drift_counts(diff)}", markup=False)
+    return buffer.getvalue()
+
+
+def drift_markdown(diff: SpecDiff) -> str:
+    lines = [f"## contracts diff: {_drift_counts(diff)}", "",
+             f"`{_cell(diff.old)}` → `{_cell(diff.new)}`", ""]
+    if diff.changes:
+        lines += ["| grade | rule | operation | where | old → new | change |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {c.grade_label} | `{c.rule}` | {_cell(c.operation) or '-'} | "
+                  f"{_cell(_drift_where(c.location, c.pointer))} | "
+                  f"{_cell(_drift_change(c.old, c.new))} | {_cell(c.message)} |"
+                  for c in diff.changes]
+    return "\n".join(lines) + "\n"
+
+
+def drift_json(diff: SpecDiff) -> str:
+    return json.dumps({
+        "old": diff.old,
+        "new": diff.new,
+        "counts": _drift_count_map(diff),
+        "changes": [c.as_dict() for c in diff.changes],
+    }, indent=2, ensure_ascii=False) + "\n"
+
+
+def drift_junit(diff: SpecDiff, *, fail_on: Severity) -> str:
+    """One test case per operation; it fails when a change reaches ``fail_on``."""
+    groups: dict[str, list[str]] = {}
+    worst: dict[str, Severity] = {}
+    for c in diff.changes:
+        name = c.operation or "(spec)"
+        groups.setdefault(name, []).append(c.describe())
+        worst[name] = max(worst.get(name, Severity.INFO), c.grade)
+    suite = ET.Element("testsuite", name="contracts diff", tests=str(max(len(groups), 1)))
+    failures = 0
+    for name in sorted(groups):
+        case = ET.SubElement(suite, "testcase", classname="contracts.diff", name=name)
+        text = "\n".join(groups[name])
+        if worst[name] >= fail_on:
+            failures += 1
+            ET.SubElement(case, "failure", message=f"{len(groups[name])} change(s), worst "
+                          f"{_GRADE_LABEL[worst[name]]}").text = text
+        else:
+            ET.SubElement(case, "system-out").text = text
+    if not groups:
+        ET.SubElement(suite, "testcase", classname="contracts.diff", name="no changes")
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    ET.indent(suite)
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+
+def drift_sarif(diff: SpecDiff) -> str:
+    """SARIF 2.1.0: one result per change, at the operation's line in the spec."""
+    rules: dict[str, dict[str, object]] = {}
+    results = []
+    for c in diff.changes:
+        rules.setdefault(c.rule, {
+            "id": c.rule, "name": c.rule.replace(".", "_"),
+            "shortDescription": {"text": RULES[c.rule][1] if c.rule in RULES else c.rule},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[c.grade]}})
+        location: dict[str, object] = {"artifactLocation": {"uri": c.source or diff.new}}
+        if c.line is not None:
+            location["region"] = {"startLine": c.line}
+        results.append({
+            "ruleId": c.rule,
+            "level": _SARIF_LEVEL[c.grade],
+            "message": {"text": c.describe()},
+            "locations": [{"physicalLocation": location}],
+            "partialFingerprints": {"contractsKey": "/".join(c.key)},
+        })
+    return json.dumps({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "scribe-contracts",
+                                "rules": sorted(rules.values(), key=lambda r: str(r["id"]))}},
+            "results": results,
+        }],
+    }, indent=2, ensure_ascii=False) + "\n"
+
+
+_DRIFT_CSS = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem; color: #1b1f24; }
+h1 { font-size: 1.3rem; } code { font: 12px ui-monospace, monospace; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border-bottom: 1px solid #d0d7de; padding: .35rem .5rem; text-align: left;
+         vertical-align: top; }
+th { background: #f6f8fa; }
+.g { font-weight: 600; white-space: nowrap; }
+.ERR { color: #b42318; } .WARN { color: #9a6700; } .INFO { color: #0969da; }
+"""
+
+
+def drift_html(diff: SpecDiff) -> str:
+    """A self-contained page: inline CSS, no scripts or external assets, every value escaped."""
+    from html import escape
+
+    rows = "\n".join(
+        f"<tr><td class=\"g {c.grade_label}\">{c.grade_label}</td>"
+        f"<td><code>{escape(c.rule)}</code></td><td>{escape(c.operation or '-')}</td>"
+        f"<td><code>{escape(_drift_where(c.location, c.pointer))}</code></td>"
+        f"<td>{escape(_drift_change(c.old, c.new))}</td><td>{escape(c.message)}</td></tr>"
+        for c in diff.changes)
+    body = (f"<table><thead><tr><th>grade</th><th>rule</th><th>operation</th><th>where</th>"
+            f"<th>old → new</th><th>change</th></tr></thead>\n<tbody>\n{rows}\n</tbody></table>"
+            if diff.changes else "<p>No changes.</p>")
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>contracts diff</title><style>{_DRIFT_CSS}</style></head><body>\n"
+            f"<h1>contracts diff: {escape(_drift_counts(diff))}</h1>\n"
+            f"<p><code>{escape(diff.old)}</code> → <code>{escape(diff.new)}</code></p>\n"
+            f"{body}\n</body></html>\n")

@@ -73,6 +73,10 @@ class OperationOutcome:
     def failures(self, fail_on: Severity = Severity.ERROR) -> list[Violation]:
         return rank_violations(v for v, _n in self.violations.values() if v.severity >= fail_on)
 
+    def notices(self) -> list[Violation]:
+        """Everything seen, failing or not (undocumented fields are info: drift, not failure)."""
+        return rank_violations(v for v, _n in self.violations.values())
+
     @property
     def passed(self) -> bool:
         return not self.failures() and not self.engine_failures
@@ -151,8 +155,10 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
                 case.method, url, status, response.content, headers=headers,
                 operation=operation) if v.location != "response.status")
     else:
+        # Strict: undocumented fields are named (at info; they do not fail the run).
         found.extend(collector.validator.iter_response_violations(
-            case.method, url, status, response.content, headers=headers, operation=operation))
+            case.method, url, status, response.content, headers=headers, operation=operation,
+            strict=True))
     with collector.lock:
         outcome = collector.result.outcomes.setdefault(
             operation, OperationOutcome(operation, case.operation.label))
