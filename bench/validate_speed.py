@@ -55,7 +55,7 @@ def body_of_size(target: int) -> bytes:
             body["recordingDurationMs"] = t + 1000
             if len(orjson.dumps(body)) >= target:
                 break
-        if target < 4096 and i >= 1:
+        if target < 4096 and i >= 2:  # speakers A and B, as the example's speakerMapping
             body = dict(base)
             body["transcript"] = dict(base["transcript"], utterances=list(utterances))
             body["recordingDurationMs"] = t + 1000

@@ -29,6 +29,8 @@ class InvariantContext:
     body: Any
     query: Mapping[str, str] = field(default_factory=dict)
     request_body: Any = None
+    scratch: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Per-exchange cache for work several rules share (one pass over a long transcript)."""
 
     def violation(self, name: str, message: str, pointer: str = "", *,
                   location: str = "response.body", actual: object = None,
