@@ -12,6 +12,7 @@ from .errors import (
 )
 from .findings import ContractViolation, Finding, Severity, Violation
 from .lint import lint
+from .models import parse
 from .specs import BUNDLED, Operation, Spec, load_spec
 from .validation import (
     Validator,
@@ -46,6 +47,7 @@ __all__ = [
     "iter_response_violations",
     "lint",
     "load_spec",
+    "parse",
     "validate_request",
     "validate_response",
 ]

@@ -364,6 +364,73 @@ def mock(api: str, host: str, port: int, token: str | None, seed: int, steps: in
 
 
 @cli.command()
+@click.argument("api", metavar="API")
+@click.option("--upstream", required=True, metavar="URL",
+              help="The vendor to forward to, e.g. https://api.eka.care (the request path "
+                   "and query are appended).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (a warning is printed unless it is loopback).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port to listen on (0 picks a free one).")
+@click.option("--record", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Exchange log (JSON Lines) the redacted exchanges are "
+                                   "appended to.")
+@click.option("--strict", is_flag=True, help="Also report undocumented fields (at info).")
+@click.option("--redact-path", "redact_paths", multiple=True, metavar="JSONPATH",
+              help="Also redact the body values this path selects (e.g. $..patient); repeat.")
+@click.option("--redact-key", "redact_keys", multiple=True, metavar="KEY",
+              help="Also redact body values and query parameters under this key; repeat.")
+@click.option("--redact-header", "redact_headers", multiple=True, metavar="NAME",
+              help="Also redact this header; repeat.")
+@click.option("--keep-values", is_flag=True,
+              help="Keep body values (patient data) in the log; credentials are still removed.")
+@click.option("--timeout", type=click.FloatRange(0, min_open=True), default=60.0,
+              show_default=True, help="Seconds to wait for the upstream.")
+def proxy(api: str, upstream: str, host: str, port: int, record: Path, strict: bool,
+          redact_paths: tuple[str, ...], redact_keys: tuple[str, ...],
+          redact_headers: tuple[str, ...], keep_values: bool, timeout: float) -> None:
+    """Forward traffic to the real vendor, validate both directions, record it redacted.
+
+    API is a bundled API name (upheal, heidi, eka, realtimekit) or a spec path. Point your
+    client at the printed URL instead of the vendor's origin. Each violation is printed as one
+    line (no values) as it happens; a summary by code is printed on exit (Ctrl-C). Exit code
+    1 when a violation at error severity was seen. See docs/proxy.md.
+    """
+    import contextlib
+    import threading
+
+    from .proxy import proxy_app, serve
+    from .redaction import Redactor
+
+    redactor = Redactor(enabled=not keep_values, paths=redact_paths,
+                        extra_keys=frozenset(redact_keys), extra_headers=frozenset(redact_headers))
+    lock = threading.Lock()
+
+    def violation(v: Any) -> None:
+        with lock:
+            sys.stdout.write(f"violation: {v.severity.label}: {v.describe()}\n")
+            sys.stdout.flush()
+
+    def warn(message: str) -> None:
+        with lock:
+            sys.stderr.write(f"contracts: warning: {message}\n")
+            sys.stderr.flush()
+
+    app = proxy_app(api, upstream, record=record, redactor=redactor, strict=strict,
+                    on_violation=violation, on_error=warn, timeout=timeout)
+
+    def ready(url: str) -> None:
+        click.echo(f"proxy: {url} -> {app.upstream} (recording to {record})")
+        sys.stdout.flush()
+
+    # uvicorn re-raises the Ctrl-C it handled; the summary is the answer to it.
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(app, host=host, port=port, on_ready=ready, on_warning=warn)
+    click.echo(f"proxy summary: {app.stats.summary()}")
+    raise _Exit(EXIT_FINDINGS if app.stats.severities[Severity.ERROR] else EXIT_OK)
+
+
+@cli.command()
 @click.option("--check", "check_only", is_flag=True,
               help="Regenerate into memory and exit 1 with a diff summary if the output is stale.")
 @click.option("--specs", "specs_dir", type=click.Path(path_type=Path), default=None,
