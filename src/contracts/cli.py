@@ -78,8 +78,10 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
               help="Generated examples per operation and phase.")
 @click.option("--allow-writes", is_flag=True,
               help="Live runs: also send POST/PATCH/PUT/DELETE (default: read-only).")
-@click.option("--rate-limit", default=None, metavar="N/s",
-              help="Live runs: request rate limit (default 5/s), e.g. 10/s or 100/m.")
+@click.option("--rate-limit", default=None, metavar="auto|N/s",
+              help="Live runs: 'auto' (default: adapts to the vendor and honours 429 with "
+                   "Retry-After) or a fixed cap such as 5/s or 100/m (schemathesis then does "
+                   "not retry 429s).")
 @click.option("--budget", type=click.IntRange(1, None), default=None, metavar="N",
               help="Live runs: stop each API's suite after N requests (default 200).")
 @click.option("--no-suites", is_flag=True, help="Only lint the specs (no requests at all).")
@@ -115,7 +117,7 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path, seed: int, max_exa
             raise click.UsageError(f"--live needs {', '.join(missing)} in the environment")
     options = None if no_suites else SuiteOptions(
         max_examples=max_examples, allow_writes=allow_writes,
-        rate_limit=rate_limit or ("5/s" if live else None),
+        rate_limit=rate_limit or ("auto" if live else None),
         request_budget=budget or (200 if live else None),
         schemathesis_checks=schemathesis_checks)
     where = "live vendors" if live else "bundled mocks"
