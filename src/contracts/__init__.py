@@ -1,4 +1,13 @@
-"""scribe-contracts: check clinical-session vendor APIs against their documented contracts."""
+"""scribe-contracts: check clinical-session vendor APIs against their documented contracts.
+
+Light names (errors, records) are imported eagerly; everything that pulls in YAML, the
+validation engine or the models is imported on first use, so that ``import contracts`` (and
+the pytest plugin, for users who do not use it) stays cheap.
+"""
+
+
+import importlib as _importlib
+import typing as _typing
 
 from .errors import (
     ContractsError,
@@ -11,18 +20,36 @@ from .errors import (
     UsageError,
 )
 from .findings import ContractViolation, Finding, Severity, Violation
-from .lint import lint
-from .models import parse
-from .specs import BUNDLED, Operation, Spec, load_spec
-from .validation import (
-    Validator,
-    is_valid_request,
-    is_valid_response,
-    iter_request_violations,
-    iter_response_violations,
-    validate_request,
-    validate_response,
-)
+
+if _typing.TYPE_CHECKING:
+    from .lint import lint
+    from .models import parse
+    from .specs import BUNDLED, Operation, Spec, load_spec
+    from .validation import (
+        Validator,
+        is_valid_request,
+        is_valid_response,
+        iter_request_violations,
+        iter_response_violations,
+        validate_request,
+        validate_response,
+    )
+
+_LAZY = {
+    "lint": "lint",
+    "parse": "models",
+    "BUNDLED": "specs",
+    "Operation": "specs",
+    "Spec": "specs",
+    "load_spec": "specs",
+    "Validator": "validation",
+    "is_valid_request": "validation",
+    "is_valid_response": "validation",
+    "iter_request_violations": "validation",
+    "iter_response_violations": "validation",
+    "validate_request": "validation",
+    "validate_response": "validation",
+}
 
 __all__ = [
     "BUNDLED",
@@ -51,3 +78,16 @@ __all__ = [
     "validate_request",
     "validate_response",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'contracts' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

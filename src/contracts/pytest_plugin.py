@@ -1,0 +1,754 @@
+"""The pytest plugin (``pytest11`` entry point ``contracts``): mocks, conformance assertions,
+live runs, recording and a session report, wired to the library.
+
+Free when unused: this module imports the standard library and pytest only (plus, as any
+submodule, the ``contracts`` package). The mock (Starlette, uvicorn), httpx, requests and the
+JSON Schema engine are imported by the fixture or option that needs them; a suite that uses
+none of them gets no server, no patched client, no file and no output.
+
+Recording (``--contracts-record DIR``) wraps ``httpx.Client.send``, ``httpx.AsyncClient.send``
+and ``requests.Session.send`` for the session (Starlette's TestClient is an ``httpx.Client``),
+and writes each exchange, redacted by the default :class:`~contracts.redaction.Redactor`, as
+one line of our JSON Lines log as soon as it completes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import pytest
+
+if TYPE_CHECKING:
+    from .exchanges import Exchange
+    from .findings import ContractViolation, Violation
+    from .redaction import Redactor
+    from .specs import Spec
+    from .validation import Validator
+
+__all__ = ["Contracts", "MockHandle"]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+_MARKER = "contract"
+_MARKER_HELP = (
+    "contract(api, operation=None): the test exercises this vendor API (and operation); "
+    "with --contracts-live it runs against the live vendor (CONTRACTS_<API>_BASE_URL, "
+    "CONTRACTS_<API>_TOKEN) instead of the mock"
+)
+_SHOW_VALUES_HINT = "value hidden: --contracts-show-values shows it"
+
+
+# --------------------------------------------------------------------------- options and hooks
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("contracts", "API contracts (scribe-contracts)")
+    group.addoption(
+        "--contracts-live", action="store_true", default=False,
+        help="run tests marked @pytest.mark.contract(api) against the live vendor "
+             "(CONTRACTS_<API>_BASE_URL and CONTRACTS_<API>_TOKEN) instead of the mock; "
+             "they are skipped when those are not set")
+    group.addoption(
+        "--contracts-record", metavar="DIR", default=None,
+        help="record every exchange the tests make through httpx or requests, redacted, "
+             "into one JSON Lines log per session in DIR")
+    group.addoption(
+        "--contracts-strict", action="store_true", default=False,
+        help="assert_conforms also fails on fields the spec does not document")
+    group.addoption(
+        "--contracts-report", metavar="PATH", default=None,
+        help="write the session's contract violations as JSON to PATH")
+    group.addoption(
+        "--contracts-show-values", action="store_true", default=False,
+        help="show body values in failures and reports (they may be patient data)")
+
+
+_STATE = pytest.StashKey["_Session"]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", _MARKER_HELP)
+    session = _Session(config)
+    config.stash[_STATE] = session
+    if session.record_dir is not None:
+        session.recorder = _Recorder(session.record_dir, session)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    session = item.config.stash.get(_STATE, None)
+    marker = item.get_closest_marker(_MARKER)
+    if session is None or marker is None:
+        return
+    api, _operation = _marker_args(marker)
+    if session.live:
+        _live_settings(api)  # skips the test, with the reason, when they are not set
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = session.config.stash.get(_STATE, None)
+    if state is None:
+        return
+    state.stop_servers()
+    if state.recorder is not None:
+        state.recorder.close()
+    if state.report_path is not None:
+        state.write_report()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None:  # a safety net for start-ups that fail before sessionfinish
+        state.stop_servers()
+        if state.recorder is not None:
+            state.recorder.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
+                            config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None or not (state.checked or state.recorder or state.report_error):
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("contracts")
+    if state.checked:
+        tests = len({nodeid for nodeid, _ in state.records})
+        write(f"{state.checked} response(s) checked, {len(state.records)} violation(s)"
+              + (f" in {tests} test(s)" if state.records else ""))
+        for api, rows in _by_api_and_code(state.records).items():
+            write(api)
+            width = max(len(code) for code, _, _ in rows)
+            for code, severity, count in rows:
+                write(f"  {code:<{width}}  {count:>4} x {severity}")
+    if state.recorder is not None:
+        write(f"recorded {state.recorder.count} exchange(s) to {state.recorder.path}")
+    if state.report_error is not None:
+        write(f"violations report not written: {state.report_error}", red=True)
+    elif state.report_path is not None:
+        write(f"violations report: {state.report_path}")
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def contracts(request: pytest.FixtureRequest) -> Contracts:
+    """The bundled specs' validators and this test's conformance checks and mocks."""
+    return Contracts(request)
+
+
+@pytest.fixture
+def contract_mock(contracts: Contracts) -> Callable[..., MockHandle]:
+    """``contract_mock(api, **options)`` starts (or reuses, reset) a mock on 127.0.0.1."""
+    return contracts.mock
+
+
+@pytest.fixture
+def assert_conforms(contracts: Contracts) -> Callable[..., None]:
+    """``assert_conforms(response, api=None, operation=None)``: fail, best violation first."""
+    return contracts.assert_conforms
+
+
+class Contracts:
+    """What the ``contracts`` fixture gives a test.
+
+    ``contracts["eka"]`` (or ``contracts.validator("eka")``) is the cached validator of a
+    bundled spec; ``check`` returns a response's violations (ranked) and ``assert_conforms``
+    fails on them; ``mock`` is the ``contract_mock`` factory. The API and operation default to
+    the test's ``@pytest.mark.contract``, then to the mock whose URL the response came from.
+    """
+
+    def __init__(self, request: pytest.FixtureRequest):
+        self._session: _Session = request.config.stash[_STATE]
+        self._nodeid = request.node.nodeid
+        marker = request.node.get_closest_marker(_MARKER)
+        self.api: str | None = None
+        self.operation: str | None = None
+        if marker is not None:
+            self.api, self.operation = _marker_args(marker)
+        self._handles: dict[tuple[str, str], MockHandle] = {}
+
+    def __repr__(self) -> str:
+        return f"<contracts fixture api={self.api!r} operation={self.operation!r}>"
+
+    @property
+    def apis(self) -> tuple[str, ...]:
+        from .specs import BUNDLED
+
+        return tuple(BUNDLED)
+
+    def validator(self, api: str) -> Validator:
+        from .validation import validator_for
+
+        return _translated(validator_for, api)
+
+    def __getitem__(self, api: str) -> Validator:
+        return self.validator(api)
+
+    def spec(self, api: str) -> Spec:
+        return self.validator(api).spec
+
+    # -- mocks ------------------------------------------------------------------------
+    def mock(self, api: str | None = None, **options: Any) -> MockHandle:
+        """A mock of ``api`` on 127.0.0.1 with fresh state (the live vendor in live mode)."""
+        __tracebackhide__ = True
+        api = api or self.api
+        if not api:
+            pytest.fail("contract_mock() needs an API name (or a @pytest.mark.contract(api) "
+                        "on the test)", pytrace=False)
+        key = (api, repr(sorted(options.items())))
+        handle = self._handles.get(key)
+        if handle is None:
+            if self._session.live and api == self.api:
+                base_url, token = _live_settings(api)
+                handle = MockHandle(api, base_url, token, live=True)
+            else:
+                handle = self._session.mock(api, options)
+            self._handles[key] = handle
+            self._session.origins[handle.base_url] = api
+        return handle
+
+    # -- conformance ------------------------------------------------------------------
+    def check(self, response: Any, api: str | None = None,
+              operation: str | None = None) -> list[Violation]:
+        """Every violation of the response (ranked); recorded for the session's report."""
+        __tracebackhide__ = True
+        violations, _exchange, _api = self._check(response, api, operation)
+        return violations
+
+    def assert_conforms(self, response: Any, api: str | None = None,
+                        operation: str | None = None) -> None:
+        """Fail with the best violation first, what was expected there, and the rest."""
+        __tracebackhide__ = True
+        from .findings import ContractViolation, Severity
+
+        violations, exchange, api = self._check(response, api, operation)
+        fail_on = Severity.INFO if self._session.strict else Severity.ERROR
+        failing = [v for v in violations if v.severity >= fail_on]
+        if failing:
+            error = ContractViolation(failing, show_values=self._session.show_values)
+            error.args = (_failure_text(error, exchange, api, self._session.show_values),)
+            raise error
+
+    def _check(self, response: Any, api: str | None, operation: str | None
+               ) -> tuple[list[Violation], Exchange, str]:
+        __tracebackhide__ = True
+        from .findings import rank_violations
+        from .validation import iter_response_violations
+
+        exchange = _exchange_of(response)
+        if exchange.status is None:
+            pytest.fail("assert_conforms needs a response, not a request", pytrace=False)
+        api = api or self.api or self._api_for(exchange.url)
+        if not api:
+            pytest.fail(f"cannot tell which API served {exchange.method} "
+                        f"{_path_of(exchange.url)}: pass api= to assert_conforms, mark the "
+                        "test with @pytest.mark.contract(api) or call it through "
+                        "contract_mock's base_url", pytrace=False)
+
+        def violations_for(op: str | None) -> list[Violation]:
+            return list(iter_response_violations(
+                api, exchange.method, exchange.url, int(exchange.status or 0),
+                exchange.response_body, headers=exchange.response_headers,
+                strict=self._session.strict, operation=op))
+
+        found = _translated(violations_for, operation)
+        if operation is None and api == self.api and self.operation is not None and \
+                [v.code for v in found] == ["request.operation.undocumented"]:
+            # The spec does not know this URL (a vendor's real path differing from an
+            # assumed one): the marker says which operation the test is about.
+            found = _translated(violations_for, self.operation)
+        violations = rank_violations(found)
+        self._session.note(self._nodeid, violations)
+        return violations, exchange, api
+
+    def _api_for(self, url: str) -> str | None:
+        candidates = {h.base_url: h.api for h in self._handles.values()}
+        candidates.update(self._session.origins)
+        return _api_of_url(candidates, url)
+
+
+class MockHandle:
+    """One API under test: where it is, the token to send, and (on a mock) its controls.
+
+    ``base_url`` includes the spec's server path (``/api/v2/ml-scribe/open-api`` for Heidi),
+    so the same client code works against the mock and the live vendor. In live mode
+    (``live`` is true) the control methods skip the test: the live vendor has no controls.
+    """
+
+    def __init__(self, api: str, base_url: str, token: str, *, control_url: str | None = None,
+                 live: bool = False):
+        self.api = api
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.live = live
+        self._control_url = control_url
+
+    def __repr__(self) -> str:  # never the token: in live mode it is a credential
+        kind = "live" if self.live else "mock"
+        return f"<MockHandle {self.api} {kind} {self.base_url}>"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The auth header every bundled vendor documents: ``Authorization: Bearer <token>``."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def url(self, path: str = "") -> str:
+        """``base_url`` joined with an operation's path (``/sessions/abc``)."""
+        return self.base_url + ("/" + path.lstrip("/") if path else "")
+
+    def reset(self) -> None:
+        """Forget every session and the chosen scenario (done for you between tests)."""
+        __tracebackhide__ = True
+        self._control("POST", "/reset", {"api": self.api}, "reset")
+
+    def advance(self, session_id: str, to: str | None = None) -> dict[str, Any]:
+        """Move a session one lifecycle state on (or straight to ``to``); its new state."""
+        __tracebackhide__ = True
+        body: dict[str, Any] = {"api": self.api}
+        if to is not None:
+            body["to"] = to
+        result = self._control("POST", f"/sessions/{_quote(session_id)}/advance", body,
+                               "advance a session")
+        return dict(result) if isinstance(result, dict) else {}
+
+    def scenario(self, name: str | None) -> None:
+        """Serve the named scenario from now on (``None``: the default)."""
+        __tracebackhide__ = True
+        self._control("POST", "/scenario", {"api": self.api, "scenario": name},
+                      "pick a scenario")
+
+    def state(self) -> dict[str, Any]:
+        """The mock's state for this API (sessions, scenario, webhooks sent)."""
+        __tracebackhide__ = True
+        result = self._control("GET", f"/state?api={_quote(self.api)}", None, "read the state")
+        return dict(result.get(self.api, {})) if isinstance(result, dict) else {}
+
+    def _control(self, method: str, path: str, body: Any, what: str) -> Any:
+        __tracebackhide__ = True
+        if self.live or self._control_url is None:
+            pytest.skip(f"{self.api}: cannot {what} on the live API; this test needs the "
+                        "mock (run it without --contracts-live)")
+        return _control(self._control_url, method, path, body)
+
+
+# --------------------------------------------------------------------------- session state
+
+
+class _Session:
+    """Per-run state: options, running mocks, violations seen, the recorder."""
+
+    def __init__(self, config: pytest.Config):
+        option = config.getoption
+        self.live = bool(option("contracts_live"))
+        self.strict = bool(option("contracts_strict"))
+        self.show_values = bool(option("contracts_show_values"))
+        record = option("contracts_record")
+        report = option("contracts_report")
+        self.record_dir = Path(record) if record else None
+        self.report_path = Path(report) if report else None
+        if self.record_dir is not None and self.record_dir.exists() \
+                and not self.record_dir.is_dir():
+            raise pytest.UsageError(f"--contracts-record: {record} is not a directory")
+        if self.report_path is not None and self.report_path.is_dir():
+            raise pytest.UsageError(f"--contracts-report: {report} is a directory, not a file")
+        self.records: list[tuple[str, Violation]] = []
+        self.checked = 0
+        self.servers: dict[tuple[str, str], _Server] = {}
+        self.origins: dict[str, str] = {}
+        self.recorder: _Recorder | None = None
+        self.report_error: str | None = None
+        self._lock = threading.Lock()
+
+    def note(self, nodeid: str, violations: list[Violation]) -> None:
+        with self._lock:
+            self.checked += 1
+            self.records.extend((nodeid, v) for v in violations)
+
+    def mock(self, api: str, options: Mapping[str, Any]) -> MockHandle:
+        __tracebackhide__ = True
+        key = (api, repr(sorted(options.items())))
+        with self._lock:
+            server = self.servers.get(key)
+            if server is None:
+                server = _translated(_Server, api, dict(options))
+                self.servers[key] = server
+            elif server.used:
+                _control(server.origin, "POST", "/reset", {"api": api})
+            server.used = True
+        return MockHandle(api, server.base_url, server.token, control_url=server.origin)
+
+    def stop_servers(self) -> None:
+        with self._lock:
+            servers, self.servers = list(self.servers.values()), {}
+        for server in servers:
+            server.stop()
+
+    def write_report(self) -> None:
+        from .corpus import CorpusReport, Record
+        from .reporting import violations_json
+
+        assert self.report_path is not None
+        report = CorpusReport(records=[Record(v, source=nodeid) for nodeid, v in self.records],
+                              exchanges=self.checked)
+        try:
+            self.report_path.parent.mkdir(parents=True, exist_ok=True)
+            self.report_path.write_text(violations_json(report, show_values=self.show_values),
+                                        encoding="utf-8")
+        except OSError as exc:  # said in the summary: the tests' outcome stands
+            self.report_error = f"{self.report_path}: {exc.strerror or exc}"
+
+
+class _Server:
+    """A running :class:`contracts.mock.MockServer` of one API and its addresses."""
+
+    def __init__(self, api: str, options: dict[str, Any]):
+        from . import mock
+
+        app = mock.app(api, **options)  # checks the options (UsageError)
+        settings = mock.MockOptions(**options)
+        self._server = mock.MockServer(app).start()
+        self.origin = self._server.url
+        self.base_url = mock.base_urls([api], self.origin, settings)[api]
+        self.token = settings.token
+        self.used = False
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+def _control(origin: str, method: str, path: str, body: Any) -> Any:
+    """Call the mock's ``/__contracts__`` API with the standard library: never recorded, never
+    sent through a proxy (the mock is on loopback)."""
+    __tracebackhide__ = True
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    data = json.dumps(body).encode("utf-8") if body is not None else None
+    request = urllib.request.Request(f"{origin}/__contracts__{path}", data=data, method=method,
+                                     headers={"content-type": "application/json"})
+    problem = None
+    try:
+        with opener.open(request, timeout=30) as answer:
+            raw = answer.read()
+    except urllib.error.HTTPError as exc:
+        try:
+            problem = json.loads(exc.read() or b"{}").get("detail") or exc.reason
+        except (ValueError, AttributeError):
+            problem = exc.reason
+    except OSError as exc:
+        problem = str(exc)
+    if problem is not None:  # outside the except: the urllib error is noise to the reader
+        pytest.fail(f"mock control {method} {path.split('?')[0]}: {problem}", pytrace=False)
+    return json.loads(raw) if raw.strip() else None
+
+
+# --------------------------------------------------------------------------- recording
+
+
+class _Recorder:
+    """Writes every httpx/requests exchange of the session to ``DIR/contracts-*.jsonl``."""
+
+    def __init__(self, directory: Path, session: _Session):
+        from .redaction import Redactor
+
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            self.path = directory / f"contracts-{stamp}-{os.getpid()}.jsonl"
+            self._fh: IO[bytes] | None = self.path.open("wb")
+        except OSError as exc:
+            raise pytest.UsageError(f"--contracts-record: cannot write to {directory}: "
+                                    f"{exc.strerror or exc}") from None
+        self._redactor: Redactor = Redactor()
+        self._session = session
+        self._lock = threading.Lock()
+        self.count = 0
+        self._undo: list[Callable[[], None]] = []
+        self._patch_httpx()
+        self._patch_requests()
+
+    def add(self, exchange: Exchange) -> None:
+        from dataclasses import replace
+
+        from .exchanges import write_exchanges
+
+        api = _api_of_url(self._session.origins, exchange.url)
+        if api is not None:
+            exchange = replace(exchange, api=api)
+        with self._lock:
+            if self._fh is None:
+                return
+            self.count += write_exchanges(self._fh, [exchange], redactor=self._redactor)
+            self._fh.flush()
+
+    def close(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
+
+    def _patch_httpx(self) -> None:
+        try:
+            import httpx
+        except ImportError:
+            return
+        sync_send, async_send = httpx.Client.send, httpx.AsyncClient.send
+        recorder = self
+
+        def send(client: Any, request: Any, **kwargs: Any) -> Any:
+            try:
+                response = sync_send(client, request, **kwargs)
+            except Exception:
+                recorder.add(_exchange_from(request, None))
+                raise
+            recorder.add(_exchange_from(request, response))
+            return response
+
+        async def asend(client: Any, request: Any, **kwargs: Any) -> Any:
+            try:
+                response = await async_send(client, request, **kwargs)
+            except Exception:
+                recorder.add(_exchange_from(request, None))
+                raise
+            recorder.add(_exchange_from(request, response))
+            return response
+
+        httpx.Client.send = send  # type: ignore[method-assign,assignment]
+        httpx.AsyncClient.send = asend  # type: ignore[method-assign,assignment]
+
+        def undo() -> None:
+            httpx.Client.send = sync_send  # type: ignore[method-assign]
+            httpx.AsyncClient.send = async_send  # type: ignore[method-assign]
+
+        self._undo.append(undo)
+
+    def _patch_requests(self) -> None:
+        try:
+            import requests
+        except ImportError:
+            return
+        original = requests.Session.send
+        recorder = self
+
+        def send(session: Any, request: Any, **kwargs: Any) -> Any:
+            try:
+                response = original(session, request, **kwargs)
+            except Exception:
+                recorder.add(_exchange_from(request, None))
+                raise
+            recorder.add(_exchange_from(request, response))
+            return response
+
+        requests.Session.send = send  # type: ignore[method-assign,assignment]
+
+        def undo() -> None:
+            requests.Session.send = original  # type: ignore[method-assign]
+
+        self._undo.append(undo)
+
+
+# --------------------------------------------------------------------------- translation
+
+
+def _exchange_of(response: Any) -> Exchange:
+    """An httpx (Starlette TestClient) or requests response as an :class:`Exchange`."""
+    __tracebackhide__ = True
+    try:
+        request = response.request
+        status = response.status_code
+    except (AttributeError, RuntimeError):
+        request = status = None
+    if request is None or not isinstance(status, int):
+        pytest.fail("assert_conforms needs an httpx, requests or Starlette TestClient "
+                    f"response, not {type(response).__name__}", pytrace=False)
+    if not _body_was_read(response):  # a streamed response the test has not read yet
+        try:
+            response.read() if hasattr(response, "is_stream_consumed") else response.content
+        except Exception as exc:  # noqa: BLE001 - httpx stream errors, async streams
+            pytest.fail(f"assert_conforms could not read the response body ({exc}); read it "
+                        "first (await response.aread() for an async stream)", pytrace=False)
+    return _exchange_from(request, response)
+
+
+def _exchange_from(request: Any, response: Any | None) -> Exchange:
+    """Duck-typed over httpx and requests: both have ``method``, ``url``, ``headers``."""
+    from .exchanges import Exchange
+
+    status = getattr(response, "status_code", None) if response is not None else None
+    return Exchange(
+        method=str(request.method),
+        url=str(request.url),
+        status=status,
+        request_headers=dict(request.headers.items()),
+        request_body=_request_body(request),
+        response_headers=dict(response.headers.items()) if response is not None else {},
+        response_body=_response_body(response) if response is not None else None,
+        time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
+
+
+def _request_body(request: Any) -> bytes | str | None:
+    try:
+        body = request.content if hasattr(request, "content") else getattr(request, "body", None)
+    except Exception:  # noqa: BLE001 - httpx RequestNotRead: a streamed body is not kept
+        return None
+    return body if isinstance(body, bytes | str) and body else None
+
+
+def _body_was_read(response: Any) -> bool:
+    """Whether the body is in memory: never read a stream the test has not read itself."""
+    if hasattr(response, "is_stream_consumed"):  # httpx
+        return hasattr(response, "_content")
+    return getattr(response, "_content", False) is not False  # requests
+
+
+def _response_body(response: Any) -> bytes | None:
+    # A streamed response the test has not read is recorded without its body.
+    if not _body_was_read(response):
+        return None
+    body = response.content
+    return bytes(body) if body else None
+
+
+def _api_of_url(origins: Mapping[str, str], url: str) -> str | None:
+    for base, api in sorted(origins.items(), key=lambda item: -len(item[0])):
+        if url == base or url.startswith(base.rstrip("/") + "/"):
+            return api
+    return None
+
+
+def _translated(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """Call into the library; a tool failure (unknown API, operation...) fails the test in
+    one line instead of a traceback through the toolkit."""
+    __tracebackhide__ = True
+    from .errors import ContractsError
+
+    try:
+        return fn(*args, **kwargs)
+    except ContractsError as exc:
+        problem = str(exc)
+    pytest.fail(f"contracts: {problem}", pytrace=False)  # outside the except: no chain shown
+
+
+# --------------------------------------------------------------------------- presentation
+
+
+def _marker_args(marker: pytest.Mark) -> tuple[str, str | None]:
+    __tracebackhide__ = True
+    api = marker.args[0] if marker.args else marker.kwargs.get("api")
+    operation = marker.args[1] if len(marker.args) > 1 else marker.kwargs.get("operation")
+    unknown = set(marker.kwargs) - {"api", "operation"}
+    if not isinstance(api, str) or not api or unknown or len(marker.args) > 2 or (
+            operation is not None and not isinstance(operation, str)):
+        pytest.fail("@pytest.mark.contract takes an API name and optionally an operation: "
+                    "@pytest.mark.contract('eka', operation='getSession')", pytrace=False)
+    return api, operation
+
+
+def _env_name(api: str) -> str:
+    return "CONTRACTS_" + re.sub(r"[^A-Z0-9]+", "_", api.upper()).strip("_")
+
+
+def _live_settings(api: str) -> tuple[str, str]:
+    """Base URL and token of the live vendor; skips the test when either is not set."""
+    __tracebackhide__ = True
+    prefix = _env_name(api)
+    values = {name: os.environ.get(f"{prefix}_{name}", "").strip()
+              for name in ("BASE_URL", "TOKEN")}
+    missing = [f"{prefix}_{name}" for name, value in values.items() if not value]
+    if missing:
+        pytest.skip(f"--contracts-live: {' and '.join(missing)} not set, so the live {api} "
+                    "API cannot be reached")
+    return values["BASE_URL"], values["TOKEN"]
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+def _path_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path or url
+
+
+def _failure_text(error: ContractViolation, exchange: Exchange, api: str,
+                  show_values: bool) -> str:
+    """The best violation, expected and actual at its pointer, then the rest (a count and up
+    to ten lines). Body values appear only with ``--contracts-show-values``."""
+    best = error.best
+    lines = [best.describe(show_values=False),
+             f"  response: {exchange.method} {_path_of(exchange.url)} -> {exchange.status} "
+             f"({api})"]
+    if best.schema_path:
+        lines.append(f"  schema:   {_short_uri(best.schema_path)}")
+    if best.expected is not None:
+        lines.append(f"  expected: {_expected_text(best)}")
+    if best.code.endswith((".schema", ".invalid")):
+        actual = _value_text(best.actual) if show_values else _SHOW_VALUES_HINT
+        lines.append(f"  actual:   {actual}")
+    rest = error.violations[1:]
+    if rest:
+        lines.append(f"and {len(rest)} more violation(s):")
+        lines.extend("  " + v.describe(show_values=show_values) for v in rest[:10])
+        if len(rest) > 10:
+            lines.append(f"  ... {len(rest) - 10} more (--contracts-report lists them all)")
+    return "\n".join(lines)
+
+
+def _short_uri(uri: str) -> str:
+    """``file:///.../specs/eka.yaml#/components/...`` -> ``eka.yaml#/components/...``."""
+    where, hash_, fragment = uri.partition("#")
+    return where.rsplit("/", 1)[-1] + hash_ + fragment
+
+
+def _expected_text(violation: Violation) -> str:
+    expected = violation.expected
+    keyword = violation.schema_path.rsplit("/", 1)[-1]
+    if keyword == "enum" and isinstance(expected, list):
+        return "one of " + ", ".join(_value_text(v) for v in expected)
+    if keyword == "type" and isinstance(expected, list):
+        return " or ".join(map(str, expected))
+    if keyword == "required":
+        return f"property {expected!r} present"
+    if violation.code.endswith("status.undocumented") and isinstance(expected, list):
+        return "a documented status: " + ", ".join(map(str, expected))
+    if isinstance(expected, list):
+        return ", ".join(map(str, expected))
+    return str(expected) if keyword in ("pattern", "format") else _value_text(expected)
+
+
+def _value_text(value: Any) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _by_api_and_code(records: list[tuple[str, Violation]]
+                     ) -> dict[str, list[tuple[str, str, int]]]:
+    """``{api: [(code, worst severity, count), ...]}``, most frequent code first."""
+    counts: dict[tuple[str, str], list[Any]] = {}
+    for _nodeid, violation in records:
+        slot = counts.setdefault((violation.api or "?", violation.code), [violation.severity, 0])
+        slot[0] = max(slot[0], violation.severity)
+        slot[1] += 1
+    out: dict[str, list[tuple[str, str, int]]] = {}
+    for (api, code), (severity, count) in sorted(counts.items(),
+                                                   key=lambda kv: (kv[0][0], -kv[1][1], kv[0][1])):
+        out.setdefault(api, []).append((code, severity.label, count))
+    return out
