@@ -1,0 +1,268 @@
+"""Eka Care EkaScribe mock: create (201) -> end (202) -> Get Session 202 while processing,
+then 200 completed (or 206 partial, or 200 failed, by scenario); 410 once a session that was
+never ended passes ``expires_at``; ``template_id``/``document_id`` filtering; 404."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ._base import Call, Lifecycle, Reply, Vendor
+from ._synth import iso, patient_name, sentences
+
+__all__ = ["EkaMock"]
+
+KNOWN_TEMPLATES = ("eka_emr_template", "clinical_notes_template", "soap_template",
+                   "prescription_template")
+
+
+@dataclass
+class _Session:
+    number: int
+    session_id: str
+    created: float
+    deadline: float
+    scenario: str
+    request: dict[str, Any]
+    ended: bool = False
+    ended_at: float = 0.0
+    audio_files: list[str] = field(default_factory=list)
+    lifecycle: Lifecycle | None = None
+
+
+class EkaMock(Vendor):
+    api = "eka"
+    bad_request_status = 422
+    scenarios: ClassVar[dict[str, str]] = {
+        "completed": "processing ends with 200 completed (default)",
+        "partial": "processing ends with 206 partial: one template failed, one file skipped",
+        "failed": "processing ends with 200 failed and an error",
+        "expired": "the session expires at once: Get Session answers 410 until it is ended",
+    }
+    handlers: ClassVar[dict[str, str]] = {
+        "createSession": "create_session",
+        "endSession": "end_session",
+        "getSession": "get_session",
+    }
+    enum_fields: ClassVar[dict[str, str]] = {"status": "archived"}
+
+    def reset(self) -> None:
+        self.sessions: dict[str, _Session] = {}
+        self.counter = 0
+
+    def error_body(self, status: int, code: str, message: str) -> Any:
+        return {"error": {"code": code, "message": message}}
+
+    def bad_request(self, call: Call, violations: list[Any]) -> Reply:
+        first = violations[0]
+        code = "missing_required_field" if first.code.endswith(".missing") or \
+            "required" in first.message else "validation_error"
+        where = f" at {first.pointer}" if first.pointer else ""
+        return self.error(422, code, f"{first.location}{where}: {first.message}")
+
+    # -- handlers ------------------------------------------------------------------------
+    def create_session(self, call: Call) -> Reply:
+        body = call.body if isinstance(call.body, dict) else {}
+        unknown = [t for t in body.get("templates") or [] if t not in KNOWN_TEMPLATES]
+        if unknown:
+            reply = self.error(400, "invalid_template",
+                               f"Template {unknown[0]!r} is not available")
+            reply.body["error"]["details"] = {"templates": unknown}
+            return reply
+        self.counter += 1
+        number = self.counter
+        session_id = body.get("session_id") or \
+            f"ses_{self.rng('session', number).getrandbits(64):016x}"
+        if session_id in self.sessions:
+            return self.error(400, "session_exists", f"Session {session_id} already exists")
+        scenario = self.pick_scenario(call, "completed")
+        now = time.monotonic()
+        ttl = 0.0 if scenario == "expired" else self.options.session_ttl
+        session = _Session(number, session_id, now, now + ttl, scenario, body)
+        self.sessions[session_id] = session
+        out = {
+            "session_id": session_id,
+            "status": "created",
+            "created_at": self._created_at(session),
+            "expires_at": self._expires_at(session),
+            "upload_url": self._upload_url(call, session),
+            "patient_details": body.get("patient_details"),
+        }
+        return Reply(201, out)
+
+    def end_session(self, call: Call) -> Reply:
+        session = self.sessions.get(call.path_params["session_id"])
+        if session is None:
+            return self._missing(call)
+        if session.ended:
+            return self.error(400, "session_ended",
+                              f"Session {session.session_id} has already been ended")
+        if self._expired(session):
+            return self.error(400, "session_expired",
+                              f"Session {session.session_id} has expired")
+        body = call.body if isinstance(call.body, dict) else {}
+        sent = int(body.get("audio_files_sent", 0))
+        session.ended = True
+        session.ended_at = time.monotonic()
+        session.audio_files = [f"{i}.webm" for i in range(sent)]
+        session.lifecycle = Lifecycle(("processing", "done"))
+        return Reply(202, {
+            "session_id": session.session_id,
+            "status": "processing",
+            "message": "Session ended. Processing started.",
+            "audio_files_received": sent,
+            "audio_files": list(session.audio_files),
+        })
+
+    def get_session(self, call: Call) -> Reply:
+        session = self.sessions.get(call.path_params["session_id"])
+        if session is None:
+            return self._missing(call)
+        if not session.ended:
+            if self._expired(session):
+                return Reply(410, self._expired_body(call, session))
+            return Reply(202, {**self._common(call, session), "status": "initialized",
+                               "expires_at": self._expires_at(session),
+                               "patient_details": session.request.get("patient_details"),
+                               "transcript": ""})
+        assert session.lifecycle is not None
+        session.lifecycle.poll(self.options)
+        if session.lifecycle.state == "processing":
+            return Reply(202, {**self._common(call, session), "status": "processing",
+                               "expires_at": self._expires_at(session),
+                               "patient_details": session.request.get("patient_details"),
+                               "transcript": self._transcript(session)[:40]})
+        return self._finished(call, session)
+
+    # -- pieces --------------------------------------------------------------------------
+    def _missing(self, call: Call) -> Reply:
+        sid = call.path_params["session_id"]
+        return self.error(404, "session_not_found", f"Session {sid} not found")
+
+    def _expired(self, session: _Session) -> bool:
+        return not session.ended and time.monotonic() >= session.deadline
+
+    def _created_at(self, session: _Session) -> str:
+        return iso(session.number * 60, millis=False)
+
+    def _expires_at(self, session: _Session) -> str:
+        ttl = session.deadline - session.created
+        return iso(session.number * 60 + ttl, millis=False)
+
+    def _upload_url(self, call: Call, session: _Session) -> str:
+        if session.request.get("upload_type") == "stream":
+            ws = call.base_url.replace("https://", "wss://").replace("http://", "ws://")
+            return f"{ws}/voice/v1/stream/sessions/{session.session_id}/audio"
+        return f"{call.base_url}/voice/v1/sessions/{session.session_id}/audio"
+
+    def _additional(self, session: _Session) -> dict[str, Any]:
+        extra = dict(session.request.get("additional_data") or {})
+        extra["_protocol"] = {
+            "version": "0.1",
+            "upload_type": session.request.get("upload_type"),
+            "communication_protocol": session.request.get("communication_protocol"),
+            "requested_templates": self._templates(session),
+        }
+        return extra
+
+    def _templates(self, session: _Session) -> list[str]:
+        return list(session.request.get("templates") or ["eka_emr_template"])
+
+    def _common(self, call: Call, session: _Session) -> dict[str, Any]:
+        return {
+            "session_id": session.session_id,
+            "created_at": self._created_at(session),
+            "upload_url": self._upload_url(call, session),
+            "audio_files_received": len(session.audio_files),
+            "audio_files": list(session.audio_files),
+            "additional_data": self._additional(session),
+        }
+
+    def _transcript(self, session: _Session) -> str:
+        return " ".join(sentences(self.rng("transcript", session.number), 5))
+
+    def _document(self, session: _Session, index: int, template: str) -> dict[str, Any]:
+        rng = self.rng("document", session.number, index)
+        doc_id = f"doc_{rng.getrandbits(48):012x}"
+        if template == "clinical_notes_template":
+            data: dict[str, Any] = {"assessment": "Synthetic assessment: mild upper "
+                                    "respiratory symptoms", "plan": "Rest and fluids"}
+        else:
+            data = {"chief_complaint": "cough for three days (synthetic)",
+                    "patient": patient_name(session.number)}
+        return {template: {"status": "success", "document_id": doc_id,
+                           "document_type": template, "data": data, "publish": {}}}
+
+    def _finished(self, call: Call, session: _Session) -> Reply:
+        templates = self._templates(session)
+        entries = [self._document(session, i, t) for i, t in enumerate(templates)]
+        out: dict[str, Any] = {
+            **self._common(call, session),
+            "expires_at": self._expires_at(session),
+            "patient_details": session.request.get("patient_details"),
+            "completed_at": iso(session.number * 60 + 30, millis=False),
+            "model_used": session.request.get("model", "lite"),
+            "language_detected": (session.request.get("language_hint") or ["en"])[0],
+        }
+        status = 200
+        if session.scenario == "failed":
+            out["status"] = "failed"
+            out["transcript"] = ""
+            out["language_detected"] = None
+            out["error"] = {"code": "audio_too_short",
+                            "message": "The uploaded audio was too short to transcribe"}
+            entries = [{t: {"status": "failure", "error": {
+                "code": "processing_failed", "message": "No speech detected"}}}
+                for t in templates]
+        elif session.scenario == "partial":
+            status = 206
+            out["status"] = "partial"
+            out["transcript"] = self._transcript(session)
+            failed = templates[-1]
+            entries[-1] = {failed: {"status": "failure", "error": {
+                "code": "processing_failed",
+                "message": "Could not extract this document from the transcript"}}}
+            files = session.audio_files or ["0.webm"]
+            out["audio_files_processed"] = max(len(files) - 1, 0)
+            out["processing_errors"] = [{
+                "type": "audio_file_skipped",
+                "message": f"Audio file {files[-1]} skipped due to poor quality",
+                "file": files[-1]}]
+        else:
+            out["status"] = "completed"
+            out["transcript"] = self._transcript(session)
+        wanted = call.query.get("document_id") or call.query.get("template_id")
+        if wanted:
+            entries = [e for e in entries if wanted in e]
+        out["templates"] = entries
+        return Reply(status, out)
+
+    def _expired_body(self, call: Call, session: _Session) -> dict[str, Any]:
+        return {**self._common(call, session), "status": "expired",
+                "expired_at": self._expires_at(session),
+                "message": "Session expired before processing was initiated",
+                "templates": [], "transcript": ""}
+
+    # -- control -------------------------------------------------------------------------
+    def advance(self, session_id: str, to: str | None = None) -> dict[str, Any] | None:
+        session = self.sessions.get(session_id)
+        if session is None:
+            return None
+        if not session.ended:
+            session.deadline = time.monotonic()  # advancing an open session expires it
+            return {"session_id": session_id, "state": "expired"}
+        assert session.lifecycle is not None
+        session.lifecycle.advance(to)
+        return {"session_id": session_id, "state": session.lifecycle.state}
+
+    def state(self) -> dict[str, Any]:
+        out = {}
+        for sid, s in self.sessions.items():
+            if not s.ended:
+                stage = "expired" if self._expired(s) else "created"
+            else:
+                assert s.lifecycle is not None
+                stage = s.lifecycle.state
+            out[sid] = {"state": stage, "scenario": s.scenario}
+        return {"sessions": out}

@@ -1,0 +1,44 @@
+"""Shared fixtures: mock servers on loopback ports and a contract check for real responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def mock_server() -> Iterator[Callable[..., Any]]:
+    """Start a mock on a free 127.0.0.1 port: ``server = mock_server("eka", steps=2)``.
+
+    Returns the running :class:`contracts.mock.MockServer` (``server.url`` is its origin);
+    every server started this way is stopped when the test ends.
+    """
+    from contracts.mock import MockServer, app
+
+    servers: list[Any] = []
+
+    def start(api: str, **options: Any) -> Any:
+        server = MockServer(app(api, **options)).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def contract_violations() -> Callable[..., list[Any]]:
+    """``contract_violations(api, response, strict=True)``: every way an ``httpx`` response
+    breaks the API's contract (schema, status, content type, headers, invariants)."""
+    from contracts.validation import iter_response_violations
+
+    def check(api: str, response: Any, *, strict: bool = True) -> list[Any]:
+        request = response.request
+        return list(iter_response_violations(
+            api, request.method, str(request.url), response.status_code, response.content,
+            headers=dict(response.headers), strict=strict))
+
+    return check
