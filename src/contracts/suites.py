@@ -251,7 +251,10 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
         app = mock_app(spec.name, **{"seed": options.seed, **options.mock_options})
     config_dict: dict[str, Any] = {
         "seed": options.seed,
-        "generation": {"max-examples": options.max_examples},
+        # A run is decided by its seed alone: no example database, no schemathesis cache
+        # (both replay earlier runs' inputs, and both write folders into the user's checkout).
+        "generation": {"max-examples": options.max_examples, "database": "none"},
+        "cache": {"enabled": False},
         "checks": checks,
         "phases": {name: {"enabled": name in options.phases}
                    for name in ("examples", "coverage", "fuzzing", "stateful")},
