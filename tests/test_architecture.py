@@ -15,7 +15,7 @@ SRC = Path(contracts.__file__).parent
 LAYERS = {
     "errors": 0, "findings": 0, "_loading": 0, "_typing": 0,
     "specs": 1,
-    "_schema": 2, "validation": 2, "invariants": 2, "lint": 2, "codegen": 2, "drift": 2,
+    "_schema": 2, "validation": 2, "invariants": 2, "speclint": 2, "codegen": 2, "drift": 2,
     "models": 2,
     "exchanges": 3, "redaction": 3, "mock": 3, "gate": 3, "reporting": 3, "suites": 3,
     "recording": 3, "corpus": 3, "proxy": 3,
@@ -104,3 +104,23 @@ def test_importing_contracts_loads_no_engine() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]", out
+
+
+def test_public_functions_are_not_shadowed_by_submodules() -> None:
+    """A lazy name must not share its name with a submodule: importing the submodule would
+    rebind the package attribute to the module (``contracts.lint`` once did)."""
+    import importlib
+    import subprocess
+    import sys
+
+    code = ("import importlib, contracts, sys\n"
+            "for p in __import__('pkgutil').iter_modules(contracts.__path__):\n"
+            "    if not p.name.startswith('__'):\n"
+            "        importlib.import_module('contracts.' + p.name)\n"
+            "bad = [n for n in contracts.__all__ if type(getattr(contracts, n)).__name__ "
+            "== 'module']\n"
+            "print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]", out
+    assert callable(importlib.import_module("contracts").lint)

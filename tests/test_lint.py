@@ -11,7 +11,7 @@ import pytest
 
 from contracts import BUNDLED, InputError, lint
 from contracts.cli import run
-from contracts.lint import RULES
+from contracts.speclint import RULES
 
 DATA = Path(__file__).parent / "data" / "lint"
 CODES = sorted(p.stem for p in (DATA / "codes").glob("*.yaml"))

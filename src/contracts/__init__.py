@@ -22,7 +22,7 @@ from .errors import (
 from .findings import ContractViolation, Finding, Severity, Violation
 
 if _typing.TYPE_CHECKING:
-    from .lint import lint
+    from .speclint import lint
     from .models import parse
     from .specs import BUNDLED, Operation, Spec, load_spec
     from .validation import (
@@ -36,7 +36,7 @@ if _typing.TYPE_CHECKING:
     )
 
 _LAZY = {
-    "lint": "lint",
+    "lint": "speclint",
     "parse": "models",
     "BUNDLED": "specs",
     "Operation": "specs",

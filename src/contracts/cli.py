@@ -52,7 +52,7 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
     Each target is a bundled API name (upheal, heidi, eka, realtimekit) or a spec file;
     with none, every bundled spec is linted.
     """
-    from .lint import lint as lint_target
+    from .speclint import lint as lint_target
     from .reporting import findings_json, findings_text
     from .specs import BUNDLED
 
@@ -261,6 +261,128 @@ def diff(old: str, new: str, fmt: str, fail_on: Severity, output: Path | None) -
             raise ContractsError(f"cannot write the report ({exc.strerror})",
                                  source=str(output)) from None
     raise _Exit(EXIT_FINDINGS if result.failing(fail_on) else EXIT_OK)
+
+
+@cli.command()
+@click.option("--api", required=True, metavar="API",
+              help="Bundled API name (upheal, heidi, eka, realtimekit) or a spec path.")
+@click.option("--baseline", nargs=2, type=click.Path(path_type=Path), metavar="OLD NEW",
+              help="Compare two recordings of the same calls instead of traffic to the spec.")
+@click.option("--format", "fmt", default="table", show_default=True,
+              type=click.Choice(["table", "markdown", "json", "junit", "sarif", "html"]),
+              help="Output format.")
+@click.option("--fail-on", default="ERR", show_default=True, callback=_severity,
+              help="Lowest grade that makes the exit code 1 (ERR, WARN or INFO).")
+@click.option("--show-values", is_flag=True,
+              help="Show observed body values (off: they may be patient data).")
+@click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Waiver file [default: waivers/<api>.yaml when it exists].")
+@click.option("--history", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite file that keeps every run's findings (created when missing).")
+@click.option("--suggest", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="OUT.yaml", help="Write a copy of the spec that documents the drift.")
+@click.option("--ignore", multiple=True, metavar="PATTERN",
+              help="--baseline: also treat as volatile a key regex or a JSON pointer glob "
+                   "(/sessions/*/token); repeatable.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of stdout.")
+@click.argument("corpus", nargs=-1, type=click.Path(path_type=Path))
+def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Severity,
+          show_values: bool, waivers: Path | None, history: Path | None,
+          suggest: Path | None, ignore: tuple[str, ...], output: Path | None,
+          corpus: tuple[Path, ...]) -> None:
+    """Aggregate how recorded traffic departs from API's spec, or (--baseline) what changed
+    between two recordings of the same calls.
+
+    CORPUS files are exchange logs (JSON Lines), HAR files or VCR cassettes. Grades: ERR (our
+    code will break), WARN (it may break), INFO (safe); see docs/drift.md for the rules.
+    """
+    import itertools
+
+    from .drift import (
+        apply_waivers,
+        baseline_drift,
+        load_waivers,
+        record_history,
+        suggest_spec,
+        traffic_drift,
+    )
+    from .exchanges import read_exchanges
+    from .reporting import (
+        traffic_html,
+        traffic_json,
+        traffic_junit,
+        traffic_markdown,
+        traffic_sarif,
+        traffic_table,
+    )
+    from .specs import load_spec
+
+    if baseline and corpus:
+        raise click.UsageError("give either --baseline OLD NEW or CORPUS files, not both")
+    if not baseline and not corpus:
+        raise click.UsageError("give CORPUS files (or --baseline OLD NEW)")
+    if baseline and suggest:
+        raise click.UsageError("--suggest works on CORPUS files, not --baseline")
+    if ignore and not baseline:
+        raise click.UsageError("--ignore applies to --baseline")
+    spec = load_spec(api)
+    if waivers is None:
+        default = Path("waivers") / f"{spec.name}.yaml"
+        waivers = default if default.is_file() else None
+    waiver_list = load_waivers(waivers) if waivers is not None else ()
+    collect = show_values or suggest is not None
+    if baseline:
+        old, new = baseline
+        report = baseline_drift(spec, read_exchanges(old), read_exchanges(new), ignore=ignore,
+                                collect_values=collect, sources=(str(old), str(new)))
+    else:
+        with _progress(corpus) as advance:
+            def stream() -> Any:
+                for item in itertools.chain.from_iterable(map(read_exchanges, corpus)):
+                    advance(1)
+                    yield item
+
+            report = traffic_drift(spec, stream(), collect_values=collect,
+                                   sources=[str(p) for p in corpus])
+    if waiver_list:
+        report = apply_waivers(report, waiver_list)
+    if history is not None:
+        report = record_history(history, report)
+    if suggest is not None:
+        text, notes = suggest_spec(spec, report)
+        try:
+            suggest.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ContractsError(f"cannot write the suggested spec ({exc.strerror})",
+                                 source=str(suggest)) from None
+        for note in notes:
+            sys.stderr.write(f"contracts: suggest: skipped {note}\n")
+    if fmt == "table":
+        tty = output is None and sys.stdout.isatty()
+        width = __import__("shutil").get_terminal_size((120, 24)).columns if tty else 160
+        text = traffic_table(report, show_values=show_values, color=tty, width=width)
+    elif fmt == "junit":
+        text = traffic_junit(report, fail_on=fail_on, show_values=show_values)
+    else:
+        render = {"markdown": traffic_markdown, "json": traffic_json, "sarif": traffic_sarif,
+                  "html": traffic_html}[fmt]
+        text = render(report, show_values=show_values)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ContractsError(f"cannot write the report ({exc.strerror})",
+                                 source=str(output)) from None
+    if report.problems:
+        first = report.problems[0]
+        where = f"{first.source}:{first.line}" if first.line is not None else first.source
+        sys.stderr.write(f"contracts: {report.problem_count} unreadable input part(s); first: "
+                         f"{where}: {first.message}\n")
+    failed = bool(report.failing(fail_on))
+    raise _Exit(EXIT_FINDINGS if failed else (EXIT_USAGE if report.problem_count else EXIT_OK))
 
 
 class _progress:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from .errors import ContractsError
 from .findings import Finding, Severity, Violation
-from .lint import lint_spec
+from .speclint import lint_spec
 from .specs import BUNDLED, load_spec
 
 if TYPE_CHECKING:

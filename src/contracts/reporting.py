@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from xml.etree import ElementTree as ET
 
 from .corpus import CorpusReport, Record
-from .drift import RULES, SpecDiff
-from .findings import Finding, Severity
+from .drift import RULES, SpecDiff, TrafficReport
+from .findings import Finding, Severity, TrafficDrift
 from .gate import CaseResult, GateResult
 
 __all__ = [
@@ -26,6 +26,12 @@ __all__ = [
     "gate_junit",
     "gate_markdown",
     "gate_sarif",
+    "traffic_html",
+    "traffic_json",
+    "traffic_junit",
+    "traffic_markdown",
+    "traffic_sarif",
+    "traffic_table",
     "violations_json",
     "violations_junit",
     "violations_sarif",
@@ -504,3 +510,294 @@ def drift_html(diff: SpecDiff) -> str:
             f"<h1>contracts diff: {escape(_drift_counts(diff))}</h1>\n"
             f"<p><code>{escape(diff.old)}</code> → <code>{escape(diff.new)}</code></p>\n"
             f"{body}\n</body></html>\n")
+
+
+# -- traffic and baseline drift (contracts drift): table, Markdown, JSON, JUnit, SARIF, HTML ---
+# Body values appear only with show_values (they may be patient data): messages, expected and
+# observed never hold them.
+
+def _traffic_title(report: TrafficReport) -> str:
+    what = "baseline drift" if report.kind == "baseline" else "traffic drift"
+    return f"contracts drift ({what}) of {report.api}"
+
+
+def _traffic_counts(report: TrafficReport) -> str:
+    text = ", ".join(f"{n} {_GRADE_LABEL[s]}" for s, n in report.counts.items() if n)
+    return text or "no drift"
+
+
+def _traffic_summary(report: TrafficReport) -> str:
+    parts = [f"{report.exchanges} exchange(s)", f"{len(report.findings)} finding(s): "
+             f"{_traffic_counts(report)}"]
+    if report.waived:
+        parts.append(f"{len(report.waived)} waived")
+    if report.problem_count:
+        parts.append(f"{report.problem_count} unreadable input part(s)")
+    if report.resolved:
+        parts.append(f"{len(report.resolved)} resolved since an earlier run")
+    return "; ".join(parts)
+
+
+def _traffic_seen(f: TrafficDrift) -> str:
+    if f.first_seen:
+        return f.first_seen if f.first_seen == f.last_seen else f"{f.first_seen} … {f.last_seen}"
+    return f.first_at if f.first_at == f.last_at else f"{f.first_at} … {f.last_at}"
+
+
+def _traffic_history(report: TrafficReport, f: TrafficDrift) -> str:
+    mark = report.history.get(f.key_text)
+    if mark is None:
+        return ""
+    return "new this run" if mark.runs == 1 else f"since {mark.first_seen} ({mark.runs} runs)"
+
+
+def _traffic_values(f: TrafficDrift) -> str:
+    return ", ".join(json.dumps(v, ensure_ascii=False, default=str) for v in f.values)
+
+
+def traffic_table(report: TrafficReport, *, show_values: bool = False, color: bool = False,
+                  width: int = 160) -> str:
+    """A terminal table (rich); ANSI colours only when ``color`` is true."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=color,
+                      color_system="standard" if color else None, highlight=False)
+    console.print(f"{_traffic_title(report)}: {', '.join(report.sources) or '-'}", markup=False)
+    if report.findings:
+        table = Table(show_lines=False)
+        for name in ("grade", "rule", "operation", "where", "seen", "first … last", "finding"):
+            table.add_column(name, overflow="fold", no_wrap=name in ("grade", "seen"))
+        if report.history:
+            table.add_column("history", overflow="fold")
+        if show_values:
+            table.add_column("values", overflow="fold")
+        for f in report.findings:
+            row = [Text(f.grade_label, style=_DRIFT_STYLE[f.grade]), Text(f.rule),
+                   Text(f.operation or "-"), Text(f"{f.location}{f.pointer}"),
+                   Text(f"{f.count}/{f.total}"), Text(_traffic_seen(f)), Text(f.message)]
+            if report.history:
+                row.append(Text(_traffic_history(report, f)))
+            if show_values:
+                row.append(Text(_traffic_values(f)))
+            table.add_row(*row)
+        console.print(table)
+    for r in report.resolved:
+        console.print(f"resolved: {_GRADE_LABEL[r.grade]} [{r.rule}] {r.operation}: "
+                      f"{r.location}{r.pointer} (last seen {r.last_seen}, resolved since "
+                      f"{r.resolved_since})", markup=False)
+    for f, w in report.waived:
+        console.print(f"waived until {w.expires}: {f.describe()} ({w.reason})", markup=False)
+    for p in report.problems:
+        line = f":{p.line}" if p.line is not None else ""
+        console.print(f"unreadable: {p.source}{line}: {p.message}", markup=False)
+    console.print(_traffic_summary(report), markup=False)
+    return buffer.getvalue()
+
+
+def traffic_markdown(report: TrafficReport, *, show_values: bool = False) -> str:
+    lines = [f"## {_traffic_title(report)}: {_traffic_counts(report)}", "",
+             _cell(_traffic_summary(report)), ""]
+    if report.findings:
+        head = ["grade", "rule", "operation", "where", "seen", "first … last", "finding"]
+        head += ["history"] if report.history else []
+        head += ["values"] if show_values else []
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for f in report.findings:
+            cells = [f.grade_label, f"`{f.rule}`", _cell(f.operation) or "-",
+                     f"`{_cell(f.location + f.pointer)}`", f"{f.count}/{f.total}",
+                     _cell(_traffic_seen(f)), _cell(f.message)]
+            cells += [_cell(_traffic_history(report, f))] if report.history else []
+            cells += [_cell(_traffic_values(f))] if show_values else []
+            lines.append("| " + " | ".join(cells) + " |")
+    if report.resolved:
+        lines += ["", "### Resolved", ""]
+        lines += [f"- {_GRADE_LABEL[r.grade]} `{r.rule}` {_cell(r.operation)} "
+                  f"`{_cell(r.location + r.pointer)}`: last seen {r.last_seen}, resolved since "
+                  f"{r.resolved_since}" for r in report.resolved]
+    if report.waived:
+        lines += ["", "### Waived", ""]
+        lines += [f"- `{f.rule}` {_cell(f.operation)} `{_cell(f.location + f.pointer)}` until "
+                  f"{w.expires}: {_cell(w.reason)}" for f, w in report.waived]
+    return "\n".join(lines) + "\n"
+
+
+def traffic_json(report: TrafficReport, *, show_values: bool = False) -> str:
+    def finding(f: TrafficDrift) -> dict[str, object]:
+        out = f.as_dict(show_values=show_values)
+        mark = report.history.get(f.key_text)
+        if mark is not None:
+            out["history"] = {"first_seen": mark.first_seen, "last_seen": mark.last_seen,
+                              "runs": mark.runs}
+        return out
+
+    return json.dumps({
+        "api": report.api,
+        "kind": report.kind,
+        "sources": list(report.sources),
+        "exchanges": report.exchanges,
+        "counts": {_GRADE_LABEL[s]: n for s, n in report.counts.items()},
+        "findings": [finding(f) for f in report.findings],
+        "waived": [dict(f.as_dict(show_values=show_values), waiver={
+            "reason": w.reason, "expires": w.expires.isoformat(), "source": w.source})
+            for f, w in report.waived],
+        "resolved": [{"rule": r.rule, "grade": _GRADE_LABEL[r.grade], "operation": r.operation,
+                      "location": r.location, "pointer": r.pointer, "last_seen": r.last_seen,
+                      "resolved_since": r.resolved_since} for r in report.resolved],
+        "trend": [{"run": t.run, "time": t.time, "ERR": t.errors, "WARN": t.warnings,
+                   "INFO": t.infos} for t in report.trend],
+        "unreadable": {"count": report.problem_count,
+                       "first": [{"source": p.source, "line": p.line, "message": p.message}
+                                 for p in report.problems]},
+    }, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def traffic_junit(report: TrafficReport, *, fail_on: Severity,
+                  show_values: bool = False) -> str:
+    """One test case per operation; it fails when a finding reaches ``fail_on``."""
+    groups: dict[str, list[TrafficDrift]] = {}
+    for f in report.findings:
+        groups.setdefault(f.operation or "(api)", []).append(f)
+    suite = ET.Element("testsuite", name="contracts drift", tests=str(max(len(groups), 1)))
+    failures = 0
+    for name in sorted(groups):
+        found = groups[name]
+        case = ET.SubElement(suite, "testcase", classname=f"contracts.drift.{report.api}",
+                             name=name)
+        worst = max(f.grade for f in found)
+        text = "\n".join(f.describe(show_values=show_values) for f in found)
+        if worst >= fail_on:
+            failures += 1
+            ET.SubElement(case, "failure", message=f"{len(found)} finding(s), worst "
+                          f"{_GRADE_LABEL[worst]}").text = text
+        else:
+            ET.SubElement(case, "system-out").text = text
+    for p in report.problems:
+        case = ET.SubElement(suite, "testcase", classname="contracts.input",
+                             name=f"{p.source}:{p.line}")
+        ET.SubElement(case, "error", message=p.message)
+    if not groups and not report.problems:
+        ET.SubElement(suite, "testcase", classname=f"contracts.drift.{report.api}",
+                      name=f"{report.exchanges} exchange(s)")
+    suite.set("failures", str(failures))
+    suite.set("errors", str(len(report.problems)))
+    ET.indent(suite)
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def traffic_sarif(report: TrafficReport, *, show_values: bool = False) -> str:
+    """SARIF 2.1.0: one result per finding, at the exchange that first showed it."""
+    from .drift import TRAFFIC_RULES
+
+    rules: dict[str, dict[str, object]] = {}
+    results = []
+    for f in report.findings:
+        rules.setdefault(f.rule, {
+            "id": f.rule, "name": f.rule.replace(".", "_"),
+            "shortDescription": {"text": TRAFFIC_RULES[f.rule][1] if f.rule in TRAFFIC_RULES
+                                 else f.rule},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[f.grade]}})
+        source, _, line = f.first_at.rpartition(":")
+        location: dict[str, object] = {"artifactLocation": {"uri": source or f.first_at}}
+        if line.isdigit() and int(line) > 0:
+            location["region"] = {"startLine": int(line)}
+        results.append({
+            "ruleId": f.rule,
+            "level": _SARIF_LEVEL[f.grade],
+            "message": {"text": f.describe(show_values=show_values)},
+            "locations": [{"physicalLocation": location}],
+            "partialFingerprints": {"contractsKey": f.key_text},
+            "properties": {"count": f.count, "total": f.total, "firstSeen": f.first_seen,
+                           "lastSeen": f.last_seen},
+        })
+    return json.dumps({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "scribe-contracts",
+                                "rules": sorted(rules.values(), key=lambda r: str(r["id"]))}},
+            "results": results,
+        }],
+    }, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _svg_trend(report: TrafficReport) -> str:
+    """Findings per grade per run (the last 30 runs of the history), as stacked bars."""
+    from html import escape
+
+    points = report.trend[-30:]
+    if not points:
+        return ""
+    top = max((t.errors + t.warnings + t.infos for t in points), default=0) or 1
+    height, bar, gap = 120, 16, 6
+    shapes = []
+    for i, t in enumerate(points):
+        x = 40 + i * (bar + gap)
+        y = 10 + height
+        for n, colour, label in ((t.errors, "#b42318", "ERR"), (t.warnings, "#9a6700", "WARN"),
+                                 (t.infos, "#0969da", "INFO")):
+            h = round(height * n / top)
+            if h:
+                y -= h
+                shapes.append(f'<rect x="{x}" y="{y}" width="{bar}" height="{h}" '
+                              f'fill="{colour}"><title>run {t.run} ({escape(t.time)}): '
+                              f'{n} {label}</title></rect>')
+    width = 60 + len(points) * (bar + gap)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 40}" '
+            f'font-family="sans-serif" font-size="11" role="img" aria-label="findings per '
+            f'grade per run">'
+            f'<text x="0" y="14">{top}</text><text x="0" y="{height + 10}">0</text>'
+            f'<line x1="36" y1="{height + 10}" x2="{width}" y2="{height + 10}" stroke="#999"/>'
+            f'{"".join(shapes)}'
+            f'<text x="40" y="{height + 30}">last {len(points)} run(s): red ERR, amber WARN, '
+            f'blue INFO</text></svg>')
+
+
+def traffic_html(report: TrafficReport, *, show_values: bool = False) -> str:
+    """A self-contained page: inline CSS and SVG, no scripts or external assets, all escaped."""
+    from html import escape
+
+    head = ["grade", "rule", "operation", "where", "seen", "first … last", "finding"]
+    head += ["history"] if report.history else []
+    head += ["values"] if show_values else []
+    rows = []
+    for f in report.findings:
+        cells = [f"<td class=\"g {f.grade_label}\">{f.grade_label}</td>",
+                 f"<td><code>{escape(f.rule)}</code></td>",
+                 f"<td>{escape(f.operation or '-')}</td>",
+                 f"<td><code>{escape(f.location + f.pointer)}</code></td>",
+                 f"<td>{f.count}/{f.total}</td>", f"<td>{escape(_traffic_seen(f))}</td>",
+                 f"<td>{escape(f.message)}</td>"]
+        if report.history:
+            cells.append(f"<td>{escape(_traffic_history(report, f))}</td>")
+        if show_values:
+            cells.append(f"<td><code>{escape(_traffic_values(f))}</code></td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    table = ("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head)
+             + "</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
+             if report.findings else "<p>No drift.</p>")
+    extra = []
+    if report.trend:
+        extra.append(f"<h2>Trend</h2>\n{_svg_trend(report)}")
+    if report.resolved:
+        extra.append("<h2>Resolved</h2><ul>" + "".join(
+            f"<li>{_GRADE_LABEL[r.grade]} <code>{escape(r.rule)}</code> "
+            f"{escape(r.operation)} <code>{escape(r.location + r.pointer)}</code>: last seen "
+            f"{escape(r.last_seen)}, resolved since {escape(r.resolved_since)}</li>"
+            for r in report.resolved) + "</ul>")
+    if report.waived:
+        extra.append("<h2>Waived</h2><ul>" + "".join(
+            f"<li><code>{escape(f.rule)}</code> {escape(f.operation)} "
+            f"<code>{escape(f.location + f.pointer)}</code> until {escape(str(w.expires))}: "
+            f"{escape(w.reason)}</li>" for f, w in report.waived) + "</ul>")
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{escape(_traffic_title(report))}</title><style>{_DRIFT_CSS}</style>"
+            f"</head><body>\n<h1>{escape(_traffic_title(report))}: "
+            f"{escape(_traffic_counts(report))}</h1>\n"
+            f"<p>{escape(_traffic_summary(report))}</p>\n"
+            f"<p>{escape(', '.join(report.sources))}</p>\n{table}\n"
+            + "\n".join(extra) + "\n</body></html>\n")

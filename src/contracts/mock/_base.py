@@ -14,7 +14,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl
 
@@ -306,7 +306,7 @@ class Vendor:
         task.add_done_callback(self._tasks.discard)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bundled_spec(api: str) -> Spec:
     """Specs are immutable, so every mock of a vendor shares one loaded copy."""
     return load_spec(api)
@@ -413,6 +413,13 @@ class _Route:
     handler: Callable[[Call], Reply]
     validator: Validator
 
+    @cached_property
+    def body_required(self) -> bool:
+        body = self.operation.node.value.get("requestBody")
+        if isinstance(body, dict) and "$ref" in body:
+            body = self.validator.spec.resolve(self.operation.node.child("requestBody")).value
+        return bool(isinstance(body, dict) and body.get("required"))
+
 
 def _template(path: str) -> str:
     return path if path == "/" else path.rstrip("/")
@@ -513,7 +520,8 @@ def build_app(vendors: list[Vendor], options: MockOptions) -> Starlette:
         return respond(200, out)
 
     async def send_reply(send: Any, status: int, body: Any,
-                         headers: Mapping[str, str] | None = None) -> None:
+                         headers: Mapping[str, str] | None = None, *, head: bool = False
+                         ) -> None:
         content = b"" if body is None else orjson.dumps(body)
         raw_headers = [(b"content-length", str(len(content)).encode())]
         if body is not None:
@@ -521,17 +529,18 @@ def build_app(vendors: list[Vendor], options: MockOptions) -> Starlette:
         raw_headers.extend((k.encode("latin-1"), v.encode("latin-1"))
                            for k, v in (headers or {}).items())
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": content})
+        await send({"type": "http.response.body", "body": b"" if head else content})
 
     class Endpoint:
         """One operation as a plain ASGI app: the hot path skips Starlette's Request and
         Response objects (the load benchmark measures this path)."""
 
-        def __init__(self, route: _Route):
-            self.route = route
+        def __init__(self, by_method: dict[str, _Route]):
+            self.by_method = by_method
 
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-            route = self.route
+            head = scope["method"] == "HEAD"
+            route = self.by_method["GET" if head else scope["method"]]
             vendor, op = route.vendor, route.operation
             raw = b""
             while True:
@@ -564,7 +573,7 @@ def build_app(vendors: list[Vendor], options: MockOptions) -> Starlette:
             reply: Reply | None = None
             if not vendor.authorized(call):
                 reply = vendor.unauthorized(call)
-            if reply is None and (raw.strip() or query_string):
+            if reply is None and (raw.strip() or query_string or route.body_required):
                 url = scope["path"] + (f"?{query_string}" if query_string else "")
                 violations = [v for v in route.validator.iter_request_violations(
                     scope["method"], url, raw or None, headers=headers,
@@ -578,9 +587,10 @@ def build_app(vendors: list[Vendor], options: MockOptions) -> Starlette:
                     reply = route.handler(call)
                 if options.drift:
                     reply = apply_drift(vendor, op, reply)
-            await send_reply(send, reply.status, reply.body, reply.headers)
+            await send_reply(send, reply.status, reply.body, reply.headers, head=head)
 
-    served: list[tuple[int, Route]] = []
+    # One Route per path (all its methods), so a 405 names every allowed method.
+    by_path: dict[str, dict[str, _Route]] = {}
     for vendor in vendors:
         validator = validator_for(vendor.spec)
         server = next(iter(vendor.spec.server_paths), "/")
@@ -590,10 +600,11 @@ def build_app(vendors: list[Vendor], options: MockOptions) -> Starlette:
             if name is None:
                 raise UsageError(f"the {vendor.api} mock has no handler for {op.operation_id}")
             route = _Route(vendor, op, getattr(vendor, name), validator)
-            path = _template(base + op.path)
-            literal = len(path) - sum(len(p) for p in _params(path))
-            served.append((literal, Route(path, Endpoint(route), methods=[op.method.upper()],
-                                          name=f"{vendor.api}.{op.operation_id}")))
+            by_path.setdefault(_template(base + op.path), {})[op.method.upper()] = route
+    served: list[tuple[int, Route]] = []
+    for path, methods in by_path.items():
+        literal = len(path) - sum(len(p) for p in _params(path))
+        served.append((literal, Route(path, Endpoint(methods), methods=sorted(methods))))
     owners = sorted({(_stem(vendor, op, options.prefix), vendor.api): vendor
                      for vendor in vendors for op in vendor.spec.operations}.items(),
                     key=lambda item: -len(item[0][0]))
@@ -604,12 +615,13 @@ def build_app(vendors: list[Vendor], options: MockOptions) -> Starlette:
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
         detail = getattr(exc, "detail", "Not Found")
+        extra = dict(getattr(exc, "headers", None) or {})  # 405 carries Allow
         owner = _owner(request.url.path, owners)
         if owner is not None:
             body = owner.error_body(status, "not_found" if status == 404 else
                                     "method_not_allowed", str(detail))
-            return respond(status, body)
-        return respond(status, {"detail": str(detail)})
+            return respond(status, body, extra)
+        return respond(status, {"detail": str(detail)}, extra)
 
     return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
 

@@ -13,6 +13,7 @@ from ._synth import iso, patient_name, sentences
 
 __all__ = ["EkaMock"]
 
+MAX_AUDIO_FILES = 1000  # the mock takes no audio, so it trusts the count up to this many
 KNOWN_TEMPLATES = ("eka_emr_template", "clinical_notes_template", "soap_template",
                    "prescription_template")
 
@@ -103,6 +104,9 @@ class EkaMock(Vendor):
                               f"Session {session.session_id} has expired")
         body = call.body if isinstance(call.body, dict) else {}
         sent = int(body.get("audio_files_sent", 0))
+        if sent > MAX_AUDIO_FILES:
+            return self.error(400, "audio_files_mismatch",
+                              f"audio_files_sent ({sent}) exceeds the audio files received")
         session.ended = True
         session.ended_at = time.monotonic()
         session.audio_files = [f"{i}.webm" for i in range(sent)]

@@ -5,6 +5,7 @@ generation; the peer report."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -159,13 +160,14 @@ class RealtimeKitMock(Vendor):
     @staticmethod
     def _page(call: Call, default: int) -> tuple[int, int] | str:
         try:
-            page = int(float(call.query.get("page_no") or 1))
-            size = int(float(call.query.get("per_page") or default))
+            page = float(call.query.get("page_no") or 1)
+            size = float(call.query.get("per_page") or default)
         except ValueError:
             return "page_no and per_page must be numbers"
-        if page < 1 or size < 1:
-            return "page_no and per_page must be at least 1"
-        return page, size
+        if not (math.isfinite(page) and math.isfinite(size)):
+            return "page_no and per_page must be finite numbers"
+        # Out-of-range numbers are clamped, not refused: the SDK types both as any number.
+        return max(int(page), 1), min(max(int(size), 1), 1000)
 
     # -- handlers ------------------------------------------------------------------------
     def list_sessions(self, call: Call) -> Reply:
