@@ -351,3 +351,16 @@ def test_fixture_tokens_never_reach_the_log(name: str) -> None:
         for line in out.getvalue().splitlines():
             response = json.loads(line).get("response", {})
             assert response.get("headers", {}).get("set-cookie", "[REDACTED]") == "[REDACTED]"
+
+
+def test_url_keys_holding_lists_or_objects_are_redacted_too() -> None:
+    from contracts.redaction import Redactor
+
+    canary = "https://media.example.com/rec/patient-canary.m4a?X-Amz-Signature=abc&Expires=1"
+    plain = "https://media.example.com/rec/patient-canary-2.m4a"
+    body = {"upload_url": [canary, plain], "recordingUrl": {"primary": plain}}
+    out = Redactor().json(body)
+    text = str(out)
+    assert "patient-canary" not in text
+    assert isinstance(out["upload_url"], list) and len(out["upload_url"]) == 2
+    assert isinstance(out["recordingUrl"], dict) and set(out["recordingUrl"]) == {"primary"}

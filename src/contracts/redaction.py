@@ -355,8 +355,10 @@ class Redactor:
                         if child_mode != _FULL and states:
                             child_states, matched = _advance(rules, states, key)
                             child_mode = _FULL if matched else child_mode
+                        # A URL key holds media links (often signed) whether it is a string
+                        # or, when a vendor changes the type, a list or an object of them.
                         if (child_mode == _KEEP and self.enabled and norm.endswith("url")
-                                and isinstance(child, str)):
+                                and isinstance(child, str | list | dict)):
                             child_mode = _TEXT
                     out[key] = None
                     stack.append((child, child_states, child_mode, out, key))
