@@ -8,7 +8,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -128,9 +128,9 @@ def test_eka_time_based_steps(mock_server: Callable[..., Any]) -> None:
 # -- Upheal --------------------------------------------------------------------------------
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], Any]] = []
+    received: ClassVar[list[tuple[dict[str, str], Any]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
         self.received.append(({k.lower(): v for k, v in self.headers.items()},
                               json.loads(body)))
@@ -143,7 +143,7 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def webhook_receiver() -> Iterator[tuple[str, list[tuple[dict[str, str], Any]]]]:
-    received: list[tuple[dict[str, str], Any]] = []
+    received: ClassVar[list[tuple[dict[str, str], Any]]] = []
     handler = type("Handler", (_Receiver,), {"received": received})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -182,6 +182,21 @@ def test_upheal_lifecycle_and_webhook(mock_server: Callable[..., Any],
                        "event": "SessionProcessed", "state": "Done"}
     deliveries = httpx.get(f"{server.url}/__contracts__/state").json()["upheal"]["webhooks"]
     assert deliveries[0]["attempts"] == 1
+
+
+def test_upheal_time_based_webhook_needs_no_poll(mock_server: Callable[..., Any],
+                                                 webhook_receiver: tuple[str, list[Any]]
+                                                 ) -> None:
+    url, received = webhook_receiver
+    server = mock_server("upheal", step_seconds=0, webhook_url=url)
+    with client(server, "upheal", headers=AUTH) as c:
+        sid = c.post("/sessions", json={"providerUserId": "p", "sessionType": "Soap",
+                                        "input": RECORDING}).json()["sessionId"]
+    for _ in range(500):  # a bounded wait for the background delivery, not a timing check
+        if received:
+            break
+        threading.Event().wait(0.01)
+    assert [payload["sessionId"] for _headers, payload in received] == [sid]
 
 
 @pytest.mark.parametrize(("words", "state", "code"), [
@@ -421,3 +436,13 @@ def test_options_are_checked() -> None:
             app("eka", **bad)
     with pytest.raises(UsageError):
         app("acme")
+
+
+def test_prefix_and_method_not_allowed(mock_server: Callable[..., Any]) -> None:
+    server = mock_server("eka", prefix="/vendors/eka")
+    with httpx.Client(base_url=server.url, headers=AUTH) as c:
+        assert c.post("/vendors/eka/voice/v1/sessions", json=EKA_BODY).status_code == 201
+        assert c.post("/voice/v1/sessions", json=EKA_BODY).status_code == 404
+        wrong = c.delete("/vendors/eka/voice/v1/sessions/x")
+        assert wrong.status_code == 405 and "GET" in wrong.headers["allow"]
+        assert c.post("/vendors/eka/voice/v1/sessions").status_code == 422  # body required

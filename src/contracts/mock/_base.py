@@ -118,6 +118,9 @@ class MockOptions:
             raise UsageError(f"prefix must start with '/' and not end with one: {self.prefix!r}")
         if not self.token:
             raise UsageError("token must not be empty")
+        if self.webhook_url is not None and not self.webhook_url.startswith(
+                ("http://", "https://")):
+            raise UsageError(f"webhook_url must be an http(s) URL, not {self.webhook_url!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +271,12 @@ class Vendor:
         return chosen if chosen in self.scenarios else default
 
     def send_webhook(self, payload: dict[str, Any]) -> None:
-        """POST ``payload`` to ``options.webhook_url`` in the background (retried up to 5x)."""
+        """POST ``payload`` to ``options.webhook_url`` in the background (retried up to 5x).
+
+        Headers as Upheal documents them: ``x-upheal-timestamp`` (ms since the epoch) and
+        ``x-upheal-signature``. Upheal does not publish its signing scheme; the mock signs
+        ``f"{timestamp}.{body}"`` with HMAC-SHA256 keyed by the token (hex digest).
+        """
         url = self.options.webhook_url
         if not url:
             return

@@ -136,11 +136,8 @@ class HeidiMock(Vendor):
     def list_linked(self, call: Call) -> Reply:
         if self.pick_scenario(call, "linked") == "no_linked_user":
             return self.error(403, "NoLinkedUserException", "error: no linked user")
-        size = int(call.query.get("page_size") or 10)
-        if size < 1:
-            return Reply(422, {"detail": [{"loc": ["query", "page_size"],
-                                           "msg": "page_size must be at least 1",
-                                           "type": "value_error"}]})
+        # The spec sets no bounds on page_size: out-of-range sizes are clamped, not refused.
+        size = min(max(int(call.query.get("page_size") or 10), 1), 100)
         raw_page = call.query.get("page", "1")
         page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
         ordered = sorted(self.sessions.values(), key=lambda s: -s.number)
