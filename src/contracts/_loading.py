@@ -8,16 +8,20 @@ huge files); they can be raised by callers that know better.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from .errors import InputError
 
-__all__ = ["Document", "Limits", "escape_pointer", "load_document", "parse_document", "parse_json"]
+__all__ = ["Document", "Limits", "dump_document", "escape_pointer", "load_document",
+           "parse_document", "parse_json"]
 
 JSON = Any
 
@@ -56,13 +60,30 @@ def escape_pointer(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
-class _Loader(yaml.SafeLoader):
-    """Composes nodes only; construction is ours so that limits and lines are kept."""
+try:  # libyaml scans in C: a 30 MB scalar takes half a second instead of half a minute
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml.parser import Parser as _Parser  # type: ignore[assignment]
+
+
+class _Loader(Composer, _Parser, Resolver):
+    """Composes nodes only; construction is ours so that limits and lines are kept.
+
+    The events come from libyaml when present, but the composer is PyYAML's Python one: the
+    C composer recurses on the C stack and crashes the interpreter on deep nesting, where the
+    Python one raises RecursionError, which we report.
+    """
+
+    def __init__(self, stream: str):
+        _Parser.__init__(self, stream)
+        Composer.__init__(self)
+        Resolver.__init__(self)
 
 
 _constructor = yaml.constructor.SafeConstructor()
 _TAG = "tag:yaml.org,2002:"
 # Stateless per-tag constructors (construct_object would cache every node it sees).
+_COLLECTIONS = frozenset({_TAG + "seq", _TAG + "map"})
 _SCALARS = {
     _TAG + "int": _constructor.construct_yaml_int,
     _TAG + "float": _constructor.construct_yaml_float,
@@ -94,6 +115,8 @@ class _Builder:
         self.lines.setdefault(pointer, node.start_mark.line + 1)
         if isinstance(node, ScalarNode):
             return self.scalar(node, pointer)
+        if node.tag not in _COLLECTIONS:  # e.g. !!python/object: never constructed, refused
+            raise self.fail(f"unsupported YAML tag {node.tag}", node, pointer)
         if id(node) in self.active:
             raise self.fail("recursive YAML alias", node, pointer)
         self.active.add(id(node))
@@ -132,8 +155,9 @@ class _Builder:
         if tag in _SCALARS:
             try:
                 value = _SCALARS[tag](node)
-            except ValueError as exc:  # e.g. an integer longer than Python's digit limit
-                raise self.fail(f"unreadable number ({exc})", node, pointer) from None
+            except ValueError:  # an integer longer than Python's digit limit
+                raise self.fail(f"unreadable number ({_digits()})", node,
+                                pointer) from None
             if isinstance(value, float) and not math.isfinite(value):
                 raise self.fail("NaN and Infinity are not JSON values", node, pointer)
             return value
@@ -150,7 +174,8 @@ def parse_document(
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise InputError(f"not valid UTF-8 (byte {exc.start})", source=source) from None
+            raise InputError(f"not valid UTF-8 (byte {exc.start})", source=source,
+                             line=text.count(b"\n", 0, exc.start) + 1) from None
     elif len(text) > limits.max_bytes:
         raise InputError(f"text is longer than {limits.max_bytes:,} characters", source=source)
     if text.startswith("\ufeff"):
@@ -160,7 +185,11 @@ def parse_document(
     if source.lower().endswith(".json"):
         _check_strict_json(text, source)
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -190,9 +219,15 @@ def _check_strict_json(text: str, source: str) -> None:
         raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", source=source,
                          line=exc.lineno) from None
     except ValueError as exc:
-        raise InputError(f"not valid JSON: {exc}", source=source) from None
+        reason = _digits() if "integer string conversion" in str(exc) else str(exc)
+        raise InputError(f"not valid JSON: {reason}", source=source) from None
     except RecursionError:
         raise InputError("nested too deeply to read", source=source) from None
+
+
+def _digits() -> str:
+    limit = sys.get_int_max_str_digits()
+    return f"an integer with more than {limit:,} digits"
 
 
 def _reject_constant(name: str) -> Any:
@@ -244,3 +279,10 @@ def parse_json(data: bytes | str, *, source: str = "<body>",
             reason = "not valid UTF-8"
         raise InputError(f"not valid JSON: {reason} (byte {exc.pos})", source=source,
                          line=exc.lineno) from None
+
+
+def dump_document(data: JSON) -> str:
+    """YAML text for a plain JSON value, keys in their order (the inverse of ``parse_document``
+    for documents we write, such as suggested specs)."""
+    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100,
+                              default_flow_style=False))

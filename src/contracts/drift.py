@@ -1,4 +1,5 @@
-"""Drift: how an API changed, graded for its consumer. Today: spec-to-spec diff.
+"""Drift: how an API changed, graded for its consumer: spec-to-spec diff, traffic against a
+spec (with waivers, history and spec suggestions), and two recordings against each other.
 
 The only module that imports deepdiff (inside ``_deepdiff``, so that importing this module
 stays cheap, and where its errors become ours). Both specs are first normalised into plain
@@ -20,10 +21,14 @@ from typing import Any
 
 from ._loading import escape_pointer
 from .errors import ContractsError, InputError
-from .findings import DriftChange, Severity
+from .findings import DriftChange, Severity, TrafficDrift
 from .specs import Located, Spec, load_spec
 
-__all__ = ["RULES", "SpecDiff", "diff_specs", "iter_spec_changes", "rank_changes"]
+__all__ = ["DEFAULT_VOLATILE_KEYS", "RULES", "TRAFFIC_RULES", "HistoryMark", "ReadIssue",
+           "Resolved", "SpecDiff", "TrafficReport", "TrendPoint", "VolatileRules", "Waiver",
+           "apply_waivers", "baseline_drift", "diff_specs", "fold_pointer", "iter_spec_changes",
+           "load_waivers", "rank_changes", "rank_traffic", "record_history", "suggest_spec",
+           "traffic_drift"]
 
 ERR, WARN, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -1109,3 +1114,1111 @@ def _unique_pairs(removed: Mapping[str, Tree], added: Mapping[str, Tree],
         if back == [old_key]:
             pairs.append((old_key, matches[0]))
     return pairs
+
+
+# =============================================================================================
+# Traffic drift: recorded exchanges against a spec (contracts drift --api API CORPUS...)
+# =============================================================================================
+# Each exchange's response is validated strictly (undocumented fields too, invariants off: they
+# are domain rules, not shape) and every violation is classified into a rule below; findings
+# are aggregated per (rule, operation, location, pointer) with counts and first/last seen, so a
+# log of any length costs memory in proportion to the distinct findings, not the exchanges.
+# docs/drift.md mirrors this table (a test keeps them equal).
+TRAFFIC_RULES: Mapping[str, tuple[Severity, str]] = MappingProxyType({
+    "drift.operation.undocumented": (WARN, "a call went to a method and path the spec does not "
+                                           "document"),
+    "drift.status.undocumented": (WARN, "a status the operation does not document (code that "
+                                        "checks for the documented status may mishandle it)"),
+    "drift.content_type.undocumented": (ERR, "a response media type the spec does not document"),
+    "drift.body.not_json": (ERR, "a JSON response whose body does not parse"),
+    "drift.body.missing": (ERR, "a response that documents a body came without one"),
+    "drift.header.missing": (WARN, "a required response header was absent"),
+    "drift.header.invalid": (WARN, "a response header does not match its schema"),
+    "drift.field.missing_required": (ERR, "a required response field was absent"),
+    "drift.field.renamed": (ERR, "an undocumented field whose name matches a documented one "
+                                 "(snake_case/camelCase, a _v2 suffix): the field moved"),
+    "drift.field.type_changed": (ERR, "a response value of a type the spec does not allow"),
+    "drift.field.became_nullable": (ERR, "a response value was null where the spec does not "
+                                         "allow null"),
+    "drift.enum.new_value": (WARN, "a response value outside the documented enum (or const)"),
+    "drift.field.format_changed": (WARN, "a response string not in its documented format"),
+    "drift.field.constraint": (WARN, "a response value outside a documented bound (length, "
+                                     "range, pattern, item count, ...)"),
+    "drift.schema.mismatch": (WARN, "any other schema failure (no oneOf/anyOf alternative fits, "
+                                    "a `not`, a false schema, ...)"),
+    "drift.field.undocumented": (INFO, "a response field the spec does not declare (safe to "
+                                       "ignore; document it)"),
+    "drift.waiver.expired": (INFO, "a waiver passed its expiry date: it silences nothing any "
+                                   "more and should be removed or renewed"),
+    # baseline drift (contracts drift --baseline OLD NEW)
+    "baseline.exchange.unpaired": (INFO, "a call recorded in only one of the two recordings"),
+    "baseline.status.changed": (WARN, "the same call answered with another status of the "
+                                      "same class"),
+    "baseline.status.class_changed": (ERR, "the same call answered with a status of another "
+                                           "class (a success became an error, or back)"),
+    "baseline.body.changed_kind": (ERR, "a body that parsed as JSON no longer does (or the "
+                                        "reverse), or one side has no body"),
+    "baseline.field.removed": (ERR, "a field present before is gone"),
+    "baseline.field.added": (INFO, "a new field"),
+    "baseline.field.type_changed": (ERR, "a value changed type"),
+    "baseline.field.became_null": (ERR, "a value that was not null is now null"),
+    "baseline.value.changed": (INFO, "a non-volatile value changed (the same call gave other "
+                                     "data)"),
+})
+
+_SCHEMA_KEYWORD_RULES = {
+    "required": "drift.field.missing_required",
+    "type": "drift.field.type_changed",
+    "enum": "drift.enum.new_value",
+    "const": "drift.enum.new_value",
+    "format": "drift.field.format_changed",
+    **dict.fromkeys(_CONSTRAINTS - {"additionalProperties"}, "drift.field.constraint"),
+    "maxContains": "drift.field.constraint",
+    "minContains": "drift.field.constraint",
+}
+_VIOLATION_RULES = {
+    "response.content_type.undocumented": "drift.content_type.undocumented",
+    "response.body.not_json": "drift.body.not_json",
+    "response.body.missing": "drift.body.missing",
+    "response.header.missing": "drift.header.missing",
+    "response.header.invalid": "drift.header.invalid",
+    "response.body.undocumented_field": "drift.field.undocumented",
+}
+_INDEX = re.compile(r"/\d+(?=/|$)")
+_CLIPPED = re.compile(r"<(object|array) of \d+>")
+_ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-fA-F-]{16,}|(?=[^/]*\d)[A-Za-z0-9_-]{12,})$")
+_MAX_VALUES = 5
+_MAX_PROBLEMS = 20
+
+
+def fold_pointer(pointer: str) -> str:
+    """``/sessions/3/id`` -> ``/sessions/*/id``: one drift in a list is one finding."""
+    return _INDEX.sub("/*", pointer) if pointer else pointer
+
+
+def _path_shape(url: str) -> str:
+    """A URL's path with id-like segments folded to ``{id}`` (undocumented operations)."""
+    from urllib.parse import urlsplit
+
+    path = urlsplit(url).path or "/"
+    return "/".join("{id}" if _ID_SEGMENT.match(p) else p for p in path.split("/")) or "/"
+
+
+def _position(item: Any) -> str:
+    """``file:line`` (or ``file#/log/entries/N`` for HAR and VCR entries)."""
+    location = getattr(item, "location", None)
+    if isinstance(location, str) and location:
+        return location
+    source = getattr(item, "source", "") or "<memory>"
+    line = getattr(item, "line", None)
+    return f"{source}:{line}" if line is not None else source
+
+
+def _observed_type(actual: Any) -> str:
+    """The JSON type of a violation's ``actual`` (containers arrive clipped as a summary)."""
+    from ._schema import json_type
+
+    if isinstance(actual, str):
+        found = _CLIPPED.fullmatch(actual)
+        if found:
+            return found.group(1)
+    return json_type(actual)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadIssue:
+    """A part of an input that could not be read; the rest was analysed."""
+
+    source: str
+    line: int | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryMark:
+    """What the history file knows of a finding: first and last run it appeared in, and how
+    many runs showed it."""
+
+    first_seen: str
+    last_seen: str
+    runs: int
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A finding of an earlier run that this run no longer shows."""
+
+    rule: str
+    grade: Severity
+    operation: str
+    location: str
+    pointer: str
+    last_seen: str
+    resolved_since: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """One run of the history: when, and how many findings per grade (ERR, WARN, INFO)."""
+
+    run: int
+    time: str
+    errors: int
+    warnings: int
+    infos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """Silences findings that match it until ``expires`` (inclusive). Globs use ``*``."""
+
+    code: str
+    reason: str
+    expires: Any  # datetime.date
+    operation: str = "*"
+    location: str = "*"
+    pointer: str = "*"
+    source: str = ""
+    index: int = 0
+
+    def matches(self, finding: TrafficDrift) -> bool:
+        from fnmatch import fnmatchcase
+
+        return (fnmatchcase(finding.rule, self.code)
+                and fnmatchcase(finding.operation, self.operation)
+                and fnmatchcase(finding.location, self.location)
+                and fnmatchcase(finding.pointer, self.pointer))
+
+
+@dataclass(frozen=True)
+class TrafficReport:
+    """Traffic (or baseline) drift of one API: findings ranked worst first, and what was
+    waived, unreadable, and (with a history file) seen before."""
+
+    api: str
+    sources: tuple[str, ...]
+    exchanges: int
+    findings: tuple[TrafficDrift, ...] = ()
+    kind: str = "traffic"
+    problems: tuple[ReadIssue, ...] = ()
+    problem_count: int = 0
+    waived: tuple[tuple[TrafficDrift, Waiver], ...] = ()
+    history: Mapping[str, HistoryMark] = field(default_factory=dict)
+    resolved: tuple[Resolved, ...] = ()
+    trend: tuple[TrendPoint, ...] = ()
+
+    def failing(self, fail_on: Severity) -> tuple[TrafficDrift, ...]:
+        return tuple(f for f in self.findings if f.grade >= fail_on)
+
+    @property
+    def counts(self) -> dict[Severity, int]:
+        counts = dict.fromkeys(sorted(Severity, reverse=True), 0)
+        for finding in self.findings:
+            counts[finding.grade] += 1
+        return counts
+
+    @property
+    def worst(self) -> Severity | None:
+        return max((f.grade for f in self.findings), default=None)
+
+
+def rank_traffic(findings: Iterable[TrafficDrift]) -> list[TrafficDrift]:
+    """Worst first, then by operation, place and rule: input order never changes the answer."""
+    return sorted(findings, key=lambda f: (-f.grade, f.operation, f.location, f.pointer, f.rule))
+
+
+class _Agg:
+    """The constant-size state of one finding while the log streams by."""
+
+    __slots__ = ("count", "expected", "first_at", "first_seen", "last_at", "last_seen",
+                 "observed", "schema_path", "total_key", "values")
+
+    def __init__(self, total_key: tuple[str, str], expected: str, schema_path: str):
+        self.count = 0
+        self.first_seen = self.last_seen = ""
+        self.first_at = self.last_at = ""
+        self.expected = expected
+        self.schema_path = schema_path
+        self.total_key = total_key
+        self.observed: list[str] = []
+        self.values: list[Any] = []
+
+
+class _Aggregator:
+    """Counts findings per key, once per exchange, with first/last seen and totals."""
+
+    def __init__(self, collect_values: bool):
+        self.collect_values = collect_values
+        self.aggs: dict[tuple[str, str, str, str], _Agg] = {}
+        self.totals: dict[tuple[str, str], int] = {}
+        self.exchanges = 0
+        self.problems: list[ReadIssue] = []
+        self.problem_count = 0
+        self._seen: set[tuple[str, str, str, str]] = set()
+        self._time = ""
+        self._at = ""
+
+    def problem(self, item: Any) -> None:
+        self.problem_count += 1
+        if len(self.problems) < _MAX_PROBLEMS:
+            self.problems.append(ReadIssue(str(getattr(item, "source", "<input>")),
+                                           getattr(item, "line", None),
+                                           str(getattr(item, "message", item))))
+
+    def start(self, item: Any) -> None:
+        self.exchanges += 1
+        self._seen.clear()
+        self._time = getattr(item, "time", None) or ""
+        self._at = _position(item)
+
+    def total(self, operation: str, part: str = "") -> None:
+        key = (operation, part)
+        self.totals[key] = self.totals.get(key, 0) + 1
+
+    def hit(self, rule: str, operation: str, location: str, pointer: str, *,
+            total_part: str = "", expected: str = "", observed: str = "",
+            schema_path: str = "", value: Any = None, has_value: bool = False) -> None:
+        key = (rule, operation, location, pointer)
+        agg = self.aggs.get(key)
+        if agg is None:
+            agg = self.aggs[key] = _Agg((operation, total_part), expected, schema_path)
+        if observed and observed not in agg.observed and len(agg.observed) < 8:
+            agg.observed.append(observed)
+        if has_value and self.collect_values and len(agg.values) < _MAX_VALUES and not any(
+                value == v and type(value) is type(v) for v in agg.values):
+            agg.values.append(value)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        agg.count += 1
+        if self._time:
+            if not agg.first_seen or self._time < agg.first_seen:
+                agg.first_seen = self._time
+            if self._time > agg.last_seen:
+                agg.last_seen = self._time
+        if not agg.first_at:
+            agg.first_at = self._at
+        agg.last_at = self._at
+
+    def findings(self) -> list[TrafficDrift]:
+        out = []
+        for (rule, operation, location, pointer), agg in self.aggs.items():
+            observed = ", ".join(sorted(agg.observed))
+            out.append(TrafficDrift(
+                rule=rule, grade=TRAFFIC_RULES[rule][0], operation=operation,
+                location=location, pointer=pointer,
+                message=_traffic_message(rule, pointer, agg.expected, observed),
+                count=agg.count, total=max(self.totals.get(agg.total_key, 0), agg.count),
+                first_seen=agg.first_seen, last_seen=agg.last_seen, first_at=agg.first_at,
+                last_at=agg.last_at, expected=agg.expected, observed=observed,
+                schema_path=agg.schema_path, values=tuple(agg.values)))
+        return out
+
+
+def _last_token(pointer: str) -> str:
+    return pointer.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+
+
+def _traffic_message(rule: str, pointer: str, expected: str, observed: str) -> str:
+    name = _last_token(pointer)
+    if rule == "drift.operation.undocumented":
+        return "no documented operation matches this method and path"
+    if rule == "drift.status.undocumented":
+        return f"status {name} is not documented (documented: {expected})"
+    if rule == "drift.field.undocumented":
+        return f"field {name!r} is not in the spec (observed: {observed})"
+    if rule == "drift.field.missing_required":
+        return f"required field {name!r} is missing"
+    if rule == "drift.field.renamed":
+        return f"documented field {expected!r} seems to be sent as {name!r}"
+    if rule == "drift.field.type_changed":
+        return f"expected {expected}, got {observed}"
+    if rule == "drift.field.became_nullable":
+        return f"expected {expected}, got null"
+    if rule == "drift.enum.new_value":
+        return f"a {observed} value outside the documented values ({_short(expected, 60)})"
+    if rule == "drift.field.format_changed":
+        return f"not a valid {expected}"
+    if rule == "drift.content_type.undocumented":
+        return f"media type {name} is not documented (documented: {expected})"
+    if rule in ("drift.field.constraint", "drift.schema.mismatch", "drift.header.invalid",
+                "drift.header.missing", "drift.body.not_json", "drift.body.missing"):
+        return expected or TRAFFIC_RULES[rule][1]
+    return TRAFFIC_RULES[rule][1]
+
+
+class _TrafficAnalyser:
+    def __init__(self, spec: Spec, collect_values: bool):
+        from .validation import Validator
+
+        self.spec = spec
+        self.validator = Validator(spec, invariants=False)
+        self.agg = _Aggregator(collect_values)
+        self._ops: dict[tuple[str, str], Any] = {}
+        self._keys: dict[tuple[str, int], tuple[tuple[str, ...], bool]] = {}
+
+    def _match(self, item: Any) -> tuple[Any, bool]:
+        """(operation or None, matched by URL)."""
+        from urllib.parse import urlsplit
+
+        from .errors import OperationNotFound
+
+        key = (item.method, urlsplit(item.url).path or item.url)
+        op = self._ops.get(key, False)
+        if op is False:
+            try:
+                op = self.spec.match(item.method, item.url).operation
+            except OperationNotFound:
+                op = None
+            if len(self._ops) > 4096:
+                self._ops.clear()
+            self._ops[key] = op
+        if op is None and getattr(item, "operation", None):
+            try:
+                return self.spec.operation(item.operation), False
+            except ContractsError:
+                return None, False
+        return op, True
+
+    def _response_keys(self, op: Any, status: int) -> tuple[tuple[str, ...], bool]:
+        """The documented responses the body may be checked against, and whether ``status``
+        is documented (the validator's rule: exact, class, default; an undocumented 2xx/3xx
+        owes the body of a documented status of its class)."""
+        cache = (op.operation_id, status)
+        hit = self._keys.get(cache)
+        if hit is None:
+            responses = op.node.value.get("responses") or {}
+            text = str(status)
+            for key in (text, f"{text[0]}XX", f"{text[0]}xx", "default"):
+                if key in responses:
+                    hit = ((key,), True)
+                    break
+            else:
+                hit = (tuple(sorted(str(k) for k in responses
+                                    if str(k)[:1] == text[:1] and text[:1] in "23")), False)
+            self._keys[cache] = hit
+        return hit
+
+    def add(self, item: Any) -> None:
+        agg = self.agg
+        if not hasattr(item, "method"):
+            agg.problem(item)
+            return
+        agg.start(item)
+        op, by_url = self._match(item)
+        if op is None:
+            label = f"{item.method} {_path_shape(item.url)}"
+            agg.total(label)
+            agg.hit("drift.operation.undocumented", label, "request.path", "")
+            return
+        label = op.operation_id
+        agg.total(label)
+        if item.status is None:
+            return
+        status = int(item.status)
+        keys, documented = self._response_keys(op, status)
+        if not documented:
+            listed = ", ".join(sorted(str(k) for k in op.node.value.get("responses") or {}))
+            agg.hit("drift.status.undocumented", label, "response.status", f"/{status}",
+                    expected=listed)
+        if not keys:
+            return
+        headers = item.response_headers or None
+        name = None if by_url else label
+        if len(keys) == 1:
+            key = keys[0]
+            found: Iterable[Any] = self.validator.iter_response_violations(
+                item.method, item.url, status, item.response_body, headers=headers,
+                strict=True, operation=name)
+        else:
+            # An undocumented status whose class documents several bodies (a 201 where 200,
+            # 202 and 206 are documented): judge the body by the one it fits best, so the
+            # status is one finding and not a cascade of body findings.
+            best: tuple[tuple[int, int], str, list[Any]] | None = None
+            for candidate in keys:
+                checked = list(self.validator.iter_response_violations(
+                    item.method, item.url, int(candidate), item.response_body,
+                    headers=headers, strict=True, operation=name))
+                score = (sum(1 for v in checked if v.severity > INFO), len(checked))
+                if best is None or score < best[0]:
+                    best = (score, candidate, checked)
+            assert best is not None
+            _score, key, found = best
+        part = f"response.{key}"
+        agg.total(label, part)
+        for v in found:
+            self._violation(v, label, part)
+
+    def _violation(self, v: Any, label: str, part: str) -> None:
+        code = v.code
+        if code == "response.body.schema":
+            keyword = v.schema_path.rsplit("/", 1)[-1]
+            if keyword == "additionalProperties":
+                return  # strict mode names each such field as undocumented
+            rule = _SCHEMA_KEYWORD_RULES.get(keyword, "drift.schema.mismatch")
+            pointer = fold_pointer(v.pointer)
+            expected = ""
+            observed = _observed_type(v.actual)
+            if rule == "drift.field.missing_required":
+                pointer = f"{pointer}/{escape_pointer(str(v.expected))}"
+                observed = ""
+            elif rule in ("drift.field.type_changed", "drift.enum.new_value"):
+                if v.actual is None:
+                    rule = "drift.field.became_nullable"
+                if keyword == "type":
+                    expected = " or ".join(map(str, v.expected or []))
+                elif keyword == "const":
+                    expected = _short(json.dumps(v.expected, default=str), 60)
+                else:
+                    expected = ", ".join(map(str, v.expected or []))
+            elif rule == "drift.field.format_changed":
+                expected = str(v.expected)
+            else:
+                expected = v.message
+            self.agg.hit(rule, label, f"{part}.body", pointer, total_part=part,
+                         expected=expected, observed=observed, schema_path=v.schema_path,
+                         value=v.actual, has_value=rule != "drift.field.missing_required")
+            return
+        mapped = _VIOLATION_RULES.get(code)
+        if mapped is None:
+            return  # response.status.undocumented (counted above), invariants, requests
+        rule = mapped
+        if rule == "drift.field.undocumented":
+            self.agg.hit(rule, label, f"{part}.body", fold_pointer(v.pointer), total_part=part,
+                         observed=str(v.actual))
+        elif rule == "drift.content_type.undocumented":
+            media = str(v.actual or "").split(";", 1)[0].strip().lower()
+            self.agg.hit(rule, label, f"{part}.content_type", f"/{escape_pointer(media)}",
+                         total_part=part, expected=", ".join(map(str, v.expected or [])))
+        elif rule.startswith("drift.header."):
+            name = v.pointer.split("/")[1] if v.pointer.startswith("/") else v.pointer
+            self.agg.hit(rule, label, f"{part}.header", f"/{name}", total_part=part,
+                         expected=v.message)
+        else:
+            self.agg.hit(rule, label, f"{part}.body", "", total_part=part, expected=v.message)
+
+    def report(self, sources: tuple[str, ...]) -> TrafficReport:
+        findings = _detect_renames(self.spec, self.agg.findings())
+        return TrafficReport(api=self.spec.name, sources=sources,
+                             exchanges=self.agg.exchanges, findings=tuple(rank_traffic(findings)),
+                             problems=tuple(self.agg.problems),
+                             problem_count=self.agg.problem_count)
+
+
+def traffic_drift(api: Spec | str | Path, items: Iterable[Any], *,
+                  sources: Iterable[str] = (), collect_values: bool = False) -> TrafficReport:
+    """Aggregate how recorded traffic departs from ``api``'s spec.
+
+    ``items`` are exchanges (``contracts.exchanges.Exchange`` or anything with the same
+    attributes) and, for parts of the input that could not be read, problem records (anything
+    with ``source``, ``line`` and ``message`` but no ``method``); the caller reads the files,
+    e.g. ``itertools.chain.from_iterable(map(read_exchanges, paths))``. Streams: memory grows
+    with the distinct findings, not the exchanges. ``collect_values`` keeps up to five observed
+    values per finding (for ``--show-values`` and suggestions); off by default, as values may be
+    patient data.
+    """
+    analyser = _TrafficAnalyser(_as_spec(api), collect_values)
+    for item in items:
+        analyser.add(item)
+    return analyser.report(tuple(sources))
+
+
+# -- schema walking (renames and suggestions) ------------------------------------------------
+def _flatten_schema(spec: Spec, node: Located, depth: int = 0) -> list[Located]:
+    """The schema and its allOf/anyOf/oneOf members, recursively, ``$ref``s resolved."""
+    try:
+        node = spec.resolve(node)
+    except ContractsError:
+        return []
+    out = [node]
+    if isinstance(node.value, dict) and depth < 16:
+        for combinator in ("allOf", "anyOf", "oneOf"):
+            members = node.value.get(combinator)
+            for i, _ in enumerate(members if isinstance(members, list) else []):
+                out.extend(_flatten_schema(spec, node.child(combinator, i), depth + 1))
+    return out
+
+
+def _body_schema(spec: Spec, operation: str, location: str) -> Located | None:
+    """The JSON body schema of ``location`` (``response.200.body``) of ``operation``."""
+    parts = location.split(".")
+    if len(parts) != 3 or parts[0] != "response" or parts[2] != "body":
+        return None
+    try:
+        op = spec.operation(operation)
+        response = spec.resolve(op.node.child("responses", parts[1]))
+    except (ContractsError, KeyError, TypeError):
+        return None
+    content = response.value.get("content") if isinstance(response.value, dict) else None
+    for media, entry in (content or {}).items():
+        base = str(media).split(";", 1)[0].strip().lower()
+        if (base == "application/json" or base.endswith("+json") or base == "*/*") and \
+                isinstance(entry, dict) and "schema" in entry:
+            return response.child("content", media, "schema")
+    return None
+
+
+def _schemas_at(spec: Spec, root: Located, pointer: str) -> list[Located]:
+    """Every schema part that describes the instance at ``pointer`` (``*`` = any item)."""
+    current = [root]
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+    for token in tokens:
+        following: list[Located] = []
+        for schema in current:
+            for part in _flatten_schema(spec, schema):
+                value = part.value
+                if not isinstance(value, dict):
+                    continue
+                props = value.get("properties")
+                if isinstance(props, dict) and token in props:
+                    following.append(part.child("properties", token))
+                elif token == "*" and isinstance(value.get("items"), dict):
+                    following.append(part.child("items"))
+                elif isinstance(value.get("additionalProperties"), dict):
+                    following.append(part.child("additionalProperties"))
+        current = following
+        if not current:
+            return []
+    return [p for s in current for p in _flatten_schema(spec, s) if isinstance(p.value, dict)]
+
+
+def _name_key(name: str) -> str:
+    """``transcript_v2``, ``transcriptV2`` and ``transcript`` share a key; so do snake_case
+    and camelCase spellings of one name."""
+    key = name.replace("_", "").replace("-", "").lower()
+    return re.sub(r"v\d+$", "", key) or key
+
+
+def _detect_renames(spec: Spec, findings: list[TrafficDrift]) -> list[TrafficDrift]:
+    """An undocumented field whose documented twin is missing (or never sent) is a rename."""
+    from dataclasses import replace
+
+    out = list(findings)
+    by_key = {f.key: f for f in out}
+    for finding in findings:
+        if finding.rule != "drift.field.undocumented":
+            continue
+        root = _body_schema(spec, finding.operation, finding.location)
+        if root is None:
+            continue
+        parent = finding.pointer.rsplit("/", 1)[0]
+        documented: set[str] = set()
+        for part in _schemas_at(spec, root, parent):
+            props = part.value.get("properties")
+            if isinstance(props, dict):
+                documented.update(str(p) for p in props)
+        twins = sorted(d for d in documented if d != _last_token(finding.pointer)
+                       and _name_key(d) == _name_key(_last_token(finding.pointer)))
+        if len(twins) != 1:
+            continue
+        twin = twins[0]
+        renamed = replace(finding, rule="drift.field.renamed", grade=ERR, expected=twin,
+                          message=_traffic_message("drift.field.renamed", finding.pointer,
+                                                   twin, finding.observed))
+        out[out.index(finding)] = renamed
+        missing = by_key.get(("drift.field.missing_required", finding.operation,
+                              finding.location, f"{parent}/{escape_pointer(twin)}"))
+        if missing is not None and missing in out:
+            out.remove(missing)  # the rename explains the missing field
+    return out
+
+
+# -- waivers ----------------------------------------------------------------------------------
+_WAIVER_KEYS = frozenset({"code", "operation", "location", "pointer", "reason", "expires"})
+
+
+def load_waivers(path: str | Path) -> tuple[Waiver, ...]:
+    """Read a waiver file: a YAML list (or ``{waivers: [...]}``) of entries with ``code``,
+    ``reason``, ``expires: YYYY-MM-DD`` and optional ``operation``/``location``/``pointer``
+    globs. Anything else is an :class:`InputError` naming the entry."""
+    import datetime
+
+    from ._loading import load_document
+
+    doc = load_document(path)
+    data = doc.data
+    if isinstance(data, dict) and set(data) == {"waivers"}:
+        data = data["waivers"]
+    if not isinstance(data, list):
+        raise InputError("a waiver file is a list of waivers (or {waivers: [...]})",
+                         source=doc.source)
+    out = []
+    for i, entry in enumerate(data):
+        where = f"/{i}" if data is doc.data else f"/waivers/{i}"
+        line = doc.line_of(where)
+        if not isinstance(entry, dict):
+            raise InputError("a waiver is a mapping", source=doc.source, line=line)
+        unknown = sorted(set(map(str, entry)) - _WAIVER_KEYS)
+        if unknown:
+            raise InputError(f"unknown waiver key(s) {', '.join(unknown)}", source=doc.source,
+                             line=line, hint=f"keys: {', '.join(sorted(_WAIVER_KEYS))}")
+        for key in ("code", "reason", "expires"):
+            if not str(entry.get(key, "") or "").strip():
+                raise InputError(f"a waiver needs {key!r}", source=doc.source, line=line)
+        for key in ("code", "operation", "location", "pointer", "reason"):
+            if key in entry and not isinstance(entry[key], str):
+                raise InputError(f"waiver {key!r} must be a string", source=doc.source,
+                                 line=line)
+        raw = entry["expires"]
+        try:
+            expires = raw if isinstance(raw, datetime.date) else datetime.date.fromisoformat(
+                str(raw))
+        except ValueError:
+            raise InputError("waiver 'expires' must be a date YYYY-MM-DD", source=doc.source,
+                             line=line) from None
+        out.append(Waiver(code=entry["code"].strip(), reason=entry["reason"].strip(),
+                          expires=expires, operation=entry.get("operation", "*") or "*",
+                          location=entry.get("location", "*") or "*",
+                          pointer=entry.get("pointer", "*") or "*", source=doc.source,
+                          index=i))
+    return tuple(out)
+
+
+def apply_waivers(report: TrafficReport, waivers: Iterable[Waiver], *,
+                  today: Any = None) -> TrafficReport:
+    """Move findings silenced by an active waiver to ``waived``; each expired waiver silences
+    nothing and becomes an INFO finding (``drift.waiver.expired``) so it gets cleaned up."""
+    import datetime
+    from dataclasses import replace
+
+    day = today or datetime.date.today()
+    active = [w for w in waivers if w.expires >= day]
+    expired = [w for w in waivers if w.expires < day]
+    kept: list[TrafficDrift] = []
+    waived: list[tuple[TrafficDrift, Waiver]] = list(report.waived)
+    for finding in report.findings:
+        match = next((w for w in active if w.matches(finding)), None)
+        if match is None:
+            kept.append(finding)
+        else:
+            waived.append((finding, match))
+    for w in expired:
+        still = sum(1 for f in report.findings if w.matches(f))
+        kept.append(TrafficDrift(
+            rule="drift.waiver.expired", grade=INFO, operation=w.operation,
+            location="waivers", pointer=f"/{w.index}",
+            message=f"waiver for {w.code} expired on {w.expires.isoformat()} ({w.reason}); "
+                    f"it matches {still} finding(s) of this run",
+            count=1, total=1, first_at=f"{w.source}#/{w.index}", last_at=f"{w.source}#/{w.index}",
+            expected=w.expires.isoformat()))
+    return replace(report, findings=tuple(rank_traffic(kept)), waived=tuple(waived))
+
+
+# -- history ----------------------------------------------------------------------------------
+_HISTORY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL,
+                                 api TEXT NOT NULL, corpus TEXT NOT NULL,
+                                 exchanges INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS findings (run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL,
+                                     rule TEXT NOT NULL, grade TEXT NOT NULL,
+                                     count INTEGER NOT NULL, total INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS findings_key ON findings (key);
+"""
+_GRADES = {"ERR": ERR, "WARN": WARN, "INFO": INFO}
+_TREND_RUNS = 30
+
+
+def record_history(path: str | Path, report: TrafficReport, *, now: str | None = None
+                   ) -> TrafficReport:
+    """Store this run's findings in the SQLite file ``path`` (created when missing) and return
+    the report with, per finding, first/last seen and how many runs showed it; the findings of
+    earlier runs that are gone (``resolved``); and the per-grade counts of the last 30 runs.
+    Runs are kept per API. A file that is not such a history is an :class:`InputError`."""
+    import datetime
+    import sqlite3
+    from dataclasses import replace
+
+    stamp = now or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    try:
+        db = sqlite3.connect(str(path))
+    except sqlite3.Error as exc:
+        raise InputError(f"cannot open the history file ({exc})", source=str(path)) from None
+    try:
+        with db:
+            db.executescript(_HISTORY_SCHEMA)
+            cursor = db.execute("INSERT INTO runs (time, api, corpus, exchanges) "
+                                "VALUES (?, ?, ?, ?)", (stamp, report.api,
+                                                        ", ".join(report.sources),
+                                                        report.exchanges))
+            run_id = cursor.lastrowid
+            db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?)", [
+                (run_id, f.key_text, f.rule, f.grade_label, f.count, f.total)
+                for f in report.findings])
+        marks: dict[str, HistoryMark] = {}
+        rows = db.execute(
+            "SELECT f.key, MIN(r.time), MAX(r.time), COUNT(DISTINCT r.id) FROM findings f "
+            "JOIN runs r ON r.id = f.run_id WHERE r.api = ? GROUP BY f.key", (report.api,))
+        seen = {key: (first, last, runs) for key, first, last, runs in rows}
+        for f in report.findings:
+            first, last, runs = seen.get(f.key_text, (stamp, stamp, 1))
+            marks[f.key_text] = HistoryMark(first, last, runs)
+        current = {f.key_text for f in report.findings}
+        resolved = []
+        rows = db.execute(
+            "SELECT f.key, f.rule, f.grade, MAX(r.id), MAX(r.time) FROM findings f "
+            "JOIN runs r ON r.id = f.run_id WHERE r.api = ? GROUP BY f.key", (report.api,))
+        for key, rule, grade, last_run, last_time in rows.fetchall():
+            if key in current:
+                continue
+            since = db.execute("SELECT MIN(time) FROM runs WHERE api = ? AND id > ?",
+                               (report.api, last_run)).fetchone()[0]
+            _rule, operation, location, pointer = [*key.split("|", 3), "", "", ""][:4]
+            resolved.append(Resolved(rule=rule, grade=_GRADES.get(grade, INFO),
+                                     operation=operation, location=location, pointer=pointer,
+                                     last_seen=last_time, resolved_since=since or stamp))
+        trend = []
+        runs = db.execute("SELECT id, time FROM runs WHERE api = ? ORDER BY id DESC LIMIT ?",
+                          (report.api, _TREND_RUNS)).fetchall()
+        for rid, time in reversed(runs):
+            counts = dict(db.execute("SELECT grade, COUNT(*) FROM findings WHERE run_id = ? "
+                                     "GROUP BY grade", (rid,)).fetchall())
+            trend.append(TrendPoint(rid, time, counts.get("ERR", 0), counts.get("WARN", 0),
+                                    counts.get("INFO", 0)))
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"not a drift history file ({exc})", source=str(path)) from None
+    finally:
+        db.close()
+    resolved.sort(key=lambda r: (-r.grade, r.operation, r.location, r.pointer, r.rule))
+    return replace(report, history=marks, resolved=tuple(resolved), trend=tuple(trend))
+
+
+# -- spec suggestions -------------------------------------------------------------------------
+def _suggested_type(observed: str) -> Any:
+    types = {t.strip() for t in observed.split(",") if t.strip()}
+    if {"integer", "number"} <= types:
+        types.discard("integer")
+    order = ["object", "array", "string", "number", "integer", "boolean", "null"]
+    ordered = [t for t in order if t in types]
+    if not ordered:
+        return None
+    return ordered[0] if len(ordered) == 1 else ordered
+
+
+def _when(finding: TrafficDrift) -> str:
+    span = ""
+    if finding.first_seen:
+        span = f", first {finding.first_seen}, last {finding.last_seen}"
+    return f"{finding.count} of {finding.total} recorded exchanges{span}"
+
+
+def _node_at(data: Any, pointer: str) -> Any:
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        data = data[int(token)] if isinstance(data, list) else data[token]
+    return data
+
+
+def suggest_spec(api: Spec | str | Path, report: TrafficReport) -> tuple[str, tuple[str, ...]]:
+    """A copy of the spec that documents the observed drift, for a human to review: each
+    undocumented (or renamed-to) field becomes an optional property typed from what was seen
+    (``null`` added when nulls were), each new enum value is appended (values need
+    ``collect_values``). Every addition carries ``x-contracts-suggested: true`` and a
+    description of when it was observed. Returns the YAML text and notes on what was skipped."""
+    import copy
+    from urllib.parse import unquote
+
+    from ._loading import dump_document
+
+    spec = _as_spec(api)
+    data = copy.deepcopy(spec.root.data)
+    notes: list[str] = []
+    for finding in report.findings:
+        if finding.rule in ("drift.field.undocumented", "drift.field.renamed"):
+            root = _body_schema(spec, finding.operation, finding.location)
+            parent, token = finding.pointer.rsplit("/", 1)
+            name = token.replace("~1", "/").replace("~0", "~")
+            parts = _schemas_at(spec, root, parent) if root is not None else []
+            holder = next((p for p in parts if isinstance(p.value.get("properties"), dict)),
+                          None) or next((p for p in parts if p.value.get("type") == "object"),
+                                        None)
+            if holder is None or holder.uri != spec.uri:
+                notes.append(f"{finding.operation} {finding.location}{finding.pointer}: no "
+                             "object schema in the spec file to add it to")
+                continue
+            node = _node_at(data, holder.pointer)
+            props = node.setdefault("properties", {})
+            if name in props:
+                continue
+            prop: dict[str, Any] = {}
+            kind = _suggested_type(finding.observed)
+            if kind is not None:
+                prop["type"] = kind
+            prop["description"] = (f"Undocumented field seen in traffic ({_when(finding)}, "
+                                   f"operation {finding.operation}). Review before keeping.")
+            prop["x-contracts-suggested"] = True
+            props[name] = prop
+        elif finding.rule == "drift.enum.new_value" and finding.schema_path.endswith("/enum"):
+            uri, _hash, fragment = finding.schema_path.partition("#")
+            pointer = unquote(fragment)
+            if uri != spec.uri:
+                notes.append(f"{finding.operation} {finding.location}{finding.pointer}: the "
+                             "enum lives in another file")
+                continue
+            if not finding.values:
+                notes.append(f"{finding.operation} {finding.location}{finding.pointer}: no "
+                             "values collected for the new enum value")
+                continue
+            schema = _node_at(data, pointer.rsplit("/", 1)[0])
+            enum = schema.get("enum")
+            if not isinstance(enum, list):
+                continue
+            added = [v for v in finding.values if v not in enum]
+            if not added:
+                continue
+            enum.extend(added)
+            text = ", ".join(json.dumps(v, ensure_ascii=False) for v in added)
+            note = (f"Suggested from traffic: {text} seen ({_when(finding)}, operation "
+                    f"{finding.operation}). Review before keeping.")
+            described = schema.get("description")
+            schema["description"] = f"{described} {note}" if described else note
+            schema["x-contracts-suggested"] = True
+    return dump_document(data), tuple(notes)
+
+
+# -- baseline drift: two recordings of the same calls ------------------------------------------
+# Volatile fields change on every call (ids, timestamps, signed URLs): their values are masked
+# by a placeholder that keeps their JSON type, so their shape (present, absent, type) is still
+# compared but a new id is not a change. Users add key regexes or JSON pointer globs.
+DEFAULT_VOLATILE_KEYS: tuple[str, ...] = (
+    r"(?i)^(id|uuid|guid)$", r"(?i)[_-](id|uuid|guid)$", r"[a-z0-9](Id|ID|Uuid)$",
+    r"(?i)[_-]at$", r"[a-z0-9]At$", r"(?i)(^|[_-])(date|time|timestamp|datetime)$",
+    r"(?i)^(created|updated|modified|expires|expiry)", r"(?i)url", r"(?i)(token|signature|etag|"
+    r"nonce)",
+)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+                       r"(?:Z|[+-]\d{2}:?\d{2})?)?")
+_SIGNED_URL = re.compile(r"(?i)^https?://\S*[?&](x-amz-signature|signature|sig|token|expires)=")
+
+
+class VolatileRules:
+    """Which body fields are volatile: key regexes and JSON pointer globs (``/a/*/b``)."""
+
+    def __init__(self, extra: Iterable[str] = (), *, defaults: bool = True):
+        keys = list(DEFAULT_VOLATILE_KEYS if defaults else ())
+        pointers: list[str] = []
+        for pattern in extra:
+            (pointers if pattern.startswith("/") else keys).append(pattern)
+        try:
+            self._keys = [re.compile(k) for k in keys]
+        except re.error as exc:
+            raise ContractsError(f"--ignore: not a regular expression ({exc})") from None
+        self._pointers = tuple(pointers)
+
+    def key(self, name: str, pointer: str) -> bool:
+        from fnmatch import fnmatchcase
+
+        if any(k.search(name) for k in self._keys):
+            return True
+        return any(fnmatchcase(pointer, p) for p in self._pointers)
+
+    def value(self, value: Any) -> bool:
+        return isinstance(value, str) and (_ISO_DATE.fullmatch(value) is not None
+                                           or _SIGNED_URL.match(value) is not None)
+
+    def mask(self, value: Any, pointer: str = "") -> Any:
+        """The value with volatile values replaced by ``<volatile TYPE>`` placeholders."""
+        from ._schema import json_type
+
+        if isinstance(value, dict):
+            out = {}
+            for name, child in value.items():
+                here = f"{pointer}/{escape_pointer(str(name))}"
+                if not isinstance(child, dict | list) and (self.key(str(name), fold_pointer(
+                        here)) or self.value(child)):
+                    out[name] = f"<volatile {json_type(child)}>"
+                else:
+                    out[name] = self.mask(child, here)
+            return out
+        if isinstance(value, list):
+            return [self.mask(v, f"{pointer}/{i}") for i, v in enumerate(value)]
+        if self.value(value):
+            return f"<volatile {json_type(value)}>"
+        return value
+
+
+def _deepdiff_bodies(old: Any, new: Any) -> list[tuple[str, tuple[Any, ...], Any, Any]]:
+    """deepdiff's tree view of two bodies as (report, path, old, new); errors become ours."""
+    from deepdiff import DeepDiff
+
+    try:
+        result = DeepDiff(old, new, view="tree", ignore_order=True,
+                          ignore_numeric_type_changes=True, cache_size=0,
+                          threshold_to_diff_deeper=0)
+        out = []
+        for report, levels in result.items():
+            for level in levels:
+                out.append((report, tuple(level.path(output_format="list")),
+                            getattr(level, "t1", None), getattr(level, "t2", None)))
+    except Exception as exc:  # one boundary: nothing of deepdiff's escapes
+        raise ContractsError(f"could not compare two bodies ({type(exc).__name__}: {exc})",
+                             hint="please report this") from exc
+    return out
+
+
+def _pointer_of(path: tuple[Any, ...]) -> str:
+    return fold_pointer("".join(f"/{escape_pointer(str(p))}" for p in path))
+
+
+def _parsed_body(body: Any) -> tuple[str, Any]:
+    """("json", value) / ("none", None) / ("text", None): the body as the consumer reads it."""
+    from ._loading import parse_json
+
+    if body is None:
+        return "none", None
+    if isinstance(body, bytes | bytearray | str):
+        if not body.strip():
+            return "none", None
+        try:
+            return "json", parse_json(bytes(body) if not isinstance(body, str) else body)
+        except InputError:
+            return "text", None
+    return "json", body
+
+
+def _call_key(spec: Spec, item: Any) -> tuple[str, str]:
+    """(operation label, normalised query) used to pair the same call in two recordings."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from .errors import OperationNotFound
+
+    try:
+        label = spec.match(item.method, item.url).operation.operation_id
+    except OperationNotFound:
+        label = f"{item.method} {_path_shape(item.url)}"
+    pairs = parse_qsl(urlsplit(item.url).query, keep_blank_values=True)
+    query = "&".join(f"{k}={'{id}' if _ID_SEGMENT.match(v) else v}" for k, v in sorted(pairs))
+    return label, query
+
+
+def baseline_drift(api: Spec | str | Path, old: Iterable[Any], new: Iterable[Any], *,
+                   ignore: Iterable[str] = (), collect_values: bool = False,
+                   sources: Iterable[str] = ()) -> TrafficReport:
+    """What changed between two recordings of the same calls, in shape and in value.
+
+    Calls are paired by operation (or method and path shape), query and ordinal (the n-th such
+    call in each recording); their statuses and JSON bodies are compared with deepdiff, with
+    volatile fields (ids, timestamps, signed URLs, and ``ignore``: key regexes or JSON pointer
+    globs) masked. ``old`` is held in memory; ``new`` streams.
+    """
+    spec = _as_spec(api)
+    rules = VolatileRules(ignore)
+    agg = _Aggregator(collect_values)
+    recorded: dict[tuple[str, str, int], tuple[Any, str, Any]] = {}
+    ordinals: dict[tuple[str, str], int] = {}
+    for item in old:
+        if not hasattr(item, "method"):
+            agg.problem(item)
+            continue
+        call = _call_key(spec, item)
+        n = ordinals[call] = ordinals.get(call, 0) + 1
+        kind, body = _parsed_body(item.response_body)
+        recorded[(*call, n)] = (item.status, kind, rules.mask(body) if kind == "json" else None)
+    ordinals.clear()
+    for item in new:
+        if not hasattr(item, "method"):
+            agg.problem(item)
+            continue
+        call = _call_key(spec, item)
+        n = ordinals[call] = ordinals.get(call, 0) + 1
+        label = call[0]
+        agg.start(item)
+        agg.total(label)
+        before = recorded.pop((*call, n), None)
+        if before is None:
+            agg.hit("baseline.exchange.unpaired", label, "exchange", "/new-only",
+                    expected="recorded in NEW only")
+            continue
+        old_status, old_kind, old_body = before
+        if old_status != item.status:
+            same_class = str(old_status)[:1] == str(item.status)[:1]
+            agg.hit("baseline.status.changed" if same_class else "baseline.status.class_changed",
+                    label, "response.status", "", expected=f"{old_status} -> {item.status}",
+                    value=(old_status, item.status), has_value=True)
+        kind, body = _parsed_body(item.response_body)
+        if kind != old_kind:
+            agg.hit("baseline.body.changed_kind", label, "response.body", "",
+                    expected=f"{old_kind} -> {kind}")
+            continue
+        if kind != "json":
+            continue
+        for report, path, t1, t2 in _deepdiff_bodies(old_body, rules.mask(body)):
+            _baseline_change(agg, label, report, path, t1, t2)
+    for (label, _query, _n), _before in sorted(recorded.items()):
+        agg.total(label)
+        agg.hit("baseline.exchange.unpaired", label, "exchange", "/old-only",
+                expected="recorded in OLD only")
+    findings = []
+    from dataclasses import replace
+
+    for finding in agg.findings():
+        findings.append(replace(finding, message=_baseline_message(finding)))
+    return TrafficReport(api=spec.name, sources=tuple(sources), exchanges=agg.exchanges,
+                         findings=tuple(rank_traffic(findings)), kind="baseline",
+                         problems=tuple(agg.problems), problem_count=agg.problem_count)
+
+
+def _baseline_change(agg: _Aggregator, label: str, report: str, path: tuple[Any, ...],
+                     t1: Any, t2: Any) -> None:
+    from ._schema import json_type
+
+    pointer = _pointer_of(path)
+    if report == "dictionary_item_removed":
+        agg.hit("baseline.field.removed", label, "response.body", pointer,
+                observed=json_type(t1), value=t1, has_value=True)
+    elif report == "dictionary_item_added":
+        agg.hit("baseline.field.added", label, "response.body", pointer,
+                observed=json_type(t2), value=t2, has_value=True)
+    elif report == "type_changes":
+        volatile = (isinstance(t1, str) and t1.startswith("<volatile ")) or (
+            isinstance(t2, str) and t2.startswith("<volatile "))
+        old_type = t1[10:-1] if volatile and isinstance(t1, str) and t1.startswith(
+            "<volatile ") else json_type(t1)
+        new_type = t2[10:-1] if volatile and isinstance(t2, str) and t2.startswith(
+            "<volatile ") else json_type(t2)
+        if new_type == "null" and old_type != "null":
+            rule = "baseline.field.became_null"
+        elif old_type == "null":
+            rule = "baseline.value.changed"
+        else:
+            rule = "baseline.field.type_changed"
+        agg.hit(rule, label, "response.body", pointer, expected=old_type, observed=new_type,
+                value=(t1, t2), has_value=True)
+    elif report == "values_changed":
+        if isinstance(t1, str) and isinstance(t2, str) and t1.startswith("<volatile ") \
+                and t2.startswith("<volatile "):
+            if t1 != t2:  # a volatile value changed type
+                agg.hit("baseline.field.type_changed", label, "response.body", pointer,
+                        expected=t1[10:-1], observed=t2[10:-1])
+            return
+        # (One side may look volatile, a date, and the other not: the value changed.)
+        agg.hit("baseline.value.changed", label, "response.body", pointer,
+                expected=json_type(t1), observed=json_type(t2), value=(t1, t2), has_value=True)
+    elif report in ("iterable_item_added", "iterable_item_removed"):
+        agg.hit("baseline.value.changed", label, "response.body", fold_pointer(
+            _pointer_of(path[:-1]) if path else ""), expected="list items",
+            observed="added" if report == "iterable_item_added" else "removed",
+            value=t2 if report == "iterable_item_added" else t1, has_value=True)
+    else:  # set/attribute reports cannot come from JSON values; be safe
+        agg.hit("baseline.value.changed", label, "response.body", pointer, expected=report)
+
+
+def _baseline_message(finding: TrafficDrift) -> str:
+    name = _last_token(finding.pointer) or "body"
+    rule = finding.rule
+    if rule == "baseline.exchange.unpaired":
+        return f"a call {finding.expected}"
+    if rule in ("baseline.status.changed", "baseline.status.class_changed"):
+        return f"status changed ({finding.expected})"
+    if rule == "baseline.body.changed_kind":
+        return f"the body changed kind ({finding.expected})"
+    if rule == "baseline.field.removed":
+        return f"field {name!r} is gone (was {finding.observed})"
+    if rule == "baseline.field.added":
+        return f"new field {name!r} ({finding.observed})"
+    if rule == "baseline.field.type_changed":
+        return f"{name!r} changed type from {finding.expected} to {finding.observed}"
+    if rule == "baseline.field.became_null":
+        return f"{name!r} was {finding.expected}, is now null"
+    if finding.expected == "list items":
+        return f"list items {finding.observed}"
+    return f"{name!r} changed value ({finding.expected} -> {finding.observed})"

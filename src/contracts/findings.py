@@ -6,8 +6,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["ContractViolation", "DriftChange", "Finding", "Severity", "Violation",
-           "rank_violations", "ranked"]
+__all__ = ["ContractViolation", "DriftChange", "Finding", "Severity", "TrafficDrift",
+           "Violation", "rank_violations", "ranked"]
 
 
 class Severity(enum.IntEnum):
@@ -218,3 +218,81 @@ class DriftChange:
             "source": self.source,
             "line": self.line,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficDrift:
+    """A departure from the spec seen in recorded traffic, aggregated over every exchange.
+
+    Not a :class:`DriftChange`: that record compares two specs (``old``/``new`` descriptions
+    and a spec line), this one counts exchanges. ``rule`` is stable
+    (``drift.field.type_changed``, ``baseline.field.removed``, ...); ``grade`` as for
+    ``DriftChange``. ``location`` is the part of the exchange (``response.200.body`` names the
+    documented response the body was checked against, ``response.status``, ``request.path``)
+    and ``pointer`` a JSON pointer inside it with array indices folded to ``*``. ``count`` is
+    how many exchanges showed it out of ``total`` exchanges of that operation and response.
+    ``first_seen``/``last_seen`` are the earliest and latest recorded times (empty when the log
+    has none); ``first_at``/``last_at`` the first and last exchange as ``file:line``.
+    ``expected``/``observed`` are short descriptions (types, keyword), never body values;
+    ``values`` holds a few observed values only when the caller collected them (opt-in).
+    """
+
+    rule: str
+    grade: Severity
+    operation: str
+    location: str
+    pointer: str
+    message: str
+    count: int = 1
+    total: int = 1
+    first_seen: str = ""
+    last_seen: str = ""
+    first_at: str = ""
+    last_at: str = ""
+    expected: str = ""
+    observed: str = ""
+    schema_path: str = ""
+    values: tuple[object, ...] = field(default=())
+
+    @property
+    def grade_label(self) -> str:
+        """``ERR``, ``WARN`` or ``INFO``."""
+        return _GRADE[self.grade]
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.rule, self.operation, self.location, self.pointer)
+
+    @property
+    def key_text(self) -> str:
+        """The key as one string (history files and SARIF fingerprints)."""
+        return "|".join(self.key)
+
+    def describe(self, *, show_values: bool = False) -> str:
+        op = f"{self.operation}: " if self.operation else ""
+        text = (f"{self.grade_label} [{self.rule}] {op}{self.location}{self.pointer}: "
+                f"{self.message} ({self.count}/{self.total} exchanges)")
+        if show_values and self.values:
+            text += f" (values: {', '.join(repr(v) for v in self.values)})"
+        return text
+
+    def as_dict(self, *, show_values: bool = False) -> dict[str, object]:
+        out: dict[str, object] = {
+            "rule": self.rule,
+            "grade": self.grade_label,
+            "operation": self.operation,
+            "location": self.location,
+            "pointer": self.pointer,
+            "message": self.message,
+            "count": self.count,
+            "total": self.total,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "first_at": self.first_at,
+            "last_at": self.last_at,
+            "expected": self.expected,
+            "observed": self.observed,
+        }
+        if show_values:
+            out["values"] = list(self.values)
+        return out
