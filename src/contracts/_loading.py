@@ -171,11 +171,12 @@ def parse_document(
     if isinstance(text, bytes):
         if len(text) > limits.max_bytes:
             raise InputError(f"file is larger than {limits.max_bytes:,} bytes", source=source)
+        raw = text
         try:
-            text = text.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InputError(f"not valid UTF-8 (byte {exc.start})", source=source,
-                             line=text.count(b"\n", 0, exc.start) + 1) from None
+                             line=raw.count(b"\n", 0, exc.start) + 1) from None
     elif len(text) > limits.max_bytes:
         raise InputError(f"text is longer than {limits.max_bytes:,} characters", source=source)
     if text.startswith("\ufeff"):

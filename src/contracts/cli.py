@@ -6,6 +6,7 @@ error. No command prints a traceback: tool failures become one line on stderr.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -52,8 +53,8 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
     Each target is a bundled API name (upheal, heidi, eka, realtimekit) or a spec file;
     with none, every bundled spec is linted.
     """
-    from .speclint import lint as lint_target
     from .reporting import findings_json, findings_text
+    from .speclint import lint as lint_target
     from .specs import BUNDLED
 
     findings = []
@@ -391,10 +392,8 @@ class _progress:
     def __init__(self, files: tuple[Path, ...]):
         total = 0
         for f in files:
-            try:
+            with contextlib.suppress(OSError):
                 total += f.stat().st_size
-            except OSError:
-                pass
         self._show = total > 5_000_000 and sys.stderr.isatty()
         self._bar: Any = None
 
@@ -625,7 +624,7 @@ def run(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
     except _Exit as exc:
         return exc.code
     except ContractsError as exc:
-        sys.stderr.write(f"contracts: error: {exc}\n")
+        sys.stderr.write(f"contracts: error: {_one_line(str(exc))}\n")
         return EXIT_USAGE
     except click.exceptions.Exit as exc:  # --help, --version
         return int(exc.exit_code or 0)
@@ -641,11 +640,17 @@ def run(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
     except Exception as exc:
         if os.environ.get("CONTRACTS_DEBUG"):
             raise
-        sys.stderr.write(f"contracts: internal error: {type(exc).__name__}: {exc} "
+        sys.stderr.write(f"contracts: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
                          "(set CONTRACTS_DEBUG=1 for the traceback)\n")
         return EXIT_USAGE
     finally:
         sys.stdout, sys.stderr = old_out, old_err
+
+
+def _one_line(text: str, limit: int = 1_000) -> str:
+    """An error as one bounded line: a message may quote a file name or value we were given."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 def main() -> None:

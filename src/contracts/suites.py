@@ -287,10 +287,11 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
                     _collect_engine_failures(result, spec, event)
                     label = getattr(event, "label", None)
                     if label:
-                        emit("suites", f"{spec.name}: {event.phase.value} {label} "
-                                       f"{event.status.value}")
+                        phase = getattr(getattr(event, "phase", None), "value", "")
+                        status = getattr(getattr(event, "status", None), "value", "")
+                        emit("suites", f"{spec.name}: {phase} {label} {status}")
                 elif name == "FatalError":
-                    result.fatal = _redact(str(event.exception), token)
+                    result.fatal = _redact(str(getattr(event, "exception", "")), token)
                 elif name == "NonFatalError":
                     info = getattr(event, "info", None)
                     message = getattr(info, "message", None) or str(getattr(event, "value", ""))

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from ._loading import parse_json
@@ -135,7 +135,7 @@ class Validator:
         return None
 
     @staticmethod
-    def _media(holder: Located, content_type: str | None) -> _Media | None | bool:
+    def _media(holder: Located, content_type: str | None) -> _Media | Literal[False] | None:
         """The documented media type for ``content_type``; False when none matches."""
         content = holder.value.get("content") if isinstance(holder.value, dict) else None
         if not isinstance(content, dict) or not content:

@@ -94,7 +94,8 @@ def _word_scan(ctx: InvariantContext, session: dict[str, Any]) -> _WordScan:
     outside: list[tuple[int, int, Any, Any, float, float]] = []
     order: list[tuple[int, int, float, float]] = []
     for i, utterance in _utterances(session) or []:
-        low, high = utterance.get("start"), utterance.get("end")
+        low: Any = utterance.get("start")
+        high: Any = utterance.get("end")
         bounded = type(low) in _NUM and type(high) in _NUM
         if bounded and low > high:
             reversed_.append((i, None, low, high))
@@ -106,7 +107,8 @@ def _word_scan(ctx: InvariantContext, session: dict[str, Any]) -> _WordScan:
         for j, word in enumerate(words):
             if type(word) is not dict:
                 continue
-            start, end = word.get("start"), word.get("end")
+            start: Any = word.get("start")
+            end: Any = word.get("end")
             has_start, has_end = type(start) in _NUM, type(end) in _NUM
             if has_start and has_end and start > end:
                 reversed_.append((i, j, start, end))
