@@ -170,8 +170,9 @@ def _normalise_path(path: str) -> str:
 class Spec:
     """An immutable, loaded OpenAPI 3.1 document and every file it references.
 
-    Build one with :func:`load_spec`. ``document`` and ``resources`` are read-only views;
-    :meth:`with_paths` returns a new Spec with overridden operation paths.
+    Build one with :func:`load_spec`. A Spec has no setters and ``resources`` is a read-only
+    mapping; ``document`` is the parsed JSON itself (shared with the compiled validators), to
+    be treated as read-only. :meth:`with_paths` returns a new Spec with overridden paths.
     """
 
     def __init__(
@@ -526,17 +527,38 @@ def _check_openapi(document: Document) -> None:
         raise SpecError("not an OpenAPI document (the top level is not a mapping)",
                         source=document.source)
     if "swagger" in data:
-        raise SpecError(f"Swagger {data.get('swagger')} is not supported; convert it to "
+        raise SpecError(f"Swagger {str(data.get('swagger'))[:20]} is not supported; convert it to "
                         "OpenAPI 3.1", source=document.source, line=document.line_of("/swagger"))
     version = data.get("openapi")
     if version is None:
         raise SpecError("not an OpenAPI document (no 'openapi' field)", source=document.source)
     if not isinstance(version, str) or not re.fullmatch(r"3\.\d+\.\d+.*", version):
-        raise SpecError(f"unknown OpenAPI version {version!r}", source=document.source,
+        shown = repr(version) if len(repr(version)) <= 40 else f"{repr(version)[:40]}..."
+        raise SpecError(f"unknown OpenAPI version {shown}", source=document.source,
                         line=document.line_of("/openapi"))
     if not version.startswith("3.1."):
         raise SpecError(f"OpenAPI {version} is not supported; only 3.1 is (JSON Schema 2020-12)",
                         source=document.source, line=document.line_of("/openapi"))
+
+
+def _check_shape(document: Document) -> None:
+    """The objects we walk must be objects: a list of paths would quietly mean no operations."""
+    data = document.data
+
+    def fail(pointer: str, what: str) -> SpecError:
+        return SpecError(f"{what} must be a mapping", source=document.source,
+                         line=document.line_of(pointer), pointer=pointer)
+
+    for key in ("info", "paths", "components", "webhooks"):
+        if key in data and not isinstance(data[key], dict):
+            raise fail(f"/{key}", f"'{key}'")
+    for template, item in (data.get("paths") or {}).items():
+        where = f"/paths/{escape_pointer(str(template))}"
+        if not isinstance(item, dict):
+            raise fail(where, "a path item")
+        for method in HTTP_METHODS:
+            if method in item and not isinstance(item[method], dict):
+                raise fail(f"{where}/{method}", "an operation")
 
 
 def _from_document(
@@ -550,6 +572,8 @@ def _from_document(
     limits: Limits,
 ) -> Spec:
     _check_openapi(document)
+    if not lenient:  # lint reports a bad shape as meta-schema findings instead
+        _check_shape(document)
     resources: dict[str, Document] = {uri: document}
     problems: list[RefProblem] = []
     queue = [uri]
