@@ -209,9 +209,8 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
         sys.stdout.write(violations_text(report, show_values=show_values))
     if report.problems:
         first = report.problems[0]
-        where = f"{first.source}:{first.line}" if first.line is not None else first.source
         sys.stderr.write(f"contracts: {len(report.problems)} unreadable input part(s); first: "
-                         f"{where}: {first.message}\n")
+                         f"{first.location}: {first.message}\n")
     failed = bool(report.failing(fail_on))
     raise _Exit(EXIT_FINDINGS if failed else (EXIT_USAGE if report.problems else EXIT_OK))
 

@@ -1,12 +1,13 @@
 """Drift: how an API changed, graded for its consumer: spec-to-spec diff, traffic against a
 spec (with waivers, history and spec suggestions), and two recordings against each other.
 
-The only module that imports deepdiff (inside ``_deepdiff``, so that importing this module
-stays cheap, and where its errors become ours). Both specs are first normalised into plain
-trees that say what a client can rely on (``$ref``s inlined, ``allOf`` merged, operations
-keyed by method and path shape, parameters by place and name, responses by status, schemas
-by property); deepdiff finds what differs and each difference is classified into a stable
-rule with a grade from ``RULES``.
+The only module that imports deepdiff (inside ``_deepdiff`` and ``_deepdiff_bodies``, so that
+importing this module stays cheap, and where its errors become ours). For the spec diff, both
+specs are first normalised into plain trees that say what a client can rely on (``$ref``s
+inlined, ``allOf`` merged, operations keyed by method and path shape, parameters by place and
+name, responses by status, schemas by property); deepdiff finds what differs and each
+difference is classified into a stable rule with a grade from ``RULES``. Traffic and baseline
+drift (``TRAFFIC_RULES``) are described where their sections start, below.
 """
 
 from __future__ import annotations
@@ -2100,6 +2101,8 @@ def baseline_drift(api: Spec | str | Path, old: Iterable[Any], new: Iterable[Any
     volatile fields (ids, timestamps, signed URLs, and ``ignore``: key regexes or JSON pointer
     globs) masked. ``old`` is held in memory; ``new`` streams.
     """
+    from dataclasses import replace
+
     spec = _as_spec(api)
     rules = VolatileRules(ignore)
     agg = _Aggregator(collect_values)
@@ -2147,11 +2150,7 @@ def baseline_drift(api: Spec | str | Path, old: Iterable[Any], new: Iterable[Any
         agg.total(label)
         agg.hit("baseline.exchange.unpaired", label, "exchange", "/old-only",
                 expected="recorded in OLD only")
-    findings = []
-    from dataclasses import replace
-
-    for finding in agg.findings():
-        findings.append(replace(finding, message=_baseline_message(finding)))
+    findings = [replace(f, message=_baseline_message(f)) for f in agg.findings()]
     return TrafficReport(api=spec.name, sources=tuple(sources), exchanges=agg.exchanges,
                          findings=tuple(rank_traffic(findings)), kind="baseline",
                          problems=tuple(agg.problems), problem_count=agg.problem_count)

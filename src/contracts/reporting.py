@@ -251,15 +251,13 @@ _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.I
 
 
 def _where(record: Record) -> str:
-    line = f":{record.line}" if record.line is not None else ""
-    return f"{record.source}{line}"
+    return record.location
 
 
 def violations_text(report: CorpusReport, *, show_values: bool = False) -> str:
     lines = [f"{_where(r)}: {r.violation.severity.label}: "
              f"{r.violation.describe(show_values=show_values)}" for r in report.records]
-    lines += [f"{p.source}{f':{p.line}' if p.line is not None else ''}: unreadable: {p.message}"
-              for p in report.problems]
+    lines += [f"{p.location}: unreadable: {p.message}" for p in report.problems]
     counts = ", ".join(f"{n} {s.label}" for s, n in _counts(report).items() if n)
     lines.append(f"{report.exchanges} exchange(s) checked: "
                  f"{counts or 'no violations'}"
@@ -278,9 +276,9 @@ def violations_json(report: CorpusReport, *, show_values: bool = False) -> str:
     return json.dumps({
         "exchanges": report.exchanges,
         "violations": [dict(r.violation.as_dict(show_values=show_values), source=r.source,
-                            line=r.line) for r in report.records],
-        "unreadable": [{"source": p.source, "line": p.line, "message": p.message}
-                       for p in report.problems],
+                            line=r.line, entry=r.pointer) for r in report.records],
+        "unreadable": [{"source": p.source, "line": p.line, "entry": p.pointer,
+                        "message": p.message} for p in report.problems],
     }, indent=2, default=str) + "\n"
 
 
@@ -305,7 +303,7 @@ def violations_junit(report: CorpusReport, *, fail_on: Severity,
             ET.SubElement(case, "system-out").text = text
     for problem in report.problems:
         case = ET.SubElement(suite, "testcase", classname="contracts.input",
-                             name=f"{problem.source}:{problem.line}")
+                             name=problem.location)
         ET.SubElement(case, "error", message=problem.message)
     if not groups and not report.problems:
         ET.SubElement(suite, "testcase", classname="contracts.validate",
