@@ -648,3 +648,4 @@ def test_rules_never_raise_on_damaged_examples(data: st.DataObject,
             put(pointer, graft)(body)
     status = data.draw(st.sampled_from([ex.status, None, 200, 206, 410]), label="status")
     _run_all(ex.api, ex.operation.operation_id, status, body, query)
+

@@ -51,7 +51,28 @@ def _utterances(session: dict[str, Any]) -> list[tuple[int, dict[str, Any]]] | N
     utterances = transcript.get("utterances") if transcript else None
     if not isinstance(utterances, list):
         return None
-    return [(i, u) for i, u in enumerate(utterances) if isinstance(u, dict)]
+    return [(i, u) for i, u in enumerate(utterances) if type(u) is dict]
+
+
+def _cached_utterances(ctx: InvariantContext, session: dict[str, Any]
+                       ) -> list[tuple[int, dict[str, Any]]] | None:
+    """:func:`_utterances`, computed once per exchange (six rules walk them)."""
+    if "upheal.utterances" not in ctx.scratch:
+        ctx.scratch["upheal.utterances"] = _utterances(session)
+    cached: list[tuple[int, dict[str, Any]]] | None = ctx.scratch["upheal.utterances"]
+    return cached
+
+
+def _speakers(ctx: InvariantContext, session: dict[str, Any]
+              ) -> tuple[list[tuple[int, str]], set[str]]:
+    """(index, label) of every utterance with a string speaker, and the distinct labels."""
+    hit = ctx.scratch.get("upheal.speakers")
+    if hit is None:
+        pairs = [(i, u["speaker"]) for i, u in _cached_utterances(ctx, session) or []
+                 if type(u.get("speaker")) is str]
+        hit = (pairs, {label for _i, label in pairs})
+        ctx.scratch["upheal.speakers"] = hit
+    return hit
 
 
 def _words(utterance: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
@@ -93,7 +114,7 @@ def _word_scan(ctx: InvariantContext, session: dict[str, Any]) -> _WordScan:
     reversed_: list[tuple[int, int | None, float, float]] = []
     outside: list[tuple[int, int, Any, Any, float, float]] = []
     order: list[tuple[int, int, float, float]] = []
-    for i, utterance in _utterances(session) or []:
+    for i, utterance in _cached_utterances(ctx, session) or []:
         low: Any = utterance.get("start")
         high: Any = utterance.get("end")
         bounded = type(low) in _NUM and type(high) in _NUM
@@ -237,7 +258,7 @@ def utterances_out_of_order(ctx: InvariantContext) -> Iterator[Violation]:
     if session is None:
         return
     previous: Any = None
-    for i, utterance in _utterances(session) or []:
+    for i, utterance in _cached_utterances(ctx, session) or []:
         start = utterance.get("start")
         if not _number(start):
             continue
@@ -270,9 +291,10 @@ def speaker_label_invalid(ctx: InvariantContext) -> Iterator[Violation]:
     session = _session(ctx)
     if session is None:
         return
-    for i, utterance in _utterances(session) or []:
-        speaker = utterance.get("speaker")
-        if isinstance(speaker, str) and not _LABEL.fullmatch(speaker):
+    pairs, distinct = _speakers(ctx, session)
+    invalid = {label for label in distinct if not _LABEL.fullmatch(label)}
+    for i, speaker in pairs if invalid else ():
+        if speaker in invalid:
             yield ctx.violation("speaker_label_invalid",
                                 "the speaker label is not made of capital letters",
                                 f"/transcript/utterances/{i}/speaker", actual=speaker,
@@ -304,11 +326,7 @@ def speakers_not_from_a(ctx: InvariantContext) -> Iterator[Violation]:
     session = _session(ctx)
     if session is None:
         return
-    labels: set[str] = set()
-    for _i, utterance in _utterances(session) or []:
-        speaker = utterance.get("speaker")
-        if isinstance(speaker, str) and _LABEL.fullmatch(speaker):
-            labels.add(speaker)
+    labels = {label for label in _speakers(ctx, session)[1] if _LABEL.fullmatch(label)}
     labels.update(key for key in _mapping(session) or {}
                   if isinstance(key, str) and _LABEL.fullmatch(key))
     if not labels:
@@ -337,11 +355,11 @@ def speaker_mapping_unused(ctx: InvariantContext) -> Iterator[Violation]:
     session = _session(ctx)
     if session is None:
         return
-    utterances = _utterances(session)
+    utterances = _cached_utterances(ctx, session)
     mapping = _mapping(session)
     if utterances is None or mapping is None:
         return
-    used = {u.get("speaker") for _i, u in utterances if isinstance(u.get("speaker"), str)}
+    used = _speakers(ctx, session)[1]
     for key in mapping:
         if key not in used:
             yield ctx.violation("speaker_mapping_unused",
@@ -375,14 +393,17 @@ def outside_recording(ctx: InvariantContext) -> Iterator[Violation]:
         return
     raw = session.get("recordingDurationMs")
     duration = raw if _number(raw) and raw > 0 else None  # 0: not known yet (see above)
-    spans = [("utterance", f"/transcript/utterances/{i}", u)
-             for i, u in _utterances(session) or []]
-    spans.extend(("topic", f"/topics/{k}", t) for k, t in _topics(session))
-    for kind, pointer, node in spans:
+    spans: list[tuple[str, str, int, dict[str, Any]]] = [
+        ("utterance", "/transcript/utterances", i, u)
+        for i, u in _cached_utterances(ctx, session) or []]
+    spans.extend(("topic", "/topics", k, t) for k, t in _topics(session))
+    for kind, base, index, node in spans:
         for field in ("start", "end"):
-            value = node.get(field)
-            if not _number(value):
+            value: Any = node.get(field)
+            if type(value) not in _NUM or (value >= 0 and (duration is None
+                                                           or value <= duration)):
                 continue
+            pointer = f"{base}/{index}"  # built only for a violation
             if value < 0:
                 yield ctx.violation("outside_recording",
                                     f"the {kind}'s {field} is before the recording starts",
