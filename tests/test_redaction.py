@@ -364,3 +364,13 @@ def test_url_keys_holding_lists_or_objects_are_redacted_too() -> None:
     assert "patient-canary" not in text
     assert isinstance(out["upload_url"], list) and len(out["upload_url"]) == 2
     assert isinstance(out["recordingUrl"], dict) and set(out["recordingUrl"]) == {"primary"}
+
+
+def test_session_titles_are_treated_as_patient_data() -> None:
+    from contracts.redaction import Redactor
+
+    out = Redactor().json({"session": {"session_name": "Follow-up Jane Canary",
+                                       "session_id": "s1"},
+                           "meeting_display_name": "Review with Jane Canary"})
+    assert "Canary" not in str(out)
+    assert out["session"]["session_id"] == "s1"

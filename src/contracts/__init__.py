@@ -22,8 +22,8 @@ from .errors import (
 from .findings import ContractViolation, Finding, Severity, Violation
 
 if _typing.TYPE_CHECKING:
-    from .speclint import lint
     from .models import parse
+    from .speclint import lint
     from .specs import BUNDLED, Operation, Spec, load_spec
     from .validation import (
         Validator,

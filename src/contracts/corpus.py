@@ -31,6 +31,11 @@ class Record:
     violation: Violation
     source: str
     line: int | None = None
+    pointer: str | None = None  # a HAR entry or VCR interaction: /log/entries/N
+
+    @property
+    def location(self) -> str:
+        return _location(self.source, self.line, self.pointer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,18 @@ class Problem:
     source: str
     line: int | None
     message: str
+    pointer: str | None = None
+
+    @property
+    def location(self) -> str:
+        return _location(self.source, self.line, self.pointer)
+
+
+def _location(source: str, line: int | None, pointer: str | None) -> str:
+    """``file:line`` in a JSON Lines log, ``file#/log/entries/N`` in a HAR file or cassette."""
+    if pointer is not None:
+        return f"{source}#{pointer}"
+    return f"{source}:{line}" if line is not None else source
 
 
 @dataclass
@@ -81,15 +98,17 @@ def validate_corpus(api: Spec | str | Validator, paths: Sequence[str | Path], *,
         for item in read_exchanges(path):
             if progress:
                 progress(1)
+            # A HAR or VCR "line" is an entry index: the pointer names it, and not as a line.
+            line = item.line if item.pointer is None else None
             if isinstance(item, ReadProblem):
-                report.problems.append(Problem(item.source, item.line, item.message))
+                report.problems.append(Problem(item.source, line, item.message, item.pointer))
                 continue
             report.exchanges += 1
             found: Iterable[Violation] = exchange_violations(validator, item, strict=strict)
             if not request_side:
                 found = (v for v in found if not v.location.startswith("request.")
                          or v.code == "request.operation.undocumented")
-            report.records.extend(Record(v, item.source, item.line) for v in found)
+            report.records.extend(Record(v, item.source, line, item.pointer) for v in found)
     return report
 
 

@@ -73,6 +73,9 @@ _SECRET_SUFFIXES = ("token", "secret", "password", "apikey", "privatekey")
 DEFAULT_PATIENT_KEYS = frozenset({
     # names
     "name", "display_name", "patient_name", "first_name", "last_name",
+    # titles clinicians type, which often carry a patient's name (Heidi's session_name,
+    # RealtimeKit's meeting_display_name)
+    "session_name", "meeting_display_name",
     # dates of birth
     "dob", "date_of_birth",
     # free text
