@@ -294,8 +294,9 @@ class Validator:
             return
         if not _is_json_media(media.media_type):
             return
-        value, problem = self._parse(body, "response.body", _replace(base,
-                                     location="response.body"))
+        body_base = Violation(code="", message="", api=self.spec.name,
+                              operation=op.operation_id, location="response.body")
+        value, problem = self._parse(body, "response.body", body_base)
         if problem is not None:
             yield problem
             return
@@ -305,11 +306,11 @@ class Validator:
                                message="the response documents a body but none was sent")
             return
         yield from self._check_body(value, media, "response.body",
-                                    _replace(base, location="response.body"), strict)
+                                    body_base, strict)
         if self._invariants:
             ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
                                    status=int(status), body=value,
-                                   query=dict(query if query is not None else _query(url)))
+                                   query=dict(query) if query is not None else _query(url))
             yield from check_invariants(ctx)
 
     def _response_headers(self, response: Located, headers: Mapping[str, str],
@@ -506,6 +507,8 @@ def _clip(value: Any) -> Any:
 
 
 def _query(url: str) -> dict[str, str]:
+    if "?" not in url:  # the common case, on every response: skip the URL parser
+        return {}
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 
 
