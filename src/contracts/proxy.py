@@ -15,18 +15,17 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
 
+from ._serving import ThreadedServer, bind, root_url, uvicorn_config
 from .errors import ContractsError, OperationNotFound, UsageError
 from .exchanges import Exchange
 from .findings import Severity, Violation
@@ -512,70 +511,25 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _config(app: ProxyApp) -> Any:
-    import importlib.util
-
-    import uvicorn
-
-    # No Server or Date header of our own: the client sees the upstream's headers only.
-    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    return uvicorn.Config(app, http=http, log_level="warning", access_log=False,
-                          lifespan="on", server_header=False, date_header=False)
-
-
 def _root(host: str, port: int) -> str:
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    return root_url(host, port)
 
 
-class ProxyServer:
+class ProxyServer(ThreadedServer):
     """A proxy app served on a loopback port in a daemon thread (tests, pytest sessions).
 
     ``with ProxyServer(proxy_app("eka", upstream, record=log)) as proxy: ... proxy.url``.
     """
 
-    def __init__(self, app: ProxyApp, host: str = "127.0.0.1", port: int = 0):
-        from .mock._server import bind
+    label = "proxy"
 
-        self.app = app
-        self.host = host
-        self._sock = bind(host, port)
-        self.port: int = self._sock.getsockname()[1]
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return _root(self.host, self.port)
-
-    def start(self) -> ProxyServer:
-        import uvicorn
-
-        self._server = uvicorn.Server(_config(self.app))
-        self._thread = threading.Thread(target=self._server.run,
-                                        kwargs={"sockets": [self._sock]}, daemon=True,
-                                        name=f"contracts-proxy-{self.port}")
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise ContractsError(f"the proxy on {self.url} did not start")
-            time.sleep(0.005)
-        return self
+    def config(self) -> Any:
+        # Lifespan on: the app opens and closes its upstream client with the server.
+        return uvicorn_config(self.app, lifespan="on", fast_loop=False)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._sock.close()
+        super().stop()
         self.app.close_record()
-
-    def __enter__(self) -> ProxyServer:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
 
 
 def serve(app: ProxyApp, *, host: str = "127.0.0.1", port: int = 0,
@@ -583,8 +537,6 @@ def serve(app: ProxyApp, *, host: str = "127.0.0.1", port: int = 0,
           on_warning: Callable[[str], None] | None = None) -> None:
     """Serve the proxy in the foreground until interrupted; ``on_ready(url)`` once listening."""
     import uvicorn
-
-    from .mock._server import bind
 
     if not is_loopback(host) and on_warning is not None:
         on_warning(f"listening on {host}, which is not a loopback address: anyone who can "
@@ -594,7 +546,7 @@ def serve(app: ProxyApp, *, host: str = "127.0.0.1", port: int = 0,
     if on_ready is not None:
         on_ready(_root(host, sock.getsockname()[1]))
     try:
-        uvicorn.Server(_config(app)).run(sockets=[sock])
+        uvicorn.Server(uvicorn_config(app, lifespan="on", fast_loop=False)).run(sockets=[sock])
     finally:
         sock.close()
         app.close_record()
