@@ -252,14 +252,7 @@ def diff(old: str, new: str, fmt: str, fail_on: Severity, output: Path | None) -
         render = {"markdown": drift_markdown, "json": drift_json, "sarif": drift_sarif,
                   "html": drift_html}[fmt]
         text = render(result)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ContractsError(f"cannot write the report ({exc.strerror})",
-                                 source=str(output)) from None
+    _emit(text, output)
     raise _Exit(EXIT_FINDINGS if result.failing(fail_on) else EXIT_OK)
 
 
@@ -368,14 +361,7 @@ def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Sever
         render = {"markdown": traffic_markdown, "json": traffic_json, "sarif": traffic_sarif,
                   "html": traffic_html}[fmt]
         text = render(report, show_values=show_values)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ContractsError(f"cannot write the report ({exc.strerror})",
-                                 source=str(output)) from None
+    _emit(text, output)
     if report.problems:
         first = report.problems[0]
         where = f"{first.source}:{first.line}" if first.line is not None else first.source
@@ -575,6 +561,18 @@ def generate(check_only: bool, specs_dir: Path | None, out_dir: Path | None) -> 
     written = write_models(specs_dir, out_dir)
     click.echo(f"wrote {len(written)} file(s) to {out_dir} from {specs_dir}")
     raise _Exit(EXIT_OK)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Write a rendered report to ``output``, or to stdout when there is none."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ContractsError(f"cannot write the report ({exc.strerror})",
+                             source=str(output)) from None
 
 
 def _print_gate_table(result: Any) -> None:

@@ -127,6 +127,12 @@ class Validator:
             raise hit
         return hit.operation, hit.path_params
 
+    def _undocumented_operation(self, exc: OperationNotFound) -> Violation:
+        hint = f" ({exc.hint})" if exc.hint else ""
+        return Violation(code="request.operation.undocumented", api=self.spec.name,
+                         location="request.path",
+                         message=f"no documented operation: {exc.wanted}{hint}")
+
     def _response_node(self, op: Operation, status: int) -> tuple[str, Located] | None:
         responses = op.node.value.get("responses") or {}
         for key in (str(status), f"{str(status)[0]}XX", f"{str(status)[0]}xx", "default"):
@@ -258,9 +264,7 @@ class Validator:
         except OperationNotFound as exc:
             if operation is not None:
                 raise
-            yield Violation(code="request.operation.undocumented", api=self.spec.name,
-                            location="request.path", message=f"no documented operation: "
-                            f"{exc.wanted}" + (f" ({exc.hint})" if exc.hint else ""))
+            yield self._undocumented_operation(exc)
             return
         base = Violation(code="", message="", api=self.spec.name, operation=op.operation_id)
         found = self._response_node(op, int(status))
@@ -357,9 +361,7 @@ class Validator:
         except OperationNotFound as exc:
             if operation is not None:
                 raise
-            yield Violation(code="request.operation.undocumented", api=self.spec.name,
-                            location="request.path", message=f"no documented operation: "
-                            f"{exc.wanted}" + (f" ({exc.hint})" if exc.hint else ""))
+            yield self._undocumented_operation(exc)
             return
         base = Violation(code="", message="", api=self.spec.name, operation=op.operation_id)
         query_pairs = parse_qsl(urlsplit(url).query, keep_blank_values=True)
