@@ -13,6 +13,7 @@ from typing import Any
 
 from ._loading import parse_json
 from .errors import InputError
+from .exchanges import location as _location
 from .findings import Severity, Violation
 from .specs import Spec
 from .validation import Validator, validator_for
@@ -50,13 +51,6 @@ class Problem:
     @property
     def location(self) -> str:
         return _location(self.source, self.line, self.pointer)
-
-
-def _location(source: str, line: int | None, pointer: str | None) -> str:
-    """``file:line`` in a JSON Lines log, ``file#/log/entries/N`` in a HAR file or cassette."""
-    if pointer is not None:
-        return f"{source}#{pointer}"
-    return f"{source}:{line}" if line is not None else source
 
 
 @dataclass

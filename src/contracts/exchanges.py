@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMATS",
+    "location",
     "LOG_VERSION",
     "MAX_DOCUMENT_BYTES",
     "MAX_LINE_BYTES",
@@ -124,7 +125,7 @@ class Exchange:
     @property
     def location(self) -> str:
         """``file:line`` for a log line, ``file#/log/entries/N`` for a HAR or VCR entry."""
-        return _location(self.source, self.line, self.pointer)
+        return location(self.source, self.line, self.pointer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +142,14 @@ class ReadProblem:
 
     @property
     def location(self) -> str:
-        return _location(self.source, self.line, self.pointer)
+        return location(self.source, self.line, self.pointer)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
 
 
-def _location(source: str, line: int | None, pointer: str | None) -> str:
+def location(source: str, line: int | None, pointer: str | None) -> str:
+    """``file:line`` in a JSON Lines log, ``file#/log/entries/N`` in a HAR file or cassette."""
     if pointer is not None:
         return f"{source}#{pointer}"
     return f"{source}:{line}" if line is not None else source
