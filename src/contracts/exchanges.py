@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMATS",
-    "location",
     "LOG_VERSION",
     "MAX_DOCUMENT_BYTES",
     "MAX_LINE_BYTES",
@@ -42,6 +41,7 @@ __all__ = [
     "ReadProblem",
     "exchange_from_record",
     "exchange_to_record",
+    "location",
     "read_exchanges",
     "write_exchanges",
 ]
