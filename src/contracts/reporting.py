@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterable, Sequence
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from .corpus import CorpusReport, Record
@@ -168,12 +169,20 @@ def gate_sarif(result: GateResult) -> str:
                     "uri": f"specs/{v.api}.yaml"}}}],
                 "partialFingerprints": {"contractsKey": "/".join(v.key)},
             })
+    return _sarif_log(rules, results)
+
+
+def _sarif_log(rules: dict[str, dict[str, object]], results: Sequence[Any]) -> str:
+    """A SARIF 2.1.0 log of one run of our tool (rules sorted by id, so output is stable)."""
     return json.dumps({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "scribe-contracts", "rules": sorted(
-            rules.values(), key=lambda r: str(r["id"]))}}, "results": results}],
-    }, indent=2) + "\n"
+        "runs": [{
+            "tool": {"driver": {"name": "scribe-contracts",
+                                "rules": sorted(rules.values(), key=lambda r: str(r["id"]))}},
+            "results": results,
+        }],
+    }, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
 def _svg_coverage(result: GateResult) -> str:
@@ -332,15 +341,7 @@ def violations_sarif(report: CorpusReport, *, show_values: bool = False) -> str:
             "locations": [{"physicalLocation": location}],
             "partialFingerprints": {"contractsKey": "/".join(v.key)},
         })
-    return json.dumps({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "scribe-contracts",
-                                "rules": sorted(rules.values(), key=lambda r: str(r["id"]))}},
-            "results": results,
-        }],
-    }, indent=2, default=str) + "\n"
+    return _sarif_log(rules, results)
 
 
 # -- spec drift (contracts diff): table, Markdown, JSON, JUnit, SARIF, HTML ------------------
@@ -467,15 +468,7 @@ def drift_sarif(diff: SpecDiff) -> str:
             "locations": [{"physicalLocation": location}],
             "partialFingerprints": {"contractsKey": "/".join(c.key)},
         })
-    return json.dumps({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "scribe-contracts",
-                                "rules": sorted(rules.values(), key=lambda r: str(r["id"]))}},
-            "results": results,
-        }],
-    }, indent=2, ensure_ascii=False) + "\n"
+    return _sarif_log(rules, results)
 
 
 _DRIFT_CSS = """
@@ -712,15 +705,7 @@ def traffic_sarif(report: TrafficReport, *, show_values: bool = False) -> str:
             "properties": {"count": f.count, "total": f.total, "firstSeen": f.first_seen,
                            "lastSeen": f.last_seen},
         })
-    return json.dumps({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "scribe-contracts",
-                                "rules": sorted(rules.values(), key=lambda r: str(r["id"]))}},
-            "results": results,
-        }],
-    }, indent=2, ensure_ascii=False, default=str) + "\n"
+    return _sarif_log(rules, results)
 
 
 def _svg_trend(report: TrafficReport) -> str:
