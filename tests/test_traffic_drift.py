@@ -731,3 +731,16 @@ def test_report_counts_and_failing(spec_path: Path) -> None:
     assert [f.rule for f in report.failing(Severity.WARNING)] == ["drift.field.type_changed"]
     assert report.counts == {Severity.ERROR: 1, Severity.WARNING: 0, Severity.INFO: 1}
     assert list(itertools.chain(report.failing(Severity.INFO))) == list(report.findings)
+
+
+def test_a_broken_har_entry_is_named_by_its_pointer(tmp_path: Path) -> None:
+    import io
+
+    from contracts.cli import run
+
+    broken = Path(__file__).parent / "data" / "exchanges" / "broken.har"
+    out, err = io.StringIO(), io.StringIO()
+    code = run(["drift", "--api", "heidi", str(broken)], stdout=out, stderr=err)
+    assert code in (1, 2)
+    assert "broken.har#/log/entries/" in err.getvalue()
+    assert "broken.har:" not in err.getvalue()

@@ -364,9 +364,8 @@ def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Sever
     _emit(text, output)
     if report.problems:
         first = report.problems[0]
-        where = f"{first.source}:{first.line}" if first.line is not None else first.source
         sys.stderr.write(f"contracts: {report.problem_count} unreadable input part(s); first: "
-                         f"{where}: {first.message}\n")
+                         f"{first.location}: {first.message}\n")
     failed = bool(report.failing(fail_on))
     raise _Exit(EXIT_FINDINGS if failed else (EXIT_USAGE if report.problem_count else EXIT_OK))
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from ._loading import parse_json
 from .errors import InputError
-from .exchanges import location as _location
 from .findings import Severity, Violation
+from .findings import location as _location
 from .specs import Spec
 from .validation import Validator, validator_for
 

@@ -23,6 +23,7 @@ from typing import Any
 from ._loading import escape_pointer
 from .errors import ContractsError, InputError
 from .findings import DriftChange, Severity, TrafficDrift
+from .findings import location as _input_location
 from .specs import Located, Spec, load_spec
 
 __all__ = ["DEFAULT_VOLATILE_KEYS", "RULES", "TRAFFIC_RULES", "HistoryMark", "ReadIssue",
@@ -1233,6 +1234,11 @@ class ReadIssue:
     source: str
     line: int | None
     message: str
+    pointer: str | None = None  # a HAR entry or VCR interaction: /log/entries/N
+
+    @property
+    def location(self) -> str:
+        return _input_location(self.source, self.line, self.pointer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1362,9 +1368,11 @@ class _Aggregator:
     def problem(self, item: Any) -> None:
         self.problem_count += 1
         if len(self.problems) < _MAX_PROBLEMS:
-            self.problems.append(ReadIssue(str(getattr(item, "source", "<input>")),
-                                           getattr(item, "line", None),
-                                           str(getattr(item, "message", item))))
+            pointer = getattr(item, "pointer", None)
+            # A HAR or VCR "line" is an entry index: the pointer names it, not as a line.
+            line = getattr(item, "line", None) if pointer is None else None
+            self.problems.append(ReadIssue(str(getattr(item, "source", "<input>")), line,
+                                           str(getattr(item, "message", item)), pointer))
 
     def start(self, item: Any) -> None:
         self.exchanges += 1

@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 from ._loading import Document, Limits, load_document, parse_json
 from .errors import InputError, UsageError
+from .findings import location
 
 if TYPE_CHECKING:
     from .redaction import Redactor
@@ -41,7 +42,6 @@ __all__ = [
     "ReadProblem",
     "exchange_from_record",
     "exchange_to_record",
-    "location",
     "read_exchanges",
     "write_exchanges",
 ]
@@ -146,13 +146,6 @@ class ReadProblem:
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
-
-
-def location(source: str, line: int | None, pointer: str | None) -> str:
-    """``file:line`` in a JSON Lines log, ``file#/log/entries/N`` in a HAR file or cassette."""
-    if pointer is not None:
-        return f"{source}#{pointer}"
-    return f"{source}:{line}" if line is not None else source
 
 
 # --------------------------------------------------------------------------- our log format

@@ -6,8 +6,17 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["ContractViolation", "DriftChange", "Finding", "Severity", "TrafficDrift",
-           "Violation", "rank_violations", "ranked"]
+__all__ = [
+    "ContractViolation",
+    "DriftChange",
+    "Finding",
+    "Severity",
+    "TrafficDrift",
+    "Violation",
+    "location",
+    "rank_violations",
+    "ranked",
+]
 
 
 class Severity(enum.IntEnum):
@@ -62,6 +71,14 @@ class Finding:
             "line": self.line,
             **dict(self.extra),
         }
+
+
+def location(source: str, line: int | None, pointer: str | None = None) -> str:
+    """Where in an input: ``file:line`` in a line-based file (JSON Lines), ``file#/pointer``
+    for an entry of a structured one (a HAR entry, a VCR interaction), else ``file``."""
+    if pointer is not None:
+        return f"{source}#{pointer}"
+    return f"{source}:{line}" if line is not None else source
 
 
 def ranked(findings: Iterable[Finding]) -> list[Finding]:

@@ -584,8 +584,7 @@ def traffic_table(report: TrafficReport, *, show_values: bool = False, color: bo
     for f, w in report.waived:
         console.print(f"waived until {w.expires}: {f.describe()} ({w.reason})", markup=False)
     for p in report.problems:
-        line = f":{p.line}" if p.line is not None else ""
-        console.print(f"unreadable: {p.source}{line}: {p.message}", markup=False)
+        console.print(f"unreadable: {p.location}: {p.message}", markup=False)
     console.print(_traffic_summary(report), markup=False)
     return buffer.getvalue()
 
@@ -642,8 +641,8 @@ def traffic_json(report: TrafficReport, *, show_values: bool = False) -> str:
         "trend": [{"run": t.run, "time": t.time, "ERR": t.errors, "WARN": t.warnings,
                    "INFO": t.infos} for t in report.trend],
         "unreadable": {"count": report.problem_count,
-                       "first": [{"source": p.source, "line": p.line, "message": p.message}
-                                 for p in report.problems]},
+                       "first": [{"source": p.source, "line": p.line, "entry": p.pointer,
+                                  "message": p.message} for p in report.problems]},
     }, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
@@ -669,7 +668,7 @@ def traffic_junit(report: TrafficReport, *, fail_on: Severity,
             ET.SubElement(case, "system-out").text = text
     for p in report.problems:
         case = ET.SubElement(suite, "testcase", classname="contracts.input",
-                             name=f"{p.source}:{p.line}")
+                             name=p.location)
         ET.SubElement(case, "error", message=p.message)
     if not groups and not report.problems:
         ET.SubElement(suite, "testcase", classname=f"contracts.drift.{report.api}",
