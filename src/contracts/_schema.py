@@ -182,20 +182,20 @@ class SchemaValidators:
             [(uri, doc.data) for uri, doc in spec.resources.items()],
             retriever=_refuse,
         )
-        self._cache: dict[str, CompiledSchema] = {}
+        self._cache: dict[tuple[str, str], CompiledSchema] = {}
         self._lock = threading.Lock()
 
     def compile(self, schema: Located) -> CompiledSchema:
         """The validator for the schema at ``schema`` (its ``$ref``s resolve in the spec)."""
-        ref = schema.ref
-        hit = self._cache.get(ref)
+        key = (schema.uri, schema.pointer)  # not ``schema.ref``: quoting it costs a URL encode
+        hit = self._cache.get(key)
         if hit is not None:
             return hit
         with self._lock:
-            hit = self._cache.get(ref)
+            hit = self._cache.get(key)
             if hit is None:
-                hit = self._build(ref)
-                self._cache[ref] = hit
+                hit = self._build(schema.ref)
+                self._cache[key] = hit
         return hit
 
     def _build(self, ref: str) -> CompiledSchema:

@@ -101,6 +101,8 @@ class Validator:
         self._invariants = invariants and self.spec.name in BUNDLED
         self._lock = threading.Lock()
         self._match_cache: dict[tuple[str, str], Any] = {}
+        self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
+        self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
 
     # -- lookup -------------------------------------------------------------------------
     def _operation(self, method: str, url: str, operation: str | None
@@ -134,14 +136,39 @@ class Validator:
                          message=f"no documented operation: {exc.wanted}{hint}")
 
     def _response_node(self, op: Operation, status: int) -> tuple[str, Located] | None:
+        key = (op.operation_id, status)
+        try:
+            return self._response_cache[key]
+        except KeyError:
+            pass
+        found = self._find_response_node(op, status)
+        if len(self._response_cache) > 4096:
+            self._response_cache.clear()
+        self._response_cache[key] = found
+        return found
+
+    def _find_response_node(self, op: Operation, status: int) -> tuple[str, Located] | None:
         responses = op.node.value.get("responses") or {}
         for key in (str(status), f"{str(status)[0]}XX", f"{str(status)[0]}xx", "default"):
             if key in responses:
                 return key, self.spec.resolve(op.node.child("responses", key))
         return None
 
+    def _media(self, holder: Located, content_type: str | None) -> _Media | Literal[False] | None:
+        """:meth:`_find_media`, remembered per (response, content type)."""
+        key = (holder.uri, holder.pointer, content_type)
+        try:
+            return self._media_cache[key]
+        except KeyError:
+            pass
+        found = self._find_media(holder, content_type)
+        if len(self._media_cache) > 4096:  # content types carry parameters: keep it bounded
+            self._media_cache.clear()
+        self._media_cache[key] = found
+        return found
+
     @staticmethod
-    def _media(holder: Located, content_type: str | None) -> _Media | Literal[False] | None:
+    def _find_media(holder: Located, content_type: str | None) -> _Media | Literal[False] | None:
         """The documented media type for ``content_type``; False when none matches."""
         content = holder.value.get("content") if isinstance(holder.value, dict) else None
         if not isinstance(content, dict) or not content:

@@ -45,12 +45,17 @@ Rule = Callable[[InvariantContext], Iterator[Violation]]
 _MODULES = {"upheal": "upheal", "heidi": "heidi", "eka": "eka", "realtimekit": "realtimekit"}
 
 
+_LOADED: dict[str, tuple[Rule, ...]] = {}
+
+
 def rules_for(api: str) -> tuple[Rule, ...]:
     """The rules of a bundled API (none for other specs)."""
-    module = _MODULES.get(api)
-    if module is None:
-        return ()
-    rules: tuple[Rule, ...] = import_module(f"{__name__}.{module}").RULES
+    rules = _LOADED.get(api)
+    if rules is None:
+        module = _MODULES.get(api)
+        if module is None:
+            return ()
+        rules = _LOADED[api] = import_module(f"{__name__}.{module}").RULES
     return rules
 
 
