@@ -24,16 +24,17 @@ def transcript(utterances: list[dict[str, Any]], duration: Any = 100_000) -> dic
 
 
 def tidy(n_utterances: int = 3, n_words: int = 4, *, gap: int = 50) -> list[dict[str, Any]]:
-    """Ordered, non-overlapping utterances of ordered, non-overlapping words."""
+    """Ordered utterances of ordered words, which overlap when ``gap`` is negative."""
     out, t = [], 0
     for i in range(n_utterances):
         words, start = [], t
         for j in range(n_words):
             words.append({"text": f"w{j}", "start": t, "end": t + 300})
             t += 300 + gap
-        out.append({"text": "...", "start": start, "end": t, "speaker": "AB"[i % 2],
+        end = max(t, words[-1]["end"]) if words else t  # negative gaps: words overlap
+        out.append({"text": "...", "start": start, "end": end, "speaker": "AB"[i % 2],
                     "words": words})
-        t += gap
+        t = end + gap
     return out
 
 
@@ -62,6 +63,24 @@ def test_word_touching_the_next_word_and_the_utterance_edges_is_still_proven() -
     assert upheal._prove_timing_clean(transcript(utterances)) is True
 
 
+def test_overlapping_words_are_proven_one_utterance_at_a_time() -> None:
+    body = transcript(tidy(gap=-100))  # each word ends 100 ms after the next one starts
+    words = body["transcript"]["utterances"][0]["words"]
+    assert words[0]["end"] > words[1]["start"]
+    assert upheal._prove_timing_clean(body) is True
+
+
+def test_utterances_whose_words_interleave_are_proven_one_utterance_at_a_time() -> None:
+    utterances = tidy(2, 2)  # cross-talk: the second utterance starts inside the first
+    second = utterances[1]
+    shift = second["start"] - utterances[0]["start"] - 10
+    second.update(start=second["start"] - shift, end=second["end"] - shift)
+    for word in second["words"]:
+        word.update(start=word["start"] - shift, end=word["end"] - shift)
+    assert upheal._prove_timing_clean(transcript(utterances)) is True
+
+
+@pytest.mark.parametrize("gap", [50, -100], ids=["apart", "overlapping"])
 @pytest.mark.parametrize("edit, code", [
     (lambda u: u[1]["words"][2].update(start=u[1]["words"][2]["end"] + 1), "time_range_reversed"),
     (lambda u: u[1]["words"][3].update(end=u[1]["end"] + 5), "word_outside_utterance"),
@@ -73,8 +92,8 @@ def test_word_touching_the_next_word_and_the_utterance_edges_is_still_proven() -
     (lambda u: u[1].update(start=u[1]["end"] + 1, words=[]), "time_range_reversed"),
 ])
 def test_each_departure_defeats_the_proof_and_the_exact_walk_names_it(
-        edit: Any, code: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    utterances = tidy()
+        edit: Any, code: str, gap: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    utterances = tidy(gap=gap)
     edit(utterances)
     body = transcript(utterances)
     assert upheal._prove_timing_clean(body) is False
@@ -119,7 +138,7 @@ ODD = st.sampled_from([None, "7", True, False, 1.5, math.nan, [1], {"a": 1}, -3,
 def near_tidy(draw: st.DrawFn) -> Any:
     """Mostly tidy transcripts, with a few values nudged, swapped, dropped or made odd."""
     utterances = tidy(draw(st.integers(0, 5)), draw(st.integers(0, 5)),
-                      gap=draw(st.sampled_from([0, 10, 50])))
+                      gap=draw(st.sampled_from([0, 10, 50, -100])))
     for _ in range(draw(st.integers(0, 3))):
         if not utterances:
             break
