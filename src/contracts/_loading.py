@@ -195,6 +195,10 @@ def parse_document(
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = exc.problem or exc.context or "malformed"
+        if "nesting depth" in what:
+            # libyaml 0.2.6 (PyYAML 6.0.4's wheels) stops at 1,000 levels in its parser; older
+            # ones reach our composer's RecursionError. One message for both.
+            raise InputError("nested too deeply to read", source=source, line=line) from None
         raise InputError(f"not valid YAML or JSON: {what}", source=source, line=line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML or JSON: {exc}", source=source) from None
