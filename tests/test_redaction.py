@@ -374,3 +374,40 @@ def test_session_titles_are_treated_as_patient_data() -> None:
                            "meeting_display_name": "Review with Jane Canary"})
     assert "Canary" not in str(out)
     assert out["session"]["session_id"] == "s1"
+
+
+def test_ekas_generated_documents_are_patient_data_under_any_template_name() -> None:
+    """Eka's ``templates`` list holds the clinical note itself under a key named after each
+    template: the built-in patient path redacts every document's ``data`` whatever the
+    template is called, keeps the document's bookkeeping, and goes away on opt-in."""
+    body = {
+        "session_id": "ses_1", "status": "completed",
+        "templates": [
+            {"eka_emr_template": {"status": "success", "document_id": "doc_1",
+                                  "data": {"chief_complaint": SENTENCE, "patient": NAME,
+                                           "medications": [{"dose_mg": 500}]}}},
+            {"a_clinic_template": {"status": "success", "data": [{"assessment": SENTENCE}]}},
+        ],
+        "patient_details": {"age": 53, "mobile": "+91 99999 00000"},
+    }
+    out = Redactor().json(body)
+    text = json.dumps(out)
+    assert not [c for c in [*PATIENT, "99999"] if c in text]
+    first = out["templates"][0]["eka_emr_template"]
+    assert first["status"] == "success" and first["document_id"] == "doc_1"
+    assert first["data"]["medications"] == [{"dose_mg": 0}]  # numbers go too, shape stays
+    assert _shape(out) == _shape(body)
+    assert Redactor(enabled=False).json(body) == body
+    # A user's own rules replace the built-in paths; credentials rules stay regardless.
+    assert Redactor(patient_paths=()).json(body)["templates"][1] == body["templates"][1]
+
+
+@pytest.mark.parametrize("key", ["ehr_patient_id", "ai_command_text", "patient_details"])
+def test_heidi_and_eka_patient_identifiers_are_patient_data(key: str) -> None:
+    out = Redactor().json({"session": {key: "MRN-CANARY-77", "session_id": "s1"}})
+    assert "CANARY" not in json.dumps(out) and out["session"]["session_id"] == "s1"
+
+
+def test_patient_paths_given_as_a_string_are_refused() -> None:
+    with pytest.raises(UsageError, match="patient_paths"):
+        Redactor(patient_paths="$.templates")  # type: ignore[arg-type]

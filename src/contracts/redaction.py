@@ -16,8 +16,9 @@ Two kinds of rule:
   ``token``...) are cut to scheme and host. Your own ``extra_keys``, ``extra_headers`` and
   ``paths`` rules apply always too.
 * **Patient data, on by default** (``enabled=True``): values under the keys in ``keys``
-  (names, dates of birth, transcripts, notes, summaries...), values under keys ending in
-  ``url``, and non-JSON bodies. ``Redactor(enabled=False)`` is the opt-in that keeps them.
+  (names, dates of birth, transcripts, notes, summaries...), the values ``patient_paths``
+  select (Eka's generated clinical documents), values under keys ending in ``url``, and
+  non-JSON bodies. ``Redactor(enabled=False)`` is the opt-in that keeps them.
 
 Keys match case-insensitively, ignoring ``_`` and ``-``: ``first_name`` also catches
 ``firstName`` and ``FIRST-NAME``.
@@ -49,6 +50,7 @@ from .exchanges import Body, Exchange
 
 __all__ = [
     "DEFAULT_PATIENT_KEYS",
+    "DEFAULT_PATIENT_PATHS",
     "REDACTED",
     "SECRET_HEADERS",
     "SECRET_KEYS",
@@ -76,12 +78,21 @@ DEFAULT_PATIENT_KEYS = frozenset({
     # titles clinicians type, which often carry a patient's name (Heidi's session_name,
     # RealtimeKit's meeting_display_name)
     "session_name", "meeting_display_name",
-    # dates of birth
-    "dob", "date_of_birth",
+    # dates of birth, identifiers in the clinic's own records, the whole details object
+    # (Eka's patient_details also carries age, gender and mobile)
+    "dob", "date_of_birth", "ehr_patient_id", "patient_details",
     # free text
     "text", "transcript", "result", "notes", "clinician_notes", "summary", "headline", "gist",
     "message", "demographic_details", "externalTreatmentPlan",
+    # what a clinician types to Heidi's AI about the consult
+    "ai_command_text",
 })
+
+DEFAULT_PATIENT_PATHS: tuple[str, ...] = (
+    # Eka's generated documents: the structured clinical note itself (complaints, diagnoses,
+    # medications, the patient's name...), under keys that vary by template.
+    "$.templates[*].*.data",
+)
 
 # Query parameters that make a URL a signed (bearer) URL: whoever holds it can fetch the media.
 _SIGNATURE_PARAMS = frozenset({
@@ -198,7 +209,9 @@ class Redactor:
 
     ``enabled=False`` is the opt-in that keeps body values (patient data); credentials and
     the rules you add (``extra_keys``, ``extra_headers``, ``paths``) are applied regardless.
-    ``keys`` replaces the built-in patient-data keys (:data:`DEFAULT_PATIENT_KEYS`).
+    ``keys`` replaces the built-in patient-data keys (:data:`DEFAULT_PATIENT_KEYS`) and
+    ``patient_paths`` the built-in patient-data paths (:data:`DEFAULT_PATIENT_PATHS`), which
+    apply only while ``enabled``.
     """
 
     enabled: bool = True
@@ -206,6 +219,7 @@ class Redactor:
     extra_keys: frozenset[str] = frozenset()
     extra_headers: frozenset[str] = frozenset()
     paths: tuple[str, ...] = ()
+    patient_paths: tuple[str, ...] = DEFAULT_PATIENT_PATHS
     _keys: frozenset[str] = field(init=False, repr=False, compare=False)
     _extra: frozenset[str] = field(init=False, repr=False, compare=False)
     _headers: frozenset[str] = field(init=False, repr=False, compare=False)
@@ -220,10 +234,15 @@ class Redactor:
         if isinstance(self.paths, str):
             raise UsageError("Redactor paths must be a collection of paths, not a string")
         object.__setattr__(self, "paths", tuple(self.paths))
+        if isinstance(self.patient_paths, str):
+            raise UsageError("Redactor patient_paths must be a collection of paths, "
+                             "not a string")
+        object.__setattr__(self, "patient_paths", tuple(self.patient_paths))
         object.__setattr__(self, "_keys", frozenset(_norm(k) for k in self.keys))
         object.__setattr__(self, "_extra", frozenset(_norm(k) for k in self.extra_keys))
         object.__setattr__(self, "_headers", frozenset(h.lower() for h in self.extra_headers))
-        object.__setattr__(self, "_rules", tuple(_compile_path(p) for p in self.paths))
+        selected = self.paths + (self.patient_paths if self.enabled else ())
+        object.__setattr__(self, "_rules", tuple(_compile_path(p) for p in selected))
 
     # -- whole exchanges --------------------------------------------------------------
 
