@@ -584,3 +584,60 @@ def test_the_docs_examples_pass_live(pytester: pytest.Pytester,
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) >= 8 and set(outcomes) == {"passed"}, outcomes
     assert "live-token" not in result.stdout.str()
+
+
+# --------------------------------------------------------------------------- pytest-xdist
+
+
+def test_under_xdist_the_workers_findings_reach_one_report_and_summary(
+        inner: pytest.Pytester) -> None:
+    """With ``-n 2`` the tests run in two worker processes: the controller's report and summary
+    hold every worker's checks and violations, and each worker records its own traffic."""
+    inner.makepyfile(test_spread="""
+        import httpx
+        import pytest
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_good(contract_mock, assert_conforms, session_request, n):
+            mock = contract_mock("eka")
+            with httpx.Client(base_url=mock.base_url, headers=mock.headers) as client:
+                assert_conforms(client.post("/voice/v1/sessions", json=session_request))
+
+        @pytest.mark.parametrize("n", range(2))
+        def test_bad(contract_mock, assert_conforms, finished, n):
+            mock = contract_mock("eka", drift="type-changed")
+            with httpx.Client(base_url=mock.base_url, headers=mock.headers) as client:
+                assert_conforms(finished(client))
+    """)
+    report = inner.path / "contracts.json"
+    directory = inner.path / "recorded"
+    result = inner.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "-v", f"--contracts-report={report}",
+        "--contracts-record", str(directory))
+    result.assert_outcomes(passed=4, failed=2)
+    workers = set(re.findall(r"\[(gw\d)\] .*(?:PASSED|FAILED)", result.stdout.str()))
+    assert workers == {"gw0", "gw1"}, "the tests did not spread over both workers"
+
+    data = json.loads(report.read_text("utf-8"))
+    finished_polls = data["exchanges"] - 4
+    assert finished_polls >= 2  # each bad test checked at least its finished session
+    assert sorted(v["source"] for v in data["violations"]) == [
+        "test_spread.py::test_bad[0]", "test_spread.py::test_bad[1]"]
+    assert {v["pointer"] for v in data["violations"]} == {"/audio_files_received"}
+    assert all("actual" not in v for v in data["violations"])
+
+    logs = sorted(directory.glob("contracts-*.jsonl"))
+    assert len(logs) == 2  # one per worker; the controller runs no test and records nothing
+    exchanges = [e for log in logs for e in read_exchanges(log)]
+    assert all(isinstance(e, Exchange) for e in exchanges)
+    posts = sorted(e.url.rsplit("/", 1)[-1] for e in exchanges
+                   if isinstance(e, Exchange) and e.method == "POST")
+    assert posts == ["end", "end"] + ["sessions"] * 6  # 4 good tests, 2 bad (create and end)
+    assert "Test Patient 0001" not in "".join(log.read_text("utf-8") for log in logs)
+    assert not any(DEFAULT_TOKEN in log.read_text("utf-8") for log in logs)
+
+    section = _section(result)
+    assert f"{data['exchanges']} response(s) checked, 2 violation(s) in 2 test(s)" in section
+    assert "response.body.schema" in section
+    assert f"recorded {len(exchanges)} exchange(s) to 2 file(s):" in section
+    assert f"violations report: {report}" in section

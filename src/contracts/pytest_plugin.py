@@ -44,6 +44,7 @@ _MARKER_HELP = (
     "CONTRACTS_<API>_TOKEN) instead of the mock"
 )
 _SHOW_VALUES_HINT = "value hidden: --contracts-show-values shows it"
+_WORKER_KEY = "contracts"
 
 
 # --------------------------------------------------------------------------- options and hooks
@@ -78,8 +79,28 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER_HELP)
     session = _Session(config)
     config.stash[_STATE] = session
-    if session.record_dir is not None:
+    # Under pytest-xdist the tests run in the workers: each records its own traffic and sends
+    # its violations here when it finishes (pytest_testnodedown); the controller records
+    # nothing and writes the one report and summary.
+    session.controller = _xdist_controller(config)
+    if session.record_dir is not None and not session.controller:
         session.recorder = _Recorder(session.record_dir, session)
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    """True in the controlling process of a pytest-xdist run with workers (``-n 2``)."""
+    if hasattr(config, "workerinput") or not config.pluginmanager.hasplugin("xdist"):
+        return False
+    return bool(config.getoption("dist", "no") != "no" and config.getoption("numprocesses", 0))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: a worker finished; take in what its tests checked, found and recorded."""
+    state = node.config.stash.get(_STATE, None)
+    output = getattr(node, "workeroutput", None) or {}
+    if state is not None and isinstance(output.get(_WORKER_KEY), dict):
+        state.merge(output[_WORKER_KEY])
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -99,6 +120,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state.stop_servers()
     if state.recorder is not None:
         state.recorder.close()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: the controller reports
+        workeroutput[_WORKER_KEY] = state.worker_output()
+        return
     if state.report_path is not None:
         state.write_report()
 
@@ -114,7 +139,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
                             config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
-    if state is None or not (state.checked or state.recorder or state.report_error):
+    if state is None or not (state.checked or state.recorder or state.recorded
+                             or state.report_error):
         return
     write = terminalreporter.write_line
     terminalreporter.section("contracts")
@@ -129,6 +155,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
                 write(f"  {code:<{width}}  {count:>4} x {severity}")
     if state.recorder is not None:
         write(f"recorded {state.recorder.count} exchange(s) to {state.recorder.path}")
+    elif state.recorded:  # pytest-xdist: one file per worker
+        write(f"recorded {sum(n for _path, n in state.recorded)} exchange(s) to "
+              f"{len(state.recorded)} file(s):")
+        for path, count in sorted(state.recorded):
+            write(f"  {path} ({count})")
     if state.report_error is not None:
         write(f"violations report not written: {state.report_error}", red=True)
     elif state.report_path is not None:
@@ -365,7 +396,35 @@ class _Session:
         self.origins: dict[str, str] = {}
         self.recorder: _Recorder | None = None
         self.report_error: str | None = None
+        self.controller = False
+        self.recorded: list[tuple[str, int]] = []
+        """pytest-xdist controller: (file, exchanges) each worker recorded."""
         self._lock = threading.Lock()
+
+    def worker_output(self) -> dict[str, Any]:
+        """What a pytest-xdist worker sends the controller (plain data, for execnet).
+
+        Body values cross only when they may be shown (``--contracts-show-values``)."""
+        return {
+            "checked": self.checked,
+            "records": [(nodeid, _violation_data(v, self.show_values))
+                        for nodeid, v in self.records],
+            "recorded": ([(str(self.recorder.path), self.recorder.count)]
+                         if self.recorder is not None else []),
+        }
+
+    def merge(self, output: Mapping[str, Any]) -> None:
+        """Take in a worker's :meth:`worker_output`."""
+        from .findings import Severity, Violation
+
+        with self._lock:
+            self.checked += int(output.get("checked") or 0)
+            for nodeid, data in output.get("records") or []:
+                fields = dict(data)
+                fields["severity"] = Severity(fields.get("severity", Severity.ERROR))
+                self.records.append((str(nodeid), Violation(**fields)))
+            self.recorded.extend((str(path), int(count))
+                                 for path, count in output.get("recorded") or [])
 
     def note(self, nodeid: str, violations: list[Violation]) -> None:
         with self._lock:
@@ -737,6 +796,18 @@ def _value_text(value: Any) -> str:
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _violation_data(violation: Violation, show_values: bool) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    data = asdict(violation)
+    data["severity"] = int(violation.severity)
+    # execnet carries plain data only: anything else in the values travels as its text
+    data["expected"] = json.loads(json.dumps(violation.expected, default=str))
+    data["actual"] = (json.loads(json.dumps(violation.actual, default=str))
+                      if show_values else None)
+    return data
 
 
 def _by_api_and_code(records: list[tuple[str, Violation]]
