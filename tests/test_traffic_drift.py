@@ -176,7 +176,7 @@ def test_a_conforming_exchange_has_no_findings(spec_path: Path) -> None:
 
 
 def test_every_traffic_rule_has_a_case_or_its_own_test() -> None:
-    own_tests = {"drift.waiver.expired"} | {r for r in TRAFFIC_RULES if r.startswith("baseline.")}
+    own_tests = {"drift.waiver.expired", "drift.waiver.unused"} | {r for r in TRAFFIC_RULES if r.startswith("baseline.")}
     assert {c.rule for c in CASES} | own_tests == set(TRAFFIC_RULES)
 
 
@@ -382,6 +382,28 @@ def test_waivers_silence_until_they_expire(spec_path: Path, tmp_path: Path) -> N
     july = apply_waivers(report, waivers, today=datetime.date(2026, 7, 1))
     assert july.waived == ()
     assert [f.rule for f in july.findings].count("drift.waiver.expired") == 2
+
+
+def test_a_waiver_that_silenced_nothing_is_reported_as_unused(spec_path: Path,
+                                                              tmp_path: Path) -> None:
+    (tmp_path / "w.yaml").write_text(WAIVERS)
+    waivers = load_waivers(tmp_path / "w.yaml")
+    fixed = traffic_drift(spec_path, [ex({**ITEM, "state": "new"})])  # no undocumented field
+    june = apply_waivers(fixed, waivers, today=datetime.date(2026, 6, 30))
+    assert sorted(f.rule for f in june.findings) == [
+        "drift.enum.new_value", "drift.waiver.expired", "drift.waiver.unused"]
+    unused = next(f for f in june.findings if f.rule == "drift.waiver.unused")
+    assert unused.grade is Severity.INFO and unused.pointer == "/0"
+    assert unused.first_at.endswith("w.yaml#/0") and "vendor ticket 42" in unused.message
+    # A waiver that silenced something is not unused; nor is a clean run's expired one.
+    january = apply_waivers(fixed, waivers, today=datetime.date(2026, 1, 15))
+    assert [f.rule for f in january.findings] == ["drift.waiver.unused"]
+    assert [f.rule for f, _w in january.waived] == ["drift.enum.new_value"]
+    log = write_log(tmp_path / "log.jsonl", [ex()])
+    code, out, _ = cli("drift", "--api", spec_path, log, "--waivers", tmp_path / "w.yaml")
+    assert code == 0 and "drift.waiver" in out
+    assert cli("drift", "--api", spec_path, log, "--waivers", tmp_path / "w.yaml",
+               "--fail-on", "INFO")[0] == 1
 
 
 def test_default_waiver_file_is_used_from_the_working_folder(spec_path: Path, tmp_path: Path,

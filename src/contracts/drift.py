@@ -1152,6 +1152,9 @@ TRAFFIC_RULES: Mapping[str, tuple[Severity, str]] = MappingProxyType({
                                        "ignore; document it)"),
     "drift.waiver.expired": (INFO, "a waiver passed its expiry date: it silences nothing any "
                                    "more and should be removed or renewed"),
+    "drift.waiver.unused": (INFO, "an active waiver matched no finding of the run: the drift it "
+                                  "silenced is gone (or the traffic did not reach it), so it may "
+                                  "be removed"),
     # baseline drift (contracts drift --baseline OLD NEW)
     "baseline.exchange.unpaired": (INFO, "a call recorded in only one of the two recordings"),
     "baseline.status.changed": (WARN, "the same call answered with another status of the "
@@ -1786,7 +1789,8 @@ def load_waivers(path: str | Path) -> tuple[Waiver, ...]:
 def apply_waivers(report: TrafficReport, waivers: Iterable[Waiver], *,
                   today: Any = None) -> TrafficReport:
     """Move findings silenced by an active waiver to ``waived``; each expired waiver silences
-    nothing and becomes an INFO finding (``drift.waiver.expired``) so it gets cleaned up."""
+    nothing and becomes an INFO finding (``drift.waiver.expired``), and each active one that
+    silenced nothing another (``drift.waiver.unused``), so that stale waivers get cleaned up."""
     import datetime
     from dataclasses import replace
 
@@ -1801,16 +1805,29 @@ def apply_waivers(report: TrafficReport, waivers: Iterable[Waiver], *,
             kept.append(finding)
         else:
             waived.append((finding, match))
+    used = {id(w) for _finding, w in waived}
+    for w in active:
+        if id(w) not in used:
+            kept.append(_waiver_finding(
+                w, "drift.waiver.unused",
+                f"waiver for {w.code} (until {w.expires.isoformat()}, {w.reason}) matched no "
+                f"finding of this run"))
     for w in expired:
         still = sum(1 for f in report.findings if w.matches(f))
-        kept.append(TrafficDrift(
-            rule="drift.waiver.expired", grade=INFO, operation=w.operation,
-            location="waivers", pointer=f"/{w.index}",
-            message=f"waiver for {w.code} expired on {w.expires.isoformat()} ({w.reason}); "
-                    f"it matches {still} finding(s) of this run",
-            count=1, total=1, first_at=f"{w.source}#/{w.index}", last_at=f"{w.source}#/{w.index}",
-            expected=w.expires.isoformat()))
+        kept.append(_waiver_finding(
+            w, "drift.waiver.expired",
+            f"waiver for {w.code} expired on {w.expires.isoformat()} ({w.reason}); "
+            f"it matches {still} finding(s) of this run"))
     return replace(report, findings=tuple(rank_traffic(kept)), waived=tuple(waived))
+
+
+def _waiver_finding(waiver: Waiver, rule: str, message: str) -> TrafficDrift:
+    """A finding about the waiver itself, placed at its entry in the waiver file."""
+    where = f"{waiver.source}#/{waiver.index}"
+    return TrafficDrift(rule=rule, grade=TRAFFIC_RULES[rule][0], operation=waiver.operation,
+                        location="waivers", pointer=f"/{waiver.index}", message=message,
+                        count=1, total=1, first_at=where, last_at=where,
+                        expected=waiver.expires.isoformat())
 
 
 # -- history ----------------------------------------------------------------------------------
