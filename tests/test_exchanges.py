@@ -265,9 +265,12 @@ GOOD = b'{"version": 1, "request": {"method": "GET", "url": "/ok"}}'
         (b'{"version": 1, "request": {"method": "GET", "url": "/", "headers": {"a": 1}}}',
          "strings"),
         (b'"just a string"', "JSON object"),
+        (b'{"session_id": "ses_1", "status": "completed"}', "not an exchange record"),
+        (b'{"version": 1, "request": {"method": "GET", "url": "/"}, "status": 200}',
+         "unknown field 'status'"),
     ],
     ids=["utf8", "deep", "20000-digits", "nan", "infinity", "method", "url", "version", "status",
-         "two-bodies", "base64", "header-value", "not-object"],
+         "two-bodies", "base64", "header-value", "not-object", "bare-body", "unknown-field"],
 )
 def test_bad_line_in_the_middle(line: bytes, expect: str, tmp_path: Path) -> None:
     path = tmp_path / "log.jsonl"

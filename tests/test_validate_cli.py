@@ -45,7 +45,10 @@ def test_single_body_clean_and_failing(tmp_path: Path) -> None:
                        "200", good, bad)
     assert code == 1
     assert "response.body.schema" in out and "bad.json" in out and "good.json" not in out
-    assert "2 exchange(s) checked" in out
+    assert out.splitlines()[-1] == "2 exchange(s) checked: 1 error"
+    code, out, _ = cli("validate", "--api", "heidi", "--operation", "getSession", "--status",
+                       "200", bad, bad)
+    assert out.splitlines()[-1] == "2 exchange(s) checked: 2 errors"
 
 
 def test_request_body_with_operation_and_no_status(tmp_path: Path) -> None:

@@ -202,6 +202,10 @@ def exchange_from_record(
 def _from_record(record: Any, source: str, line: int | None) -> Exchange:
     if not isinstance(record, dict):
         raise _Bad(f"a record must be a JSON object, not {_kind(record)}")
+    if "version" not in record and "request" not in record:
+        # Most often a bare body handed over as a log: say so rather than name its first key.
+        raise _Bad("not an exchange record (no 'version' or 'request'); a bare body is "
+                   "validated against a named operation")
     _no_unknown(record, _TOP_KEYS, "", extensions=True)
     if "version" not in record:
         raise _Bad("missing field 'version'")

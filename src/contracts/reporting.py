@@ -267,7 +267,8 @@ def violations_text(report: CorpusReport, *, show_values: bool = False) -> str:
     lines = [f"{_where(r)}: {r.violation.severity.label}: "
              f"{r.violation.describe(show_values=show_values)}" for r in report.records]
     lines += [f"{p.location}: unreadable: {p.message}" for p in report.problems]
-    counts = ", ".join(f"{n} {s.label}" for s, n in _counts(report).items() if n)
+    counts = ", ".join(f"{n} {s.label}{'s' if n > 1 and s is not Severity.INFO else ''}"
+                       for s, n in _counts(report).items() if n)
     lines.append(f"{report.exchanges} exchange(s) checked: "
                  f"{counts or 'no violations'}"
                  + (f"; {len(report.problems)} unreadable" if report.problems else ""))
