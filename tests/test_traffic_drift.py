@@ -176,7 +176,8 @@ def test_a_conforming_exchange_has_no_findings(spec_path: Path) -> None:
 
 
 def test_every_traffic_rule_has_a_case_or_its_own_test() -> None:
-    own_tests = {"drift.waiver.expired", "drift.waiver.unused"} | {r for r in TRAFFIC_RULES if r.startswith("baseline.")}
+    own_tests = ({"drift.waiver.expired", "drift.waiver.unused"}
+                 | {r for r in TRAFFIC_RULES if r.startswith("baseline.")})
     assert {c.rule for c in CASES} | own_tests == set(TRAFFIC_RULES)
 
 
