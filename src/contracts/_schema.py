@@ -3,6 +3,11 @@
 The only module that imports the validation engine. Every schema is compiled once per spec
 against a registry of the spec's own documents; the registry's retriever refuses everything,
 so validating never reaches the network.
+
+OpenAPI's additions to JSON Schema live here too: a ``discriminator`` picks the ``oneOf`` /
+``anyOf`` alternative whose failures are reported, and ``readOnly`` / ``writeOnly`` are
+read by direction (a read-only property is not required in a request and should not be sent
+in one; a write-only property is not required in a response and must not appear in one).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._loading import escape_pointer
 from .errors import UnresolvableRef
@@ -18,7 +23,19 @@ from .errors import UnresolvableRef
 if TYPE_CHECKING:
     from .specs import Located, Spec
 
-__all__ = ["CompiledSchema", "SchemaError", "SchemaValidators", "json_type"]
+__all__ = ["FLAGS", "CompiledSchema", "SchemaError", "SchemaValidators", "json_type"]
+
+Direction = Literal["request", "response"]
+
+FLAGS: dict[str, str] = {"request": "readOnly", "response": "writeOnly"}
+"""The annotation a body must not carry, by direction (OpenAPI's readOnly / writeOnly)."""
+
+_DATA_KEYS = frozenset({"example", "examples", "default", "const", "enum"})
+"""Keywords whose values are data, not schemas (a ``readOnly`` key there means nothing)."""
+_NAME_MAPS = frozenset({"properties", "patternProperties", "dependentSchemas", "$defs",
+                        "definitions", "schemas", "paths", "responses", "content",
+                        "parameters", "requestBodies", "headers", "callbacks", "webhooks"})
+"""Keywords whose keys are names chosen by the spec (a property may be called ``default``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +137,35 @@ def _describe(keyword: str, params: dict[str, Any], actual: Any) -> tuple[str, A
 
 
 class CompiledSchema:
-    """A compiled schema; ``iter_errors`` yields every failure, ``is_valid`` short-circuits."""
+    """A compiled schema; ``iter_errors`` yields every failure, ``is_valid`` short-circuits.
 
-    __slots__ = ("_validator", "ref")
+    ``flag`` is the annotation (``readOnly`` or ``writeOnly``) that :meth:`flagged` looks
+    for, set only when the spec uses it for this schema's direction.
+    """
 
-    def __init__(self, validator: Any, ref: str):
+    __slots__ = ("_spec", "_validator", "flag", "ref")
+
+    def __init__(self, validator: Any, ref: str, spec: Spec | None = None,
+                 flag: str | None = None):
         self._validator = validator
+        self._spec = spec
         self.ref = ref
+        self.flag = flag
+
+    def flagged(self, instance: Any) -> Iterator[tuple[str, str]]:
+        """(instance pointer, schema location) of every value annotated with :attr:`flag`.
+
+        Annotations come from the engine's evaluation, which keeps only those of the
+        subschemas that matched: a property read-only in one ``oneOf`` alternative and
+        writable in the one that applies is not flagged.
+        """
+        if self.flag is None:
+            return
+        for unit in self._validator.evaluate(instance).annotations():
+            notes = unit.get("annotations")
+            if isinstance(notes, dict) and notes.get(self.flag) is True:
+                yield str(unit.get("instanceLocation", "")), str(
+                    unit.get("absoluteKeywordLocation") or unit.get("schemaLocation", ""))
 
     def is_valid(self, instance: Any) -> bool:
         return bool(self._validator.is_valid(instance))
@@ -148,6 +187,14 @@ class CompiledSchema:
             params = {}
         context = params.get("context") if name in ("anyOf", "oneOf") else None
         if context:
+            chosen = self._discriminated(err, name, instance, len(context))
+            if isinstance(chosen, SchemaError):
+                yield chosen
+                return
+            if chosen is not None:
+                for inner in context[chosen]:
+                    yield from self._expand(inner, instance)
+                return
             # Report the alternative that came closest (fewest, deepest errors), like
             # jsonschema's best_match: the user wants to know what differs, not "no match".
             branch = min(context, key=lambda errs: (
@@ -169,6 +216,73 @@ class CompiledSchema:
         )
 
 
+    def _discriminated(self, err: Any, keyword: str, instance: Any, branches: int
+                       ) -> int | SchemaError | None:
+        """The alternative a ``discriminator`` names, an error when its value names none, or
+        None (no discriminator, no string value, or a mapping we cannot follow)."""
+        spec, location = self._spec, str(err.absolute_keyword_location or "")
+        uri, _, fragment = location.partition("#")
+        if spec is None or not fragment.endswith("/" + keyword):
+            return None
+        from urllib.parse import unquote
+
+        from .specs import Located
+
+        try:
+            node = spec.locate(uri, unquote(fragment)[: -len(keyword) - 1])
+        except UnresolvableRef:
+            return None
+        schema = node.value
+        discriminator = schema.get("discriminator") if isinstance(schema, dict) else None
+        alternatives = schema.get(keyword) if isinstance(schema, dict) else None
+        if not isinstance(discriminator, dict) or not isinstance(alternatives, list) or len(
+                alternatives) != branches:
+            return None
+        name = discriminator.get("propertyName")
+        path = list(err.instance_path)
+        target = _at(instance, path)
+        value = target.get(name) if isinstance(target, dict) and isinstance(name, str) else None
+        if not isinstance(value, str):
+            return None  # absent or not a string: the alternatives' own errors say so
+
+        def where(ref: Any) -> tuple[str, str] | None:
+            if not isinstance(ref, str):
+                return None
+            if "#" not in ref and "/" not in ref:  # a bare component name
+                ref = f"#/components/schemas/{ref}"
+            try:
+                found = spec.resolve(Located({"$ref": ref}, node.uri, node.pointer))
+            except UnresolvableRef:
+                return None
+            return found.uri, found.pointer
+
+        mapping = discriminator.get("mapping")
+        mapping = mapping if isinstance(mapping, dict) else {}
+        refs = [alt.get("$ref") if isinstance(alt, dict) else None for alt in alternatives]
+        if value in mapping:
+            wanted = where(mapping[value])
+            for i, ref in enumerate(refs):
+                if wanted is not None and where(ref) == wanted:
+                    return i
+            return None
+        # Implicit mapping: the value is the name of the alternative's component.
+        for i, ref in enumerate(refs):
+            if isinstance(ref, str) and ref.rsplit("/", 1)[-1] == value:
+                return i
+        # The mapping's keys, then the names of the alternatives it does not reach.
+        reached = {where(ref) for ref in mapping.values()}
+        names = [*map(str, mapping), *(r.rsplit("/", 1)[-1] for r in refs
+                                       if isinstance(r, str) and where(r) not in reached)]
+        return SchemaError(
+            pointer=_pointer([*path, str(name)]),
+            keyword="discriminator",
+            schema_location=f"{node.ref}/discriminator",
+            message=f"not one of the discriminator's values ({', '.join(names)})",
+            expected=names,
+            actual=value,
+        )
+
+
 class SchemaValidators:
     """A per-spec cache of compiled validators, keyed by the schema's location."""
 
@@ -182,27 +296,91 @@ class SchemaValidators:
             [(uri, doc.data) for uri, doc in spec.resources.items()],
             retriever=_refuse,
         )
-        self._cache: dict[tuple[str, str], CompiledSchema] = {}
+        # Per direction: the registry to compile against, and the flag to look for; a spec
+        # that never uses readOnly (writeOnly) shares the plain registry for requests
+        # (responses) and pays nothing.
+        self._directed: dict[str, tuple[Any, str | None]] = {}
+        self._cache: dict[tuple[str, str, str | None], CompiledSchema] = {}
         self._lock = threading.Lock()
 
-    def compile(self, schema: Located) -> CompiledSchema:
-        """The validator for the schema at ``schema`` (its ``$ref``s resolve in the spec)."""
-        key = (schema.uri, schema.pointer)  # not ``schema.ref``: quoting it costs a URL encode
+    def compile(self, schema: Located, direction: Direction | None = None) -> CompiledSchema:
+        """The validator for the schema at ``schema`` (its ``$ref``s resolve in the spec).
+
+        ``direction`` ("request" or "response", for bodies) applies readOnly / writeOnly.
+        """
+        # not ``schema.ref`` as the key: quoting it costs a URL encode
+        key = (schema.uri, schema.pointer, direction)
         hit = self._cache.get(key)
         if hit is not None:
             return hit
         with self._lock:
             hit = self._cache.get(key)
             if hit is None:
-                hit = self._build(schema.ref)
+                registry, flag = (self._registry, None) if direction is None else (
+                    self._for(direction))
+                hit = self._build(schema.ref, registry, flag)
                 self._cache[key] = hit
         return hit
 
-    def _build(self, ref: str) -> CompiledSchema:
+    def _for(self, direction: str) -> tuple[Any, str | None]:
+        """The registry and flag of a direction (under the lock)."""
+        hit = self._directed.get(direction)
+        if hit is None:
+            flag = FLAGS[direction]
+            resources = self._spec.resources
+            if not any(_uses(doc.data, flag) for doc in resources.values()):
+                hit = (self._registry, None)
+            else:
+                hit = (self._engine.Registry(
+                    [(uri, self._relaxed(doc.data, uri, flag)) for uri, doc in resources.items()],
+                    retriever=_refuse), flag)
+            self._directed[direction] = hit
+        return hit
+
+    def _relaxed(self, data: Any, uri: str, flag: str) -> Any:
+        """A copy of a document in which no property marked ``flag`` is required (OpenAPI:
+        a required read-only property is required in responses only, and a required
+        write-only property in requests only)."""
+        from .specs import Located
+
+        spec = self._spec
+
+        def marked(node: Any, pointer: str) -> bool:
+            if not isinstance(node, dict):
+                return False
+            if node.get(flag) is True:
+                return True
+            if isinstance(node.get("$ref"), str):
+                try:
+                    target = spec.resolve(Located(node, uri, pointer)).value
+                except UnresolvableRef:
+                    return False
+                return isinstance(target, dict) and target.get(flag) is True
+            return False
+
+        def walk(node: Any, pointer: str, names: bool = False) -> Any:
+            if isinstance(node, list):
+                return [walk(item, f"{pointer}/{i}") for i, item in enumerate(node)]
+            if not isinstance(node, dict):
+                return node
+            out = {key: value if key in _DATA_KEYS and not names else
+                   walk(value, f"{pointer}/{escape_pointer(str(key))}", key in _NAME_MAPS
+                        and not names)
+                   for key, value in node.items()}
+            required, props = node.get("required"), node.get("properties")
+            if not names and isinstance(required, list) and isinstance(props, dict):
+                out["required"] = [name for name in required if not (
+                    isinstance(name, str) and marked(
+                        props.get(name), f"{pointer}/properties/{escape_pointer(name)}"))]
+            return out
+
+        return walk(data, "")
+
+    def _build(self, ref: str, registry: Any, flag: str | None) -> CompiledSchema:
         try:
             validator = self._engine.Draft202012Validator(
                 {"$ref": ref},
-                registry=self._registry,
+                registry=registry,
                 retriever=_refuse,
                 validate_formats=self._formats,
                 ignore_unknown_formats=True,
@@ -215,4 +393,19 @@ class SchemaValidators:
         except ValueError as exc:
             raise UnresolvableRef(ref, source=self._spec.source,
                                   reason=f"cannot be compiled ({exc})") from None
-        return CompiledSchema(validator, ref)
+        return CompiledSchema(validator, ref, self._spec, flag)
+
+
+def _uses(node: Any, flag: str) -> bool:
+    """Whether ``flag: true`` appears anywhere in a document (outside example data)."""
+    stack: list[tuple[Any, bool]] = [(node, False)]
+    while stack:
+        item, names = stack.pop()
+        if isinstance(item, dict):
+            if not names and item.get(flag) is True:
+                return True
+            stack.extend((v, k in _NAME_MAPS and not names) for k, v in item.items()
+                         if names or k not in _DATA_KEYS)
+        elif isinstance(item, list):
+            stack.extend((v, False) for v in item)
+    return False

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from ._loading import parse_json
-from ._schema import SchemaValidators, json_type
+from ._schema import Direction, SchemaValidators, json_type
 from .errors import InputError, OperationNotFound, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation, rank_violations
 from .invariants import InvariantContext, check_invariants
@@ -39,6 +39,14 @@ Body = Any
 """``None`` (no body), ``bytes``/``str`` (raw text, parsed as JSON here), or parsed JSON."""
 
 _NO_BODY = object()
+
+_FLAGGED: dict[str, tuple[str, Severity, str]] = {
+    # JSON Schema: a read-only value is managed by the API, which is expected to ignore or
+    # reject attempts to set it; a write-only value is never present when read back.
+    "request": ("read_only", Severity.WARNING, "a read-only property is sent in a request"),
+    "response": ("write_only", Severity.ERROR,
+                 "a write-only property is returned in a response"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,14 +213,21 @@ class Validator:
         schema_node = media.node.child("schema") if "schema" in media.node.value else None
         if schema_node is None:
             return
+        direction: Direction = "request" if where == "request.body" else "response"
         try:
-            compiled = self._schemas.compile(schema_node)
+            compiled = self._schemas.compile(schema_node, direction)
         except UnresolvableRef as exc:
             raise UnresolvableRef(exc.ref, source=self.spec.source, reason=exc.reason) from None
         for error in compiled.iter_errors(value):
             yield _replace(base, code=f"{where}.schema", message=error.message,
                            pointer=error.pointer, schema_path=error.schema_location,
                            expected=error.expected, actual=_clip(error.actual))
+        if compiled.flag is not None:
+            code, severity, message = _FLAGGED[direction]
+            for pointer, location in compiled.flagged(value):
+                yield _replace(base, code=f"{where}.{code}", message=message, pointer=pointer,
+                               schema_path=location, severity=severity,
+                               actual=_clip(_at_pointer(value, pointer)))
         if strict:
             yield from self._undocumented(value, schema_node, "", where, base, set())
 
@@ -524,6 +539,18 @@ def _replace(v: Violation, **changes: Any) -> Violation:
     from dataclasses import replace
 
     return replace(v, **changes)
+
+
+def _at_pointer(value: Any, pointer: str) -> Any:
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(value, dict):
+            value = value.get(token)
+        elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
+            value = value[int(token)]
+        else:
+            return None
+    return value
 
 
 def _clip(value: Any) -> Any:
