@@ -90,6 +90,7 @@ components:
         created: {type: string, format: date-time}
         note: {type: string}
         tag: {not: {type: integer}}
+        secret: {type: string, writeOnly: true}
 """
 ITEM = {"item_id": "i-1", "state": "open", "count": 1}
 HEADERS = {"content-type": "application/json", "x-rate": "5"}
@@ -157,6 +158,7 @@ CASES = [
     Case("drift.field.constraint", "WARN", ex({**ITEM, "count": -1}), "/count"),
     Case("drift.schema.mismatch", "WARN", ex({**ITEM, "tag": 5}), "/tag"),
     Case("drift.field.undocumented", "INFO", ex({**ITEM, "extra": [1]}), "/extra"),
+    Case("drift.field.write_only", "ERR", ex({**ITEM, "secret": "s3cr3t"}), "/secret"),
 ]
 
 

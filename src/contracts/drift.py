@@ -1148,6 +1148,8 @@ TRAFFIC_RULES: Mapping[str, tuple[Severity, str]] = MappingProxyType({
                                      "range, pattern, item count, ...)"),
     "drift.schema.mismatch": (WARN, "any other schema failure (no oneOf/anyOf alternative fits, "
                                     "a `not`, a false schema, ...)"),
+    "drift.field.write_only": (ERR, "a response carries a value the spec marks `writeOnly` "
+                                    "(a password or secret, never to be read back)"),
     "drift.field.undocumented": (INFO, "a response field the spec does not declare (safe to "
                                        "ignore; document it)"),
     "drift.waiver.expired": (INFO, "a waiver passed its expiry date: it silences nothing any "
@@ -1188,6 +1190,7 @@ _VIOLATION_RULES = {
     "response.header.missing": "drift.header.missing",
     "response.header.invalid": "drift.header.invalid",
     "response.body.undocumented_field": "drift.field.undocumented",
+    "response.body.write_only": "drift.field.write_only",
 }
 _INDEX = re.compile(r"/\d+(?=/|$)")
 _CLIPPED = re.compile(r"<(object|array) of \d+>")
@@ -1598,6 +1601,10 @@ class _TrafficAnalyser:
         if rule == "drift.field.undocumented":
             self.agg.hit(rule, label, f"{part}.body", fold_pointer(v.pointer), total_part=part,
                          observed=str(v.actual))
+        elif rule == "drift.field.write_only":
+            self.agg.hit(rule, label, f"{part}.body", fold_pointer(v.pointer), total_part=part,
+                         observed=_observed_type(v.actual), schema_path=v.schema_path,
+                         value=v.actual, has_value=True)
         elif rule == "drift.content_type.undocumented":
             media = str(v.actual or "").split(";", 1)[0].strip().lower()
             self.agg.hit(rule, label, f"{part}.content_type", f"/{escape_pointer(media)}",
