@@ -741,3 +741,35 @@ def test_unwritable_output_exits_2(tmp_path: Path) -> None:
     code, _out, err = cli("diff", str(path), str(path), "--output",
                           str(tmp_path / "missing" / "dir" / "x.json"), "--format", "json")
     assert code == 2 and err.count("\n") == 1
+
+
+def test_read_only_and_write_only_are_read_by_direction(tmp_path: Path) -> None:
+    """A client never reads a write-only field nor sends a read-only one: becoming write-only
+    removes a response field, becoming read-only removes a request field, and dropping
+    readOnly from a required field makes a new required request field."""
+    def mark(pointer: str, flag: str, value: bool = True) -> Callable[[Any], object]:
+        def mutate(doc: Any) -> None:
+            node = doc
+            for part in pointer.strip("/").split("/"):
+                node = node[part.replace("~1", "/")]
+            node[flag] = value
+        return mutate
+
+    got = {(c.rule, c.operation, c.pointer) for c in changes(
+        tmp_path, mark(f"{THING}/properties/created", "writeOnly"))}
+    assert got == {("response.field.removed", op, "/created")
+                   for op in ("createThing", "getThing", "updateThing", "deleteThing")} | {
+        ("response.field.removed", "listThings", "/items/[]/created")}
+    assert {(c.rule, c.operation, c.pointer) for c in changes(
+        tmp_path, mark(f"{NEW}/properties/size", "readOnly"))} == {
+        ("request.field.removed", "createThing", "/size")}
+    # readOnly on what we only read, writeOnly on what we only send: nothing changes for us.
+    assert changes(tmp_path, mark(f"{THING}/properties/id", "readOnly")) == []
+    assert changes(tmp_path, mark(f"{NEW}/properties/due", "writeOnly")) == []
+
+    base = copy.deepcopy(BASE)
+    base["components"]["schemas"]["NewThing"]["properties"]["name"]["readOnly"] = True
+    old = write(tmp_path / "ro.yaml", base)
+    new = write(tmp_path / "rw.yaml", BASE)
+    assert {(c.rule, c.operation, c.pointer) for c in diff_specs(old, new).changes} == {
+        ("request.field.added.required", "createThing", "/name")}

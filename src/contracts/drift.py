@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ._loading import escape_pointer
-from .errors import ContractsError, InputError
+from .errors import ContractsError, InputError, UnresolvableRef
 from .findings import DriftChange, Severity, TrafficDrift
 from .findings import location as _input_location
 from .specs import Located, Spec, load_spec
@@ -282,7 +282,7 @@ class _Normaliser:
             body = self.spec.resolve(node.child("requestBody"))
             out["requestBody"] = {
                 "required": body.value.get("required") is True,
-                "content": self._content(body),
+                "content": self._content(body, "readOnly"),
             }
         raw_responses = op.get("responses")
         for status in raw_responses if isinstance(raw_responses, dict) else ():
@@ -296,8 +296,8 @@ class _Normaliser:
                     continue  # OpenAPI: a Content-Type header definition is ignored
                 header = self.spec.resolve(resp.child("headers", name))
                 headers[name.lower()] = {"required": header.value.get("required") is True,
-                                         "schema": self._param_schema(header)}
-            out["responses"][str(status).upper()] = {"content": self._content(resp),
+                                         "schema": self._param_schema(header, "writeOnly")}
+            out["responses"][str(status).upper()] = {"content": self._content(resp, "writeOnly"),
                                                     "headers": headers}
         return out
 
@@ -327,29 +327,29 @@ class _Normaliser:
                 "required": where == "path" or value.get("required") is True,
                 "deprecated": value.get("deprecated") is True,
                 "style": f"{style}{' explode' if explode else ''}",
-                "schema": self._param_schema(param),
+                "schema": self._param_schema(param, "readOnly"),
             }
         return out
 
-    def _param_schema(self, param: Located) -> Tree:
+    def _param_schema(self, param: Located, drop: str) -> Tree:
         if isinstance(param.value.get("schema"), dict | bool):
-            return self.schema(param.child("schema"))
+            return self.schema(param.child("schema"), drop=drop)
         content = param.value.get("content")
         if isinstance(content, dict) and content:
             first = sorted(content)[0]
             media = param.child("content", first)
             if isinstance(media.value, dict) and "schema" in media.value:
-                return self.schema(media.child("schema"))
+                return self.schema(media.child("schema"), drop=drop)
         return {}
 
-    def _content(self, owner: Located) -> Tree:
+    def _content(self, owner: Located, drop: str) -> Tree:
         out: Tree = {}
         content = owner.value.get("content")
         for media_type in content if isinstance(content, dict) else ():
             media = owner.child("content", media_type)
             key = re.sub(r"\s+", "", str(media_type)).lower()
             has_schema = isinstance(media.value, dict) and "schema" in media.value
-            out[key] = self.schema(media.child("schema")) if has_schema else {}
+            out[key] = self.schema(media.child("schema"), drop=drop) if has_schema else {}
         return out
 
     def _security(self, requirements: JSON) -> Tree:
@@ -384,7 +384,10 @@ class _Normaliser:
         return kind or f"undefined {name}"
 
     # schemas
-    def schema(self, loc: Located, stack: tuple[str, ...] = ()) -> Tree:
+    def schema(self, loc: Located, stack: tuple[str, ...] = (), *, drop: str = "") -> Tree:
+        """The plain tree of a schema. ``drop`` (``readOnly`` in what we send, ``writeOnly``
+        in what we read) leaves out the properties marked so: a client never sends the one
+        nor reads the other, so a field becoming write-only is a response field removed."""
         self._nodes += 1
         if self._nodes > _MAX_NODES:
             raise InputError(f"schemas expand to more than {_MAX_NODES:,} nodes when their "
@@ -402,11 +405,12 @@ class _Normaliser:
             key = f"{target.uri}#{target.pointer}"
             if key in stack:  # a recursive schema: keep a marker instead of inlining forever
                 return {"$recursive": target.pointer.rsplit("/", 1)[-1]}
-            base = self.schema(target, (*stack, key))
+            base = self.schema(target, (*stack, key), drop=drop)
             siblings = {k: v for k, v in value.items() if k != "$ref"}
             if not siblings:
                 return base
-            return _merge(base, self.schema(Located(siblings, loc.uri, loc.pointer), stack))
+            return _merge(base, self.schema(Located(siblings, loc.uri, loc.pointer), stack,
+                                            drop=drop))
         out: Tree = {}
         types = value.get("type")
         if isinstance(types, str):
@@ -428,7 +432,7 @@ class _Normaliser:
         if extra is False:
             out["additionalProperties"] = False
         elif isinstance(extra, dict) and extra:
-            out["values"] = self.schema(loc.child("additionalProperties"), stack)
+            out["values"] = self.schema(loc.child("additionalProperties"), stack, drop=drop)
         if "default" in value:
             out["default"] = _json(value["default"])
         if value.get("deprecated") is True:
@@ -437,29 +441,48 @@ class _Normaliser:
         props: dict[str, JSON] = raw_props if isinstance(raw_props, dict) else {}
         required = ({r for r in raw_required if isinstance(r, str)}
                     if isinstance(raw_required, list) else set())
+        if drop and props:
+            hidden = {name for name in props
+                      if self._marked(loc.child("properties", name), drop)}
+            props = {name: v for name, v in props.items() if name not in hidden}
+            required -= hidden
         if props or required:
             out["properties"] = {
                 str(name): {"required": name in required,
-                            "schema": self.schema(loc.child("properties", name), stack)}
+                            "schema": self.schema(loc.child("properties", name), stack,
+                                                  drop=drop)}
                 for name in props}
             for name in required - set(props):
                 out["properties"][name] = {"required": True, "schema": {}}
         if isinstance(value.get("items"), dict | bool):
-            out["items"] = self.schema(loc.child("items"), stack)
+            out["items"] = self.schema(loc.child("items"), stack, drop=drop)
         if isinstance(value.get("prefixItems"), list):
-            out["prefixItems"] = {str(i): self.schema(loc.child("prefixItems", i), stack)
+            out["prefixItems"] = {str(i): self.schema(loc.child("prefixItems", i), stack,
+                                                      drop=drop)
                                   for i in range(len(value["prefixItems"]))}
         for keyword in ("oneOf", "anyOf"):
             if isinstance(value.get(keyword), list):
-                out[keyword] = self._variants(loc, keyword, stack)
+                out[keyword] = self._variants(loc, keyword, stack, drop)
         if isinstance(value.get("not"), dict | bool):
-            out["not"] = self.schema(loc.child("not"), stack)
+            out["not"] = self.schema(loc.child("not"), stack, drop=drop)
         if isinstance(value.get("allOf"), list):
             for i in range(len(value["allOf"])):
-                out = _merge(out, self.schema(loc.child("allOf", i), stack))
+                out = _merge(out, self.schema(loc.child("allOf", i), stack, drop=drop))
         return out
 
-    def _variants(self, loc: Located, keyword: str, stack: tuple[str, ...]) -> Tree:
+    def _marked(self, prop: Located, flag: str) -> bool:
+        """Whether a property's schema (or the schema its ``$ref`` names) has ``flag: true``."""
+        value = prop.value
+        if isinstance(value, dict) and value.get(flag) is not True and isinstance(
+                value.get("$ref"), str):
+            try:
+                value = self.spec.resolve(prop).value
+            except UnresolvableRef:
+                return False
+        return isinstance(value, dict) and value.get(flag) is True
+
+    def _variants(self, loc: Located, keyword: str, stack: tuple[str, ...],
+                  drop: str = "") -> Tree:
         """Variants keyed by their component name (or title) so that reordering is no change."""
         out: Tree = {}
         for i, raw in enumerate(loc.value[keyword]):
@@ -470,7 +493,7 @@ class _Normaliser:
                 name = raw["title"]
             while name in out:
                 name = f"{name}#{i}"
-            out[name] = self.schema(loc.child(keyword, i), stack)
+            out[name] = self.schema(loc.child(keyword, i), stack, drop=drop)
         return out
 
 
