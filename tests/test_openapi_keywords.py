@@ -281,3 +281,10 @@ def test_specs_without_the_keywords_compile_against_the_plain_registry() -> None
                     if "schema" in node.value:
                         schema = validator._schemas.compile(node.child("schema"), "response")
                         assert schema.flag is None, (api, op.operation_id, status)
+
+
+def test_a_body_matching_several_one_of_alternatives_says_so(pets: Spec) -> None:
+    body = {"petType": "dog", "lives": 9, "bark": "woof"}  # a valid Cat and a valid Dog
+    assert found(pets, "GET", "/pets/1", 200, body) == [
+        ("response.body.schema", "", "matches more than one oneOf alternative", Severity.ERROR)]
+    assert python_jsonschema_verdict(pets, "Pet", body) is False

@@ -186,6 +186,9 @@ class CompiledSchema:
         if not isinstance(params, dict):
             params = {}
         context = params.get("context") if name in ("anyOf", "oneOf") else None
+        if context and not all(context):
+            # An alternative without errors matched: a oneOf failing so matched several.
+            name, context = "oneOfMultipleValid", None
         if context:
             chosen = self._discriminated(err, name, instance, len(context))
             if isinstance(chosen, SchemaError):

@@ -42,6 +42,10 @@ RULES: dict[str, str] = {
     "security.undefined_scheme": "a security requirement names an undefined scheme",
     "link.unknown_operation": "a response link names an operationId that does not exist",
     "schema.required_undefined": "`required` names a property the object never defines",
+    "discriminator.mapping_unresolved": "a discriminator's mapping names a schema that does "
+                                        "not exist or is none of the oneOf/anyOf alternatives",
+    "discriminator.property_not_required": "a oneOf/anyOf alternative does not require the "
+                                           "discriminator's property",
     "component.unused": "a component is never referenced",
     "assumption.undescribed": "x-contracts-assumption is set but no description says what",
     "spec.no_servers": "the spec names no servers",
@@ -345,6 +349,65 @@ def rule_required_undefined(ctx: _Context) -> Iterator[Finding]:
                                   schema.pointer + "/required", severity=Severity.WARNING)
 
 
+def rule_discriminator(ctx: _Context) -> Iterator[Finding]:
+    """OpenAPI's discriminator: its mapping must lead to the alternatives, whose payloads
+    must carry the discriminating property (the validator picks the alternative by it)."""
+    for schema in ctx.schemas():
+        discriminator = schema.value.get("discriminator")
+        if not isinstance(discriminator, dict):
+            continue
+        name = discriminator.get("propertyName")
+        keyword = next((k for k in ("oneOf", "anyOf") if isinstance(schema.value.get(k), list)),
+                       "")
+        alternatives: dict[tuple[str, str], Located] = {}
+        for i in range(len(schema.value[keyword]) if keyword else 0):
+            try:
+                alt = ctx.spec.resolve(schema.child(keyword, i))
+            except UnresolvableRef:
+                continue  # ref.unresolved says so
+            alternatives[(alt.uri, alt.pointer)] = alt
+        mapping = discriminator.get("mapping")
+        for key, target in (mapping.items() if isinstance(mapping, dict) else ()):
+            where = f"{schema.pointer}/discriminator/mapping/{escape_pointer(str(key))}"
+            ref = str(target)
+            if "#" not in ref and "/" not in ref:  # a bare component name
+                ref = f"#/components/schemas/{ref}"
+            try:
+                found = ctx.spec.resolve(Located({"$ref": ref}, schema.uri, schema.pointer))
+            except UnresolvableRef:
+                yield ctx.finding("discriminator.mapping_unresolved",
+                                  f"mapping {key!r} names {target!r}, which does not exist",
+                                  where, uri=schema.uri)
+                continue
+            if keyword and (found.uri, found.pointer) not in alternatives:
+                yield ctx.finding("discriminator.mapping_unresolved",
+                                  f"mapping {key!r} names {target!r}, which is none of the "
+                                  f"{keyword} alternatives", where, uri=schema.uri)
+        if not isinstance(name, str):
+            continue  # oas.schema reports a discriminator without propertyName
+        for i, alt in enumerate(alternatives.values()):
+            if isinstance(alt.value, dict) and name not in _required(ctx, alt):
+                yield ctx.finding("discriminator.property_not_required",
+                                  f"{keyword} alternative {i} does not require the "
+                                  f"discriminator's property {name!r}",
+                                  alt.pointer, severity=Severity.WARNING, uri=alt.uri)
+
+
+def _required(ctx: _Context, schema: Located, depth: int = 0) -> set[str]:
+    """The property names a schema requires, its ``allOf`` parts (refs followed) included."""
+    value = schema.value
+    if not isinstance(value, dict) or depth > 8:
+        return set()
+    out = {r for r in value.get("required") or [] if isinstance(r, str)} if isinstance(
+        value.get("required"), list) else set()
+    for j in range(len(value["allOf"]) if isinstance(value.get("allOf"), list) else 0):
+        try:
+            out |= _required(ctx, ctx.spec.resolve(schema.child("allOf", j)), depth + 1)
+        except UnresolvableRef:
+            continue
+    return out
+
+
 def rule_unused_components(ctx: _Context) -> Iterator[Finding]:
     from .specs import _iter_refs, _split_ref
 
@@ -405,7 +468,7 @@ _RULES: tuple[Rule, ...] = (
     rule_oas_schema, rule_schema_invalid, rule_ref_unresolved, rule_example_invalid,
     rule_operation_ids, rule_operation_docs, rule_operation_responses, rule_path_parameters,
     rule_path_ambiguous, rule_security, rule_links, rule_required_undefined,
-    rule_unused_components, rule_assumptions, rule_servers,
+    rule_discriminator, rule_unused_components, rule_assumptions, rule_servers,
 )
 
 
