@@ -1,11 +1,13 @@
 """The vendor-neutral half of the mock: options, requests and replies, the Starlette app that
-serves a vendor's operations under its spec's server path, auth, faults, drift and the
-``/__contracts__/`` control API. A vendor module only supplies handlers and synthetic data.
+serves a vendor's operations under its spec's server path, auth, faults, drift, the
+``Prefer`` header (``_prefer``) and the ``/__contracts__/`` control API. A vendor module only
+supplies handlers and synthetic data.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import hmac
 import random
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
     from ..findings import Violation
     from ..validation import Validator
+    from ._prefer import Preferred
 
 __all__ = [
     "CONTROL_PREFIX",
@@ -266,6 +269,21 @@ class Vendor:
     def not_found(self, call: Call) -> Reply:
         return self.error(404, "not_found", "Not found")
 
+    def scratch(self) -> Vendor:
+        """A throwaway copy of this mock and its state (call it under ``self.lock``): a handler
+        run on it answers as the mock would now, and nothing it changes (sessions, counters,
+        polls) reaches the mock; it sends no web-hook."""
+        clone = copy.copy(self)
+        kept = {"options", "spec", "lock", "_tasks", "webhooks"}
+        for name, value in copy.deepcopy({k: v for k, v in vars(self).items()
+                                          if k not in kept}).items():
+            setattr(clone, name, value)
+        clone.options = replace(self.options, webhook_url=None)
+        clone.lock = threading.RLock()
+        clone.webhooks = []
+        clone._tasks = set()
+        return clone
+
     def pick_scenario(self, call: Call, default: str) -> str:
         chosen = call.scenario or self.scenario or default
         return chosen if chosen in self.scenarios else default
@@ -420,6 +438,14 @@ class _Route:
     operation: Operation
     handler: Callable[[Call], Reply]
     validator: Validator
+    handler_name: str = ""
+
+    @cached_property
+    def preferred(self) -> Preferred:
+        """The operation's documented answers, read on its first request with ``Prefer``."""
+        from ._prefer import Preferred
+
+        return Preferred(self.vendor, self.operation, self.handler_name, self.validator)
 
     @cached_property
     def body_required(self) -> bool:
@@ -528,12 +554,12 @@ def build_app(vendors: list[Vendor], options: MockOptions) -> Starlette:
         return respond(200, out)
 
     async def send_reply(send: Any, status: int, body: Any,
-                         headers: Mapping[str, str] | None = None, *, head: bool = False
-                         ) -> None:
+                         headers: Mapping[str, str] | None = None, *, head: bool = False,
+                         media_type: bytes = b"application/json") -> None:
         content = b"" if body is None else orjson.dumps(body)
         raw_headers = [(b"content-length", str(len(content)).encode())]
         if body is not None:
-            raw_headers.append((b"content-type", b"application/json"))
+            raw_headers.append((b"content-type", media_type))
         raw_headers.extend((k.encode("latin-1"), v.encode("latin-1"))
                            for k, v in (headers or {}).items())
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
@@ -565,6 +591,7 @@ def build_app(vendors: list[Vendor], options: MockOptions) -> Starlette:
                         path_params=scope.get("path_params", {}), query=query, headers=headers,
                         body=None, base_url=f"{scope.get('scheme', 'http')}://{host}",
                         scenario=headers.get("x-contracts-scenario"))
+            prefer = headers.get("prefer")  # the only cost of Prefer to a request without it
             if options.latency:
                 await asyncio.sleep(options.latency)
             if options.error_rate:
@@ -590,12 +617,46 @@ def build_app(vendors: list[Vendor], options: MockOptions) -> Starlette:
                     reply = _documented(vendor.bad_request(call, violations), op)
                 elif raw.strip():
                     call = replace(call, body=orjson.loads(raw))
+            if prefer is not None:
+                url = scope["path"] + (f"?{query_string}" if query_string else "")
+                chosen = prefer_reply(route, call, url, scope["headers"], reply)
+                if chosen is not None:
+                    out = dict(chosen.headers)
+                    media_type = out.pop("content-type", "application/json")
+                    await send_reply(send, chosen.status, chosen.body, out, head=head,
+                                     media_type=media_type.encode("latin-1"))
+                    return
             if reply is None:
                 with vendor.lock:
                     reply = route.handler(call)
                 if options.drift:
                     reply = apply_drift(vendor, op, reply)
             await send_reply(send, reply.status, reply.body, reply.headers, head=head)
+
+    def prefer_reply(route: _Route, call: Call, url: str, raw_headers: list[Any],
+                     failure: Reply | None) -> Reply | None:
+        """The answer to a request with a Prefer header; None to answer it as usual.
+
+        A request that failed auth or validation keeps its failure unless it prefers exactly
+        that status. A refused preference is a 400 problem; an applied one drifts like any.
+        """
+        from ._prefer import PreferError, parse_prefer
+
+        preferred = route.preferred
+        text = ", ".join(v.decode("latin-1") for k, v in raw_headers if k.lower() == b"prefer")
+        try:
+            preference = parse_prefer(text, preferred.documented)
+            if preference is None:
+                return None
+            status, response, example = preferred.resolve(preference)
+        except PreferError as exc:
+            return failure if failure is not None else exc.reply()
+        if failure is not None and failure.status != status:
+            return failure
+        reply = preferred.answer(call, url, status, response, example)
+        if options.drift:
+            reply = apply_drift(route.vendor, route.operation, reply)
+        return reply
 
     # One Route per path (all its methods), so a 405 names every allowed method.
     by_path: dict[str, dict[str, _Route]] = {}
@@ -607,7 +668,7 @@ def build_app(vendors: list[Vendor], options: MockOptions) -> Starlette:
             name = vendor.handlers.get(op.operation_id)
             if name is None:
                 raise UsageError(f"the {vendor.api} mock has no handler for {op.operation_id}")
-            route = _Route(vendor, op, getattr(vendor, name), validator)
+            route = _Route(vendor, op, getattr(vendor, name), validator, name)
             by_path.setdefault(_template(base + op.path), {})[op.method.upper()] = route
     served: list[tuple[int, Route]] = []
     for path, methods in by_path.items():
