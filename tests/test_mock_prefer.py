@@ -326,3 +326,21 @@ def test_drift_applies_to_a_preferred_success(mock_server: Callable[..., Any],
     error = _call(base, "realtimekit", op, "code=404")
     assert "x-contracts-drift" not in error.headers  # drift touches successes only
 
+
+# -- the pytest plugin's handle ---------------------------------------------------------------
+
+def test_the_contract_mock_handle_builds_the_header(servers: dict[str, str]) -> None:
+    from contracts.pytest_plugin import MockHandle
+
+    handle = MockHandle("heidi", servers["heidi"], DEFAULT_TOKEN)
+    headers = handle.prefer(403)
+    assert headers == {**handle.headers, "Prefer": "code=403"}
+    refused = httpx.get(handle.url("/sessions/linked-user"), headers=headers)
+    assert refused.status_code == 403
+    assert handle.prefer(example="a b")["Prefer"] == 'example="a b"'
+    assert handle.prefer(200, "x")["Prefer"] == "code=200, example=x"
+    with pytest.raises(TypeError):
+        handle.prefer()
+    live = MockHandle("heidi", servers["heidi"], DEFAULT_TOKEN, live=True)
+    with pytest.raises(pytest.skip.Exception, match="live API"):
+        live.prefer(403)

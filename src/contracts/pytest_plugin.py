@@ -335,6 +335,23 @@ class MockHandle:
         """``base_url`` joined with an operation's path (``/sessions/abc``)."""
         return self.base_url + ("/" + path.lstrip("/") if path else "")
 
+    def prefer(self, code: int | None = None, example: str | None = None) -> dict[str, str]:
+        """``headers`` plus ``Prefer: code=N, example=NAME``: the mock answers that documented
+        response once, leaving its state alone (``prefer(403)`` for Heidi's linked-user 403)."""
+        __tracebackhide__ = True
+        if code is None and example is None:
+            raise TypeError("prefer() needs code= or example=")
+        if self.live:
+            pytest.skip(f"{self.api}: the live API does not answer a Prefer header; this test "
+                        "needs the mock (run it without --contracts-live)")
+        parts = [f"code={int(code)}"] if code is not None else []
+        if example is not None:
+            plain = example and all((c.isascii() and c.isalnum()) or c in "!#$%&'*+-.^_`|~"
+                                   for c in example)
+            parts.append(f"example={example}" if plain else
+                         'example="' + example.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        return {**self.headers, "Prefer": ", ".join(parts)}
+
     def reset(self) -> None:
         """Forget every session and the chosen scenario (done for you between tests)."""
         __tracebackhide__ = True
