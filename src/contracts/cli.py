@@ -414,7 +414,9 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> float
 
 @cli.command(epilog="Drift kinds: field-removed, field-renamed, type-changed, enum-value, "
              "field-added, status-code (or all). Control API under /__contracts__/: POST "
-             "reset, POST scenario {\"scenario\": NAME}, POST sessions/ID/advance, GET state.")
+             "reset, POST scenario {\"scenario\": NAME}, POST sessions/ID/advance, GET state. "
+             "Per-request headers: x-contracts-scenario: NAME (that request's scenario); "
+             "Prefer: code=N[, example=NAME] (one documented answer, state unchanged).")
 @click.argument("api", metavar="API|all")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (a warning is printed unless it is loopback).")
