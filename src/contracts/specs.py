@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -46,6 +46,7 @@ __all__ = [
     "Spec",
     "bundled_path",
     "load_spec",
+    "suggest_names",
 ]
 
 BUNDLED = ("upheal", "heidi", "eka", "realtimekit")
@@ -331,12 +332,8 @@ class Spec:
         try:
             return self._by_id[operation_id]
         except KeyError:
-            close = difflib.get_close_matches(operation_id, list(self._by_id), n=3, cutoff=0.5)
-            if not close:
-                lowered = {k.lower(): k for k in self._by_id}
-                close = [lowered[k] for k in lowered if operation_id.lower() in k][:3]
             raise OperationNotFound(f"operationId {operation_id!r}", api=self._name,
-                                    suggestions=close or sorted(self._by_id)[:5]) from None
+                                    suggestions=suggest_names(operation_id, self._by_id)) from None
 
     def candidate_paths(self, url: str) -> Iterator[str]:
         """The request path with each server prefix removed (longest first), then as given."""
@@ -407,6 +404,20 @@ class Spec:
 
 
 _MISSING = object()
+
+
+def suggest_names(wanted: str, names: Iterable[str]) -> list[str]:
+    """Did-you-mean candidates for an unknown name (an operationId, a phase, an API).
+
+    Close spellings first; else the names that contain ``wanted`` in any case (``participant``
+    finds ``getSessionParticipants``); else the first few names, so a hint always helps.
+    """
+    known = list(dict.fromkeys(names))
+    close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
+    if not close:
+        lowered = {k.lower(): k for k in known}
+        close = [lowered[k] for k in lowered if wanted.lower() in k][:3]
+    return close or sorted(known)[:5]
 
 
 def _walk(data: JSON, pointer: str) -> JSON:
