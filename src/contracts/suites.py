@@ -14,21 +14,33 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from .errors import UsageError
 from .findings import Severity, Violation, rank_violations
-from .specs import Spec, load_spec
+from .specs import Spec, load_spec, suggest_names
 from .validation import Validator
 
-__all__ = ["OperationOutcome", "SuiteOptions", "SuiteResult", "run_suite"]
+__all__ = ["PHASES", "OperationOutcome", "SuiteOptions", "SuiteResult", "parse_phases",
+           "run_suite"]
 
 EventHandler = Callable[[str, str], None]
 
 READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+"""schemathesis's test phases, in the order its engine runs them."""
+
+# Why an operation of a spec did not run (SuiteResult.deselections, SuiteResult.not_run).
+SELECTION = "selection"  # left out by SuiteOptions.operations
+READ_ONLY = "read-only"  # a write, and the live run is read-only
+DESELECTION_REASONS = {SELECTION: "deselected by the operation selection",
+                       READ_ONLY: "a write, and live runs are read-only without --allow-writes"}
+NOT_RUN_REASONS = {SELECTION: "the operation selection leaves none of its operations",
+                   READ_ONLY: "every selected operation is a write, and live runs are read-only "
+                              "without --allow-writes"}
 _TOKEN_RE = re.compile(r"(?i)(authorization|heidi-api-key|x-api-key|cookie)(:\s*|'?:\s*'?)"
                        r"([^'\"\s]+(?:\s+[^'\"\s]+)?)")
 
@@ -44,13 +56,35 @@ class SuiteOptions:
     allow_writes: bool = False
     rate_limit: str | None = None
     request_budget: int | None = None
-    phases: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
+    phases: tuple[str, ...] = PHASES
     schemathesis_checks: bool = False
     mock_options: Mapping[str, Any] = field(default_factory=dict)
+    operations: tuple[str, ...] | None = None
+    """operationIds to run (None: every operation); schemathesis's own filter selects them."""
+
+    def __post_init__(self) -> None:
+        _check_phases(self.phases)
 
     @property
     def live(self) -> bool:
         return self.base_url is not None
+
+
+def _check_phases(phases: Sequence[str]) -> None:
+    if not phases:
+        raise UsageError("no phase to run", hint=f"phases: {', '.join(PHASES)}")
+    for name in phases:
+        if name not in PHASES:
+            close = suggest_names(name, PHASES)
+            raise UsageError(f"unknown phase {name!r}",
+                             hint=f"did you mean {' or '.join(repr(c) for c in close)}?")
+
+
+def parse_phases(text: str) -> tuple[str, ...]:
+    """``"examples,fuzzing"`` as a tuple of phase names in engine order; UsageError if unknown."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    _check_phases(names)
+    return tuple(p for p in PHASES if p in names)
 
 
 @dataclass
@@ -61,6 +95,8 @@ class OperationOutcome:
     label: str
     requests: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
+    phases: Counter[str] = field(default_factory=Counter)
+    """Requests per schemathesis phase (examples, coverage, fuzzing, stateful)."""
     violations: dict[tuple[str, ...], tuple[Violation, int]] = field(default_factory=dict)
     engine_failures: dict[str, int] = field(default_factory=dict)
     repro: dict[tuple[str, ...], str] = field(default_factory=dict)
@@ -92,6 +128,19 @@ class SuiteResult:
     seconds: float = 0.0
     fatal: str | None = None
     skipped_writes: tuple[str, ...] = ()
+    deselected: tuple[str, ...] = ()
+    """Operations left out by SuiteOptions.operations (``skipped_writes`` by the read-only rule)."""
+    not_run: str | None = None
+    """Why the engine was not started (SELECTION or READ_ONLY: nothing was left to run)."""
+    phases: dict[str, str] = field(default_factory=dict)
+    """How each phase ended: ``success``, ``failure``, ``error`` or ``skipped: <reason>``."""
+
+    @property
+    def deselections(self) -> dict[str, str]:
+        """Every operation that did not run and why (SELECTION or READ_ONLY), in spec order."""
+        reasons = {op: SELECTION for op in self.deselected}
+        reasons.update((op, READ_ONLY) for op in self.skipped_writes)
+        return reasons
 
     @property
     def requests(self) -> int:
@@ -161,11 +210,14 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
         found.extend(collector.validator.iter_response_violations(
             case.method, url, status, response.content, headers=headers, operation=operation,
             strict=True))
+    phase = getattr(getattr(case.meta, "phase", None), "name", None)
     with collector.lock:
         outcome = collector.result.outcomes.setdefault(
             operation, OperationOutcome(operation, case.operation.label))
         outcome.requests += 1
         outcome.statuses[status] += 1
+        if phase is not None:
+            outcome.phases[str(getattr(phase, "value", phase))] += 1
         if found:
             try:
                 repro = case.as_curl_command()
@@ -232,12 +284,20 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     spec = api if isinstance(api, Spec) else load_spec(api)
     validator = Validator(spec)
     methods = None if (options.allow_writes or not options.live) else READ_ONLY_METHODS
-    documented = tuple(op.operation_id for op in spec.operations
-                       if methods is None or op.method.upper() in methods)
-    skipped = tuple(op.operation_id for op in spec.operations
-                    if methods is not None and op.method.upper() not in methods)
+    chosen = {op.operation_id for op in spec.operations} if options.operations is None else {
+        spec.operation(op_id).operation_id for op_id in options.operations}
+    runnable = [op for op in spec.operations if op.operation_id in chosen
+                and (methods is None or op.method.upper() in methods)]
+    documented = tuple(op.operation_id for op in runnable)
+    skipped = tuple(op.operation_id for op in spec.operations if op.operation_id in chosen
+                    and methods is not None and op.method.upper() not in methods)
+    deselected = tuple(op.operation_id for op in spec.operations if op.operation_id not in chosen)
     result = SuiteResult(api=spec.name, seed=options.seed, live=options.live, outcomes={},
-                         documented=documented, skipped_writes=skipped)
+                         documented=documented, skipped_writes=skipped, deselected=deselected)
+    if not documented and (options.operations is not None or skipped):
+        result.not_run = READ_ONLY if skipped else SELECTION
+        emit("suites", f"{spec.name}: not run (nothing left to run: {result.not_run})")
+        return result
     _register_check()
     checks: dict[str, Any] = {"enabled": options.schemathesis_checks,
                               "contracts_conformance": {"enabled": True},
@@ -268,13 +328,20 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
         schema: Any = schemathesis.openapi.from_dict(_plain(spec.document), config=config)
     except Exception as exc:  # noqa: BLE001 - schemathesis loader errors, translated here
         raise UsageError(f"schemathesis cannot load the {spec.name} spec: {exc}") from None
-    if methods is not None:
-        schema = schema.include(method=list(methods))
+    schema = _select(schema, runnable, methods, narrowed=options.operations is not None)
     if options.live:
         schema.config.update(base_url=options.base_url.rstrip("/"))  # type: ignore[union-attr]
     else:
         schema.app = app
         schema.config.update(base_url=f"http://localhost{_base_path(spec)}")
+    # Only after app and base URL: measuring the schema builds (and caches) its operations.
+    if "stateful" in options.phases:
+        transitions = schema.statistic.transitions
+        if transitions.total and not transitions.selected:
+            # The selection left out every link: schemathesis would stop the phase with an
+            # error (NoLinksFound). Nothing to chain is nothing to test, not a failure.
+            schema.config.phases.stateful.enabled = False
+            result.phases["stateful"] = "skipped: no links between the selected operations"
     collector = _Collector(validator, result, options.request_budget, token)
     started = time.perf_counter()
     emit("suites", f"{spec.name}: running schemathesis (seed {options.seed})")
@@ -290,6 +357,8 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
                         phase = getattr(getattr(event, "phase", None), "value", "")
                         status = getattr(getattr(event, "status", None), "value", "")
                         emit("suites", f"{spec.name}: {phase} {label} {status}")
+                elif name == "PhaseFinished":
+                    _record_phase(result, event)
                 elif name == "FatalError":
                     result.fatal = _redact(str(getattr(event, "exception", "")), token)
                 elif name == "NonFatalError":
@@ -304,8 +373,45 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
                     break
         finally:
             _active = None
+    for phase in PHASES:
+        result.phases.setdefault(phase, "skipped: disabled" if phase not in options.phases else
+                                 "not reached (request budget)" if collector.exhausted else
+                                 "not run")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _select(schema: Any, runnable: Sequence[Any], methods: Sequence[str] | None, *,
+            narrowed: bool) -> Any:
+    """schemathesis's own filter: the read-only rule, and the chosen operations when narrowed.
+
+    Criteria of one ``include`` are and-ed; separate ``include`` calls are or-ed.
+    """
+    criteria: dict[str, Any] = {"method": list(methods)} if methods is not None else {}
+    if not narrowed:
+        return schema.include(**criteria) if criteria else schema
+    named = [op.operation_id for op in runnable if op.node.value.get("operationId")]
+    # An operation without an operationId is known to schemathesis by its label only.
+    labels = [f"{op.method.upper()} {op.spec_path}" for op in runnable
+              if not op.node.value.get("operationId")]
+    selected = schema
+    if named:
+        selected = selected.include(**criteria, operation_id=named)
+    if labels:
+        selected = selected.include(**criteria, name=labels)
+    return selected
+
+
+def _record_phase(result: SuiteResult, event: Any) -> None:
+    phase = getattr(event, "phase", None)
+    name = str(getattr(getattr(phase, "name", None), "value", ""))
+    if name not in PHASES:
+        return  # probing, schema analysis, auth bootstrap: not test phases
+    status = str(getattr(getattr(event, "status", None), "value", ""))
+    if status == "skip":
+        reason = getattr(getattr(phase, "skip_reason", None), "display", None)
+        status = f"skipped: {reason}" if reason else "skipped"
+    result.phases.setdefault(name, status)
 
 
 def _outcome_for_label(result: SuiteResult, spec: Spec, label: str) -> OperationOutcome:
