@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from contracts.cli import run
-from contracts.gate import LiveTarget, run_gate
+from contracts.errors import UsageError
+from contracts.gate import LiveTarget, run_gate, select_operations
 from contracts.mock import DEFAULT_TOKEN
 from contracts.suites import SuiteOptions, run_suite
 
@@ -140,3 +142,173 @@ def test_markdown_summary_is_appended_to_the_github_step_summary(
     assert code == 0
     text = summary.read_text()
     assert text.startswith("earlier step\n") and "## contracts gate: passed" in text
+
+
+# -- narrowing the gate: --operation / --exclude-operation / --phases --------------------------
+
+def _report(report_dir: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((report_dir / "report.json").read_text())
+    return data
+
+
+def _coverage(report: dict[str, Any], api: str) -> dict[str, Any]:
+    return next(c for c in report["coverage"] if c["api"] == api)
+
+
+def _exercised(coverage: dict[str, Any]) -> set[str]:
+    return {op for op, seen in coverage["requests_by_operation"].items() if seen["requests"]}
+
+
+def _case(report: dict[str, Any], stage: str, name: str) -> dict[str, Any]:
+    cases = next(s for s in report["stages"] if s["name"] == stage)["cases"]
+    return next(c for c in cases if c["name"] == name)
+
+
+def test_a_glob_runs_exactly_the_selected_operations(tmp_path: Path) -> None:
+    code, out, _ = cli("gate", "--api", "heidi", "--operation", "get*", "--max-examples", "2",
+                       "--report-dir", str(tmp_path))
+    assert code == 0, out
+    heidi = _coverage(_report(tmp_path), "heidi")
+    assert heidi["documented"] == ["getJwt", "getSession"]
+    assert _exercised(heidi) == {"getJwt", "getSession"}
+    assert heidi["deselected"] == dict.fromkeys(
+        ["createSession", "listLinkedUserSessions", "updateSession"], "selection")
+    # No link joins getJwt and getSession: stateful has nothing to chain, which is no failure.
+    assert heidi["phases"]["stateful"] == "skipped: no links between the selected operations"
+    coverage = _case(_report(tmp_path), "coverage", "heidi")
+    assert coverage["passed"] and coverage["summary"].startswith("2/2 selected operations")
+    junit = ET.fromstring((tmp_path / "junit.xml").read_text())
+    skipped = {c.get("name"): el.get("message") for c in junit.iter("testcase")
+               if (el := c.find("skipped")) is not None}
+    assert skipped == dict.fromkeys(
+        [f"heidi.{op}.contracts_conformance"
+         for op in ("createSession", "listLinkedUserSessions", "updateSession")],
+        "deselected by the operation selection")
+
+
+def test_qualified_and_excluded_patterns_and_an_api_left_empty_is_not_run(
+        tmp_path: Path) -> None:
+    code, out, _ = cli("gate", "--operation", "eka:*", "--exclude-operation", "eka:create*",
+                       "--operation", "upheal:getSession", "--max-examples", "2",
+                       "--report-dir", str(tmp_path))
+    assert code == 0, out
+    assert "not run: heidi, realtimekit" in out
+    report = _report(tmp_path)
+    assert _exercised(_coverage(report, "eka")) == {"endSession", "getSession"}
+    assert _coverage(report, "eka")["deselected"] == {"createSession": "selection"}
+    assert _exercised(_coverage(report, "upheal")) == {"getSession"}
+    for api in ("heidi", "realtimekit"):
+        assert _coverage(report, api)["not_run"] == "selection"
+        assert _coverage(report, api)["requests"] == 0
+        assert _case(report, "coverage", api)["skipped"] == (
+            "the operation selection leaves none of its operations")
+    lint = next(s for s in report["stages"] if s["name"] == "lint")
+    assert [c["name"] for c in lint["cases"]] == ["upheal", "eka"]  # not run at all
+    assert report["selection"] == {"operations": ["eka:*", "upheal:getSession"],
+                                   "exclude_operations": ["eka:create*"],
+                                   "not_run": {"heidi": "selection",
+                                               "realtimekit": "selection"}}
+    summary = (tmp_path / "summary.md").read_text()
+    assert "### Not run" in summary and "`heidi.getJwt`" in summary
+    assert "operations `eka:*`, `upheal:getSession` · excluding `eka:create*`" in summary
+    sarif = json.loads((tmp_path / "report.sarif").read_text())
+    notes = [n["message"]["text"]
+             for n in sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]]
+    assert "eka.createSession: not run (deselected by the operation selection)" in notes
+    assert "not run" in (tmp_path / "report.html").read_text()
+
+
+USAGE_ERRORS = [
+    (["--operation", "getSesion"], "--operation 'getSesion' (did you mean 'getSession'"),
+    (["--operation", "getsession"], "--operation 'getsession' (did you mean 'getSession'"),
+    (["--operation", "*participant*"], "did you mean 'getSessionParticipants'"),
+    (["--api", "eka", "--operation", "eka:getSesions"], "did you mean 'eka:getSession'"),
+    (["--operation", "ekaa:getSession"], "did you mean 'eka:getSession'"),
+    (["--exclude-operation", "createSesion"], "--exclude-operation 'createSesion' (did you "
+                                              "mean 'createSession'"),
+    (["--api", "eka", "--api", "heidi", "--operation", "eka:*"],
+     "--api heidi: the operation selection leaves none of its operations"),
+    (["--api", "eka", "--exclude-operation", "*"], "--api eka: the operation selection"),
+    (["--phases", "examples,fuzz"], "unknown phase 'fuzz' (did you mean 'fuzzing'?)"),
+    (["--phases", ","], "no phase to run"),
+    (["--no-suites", "--operation", "getSession"], "they do nothing with --no-suites"),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), USAGE_ERRORS,
+                         ids=[" ".join(args) for args, _ in USAGE_ERRORS])
+def test_a_selection_that_cannot_be_met_is_a_usage_error(args: list[str],
+                                                          expected: str) -> None:
+    code, out, err = cli("gate", *args)
+    assert code == 2
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert expected in err, err
+    assert out == ""  # refused before anything ran or was printed
+
+
+def test_phases_examples_runs_only_the_examples_phase(tmp_path: Path) -> None:
+    code, out, _ = cli("gate", "--api", "eka", "--phases", "examples", "--max-examples", "2",
+                       "--report-dir", str(tmp_path))
+    assert code == 0, out
+    report = _report(tmp_path)
+    assert report["phases"] == ["examples"]
+    eka = _coverage(report, "eka")
+    assert _exercised(eka) == {"createSession", "endSession", "getSession"}
+    assert {p for seen in eka["requests_by_operation"].values() for p in seen["phases"]} == {
+        "examples"}
+    assert eka["phases"] == {"examples": "success", "coverage": "skipped: disabled",
+                             "fuzzing": "skipped: disabled", "stateful": "skipped: disabled"}
+
+
+def test_stateful_runs_when_the_selection_keeps_a_link_and_is_quiet_when_it_does_not() -> None:
+    alone = run_suite("eka", SuiteOptions(max_examples=2, operations=("getSession",)))
+    assert alone.passed and not alone.outcomes["getSession"].engine_failures
+    assert alone.phases["stateful"] == "skipped: no links between the selected operations"
+    linked = run_suite("eka", SuiteOptions(max_examples=2,
+                                           operations=("createSession", "getSession")))
+    assert linked.passed, {op: o.engine_failures for op, o in linked.outcomes.items()}
+    assert linked.phases["stateful"] == "success"
+    assert linked.outcomes["getSession"].phases["stateful"] > 0
+    assert set(linked.outcomes) == {"createSession", "getSession"}
+
+
+def test_coverage_fails_when_a_selected_operation_is_never_exercised_and_replays_it(
+        tmp_path: Path) -> None:
+    # A budget of one request stops the suite before it reaches most selected operations.
+    args = ["gate", "--api", "heidi", "--operation", "*Session*", "--phases", "examples",
+            "--budget", "1", "--max-examples", "2"]
+    code, out, _ = cli(*args, "--report-dir", str(tmp_path / "first"))
+    assert code == 1, out
+    first = _report(tmp_path / "first")
+    coverage = _case(first, "coverage", "heidi")
+    assert not coverage["passed"]
+    missing = re.search(r"never exercised: ([\w, ]+)", coverage["summary"])
+    assert missing, coverage["summary"]
+    never = set(missing.group(1).split(", "))
+    selected = {"createSession", "listLinkedUserSessions", "getSession", "updateSession"}
+    assert never and never < selected  # getJwt was deselected: never counted as missing
+    replay = next(line for line in out.splitlines() if line.startswith("replay: "))
+    assert replay == ("replay: contracts gate --api heidi --seed 0 --max-examples 2 "
+                      "--operation '*Session*' --phases examples --budget 1")
+    # The replay is the same run: the same operations answered the same way.
+    code, _, _ = cli(*shlex.split(replay.removeprefix("replay: contracts ")),
+                     "--report-dir", str(tmp_path / "replay"))
+    assert code == 1
+    again = _report(tmp_path / "replay")
+    assert _coverage(again, "heidi")["operations"] == _coverage(first, "heidi")["operations"]
+
+
+def test_live_selection_still_skips_writes_of_a_read_only_run(
+        mock_server: Callable[..., Any]) -> None:
+    server = mock_server("heidi")
+    selection = select_operations(["heidi"], ["*Session"], read_only=True)
+    result = run_gate(["heidi"], suites=SuiteOptions(max_examples=2), selection=selection,
+                      live={"heidi": LiveTarget(server.url + "/api/v2/ml-scribe/open-api",
+                                                DEFAULT_TOKEN)})
+    suite = result.suites[0]
+    assert set(suite.outcomes) == {"getSession"}
+    assert suite.deselections == {"getJwt": "selection", "listLinkedUserSessions": "selection",
+                                  "createSession": "read-only", "updateSession": "read-only"}
+    assert result.passed
+    with pytest.raises(UsageError, match="every selected operation is a write"):
+        select_operations(["heidi"], ["createSession", "updateSession"], read_only=True)

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import click
 
-from .errors import ContractsError
+from .errors import ContractsError, UsageError
 from .findings import Severity
 
 __all__ = ["main", "run"]
@@ -85,29 +85,54 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
                    "not retry 429s).")
 @click.option("--budget", type=click.IntRange(1, None), default=None, metavar="N",
               help="Live runs: stop each API's suite after N requests (default 200).")
+@click.option("--operation", "operations", multiple=True, metavar="PATTERN",
+              help="Run only the operations whose operationId matches this glob (getSession, "
+                   "get*, *Participant*; case-sensitive), optionally qualified by API "
+                   "(eka:getSession, realtimekit:*); repeat for several.")
+@click.option("--exclude-operation", "excluded", multiple=True, metavar="PATTERN",
+              help="Leave out the operations matching this pattern (as for --operation); "
+                   "repeat for several.")
+@click.option("--phases", default=None, metavar="LIST",
+              help="schemathesis phases to run, comma-separated: examples, coverage, "
+                   "fuzzing, stateful [default: all four].")
 @click.option("--no-suites", is_flag=True, help="Only lint the specs (no requests at all).")
 @click.option("--schemathesis-checks", is_flag=True,
               help="Also run schemathesis's own checks (negative data rejection, ...).")
 @click.option("--fail-on", default="warning", show_default=True, callback=_severity,
               help="Lowest lint severity that fails the gate.")
 def gate(apis: tuple[str, ...], live: bool, report_dir: Path, seed: int, max_examples: int,
-         allow_writes: bool, rate_limit: str | None, budget: int | None, no_suites: bool,
-         schemathesis_checks: bool, fail_on: Severity) -> None:
+         allow_writes: bool, rate_limit: str | None, budget: int | None,
+         operations: tuple[str, ...], excluded: tuple[str, ...], phases: str | None,
+         no_suites: bool, schemathesis_checks: bool, fail_on: Severity) -> None:
     """Run the CI gate: spec lint, model freshness, schemathesis suites, coverage, reports.
 
     Against the bundled mocks (in-process, offline) by default; with --live, against the
     vendors named by the environment. Reports: junit.xml, summary.md (also appended to
     $GITHUB_STEP_SUMMARY), report.sarif, report.json and report.html in --report-dir.
-    """
-    from .gate import LiveTarget, run_gate
-    from .specs import BUNDLED
-    from .suites import SuiteOptions
 
+    --operation, --exclude-operation and --phases narrow the suites as in `schemathesis run`;
+    coverage then judges the selected operations only, and the reports list the rest. An API
+    the patterns leave empty is not run (an error if --api named it); a pattern that matches
+    no operation is an error. Example: --api eka --operation 'get*' --phases examples,fuzzing.
+    """
+    from .gate import LiveTarget, run_gate, select_operations
+    from .specs import BUNDLED
+    from .suites import PHASES, SuiteOptions, parse_phases
+
+    if no_suites and (operations or excluded or phases is not None):
+        raise UsageError("--operation, --exclude-operation and --phases choose what the suites "
+                         "run: they do nothing with --no-suites")
+    phase_list = parse_phases(phases) if phases is not None else PHASES
+    selection = select_operations(apis or None, operations, excluded,
+                                  read_only=live and not allow_writes) if (
+        operations or excluded) else None
     chosen = apis or BUNDLED
     targets: dict[str, LiveTarget] = {}
     if live:
         missing = []
         for api in chosen:
+            if selection is not None and api in selection.not_run:
+                continue  # nothing of it runs: no vendor to reach
             key = Path(api).stem.upper().replace("-", "_")
             base_url = os.environ.get(f"CONTRACTS_{key}_BASE_URL")
             if not base_url:
@@ -120,19 +145,59 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path, seed: int, max_exa
         max_examples=max_examples, allow_writes=allow_writes,
         rate_limit=rate_limit or ("auto" if live else None),
         request_budget=budget or (200 if live else None),
-        schemathesis_checks=schemathesis_checks)
+        schemathesis_checks=schemathesis_checks, phases=phase_list)
     where = "live vendors" if live else "bundled mocks"
     click.echo(f"contracts gate: {', '.join(chosen)} against the {where} (seed {seed})")
+    if selection is not None:
+        not_run = ", ".join(selection.not_run)
+        click.echo(f"operations: {' '.join(operations) or 'all'}"
+                   + (f", excluding {' '.join(excluded)}" if excluded else "")
+                   + (f"; not run: {not_run}" if not_run else ""))
+    if phases is not None:
+        click.echo(f"phases: {', '.join(phase_list)}")
     result = _run_with_progress(lambda emit: run_gate(
-        chosen, seed=seed, fail_on=fail_on, on_event=emit, suites=options, live=targets))
+        chosen, seed=seed, fail_on=fail_on, on_event=emit, suites=options, live=targets,
+        selection=selection))
     _print_gate_table(result)
     written = _write_gate_reports(result, report_dir)
     click.echo(f"reports: {', '.join(str(p) for p in written)}")
     if not result.passed:
-        click.echo(f"replay: contracts gate {' '.join(f'--api {a}' for a in chosen)} "
-                   f"--seed {seed} --max-examples {max_examples}" + (" --live" if live else ""))
+        replay = _gate_replay(apis, seed, max_examples, operations, excluded,
+                              phase_list if phases is not None else (), budget,
+                              live=live, allow_writes=allow_writes,
+                              schemathesis_checks=schemathesis_checks)
+        click.echo(f"replay: {replay}")
     click.echo("gate passed" if result.passed else "gate FAILED")
     raise _Exit(result.exit_code)
+
+
+def _gate_replay(apis: Sequence[str], seed: int, max_examples: int, operations: Sequence[str],
+                 excluded: Sequence[str], phases: Sequence[str], budget: int | None, *,
+                 live: bool, allow_writes: bool, schemathesis_checks: bool) -> str:
+    """The command that runs the same requests again: the same APIs, seed, selection, phases,
+    budget and checks.
+
+    Only the APIs given are repeated (none: every bundled API), so that an API the selection
+    left out stays out; patterns are shell-quoted (``'get*'``).
+    """
+    import shlex
+
+    args = ["contracts", "gate"]
+    for api in apis:
+        args += ["--api", api]
+    args += ["--seed", str(seed), "--max-examples", str(max_examples)]
+    for pattern in operations:
+        args += ["--operation", pattern]
+    for pattern in excluded:
+        args += ["--exclude-operation", pattern]
+    if phases:
+        args += ["--phases", ",".join(phases)]
+    if budget is not None:
+        args += ["--budget", str(budget)]
+    args += ["--live"] if live else []
+    args += ["--allow-writes"] if allow_writes else []
+    args += ["--schemathesis-checks"] if schemathesis_checks else []
+    return shlex.join(args)
 
 
 def _run_with_progress(job: Any) -> Any:
@@ -585,16 +650,25 @@ def _print_gate_table(result: Any) -> None:
     for column in ("stage", "case", "result", "summary"):
         table.add_column(column)
     passing_ops = 0
+    not_run: dict[str, int] = {}
     for case in result.cases:
+        if case.skipped and case.stage == "suites":
+            not_run[case.skipped] = not_run.get(case.skipped, 0) + 1
+            continue
         if case.passed and case.stage == "suites":
             passing_ops += 1
             continue
-        mark = Text("pass", style="green") if case.passed else Text(
+        mark = Text("skipped", style="yellow") if case.skipped else Text(
+            "pass", style="green") if case.passed else Text(
             "error" if case.error else "FAIL", style="red")
         table.add_row(case.stage, case.name, mark, case.summary)
     if passing_ops:
         table.add_row("suites", f"{passing_ops} operation check(s)", Text("pass", style="green"),
                       "")
+    if not_run:
+        table.add_row("suites", f"{sum(not_run.values())} operation(s) not run",
+                      Text("skipped", style="yellow"),
+                      "; ".join(f"{n}: {why}" for why, n in not_run.items()))
     Console(file=sys.stdout, width=120).print(table)
     for case in result.cases:
         if case.passed:

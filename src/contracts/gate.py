@@ -1,26 +1,30 @@
 """The CI gate: run the stages over the chosen APIs and collect one result to report.
 
-Stages today: spec lint. Later stages (model freshness, suites, coverage) add
-:class:`StageResult`s of the same shape. Progress is reported through ``on_event`` so that
-the CLI can render it; this module prints nothing.
+Stages: spec lint, model freshness, schemathesis suites, coverage; each a
+:class:`StageResult` of the same shape. :func:`select_operations` narrows the suites to some
+operations first. Progress is reported through ``on_event`` so that the CLI can render it;
+this module prints nothing.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
-from .errors import ContractsError
+from .errors import ContractsError, OperationNotFound, UsageError
 from .findings import Finding, Severity, Violation
 from .speclint import lint_spec
-from .specs import BUNDLED, load_spec
+from .specs import BUNDLED, load_spec, suggest_names
 
 if TYPE_CHECKING:
     from .suites import SuiteOptions, SuiteResult
 
-__all__ = ["CaseResult", "GateResult", "LiveTarget", "StageResult", "run_gate"]
+__all__ = ["CaseResult", "GateResult", "LiveTarget", "Selection", "StageResult", "run_gate",
+           "select_operations"]
 
 EventHandler = Callable[[str, str], None]
 """Called with (stage, message) as the gate progresses."""
@@ -39,6 +43,8 @@ class CaseResult:
     error: str | None = None
     violations: tuple[Violation, ...] = ()
     details: tuple[str, ...] = ()
+    skipped: str | None = None
+    """Why the case did not run (an operation left out, an API with nothing to run)."""
 
 
 @dataclass(frozen=True)
@@ -61,11 +67,95 @@ class LiveTarget:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """The operations the suites run: operationId globs resolved against the specs.
+
+    Build one with :func:`select_operations`. ``operations`` maps each API (as given) to its
+    selected operationIds in spec order; ``not_run`` maps an API left with nothing to run to
+    why: ``"selection"`` (no operation selected) or ``"read-only"`` (only writes selected, and
+    the run is read-only).
+    """
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    operations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    not_run: Mapping[str, str] = field(default_factory=dict)
+
+
+_GLOB_CHARS = re.compile(r"[*?\[\]!]")
+
+
+def select_operations(apis: Sequence[str] | None = None, include: Sequence[str] = (),
+                      exclude: Sequence[str] = (), *, read_only: bool = False) -> Selection:
+    """Resolve ``--operation``/``--exclude-operation`` patterns against the specs of ``apis``.
+
+    A pattern is an operationId glob (``getSession``, ``get*``, ``*Participant*``), matched
+    case-sensitively, optionally qualified by API (``eka:getSession``, ``realtimekit:*``); an
+    unqualified one applies to every API. No ``include`` selects every operation; ``exclude``
+    then removes some. ``apis=None`` means every bundled API without naming any: one the
+    patterns leave empty is not run. Usage errors (before anything runs): a pattern that
+    matches no operation of the APIs it applies to (:class:`OperationNotFound`, with a
+    did-you-mean), and an API named in ``apis`` that is left with nothing to run (nothing
+    selected, or with ``read_only`` only writes).
+    """
+    from .suites import READ_ONLY, READ_ONLY_METHODS, SELECTION
+
+    chosen = tuple(apis) if apis is not None else BUNDLED
+    specs = {api: load_spec(api, lenient=True) for api in chosen}
+    ids = {api: [op.operation_id for op in spec.operations] for api, spec in specs.items()}
+
+    def matches(pattern: str, flag: str) -> set[tuple[str, str]]:
+        qualifier, colon, glob = pattern.rpartition(":")
+        scope = [a for a in chosen if not colon or qualifier in (a, specs[a].name)]
+        everywhere = ", ".join(specs[a].name for a in chosen)
+        if not scope:
+            close = suggest_names(qualifier, [specs[a].name for a in chosen])
+            raise OperationNotFound(f"{flag} {pattern!r}", api=everywhere,
+                                    suggestions=[f"{name}:{glob}" for name in close])
+        hits = {(a, op) for a in scope for op in ids[a] if fnmatchcase(op, glob)}
+        if not hits:
+            wanted = _GLOB_CHARS.sub("", glob)
+            close = suggest_names(wanted, [op for a in scope for op in ids[a]])
+            raise OperationNotFound(
+                f"{flag} {pattern!r}", api=everywhere if not colon else specs[scope[0]].name,
+                suggestions=[f"{qualifier}:{c}" for c in close] if colon else close)
+        return hits
+
+    included = set().union(*(matches(p, "--operation") for p in include)) if include else {
+        (a, op) for a in chosen for op in ids[a]}
+    excluded = set().union(*(matches(p, "--exclude-operation") for p in exclude))
+    operations = {a: tuple(op for op in ids[a] if (a, op) in included - excluded)
+                  for a in chosen}
+    not_run: dict[str, str] = {}
+    for api in chosen:
+        writes = [op.operation_id for op in specs[api].operations
+                  if op.method.upper() not in READ_ONLY_METHODS]
+        if not operations[api]:
+            not_run[api] = SELECTION
+            if apis is not None:
+                raise UsageError(f"--api {api}: the operation selection leaves none of its "
+                                 "operations", hint=f"its operations: {', '.join(ids[api])}")
+        elif read_only and set(operations[api]) <= set(writes):
+            not_run[api] = READ_ONLY
+            if apis is not None:
+                raise UsageError(f"--api {api}: every selected operation is a write "
+                                 f"({', '.join(operations[api])}) and live runs are read-only",
+                                 hint="add --allow-writes, or select a read")
+    if len(not_run) == len(chosen):
+        raise UsageError("the operation selection leaves nothing to run", hint=(
+            "every selected operation is a write, and live runs are read-only"
+            if READ_ONLY in not_run.values() else "every operation is excluded"))
+    return Selection(tuple(include), tuple(exclude), operations, not_run)
+
+
+@dataclass(frozen=True)
 class GateResult:
     apis: tuple[str, ...]
     seed: int
     stages: tuple[StageResult, ...] = field(default=())
     suites: tuple[SuiteResult, ...] = field(default=())
+    selection: Selection | None = None
+    phases: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -101,8 +191,9 @@ def _lint_stage(apis: Sequence[str], fail_on: Severity, emit: EventHandler) -> S
 
 
 def _suite_stage(apis: Sequence[str], options: SuiteOptions, live: Mapping[str, LiveTarget],
-                 emit: EventHandler) -> tuple[StageResult, tuple[SuiteResult, ...]]:
-    from .suites import run_suite
+                 emit: EventHandler, selection: Selection | None,
+                 ) -> tuple[StageResult, tuple[SuiteResult, ...]]:
+    from .suites import DESELECTION_REASONS, run_suite
 
     started = time.perf_counter()
     cases: list[CaseResult] = []
@@ -111,6 +202,8 @@ def _suite_stage(apis: Sequence[str], options: SuiteOptions, live: Mapping[str, 
         target = live.get(api)
         api_options = replace(options, base_url=target.base_url, token=target.token) if (
             target) else options
+        if selection is not None and api in selection.operations:
+            api_options = replace(api_options, operations=selection.operations[api])
         t0 = time.perf_counter()
         try:
             result = run_suite(api, api_options, on_event=emit)
@@ -141,13 +234,31 @@ def _suite_stage(apis: Sequence[str], options: SuiteOptions, live: Mapping[str, 
             for name, count in sorted(outcome.engine_failures.items()):
                 cases.append(CaseResult("suites", f"{api}.{op_id}.{name.split(':')[0]}", False,
                                         f"{count} x {name}"))
+        # Named like the check they would have had, so a CI history shows them as skipped.
+        for op_id, reason in result.deselections.items():
+            why = DESELECTION_REASONS[reason]
+            cases.append(CaseResult("suites", f"{api}.{op_id}.contracts_conformance", True,
+                                    f"not run: {why}", skipped=why))
     return StageResult("suites", tuple(cases), time.perf_counter() - started), tuple(results)
 
 
 def _coverage_stage(results: Sequence[SuiteResult], max_unauthorized: float) -> StageResult:
-    """A green run must mean something: every documented operation exercised, answers real."""
+    """A green run must mean something: every selected operation exercised, answers real.
+
+    ``documented`` holds the operations a suite was asked to run (selected and, on a read-only
+    live run, reads): the operations left out are listed, never counted as missing.
+    """
+    from .suites import NOT_RUN_REASONS, PHASES
+
     cases = []
     for result in results:
+        left_out = tuple(f"{op}: not run ({reason})" for op, reason in
+                         result.deselections.items())
+        if result.not_run is not None:
+            why = NOT_RUN_REASONS[result.not_run]
+            cases.append(CaseResult("coverage", result.api, True, f"not run: {why}",
+                                    details=left_out, skipped=why))
+            continue
         missing = [op for op in result.documented
                    if result.outcomes.get(op) is None or not result.outcomes[op].requests]
         statuses = result.statuses
@@ -156,20 +267,34 @@ def _coverage_stage(results: Sequence[SuiteResult], max_unauthorized: float) -> 
         problems = []
         if missing:
             problems.append(f"never exercised: {', '.join(missing)}")
-        if unauthorized > max_unauthorized:
+        if total and unauthorized > max_unauthorized:
             problems.append(f"{unauthorized:.0%} of {total} answers were 401 (check the token)")
         if total == 0:
             problems.append("no request was answered")
         exercised = len(result.documented) - len(missing)
-        summary = (f"{exercised}/{len(result.documented)} operations, {total} requests, "
+        summary = (f"{exercised}/{len(result.documented)} "
+                   f"{'selected ' if result.deselected else ''}operations, {total} requests, "
                    f"{unauthorized:.0%} 401")
         if result.skipped_writes:
             summary += f"; writes skipped (live, read-only): {', '.join(result.skipped_writes)}"
+        if result.deselected:
+            summary += f"; not selected: {', '.join(result.deselected)}"
         details = tuple(f"{op}: " + ", ".join(f"{k}x{n}" for k, n in sorted(
-            result.outcomes[op].statuses.items())) for op in sorted(result.outcomes))
+            result.outcomes[op].statuses.items())) + _phase_counts(result.outcomes[op].phases)
+            for op in sorted(result.outcomes))
+        details += (("phases: " + ", ".join(f"{p} {result.phases[p]}" for p in PHASES
+                                            if p in result.phases)),) if result.phases else ()
+        details += left_out
         cases.append(CaseResult("coverage", result.api, not problems,
                                 "; ".join(problems) if problems else summary, details=details))
     return StageResult("coverage", tuple(cases), 0.0)
+
+
+def _phase_counts(phases: Mapping[str, int]) -> str:
+    from .suites import PHASES
+
+    counts = ", ".join(f"{p} {phases[p]}" for p in PHASES if phases.get(p))
+    return f" ({counts})" if counts else ""
 
 
 def _models_stage(apis: Sequence[str], emit: EventHandler) -> StageResult:
@@ -229,18 +354,26 @@ def run_gate(
     suites: SuiteOptions | None = None,
     live: Mapping[str, LiveTarget] | None = None,
     max_unauthorized: float = 0.5,
+    selection: Selection | None = None,
 ) -> GateResult:
     """Run every stage for ``apis`` (bundled names or spec paths) and return the result.
 
     Stages: spec lint, then (with ``suites`` options) the schemathesis suites against the
     mocks, or against the ``live`` targets named per API, then operation/status coverage.
+    With a ``selection`` (:func:`select_operations`) the suites run only its operations, and
+    an API it leaves with nothing to run is not run at all (no lint, no models, no suite): the
+    suites and coverage stages list it as skipped, with why.
     """
     emit: EventHandler = on_event or (lambda stage, message: None)
-    stages = [_lint_stage(apis, fail_on, emit)]
-    stages.append(_models_stage(apis, emit))
+    not_run = selection.not_run if selection is not None else {}
+    running = [api for api in apis if api not in not_run]
+    stages = [_lint_stage(running, fail_on, emit)]
+    stages.append(_models_stage(running, emit))
     suite_results: tuple[SuiteResult, ...] = ()
     if suites is not None:
-        stage, suite_results = _suite_stage(apis, replace(suites, seed=seed), live or {}, emit)
+        stage, suite_results = _suite_stage(apis, replace(suites, seed=seed), live or {}, emit,
+                                            selection)
         stages.append(stage)
         stages.append(_coverage_stage(suite_results, max_unauthorized))
-    return GateResult(apis=tuple(apis), seed=seed, stages=tuple(stages), suites=suite_results)
+    return GateResult(apis=tuple(apis), seed=seed, stages=tuple(stages), suites=suite_results,
+                      selection=selection, phases=suites.phases if suites is not None else ())

@@ -12,6 +12,7 @@ from .corpus import CorpusReport, Record
 from .drift import RULES, SpecDiff, TrafficReport
 from .findings import Finding, Severity, TrafficDrift
 from .gate import CaseResult, GateResult
+from .suites import PHASES
 
 __all__ = [
     "drift_html",
@@ -57,11 +58,47 @@ def _case_lines(case: CaseResult, *, show_values: bool = False) -> list[str]:
     return lines
 
 
+def _mark(case: CaseResult) -> str:
+    if case.skipped:
+        return "skipped"
+    return "pass" if case.passed else ("error" if case.error else "FAIL")
+
+
+def _not_run(result: GateResult) -> dict[str, list[str]]:
+    """Operations the suites did not run, by reason (case names without the check suffix)."""
+    groups: dict[str, list[str]] = {}
+    for case in result.cases:
+        if case.stage == "suites" and case.skipped:
+            groups.setdefault(case.skipped, []).append(
+                case.name.removesuffix(".contracts_conformance"))
+    return groups
+
+
+def _narrowing(result: GateResult) -> dict[str, list[str]]:
+    """How the run was narrowed: operation patterns, excluded patterns, phases ({} if not)."""
+    parts = {}
+    if result.selection is not None:
+        if result.selection.include:
+            parts["operations"] = list(result.selection.include)
+        if result.selection.exclude:
+            parts["excluding"] = list(result.selection.exclude)
+    if result.phases and tuple(result.phases) != PHASES:
+        parts["phases"] = list(result.phases)
+    return parts
+
+
 def gate_json(result: GateResult) -> str:
+    selection = result.selection
     return json.dumps({
         "passed": result.passed,
         "seed": result.seed,
         "apis": list(result.apis),
+        "selection": None if selection is None else {
+            "operations": list(selection.include),
+            "exclude_operations": list(selection.exclude),
+            "not_run": dict(selection.not_run),
+        },
+        "phases": list(result.phases),
         "stages": [{
             "name": stage.name,
             "passed": stage.passed,
@@ -74,6 +111,7 @@ def gate_json(result: GateResult) -> str:
                 "findings": [f.as_dict() for f in case.findings],
                 "violations": [v.as_dict() for v in case.violations],
                 "details": list(case.details),
+                "skipped": case.skipped,
             } for case in stage.cases],
         } for stage in result.stages],
         "coverage": [{
@@ -83,18 +121,29 @@ def gate_json(result: GateResult) -> str:
             "operations": {op: {str(k): n for k, n in sorted(o.statuses.items())}
                            for op, o in sorted(suite.outcomes.items())},
             "documented": list(suite.documented),
+            "requests_by_operation": {op: {
+                "requests": o.requests,
+                "phases": {p: o.phases[p] for p in PHASES if o.phases.get(p)},
+            } for op, o in sorted(suite.outcomes.items())},
+            "deselected": suite.deselections,
+            "not_run": suite.not_run,
+            "phases": {p: suite.phases[p] for p in PHASES if p in suite.phases},
         } for suite in result.suites],
     }, indent=2, default=str) + "\n"
 
 
 def gate_junit(result: GateResult) -> str:
-    """One test suite per stage; one test case per API (lint) or operation and check."""
+    """One test suite per stage; one test case per API (lint) or operation and check.
+
+    An operation the suites did not run (deselected, or a write on a read-only live run) is
+    its check's test case, skipped, with the reason as the message.
+    """
     suites = ET.Element("testsuites", name="contracts gate")
     total = failures = errors = 0
     for stage in result.stages:
         suite = ET.SubElement(suites, "testsuite", name=stage.name,
                               tests=str(len(stage.cases)), time=f"{stage.seconds:.3f}")
-        s_fail = s_err = 0
+        s_fail = s_err = s_skip = 0
         for case in stage.cases:
             el = ET.SubElement(suite, "testcase", classname=f"contracts.{stage.name}",
                                name=case.name, time=f"{case.seconds:.3f}")
@@ -105,10 +154,14 @@ def gate_junit(result: GateResult) -> str:
                 s_fail += 1
                 ET.SubElement(el, "failure", message=case.summary[:500]).text = "\n".join(
                     _case_lines(case))
-            elif _case_lines(case):
+            elif case.skipped:
+                s_skip += 1
+                ET.SubElement(el, "skipped", message=case.skipped[:500])
+            if case.passed and _case_lines(case):
                 ET.SubElement(el, "system-out").text = "\n".join(_case_lines(case))
         suite.set("failures", str(s_fail))
         suite.set("errors", str(s_err))
+        suite.set("skipped", str(s_skip))
         total += len(stage.cases)
         failures += s_fail
         errors += s_err
@@ -125,17 +178,24 @@ def _cell(text: str) -> str:
 
 def gate_markdown(result: GateResult) -> str:
     verdict = "passed" if result.passed else "FAILED"
+    narrowed = "".join(f" · {label} " + ", ".join(f"`{_cell(v)}`" for v in values)
+                       for label, values in _narrowing(result).items())
     lines = [f"## contracts gate: {verdict}", "",
-             f"APIs: {', '.join(result.apis)} · seed {result.seed}", "",
+             f"APIs: {', '.join(result.apis)} · seed {result.seed}{narrowed}", "",
              "| stage | case | result | summary |", "|---|---|---|---|"]
     for case in result.cases:
         if case.passed and case.stage == "suites":
             continue  # one line per passing operation is noise; coverage summarises them
-        mark = "pass" if case.passed else ("error" if case.error else "FAIL")
-        lines.append(f"| {case.stage} | {_cell(case.name)} | {mark} | {_cell(case.summary)} |")
-    passing_ops = sum(1 for c in result.cases if c.stage == "suites" and c.passed)
+        lines.append(f"| {case.stage} | {_cell(case.name)} | {_mark(case)} | "
+                     f"{_cell(case.summary)} |")
+    passing_ops = sum(1 for c in result.cases
+                      if c.stage == "suites" and c.passed and not c.skipped)
     if passing_ops:
         lines.append(f"| suites | {passing_ops} operation check(s) | pass | |")
+    not_run = _not_run(result)
+    if not_run:
+        count = sum(len(ops) for ops in not_run.values())
+        lines.append(f"| suites | {count} operation(s) not run | skipped | see Not run |")
     failing = [(c, line) for c in result.cases if not c.passed for line in _case_lines(c)]
     if failing:
         lines += ["", "### Failures", ""]
@@ -143,6 +203,10 @@ def gate_markdown(result: GateResult) -> str:
             lines.append(f"- `{case.name}`: {_cell(line)}")
         if len(failing) > 200:
             lines.append(f"- … and {len(failing) - 200} more (see report.json)")
+    if not_run:
+        lines += ["", "### Not run", ""]
+        lines += [f"- {_cell(why)}: {', '.join(f'`{op}`' for op in ops)}"
+                  for why, ops in not_run.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -169,19 +233,33 @@ def gate_sarif(result: GateResult) -> str:
                     "uri": f"specs/{v.api}.yaml"}}}],
                 "partialFingerprints": {"contractsKey": "/".join(v.key)},
             })
-    return _sarif_log(rules, results)
+    # What the run left out is no result, but a code-scanning reader should see it: the
+    # invocation's notifications, one per operation not run, with the reason.
+    notes = [{"level": "note", "descriptor": {"id": "contracts.gate.not_run"},
+              "message": {"text": f"{op}: not run ({why})"}}
+             for why, ops in _not_run(result).items() for op in ops]
+    invocation = None
+    if notes or _narrowing(result):
+        invocation = {"executionSuccessful": not any(c.error for c in result.cases),
+                      "toolExecutionNotifications": notes,
+                      "properties": {"narrowed": _narrowing(result)}}
+    return _sarif_log(rules, results, invocation)
 
 
-def _sarif_log(rules: dict[str, dict[str, object]], results: Sequence[Any]) -> str:
+def _sarif_log(rules: dict[str, dict[str, object]], results: Sequence[Any],
+               invocation: dict[str, object] | None = None) -> str:
     """A SARIF 2.1.0 log of one run of our tool (rules sorted by id, so output is stable)."""
+    ordered = sorted(rules.values(), key=lambda r: str(r["id"]))
+    run: dict[str, object] = {
+        "tool": {"driver": {"name": "scribe-contracts", "rules": ordered}},
+        "results": results,
+    }
+    if invocation is not None:
+        run["invocations"] = [invocation]
     return json.dumps({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "scribe-contracts",
-                                "rules": sorted(rules.values(), key=lambda r: str(r["id"]))}},
-            "results": results,
-        }],
+        "runs": [run],
     }, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
@@ -190,6 +268,11 @@ def _svg_coverage(result: GateResult) -> str:
     rows = []
     y = 0
     for suite in result.suites:
+        if suite.not_run is not None:
+            rows.append(f'<text x="0" y="{y + 14}">{html.escape(suite.api)}</text>'
+                        f'<text x="110" y="{y + 14}">not run</text>')
+            y += 44
+            continue
         documented = max(len(suite.documented), 1)
         exercised = sum(1 for op in suite.documented
                         if suite.outcomes.get(op) and suite.outcomes[op].requests)
@@ -225,9 +308,11 @@ def gate_html(result: GateResult) -> str:
     """A self-contained page (no external assets): verdict, coverage chart, every case."""
     verdict = "passed" if result.passed else "FAILED"
     colour = "#2a7" if result.passed else "#c33"
+    narrowed = "".join(f" · {label} " + html.escape(", ".join(values))
+                       for label, values in _narrowing(result).items())
     rows = []
     for case in result.cases:
-        mark = "pass" if case.passed else ("error" if case.error else "FAIL")
+        mark = _mark(case)
         detail = "<br>".join(html.escape(line) for line in _case_lines(case)[:50])
         rows.append(f"<tr class='{mark.lower()}'><td>{html.escape(case.stage)}</td>"
                     f"<td>{html.escape(case.name)}</td><td>{mark}</td>"
@@ -241,10 +326,11 @@ table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left;
          vertical-align: top; }}
 tr.fail td, tr.error td {{ background: #fee; }}
+tr.skipped td {{ color: #777; }}
 .d {{ font-family: monospace; font-size: 12px; color: #555; }}
 </style></head>
 <body><h1>contracts gate: {verdict}</h1>
-<p>APIs: {html.escape(", ".join(result.apis))} · seed {result.seed}</p>
+<p>APIs: {html.escape(", ".join(result.apis))} · seed {result.seed}{narrowed}</p>
 <h2>Coverage</h2>
 {_svg_coverage(result) if result.suites else "<p>No suites ran.</p>"}
 <h2>Cases</h2>
