@@ -55,6 +55,22 @@ def test_eka_lifecycle_completed(mock_server: Callable[..., Any]) -> None:
                       json={"audio_files_sent": 1}).json()["error"]["code"] == "session_ended"
 
 
+def test_an_unknown_scenario_header_is_refused_not_ignored(
+        mock_server: Callable[..., Any]) -> None:
+    server = mock_server("eka")
+    with client(server, "eka", headers=AUTH) as c:
+        r = c.post("/voice/v1/sessions", json=EKA_BODY,
+                   headers={"x-contracts-scenario": "parital"})
+        assert r.status_code == 400
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.headers["x-contracts-mock-error"] == "scenario"
+        problem = r.json()
+        assert problem["type"] == "urn:scribe-contracts:mock:scenario:unknown"
+        assert "'parital'" in problem["detail"] and "partial" in problem["detail"]
+        state = httpx.get(f"{server.url}/__contracts__/state").json()["eka"]
+        assert len(state["sessions"]) == 0  # nothing was created
+
+
 @pytest.mark.parametrize(("scenario", "status", "state"),
                          [("partial", 206, "partial"), ("failed", 200, "failed")])
 def test_eka_scenarios(mock_server: Callable[..., Any], scenario: str, status: int,

@@ -592,6 +592,17 @@ def build_app(vendors: list[Vendor], options: MockOptions) -> Starlette:
                         body=None, base_url=f"{scope.get('scheme', 'http')}://{host}",
                         scenario=headers.get("x-contracts-scenario"))
             prefer = headers.get("prefer")  # the only cost of Prefer to a request without it
+            if call.scenario is not None and call.scenario not in vendor.scenarios:
+                # A typo (or another vendor's name) would otherwise run the default scenario
+                # and leave the test wondering why; say so, as a refused Prefer does.
+                await send_reply(send, 400, {
+                    "type": "urn:scribe-contracts:mock:scenario:unknown",
+                    "title": "Unknown scenario",
+                    "detail": f"the {vendor.api} mock has no scenario {call.scenario!r} "
+                              f"(one of: {', '.join(vendor.scenarios) or 'none'})"},
+                    {"x-contracts-mock-error": "scenario"}, head=head,
+                    media_type=b"application/problem+json")
+                return
             if options.latency:
                 await asyncio.sleep(options.latency)
             if options.error_rate:
