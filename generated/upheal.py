@@ -344,25 +344,6 @@ class SessionWebhookPayload(BaseModel):
     """
 
 
-class ErrorResponse(BaseModel):
-    """
-    Assumption: Upheal's pages print only a text for each error response, not the body or its media type. The spec assumes a JSON object that may carry `message` and `code`; neither is required and other fields are allowed.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    message: str | None = None
-    """
-    Assumption: human-readable error text.
-    """
-    code: str | None = None
-    """
-    Assumption: machine-readable error code.
-    """
-
-
 class Utterance(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -631,17 +612,10 @@ class TherapySession(BaseModel):
 # the spec writes it) -> model, in spec order. Read by contracts.parse.
 BODY_MODELS: dict[tuple[str, str], type[BaseModel]] = {
     ("getSession", "200"): TherapySession,
-    ("getSession", "403"): ErrorResponse,
-    ("getSession", "404"): ErrorResponse,
     ("createSession", "request"): CreateTherapySessionRequest,
     ("createSession", "200"): CreateTherapySessionResponse,
-    ("createSession", "400"): ErrorResponse,
-    ("createSession", "401"): ErrorResponse,
-    ("createSession", "403"): ErrorResponse,
     ("getRecordingUrl", "request"): RecordingUrlRequest,
     ("getRecordingUrl", "200"): RecordingUrlResponse,
-    ("getRecordingUrl", "400"): ErrorResponse,
-    ("getRecordingUrl", "401"): ErrorResponse,
     ("sessionEvent", "request"): SessionWebhookPayload,
 }
 

@@ -370,6 +370,33 @@ def test_path_overrides_reach_validation() -> None:
     assert [v.code for v in found] == ["request.operation.undocumented"]
 
 
+UPHEAL_ERRORS = [("GET", "/sessions/s-1", 403), ("GET", "/sessions/s-1", 404),
+                 ("POST", "/sessions", 400), ("POST", "/sessions", 401),
+                 ("POST", "/sessions", 403), ("POST", "/recording-url", 400),
+                 ("POST", "/recording-url", 401)]
+
+
+@pytest.mark.parametrize(("method", "url", "status"), UPHEAL_ERRORS,
+                         ids=[f"{m}-{u}-{s}" for m, u, s in UPHEAL_ERRORS])
+def test_upheal_error_bodies_are_not_published_so_any_body_passes(method: str, url: str,
+                                                                  status: int) -> None:
+    # The pages print one line of text per error status and no body or media type.
+    assert "content" not in spec("upheal").resolve(
+        spec("upheal").match(method, url).operation.node.child("responses", str(status))).value
+    bodies: list[tuple[bytes | None, dict[str, str]]] = [
+        (b"Invalid API Key", {"content-type": "text/plain; charset=utf-8"}),
+        (b"", {}),
+        (None, {}),
+        (b'{"message": "Invalid API Key", "code": "invalid-api-key"}',
+         {"content-type": "application/json"}),
+        (b'{"error": {"detail": ["any", "shape"]}}', {"content-type": "application/json"}),
+    ]
+    for body, headers in bodies:
+        found = list(contracts.iter_response_violations(
+            "upheal", method, url, status, body, headers=headers, strict=True))
+        assert found == [], (body, [v.describe() for v in found])
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
                     | st.text(max_size=20),
