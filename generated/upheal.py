@@ -317,16 +317,16 @@ class RecordingUrlResponse(BaseModel):
 
 class SessionWebhookPayload(BaseModel):
     """
-    Payload of a session web-hook. `sessionId` is documented as part of the payload for all session events; `partnerAppointmentId` is documented as included (when it was given to Create therapy session). Assumption: the other fields are not published; the schema is open.
+    Payload of a session web-hook. The Get session data page says only that the session id "is part of the web-hook payload for all session events", without naming its key; the Create therapy session page says `partnerAppointmentId` "will be included in the web-hook payload". Assumption: no key name of the payload is published, so nothing is required, the two documented values are modelled under the names they have elsewhere (`sessionId`, `partnerAppointmentId`), and the schema is open.
     """
 
     model_config = ConfigDict(
         extra="allow",
         validate_by_name=True,
     )
-    session_id: Annotated[str, Field(alias="sessionId")]
+    session_id: Annotated[str | None, Field(alias="sessionId")] = None
     """
-    Id of session.
+    Id of session. Assumption: its name in the payload is assumed (the page says only "Session id is part of the web-hook payload for all session events"); the name used by Get session data and Create therapy session.
     """
     partner_appointment_id: Annotated[
         str | None, Field(alias="partnerAppointmentId")
