@@ -35,7 +35,7 @@ class SessionError(BaseModel):
         str, Field(examples=["low-content-transcript", "file-conversion-failed"])
     ]
     """
-    Error code identifying the problem. Documented codes (Upheal's error-code list, vendor-docs README) are `low-content-transcript` and `file-conversion-failed`; other codes may exist, so the value is not a closed enum.
+    Error code identifying the problem. Documented codes (Upheal's error-code list, vendor-docs README) are `low-content-transcript` and `file-conversion-failed`. Assumption: neither source says the list is closed, so the value is an open string, not an enum of the two.
     """
     message: str
     """
@@ -305,13 +305,13 @@ class RecordingUrlResponse(BaseModel):
         extra="allow",
         validate_by_name=True,
     )
-    url: AnyUrl | None = None
+    url: str | None = None
     """
-    Assumption: the pre-signed URL to PUT the recording file to.
+    Assumption: the pre-signed URL to PUT the recording file to (a plain string: no page names a format for it).
     """
-    recording_url: Annotated[AnyUrl | None, Field(alias="recordingUrl")] = None
+    recording_url: Annotated[str | None, Field(alias="recordingUrl")] = None
     """
-    Assumption: the URL of the uploaded file, to pass in `input.recording.recordingUrls`.
+    Assumption: the URL of the uploaded file, to pass in `input.recording.recordingUrls` (a plain string: no page names a format for it).
     """
 
 
@@ -543,7 +543,7 @@ class CreateTherapySessionRequest(BaseModel):
         str | None, Field(alias="externalTreatmentPlan", max_length=100000)
     ] = None
     """
-    Optional Markdown treatment plan for the client, used as additional context when Upheal generates the AI note (Golden Thread documentation). Any Markdown structure. Upheal does not store the plan; it applies only to the session it is sent with and cannot be added or changed afterwards. Maximum length 100,000 characters.
+    Optional Markdown treatment plan for the client, used as additional context when Upheal generates the AI note. When provided, the note will reference the plan's goals, objectives, and interventions where they're relevant to what was discussed in the session (supporting Golden Thread documentation). Send the plan in whatever Markdown structure your system already produces — no specific format is required. Upheal does not store the plan. It applies only to the session it's sent with, so include it on each session create call where you want it used. The plan cannot be added or changed afterwards via the update session input endpoint. Maximum length: 100,000 characters. (The "update session input" endpoint is not published, so the spec does not model it; see `info.description`.)
     """
 
 
