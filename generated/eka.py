@@ -93,9 +93,15 @@ class CreateSessionResponseStatus(StrEnum):
 
 class CreateSessionResponse(BaseModel):
     """
-    Body of a 201 from Create Session. Assumption: only `session_id` is required; the page
-    says the response returns the `session_id` every later call uses, and lists the other
-    fields without calling them required.
+    Body of a 201 from Create Session. Assumption: only `session_id` is required. Eka's
+    Create Session page (`create-session.mdx`, "Response fields") lists `session_id`,
+    `status`, `created_at`, `expires_at`, `upload_url` and `patient_details` with no Required
+    column, and says the response "returns a `session_id` that ties together every subsequent
+    call"; Eka's OpenAPI file (`protocol.yaml`, `CreateSessionResponse`) lists no `required`;
+    Eka's SDK (`src/validation/schemas/session-schema.ts`, `CreateSessionResponseSchema`)
+    requires a non-empty `session_id` ("session_id is required") and also `status`,
+    `created_at`, `expires_at` and `upload_url`. Requiring `session_id` alone is no stricter
+    than the SDK.
 
     """
 
@@ -147,9 +153,13 @@ class EndSessionRequest(BaseModel):
 
 class EndSessionResponse(BaseModel):
     """
-    Body of a 202 from End Session. Assumption: `session_id` and `status` are required; Eka's
-    page lists all five fields without calling any required, while Eka's SDK validates all
-    five as required, so requiring two is no stricter than the vendor.
+    Body of a 202 from End Session. Assumption: `session_id` and `status` are required. Eka's
+    End Session page (`end-session.mdx`, "Response fields") lists `session_id`, `status`,
+    `message`, `audio_files_received` and `audio_files` with no Required column, and Eka's
+    OpenAPI file (`protocol.yaml`, `EndSessionResponse`) lists no `required`; Eka's SDK
+    (`src/validation/schemas/session-schema.ts`, `EndSessionResponseSchema`, commented
+    "session_id, status, message, audio_files_received, audio_files are all REQUIRED")
+    requires all five. Requiring two is no stricter than the SDK.
 
     """
 
@@ -183,8 +193,15 @@ class SessionCommon(BaseModel):
     """
     Fields every Get Session state carries (202, 200, 206, 410). Each state's schema
     narrows `status` to its own values. Assumption: `session_id` and `status` are required
-    and nothing else is; the page does not say which fields are required, but its status
-    table makes `status` part of every state's contract and every state names `session_id`.
+    and nothing else is. The Get Session page (`002_ca4eadde89e2e195.txt`) calls no field
+    required, but its "Status codes" table gives every state with a body a `status` value
+    (202 `processing` / `initialized`, 200 `completed` or `failed`, 206 `partial`, 410
+    `expired`), and its "Response fields by state" name `session_id` and `status` for 202
+    (which 200 "Adds" to and 206 is "Same as completed, plus") and for 410. Eka's OpenAPI file
+    (`protocol.yaml`) lists no `required`; Eka's SDK
+    (`src/validation/schemas/session-schema.ts`, `GetSessionStatusResponseSchema`) requires a
+    non-empty `session_id` and `status`, and also `created_at`, `audio_files_received` and
+    `audio_files`, which this spec leaves optional. Requiring two is no stricter than the SDK.
 
     """
 
