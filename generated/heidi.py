@@ -67,7 +67,7 @@ class CreateSessionResponse(BaseModel):
 
 class SessionPatient(BaseModel):
     """
-    The patient of a session as returned. `gender` and `dob` are null when not set. The gender values (MALE, FEMALE, OTHER) and the `YYYY-MM-DD` date are stated for the PATCH request only, so they are not enforced on responses.
+    The patient of a session as returned. `gender` and `dob` are null when not set. The gender values (MALE, FEMALE, OTHER) and the `YYYY-MM-DD` date are stated for the PATCH request only, so they are not enforced on responses (each marked as an assumption).
     """
 
     model_config = ConfigDict(
@@ -80,11 +80,11 @@ class SessionPatient(BaseModel):
     """
     gender: str | None = None
     """
-    The patient's gender (the PATCH request lists MALE, FEMALE, OTHER).
+    The patient's gender, null when not set. Assumption: the page lists MALE, FEMALE and OTHER for the PATCH request's `patient.gender` only and says nothing of the values a response carries, so responses are not held to that enum (`PatientUpdate.gender`).
     """
     dob: str | None = None
     """
-    The patient's date of birth (the PATCH request uses `YYYY-MM-DD`).
+    The patient's date of birth, null when not set. Assumption: the page states the `YYYY-MM-DD` form for the PATCH request only, so responses are not held to `format: date` (its examples, `"1990-01-01"` and null, fit either way).
     """
 
 
@@ -176,7 +176,7 @@ class PatientUpdate(BaseModel):
     """
     demographic_details: str | None = None
     """
-    Additional demographic information.
+    Additional demographic information. Assumption: the page's field list runs together ("patient(object, optional): Patient information object containing:name ..., gender ..., dob ..., demographic_details(string, optional) ..." and then, on a new line, `clinician_notes`), so it does not settle whether `demographic_details` belongs to `patient` or to the request body; the spec reads it as the last field of `patient`. The request body is not closed, so a top-level `demographic_details` is not refused (strict mode reports it as undocumented).
     """
 
 
@@ -347,7 +347,7 @@ class UpdateSessionRequest(BaseModel):
     """
     linked_sessions_for_context: list[str] | None = None
     """
-    IDs of sessions to use as context. The page says "array of session IDs"; session IDs are strings.
+    IDs of sessions to use as context. Assumption: the page says only "Array of session IDs" and names no item type; the items are typed string because every session ID the page prints is a string (`"session_id": "1234567890"`).
     """
 
 
@@ -366,11 +366,11 @@ class LinkedUserSessionList(BaseModel):
     """
     count: int | None = None
     """
-    Number of sessions on this page.
+    Number of sessions on this page. Assumption: the page prints no type, only the example value 10; integer is read from that value and from the field being a count.
     """
     total_count: int | None = None
     """
-    Number of sessions in all pages.
+    Number of sessions in all pages. Assumption: the page prints no type, only the example value 13; integer is read from that value and from the field being a count.
     """
     next_page: int | str | None = None
     """
