@@ -67,6 +67,11 @@ def test_all_nine_session_methods(sdk: Any) -> None:
     assert peer.success is True
     # The page's flat shape (the spec follows the page); the SDK keeps unknown fields.
     assert peer.model_dump()["data"]["session_id"] == session.id
+    # The SDK sends one filter (a comma-separated list of one).
+    filtered = sessions.get_participant_data_from_peer_id(people[0].id, account_id=ACCOUNT,
+                                                          app_id=APP, filters="device_info")
+    report = filtered.model_dump()["data"]["peer_report"]
+    assert list(report) == ["metadata"] and list(report["metadata"]) == ["device_info"]
 
 
 def test_sdk_sees_the_documented_errors(sdk: Any, mock_server: Callable[..., Any]) -> None:

@@ -129,7 +129,8 @@ def _tour_realtimekit(c: httpx.Client, anon: httpx.Client) -> None:
         c.get(f"{app}/sessions/{sid}/summary")
         c.post(f"{app}/sessions/{sid}/summary")
         c.get(f"{app}/sessions/{sid}/summary")
-        for filters in ("device_info", "events", "quality_stats"):
+        for filters in ("device_info", "events", "quality_stats", "device_info,events",
+                        "ip_information,precall_network_information,quality_stats"):
             c.get(f"{app}/sessions/peer-report/{pid}", params={"filters": filters})
     c.get(f"{app}/sessions/{live}/participants")
     c.get(f"{app}/sessions/{live}/transcript")

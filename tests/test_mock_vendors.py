@@ -337,6 +337,36 @@ def test_realtimekit_listing(mock_server: Callable[..., Any]) -> None:
         assert c.get(f"{RTK_APP}/sessions", params={"start_time": "yesterday"}).status_code == 400
 
 
+@pytest.mark.parametrize(("filters", "metadata", "quality", "events"), [
+    ("device_info", ["device_info"], False, False),
+    ("quality_stats", None, True, False),
+    ("events", None, False, True),
+    ("device_info,events", ["device_info"], False, True),
+    ("ip_information,device_info,quality_stats", ["device_info", "ip_information"], True, False),
+    ("", ["device_info", "ip_information", "precall_network_information", "sdk_name"], True,
+     False),  # filters= is the empty list: the whole report
+])
+def test_realtimekit_peer_report_filters(mock_server: Callable[..., Any], filters: str,
+                                         metadata: list[str] | None, quality: bool,
+                                         events: bool) -> None:
+    # "Comma separated list of filters to apply": one filter or several, each part answered.
+    with client(mock_server("realtimekit"), "realtimekit", headers=AUTH) as c:
+        sid = c.get(f"{RTK_APP}/sessions", params={"status": "ENDED"}).json()["data"][
+            "sessions"][0]["id"]
+        pid = c.get(f"{RTK_APP}/sessions/{sid}/participants").json()["data"][
+            "participants"][0]["id"]
+        answer = c.get(f"{RTK_APP}/sessions/peer-report/{pid}", params={"filters": filters})
+        assert answer.status_code == 200, answer.text
+        data = answer.json()["data"]
+        report = data.get("peer_report", {})
+        assert (sorted(report["metadata"]) if "metadata" in report else None) == metadata
+        assert ("quality" in report) is quality
+        assert ("peer_events" in data) is events
+        refused = c.get(f"{RTK_APP}/sessions/peer-report/{pid}",
+                        params={"filters": "device_info, events"})  # "no spaces"
+        assert refused.status_code == 400
+
+
 def test_realtimekit_session_resources(mock_server: Callable[..., Any]) -> None:
     server = mock_server("realtimekit")
     with client(server, "realtimekit", headers=AUTH) as c:
@@ -356,6 +386,7 @@ def test_realtimekit_session_resources(mock_server: Callable[..., Any]) -> None:
         assert one == plain[0]
         report = c.get(f"{RTK_APP}/sessions/peer-report/{pid}").json()["data"]
         assert report["session_id"] == sid and report["peer_report"]["metadata"]
+        assert set(report["peer_report"]) == {"metadata", "quality"} and "peer_events" not in report
         chat = c.get(f"{RTK_APP}/sessions/{sid}/chat").json()["data"]
         assert chat["chat_download_url"].startswith("https://")
         assert chat["chat_download_url_expiry"].endswith("Z")

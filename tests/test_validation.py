@@ -370,6 +370,28 @@ def test_path_overrides_reach_validation() -> None:
     assert [v.code for v in found] == ["request.operation.undocumented"]
 
 
+PEER_REPORT = ("https://api.cloudflare.com/client/v4/accounts/a/realtime/kit/b/sessions/"
+               "peer-report/p-1")
+
+
+@pytest.mark.parametrize(("query", "failing"), [
+    ("filters=device_info", []),
+    ("filters=device_info,events", []),
+    ("filters=device_info%2Cquality_stats", []),
+    ("filters=", []),  # form, explode false: the empty list
+    ("filters=device_info&filters=events", []),
+    ("filters=device_info,%20events", ["/filters/1"]),  # "no spaces between the filters"
+    ("filters=device_info,", ["/filters/1"]),
+    ("filters=bogus", ["/filters/0"]),
+])
+def test_comma_separated_array_query_parameters(query: str, failing: list[str]) -> None:
+    found = list(contracts.iter_request_violations(
+        "realtimekit", "GET", f"{PEER_REPORT}?{query}", headers={"authorization": "Bearer t"},
+        strict=True))
+    assert [v.pointer for v in found] == failing
+    assert {v.code for v in found} <= {"request.query.invalid"}
+
+
 UPHEAL_ERRORS = [("GET", "/sessions/s-1", 403), ("GET", "/sessions/s-1", 404),
                  ("POST", "/sessions", 400), ("POST", "/sessions", 401),
                  ("POST", "/sessions", 403), ("POST", "/recording-url", 400),

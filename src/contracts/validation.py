@@ -437,8 +437,8 @@ class Validator:
                 continue
             resolved = self.spec.resolve(schema).value
             if isinstance(resolved, dict) and resolved.get("type") == "array":
-                items = [v for raw_value in values for v in raw_value.split(",")] if len(
-                    values) == 1 and not param.value.get("explode", where == "query") else values
+                exploded = param.value.get("explode", where == "query")
+                items = _split_list(values[0]) if len(values) == 1 and not exploded else values
                 item_schema = resolved.get("items") or {}
                 coerced = [_coerce(v, item_schema) for v in items]
                 for error in self._schemas.compile(schema).iter_errors(coerced):
@@ -525,6 +525,12 @@ class Validator:
             yield problem
             return
         yield from self._check_body(value, media, "request.body", base, strict)
+
+
+def _split_list(raw: str) -> list[str]:
+    """A comma-separated (non-exploded) array parameter's items; ``name=`` is the empty array,
+    as OpenAPI's style table serialises it (``form``, ``explode: false``)."""
+    return raw.split(",") if raw else []
 
 
 def _status_number(key: str) -> int:

@@ -17,6 +17,8 @@ from ._synth import clinician_name, iso, patient_name, uuid_from
 __all__ = ["RealtimeKitMock"]
 
 SEEDED_SESSIONS = 24
+_METADATA_FILTERS = ("device_info", "ip_information", "precall_network_information")
+"""The peer-report ``filters`` that select a part of ``peer_report.metadata``."""
 _TITLES = ("Follow-up consultation", "Intake session", "Therapy session", "Medication review",
            "Group check-in")
 
@@ -314,15 +316,20 @@ class RealtimeKitMock(Vendor):
             "precall_network_information": {"rtt": 48, "jitter": 3, "packet_loss": 0},
         }
         quality = {"audio_producer_cumulative": {"quality_mos": {"avg": 4.3}}}
-        wanted = call.query.get("filters")
-        report: dict[str, Any] = {"metadata": metadata, "quality": quality}
-        if wanted in ("device_info", "ip_information", "precall_network_information"):
-            report = {"metadata": {wanted: metadata[wanted]}}
-        elif wanted == "quality_stats":
-            report = {"quality": quality}
-        if wanted != "events":
+        # A comma-separated list (the request was validated against the spec's enum).
+        wanted = {f for f in call.query.get("filters", "").split(",") if f}
+        parts = wanted & set(_METADATA_FILTERS)
+        if wanted:
+            report: dict[str, Any] = {}
+            if parts:
+                report["metadata"] = {k: metadata[k] for k in _METADATA_FILTERS if k in parts}
+            if "quality_stats" in wanted:
+                report["quality"] = quality
+        else:
+            report = {"metadata": metadata, "quality": quality}
+        if report:  # "events" alone asks for the peer events, not the report
             data["peer_report"] = report
-        if call.flag("include_peer_events") or wanted == "events":
+        if call.flag("include_peer_events") or "events" in wanted:
             data["peer_events"] = [dict(e) for e in p.events]
         return data
 
