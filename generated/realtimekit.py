@@ -33,7 +33,7 @@ class SessionType(StrEnum):
 
 class Session(BaseModel):
     """
-    A session, shared by `SessionGetSessionsResponse.data.sessions[]` and `SessionGetSessionDetailsResponse.data` (the page prints the same fields for both). The SDK models have no `meta` field; the page's `meta` is kept.
+    A session, shared by `SessionGetSessionsResponse.data.sessions[]` and `SessionGetSessionDetailsResponse.data` (the page prints the same fields for both). The SDK models have no `meta` field; the page's `meta` is kept. The optional `breakout_rooms`, `ended_at` and `meta` may be absent or null (the reading stated in `info.description`).
     """
 
     model_config = ConfigDict(
@@ -104,7 +104,7 @@ class Session(BaseModel):
 
 class Participant(BaseModel):
     """
-    A participant of a session, shared by `SessionGetSessionParticipantsResponse.data.participants[]` and `SessionGetSessionParticipantDetailsResponse.data.participant` (the page prints the same fields for both). Every field is optional on the page.
+    A participant of a session, shared by `SessionGetSessionParticipantsResponse.data.participants[]` and `SessionGetSessionParticipantDetailsResponse.data.participant` (the page prints the same fields for both). Every field is optional on the page, so each may be absent or null (the reading stated in `info.description`).
     """
 
     model_config = ConfigDict(

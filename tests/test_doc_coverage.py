@@ -206,6 +206,47 @@ def test_field_documented(vendor: str, entry: dict[str, Any]) -> None:
         assert prop.value.get("minimum") == entry["minimum"], f"{name}: minimum"
 
 
+# Specs that read the page's "optional <type>" as "may be absent or null", as the vendor's SDK
+# does (one assumption, on the spec's `info`; see specs/CONVENTIONS.md).
+OPTIONAL_IS_NULLABLE = ("realtimekit",)
+# Response fields the spec takes from the SDK alone, read the same way.
+SDK_ONLY_OPTIONAL = {"realtimekit": [
+    ("/components/schemas/Participant", "peer_events"),
+    ("/components/schemas/SessionGenerateSummaryOfTranscriptsResponse", "data"),
+    ("/components/schemas/SessionGenerateSummaryOfTranscriptsResponse", "success"),
+    ("/components/schemas/SessionGenerateSummaryOfTranscriptsResponse/properties/data",
+     "session_id"),
+    ("/components/schemas/SessionGenerateSummaryOfTranscriptsResponse/properties/data",
+     "status"),
+]}
+
+
+@pytest.mark.parametrize(("vendor", "entry"), [
+    p for p in _entries("fields") if p.values[0] in OPTIONAL_IS_NULLABLE])
+def test_optional_fields_admit_null_and_required_ones_do_not(vendor: str,
+                                                             entry: dict[str, Any]) -> None:
+    spec = spec_of(vendor)
+    info = spec.document["info"]
+    assert info.get("x-contracts-assumption") is True and "absent or null" in info["description"]
+    prop = _property(spec, spec.locate(spec.uri, entry["schema"]), entry["name"])
+    assert prop is not None
+    allowed = _allowed_types(spec, prop)
+    if entry["required"]:
+        assert allowed is not None and "null" not in allowed, f"{entry['name']}: admits null"
+    else:
+        assert allowed is None or "null" in allowed, f"{entry['name']}: optional, not nullable"
+
+
+@pytest.mark.parametrize("vendor", OPTIONAL_IS_NULLABLE)
+def test_sdk_only_optional_fields_admit_null(vendor: str) -> None:
+    spec = spec_of(vendor)
+    for holder, name in SDK_ONLY_OPTIONAL[vendor]:
+        prop = _property(spec, spec.locate(spec.uri, holder), name)
+        assert prop is not None, (holder, name)
+        allowed = _allowed_types(spec, prop)
+        assert allowed is None or "null" in allowed, (holder, name)
+
+
 def _media(spec: Spec, operation: str, status: Any) -> Located:
     op = spec.operation(operation)
     if status == "request":

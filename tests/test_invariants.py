@@ -337,6 +337,39 @@ REALTIMEKIT = [
     rk("rtk-peer-leaves-before-joining", "left_before_joined",
        "getParticipantDataFromPeerId", R_PEER, put("/data/left_at", EARLY),
        fails_at=("/data/left_at",)),
+    # The spec lets every field the page calls optional be null: a null counts as absent.
+    rk("rtk-listed-ended-with-null-ended-at", "ended_without_ended_at", "getSessions", R_LIST,
+       put("/data/sessions/0/ended_at", None), fails_at=("/data/sessions/0/ended_at",)),
+    rk("rtk-details-ended-with-null-ended-at", "ended_without_ended_at", "getSessionDetails",
+       R_ONE, put("/data/ended_at", None), fails_at=("/data/ended_at",)),
+    rk("rtk-live-with-null-ended-at", "ended_without_ended_at", "getSessions", R_LIST,
+       put("/data/sessions/1/ended_at", None)),
+    rk("rtk-null-data-no-sessions", "ended_without_ended_at", "getSessionDetails", R_ONE,
+       put("/data", None)),
+    rk("rtk-null-ended-at-not-compared", "ended_before_started", "getSessionDetails", R_ONE,
+       put("/data/ended_at", None)),
+    rk("rtk-null-left-at-not-compared", "left_before_joined", "getSessionParticipants",
+       R_PARTS, put("/data/participants/1/left_at", None)),
+    rk("rtk-null-joined-at-not-compared", "left_before_joined", "getSessionParticipantDetails",
+       R_PART, put("/data/participant/joined_at", None)),
+    rk("rtk-null-participant", "left_before_joined", "getSessionParticipantDetails", R_PART,
+       put("/data/participant", None)),
+    rk("rtk-null-peer-data", "left_before_joined", "getParticipantDataFromPeerId", R_PEER,
+       put("/data", None)),
+    rk("rtk-null-participants-list", "page_size_exceeded", "getSessionParticipants", R_PARTS,
+       put("/data/participants", None), query={"per_page": "1"}),
+    rk("rtk-null-sessions-list", "page_size_exceeded", "getSessions", R_LIST,
+       put("/data/sessions", None), query={"per_page": "1"}),
+    rk("rtk-null-total-count", "sessions_exceed_total", "getSessions", R_LIST,
+       put("/paging/total_count", None)),
+    rk("rtk-null-paging", "sessions_exceed_total", "getSessions", R_LIST, put("/paging", None)),
+    rk("rtk-null-paging-offsets", "paging_offsets", "getSessions", R_LIST, put("/paging", None),
+       query={"page_no": "2", "per_page": "1"}),
+    rk("rtk-null-start-offset", "paging_offsets", "getSessions", R_LIST,
+       put("/paging/start_offset", None), query={"page_no": "2", "per_page": "2"}),
+    rk("rtk-null-end-offset-start-still-checked", "paging_offsets", "getSessions", R_LIST,
+       put("/paging/end_offset", None), query={"page_no": "2", "per_page": "2"},
+       fails_at=("/paging/start_offset",)),
 ]
 
 CASES = UPHEAL + HEIDI + EKA + REALTIMEKIT
@@ -558,6 +591,23 @@ def test_validator_raises_on_a_broken_promise_with_the_query_from_the_url() -> N
     assert info.value.best.code == "invariant.eka.template_filter_ignored"
     assert info.value.best.pointer == "/templates/1"
     assert "clinical_notes_template" not in str(info.value)  # values only on request
+
+
+RTK_SESSIONS = "https://api.cloudflare.com/client/v4/accounts/a/realtime/kit/b/sessions"
+
+
+def test_null_ended_at_passes_the_schema_and_only_an_ended_session_warns() -> None:
+    # The page's "ended_at: optional string" accepts null (the SDK's Optional reading).
+    body = example("realtimekit", "getSessions", 200, R_LIST)
+    body["data"]["sessions"][1]["ended_at"] = None  # the LIVE session
+    assert list(contracts.iter_response_violations("realtimekit", "GET", RTK_SESSIONS, 200,
+                                                   body, strict=True)) == []
+    body["data"]["sessions"][0]["ended_at"] = None  # the ENDED one
+    found = list(contracts.iter_response_violations("realtimekit", "GET", RTK_SESSIONS, 200,
+                                                    body, strict=True))
+    assert [(v.code, v.pointer, v.severity) for v in found] == [
+        ("invariant.realtimekit.ended_without_ended_at", "/data/sessions/0/ended_at",
+         Severity.WARNING)]
 
 
 def test_invariants_apply_only_to_their_operations_and_statuses() -> None:

@@ -2,7 +2,9 @@
 counts, participants' join and leave times.
 
 Rules look only at the operations they name, answered 200 (or with no status), and skip
-whatever is missing or of the wrong type: schema validation reports those. Timestamps are
+whatever is missing or of the wrong type: schema validation reports those. The spec lets every
+field the page calls optional be null as well as absent (see its ``info.description``); the
+rules treat a null like an absent field. Timestamps are
 plain strings on the page; they are compared only when both parse as ISO 8601 with the same
 kind of time zone information.
 """
@@ -248,6 +250,9 @@ def ended_without_ended_at(ctx: InvariantContext) -> Iterator[Violation]:
     > ended_at: optional string
     >
     > timestamp when session ended
+
+    An ``ended_at`` of null counts as absent (the spec accepts null for the optional field):
+    an ENDED session carrying ``"ended_at": null`` yields the warning.
 
     The spec's examples pass (the ENDED sessions carry ``ended_at``; the LIVE one does not).
     """
