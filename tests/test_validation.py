@@ -392,6 +392,22 @@ def test_comma_separated_array_query_parameters(query: str, failing: list[str]) 
     assert {v.code for v in found} <= {"request.query.invalid"}
 
 
+def test_a_nullable_ref_reports_the_objects_failures_not_the_null_branch() -> None:
+    # data: anyOf [$ref Session, type null]; a broken session is not "expected null".
+    url = ("https://api.cloudflare.com/client/v4/accounts/a/realtime/kit/b/sessions/"
+           "6f1c2a9e-3b7d-4c21-9e0a-5d8b7f4e2c11")
+    body = copy.deepcopy(next(e.value for e in EXAMPLES
+                              if e.name == "getSessionDetails-200"))
+    del body["data"]["id"]
+    body["data"]["live_participants"] = "0"
+    found = [(v.pointer, v.message) for v in contracts.iter_response_violations(
+        "realtimekit", "GET", url, 200, body)]
+    assert found == [("/data", "missing required property 'id'"),
+                     ("/data/live_participants", "expected number, got string")]
+    assert contracts.is_valid_response("realtimekit", "GET", url, 200,
+                                       {"success": None, "data": None})
+
+
 UPHEAL_ERRORS = [("GET", "/sessions/s-1", 403), ("GET", "/sessions/s-1", 404),
                  ("POST", "/sessions", 400), ("POST", "/sessions", 401),
                  ("POST", "/sessions", 403), ("POST", "/recording-url", 400),

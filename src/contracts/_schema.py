@@ -200,8 +200,17 @@ class CompiledSchema:
                 return
             # Report the alternative that came closest (fewest, deepest errors), like
             # jsonschema's best_match: the user wants to know what differs, not "no match".
+            # An alternative that rejects the value's type outright (the `type: "null"` of a
+            # nullable `anyOf` against an object) is the least relevant, as in best_match.
+            here = list(err.instance_path)
+
+            def wrong_type(errs: list[Any]) -> bool:
+                return len(errs) == 1 and str(getattr(errs[0].kind, "name", "")) == "type" \
+                    and list(errs[0].instance_path) == here
+
             branch = min(context, key=lambda errs: (
-                len(errs), -max((len(list(e.instance_path)) for e in errs), default=0)))
+                wrong_type(errs), len(errs),
+                -max((len(list(e.instance_path)) for e in errs), default=0)))
             if branch and len(branch) <= 8:
                 for inner in branch:
                     yield from self._expand(inner, instance)
