@@ -182,6 +182,11 @@ def _redact(text: str, token: str | None) -> str:
 def _check_response(collector: _Collector, response: Any, case: Any) -> list[Violation]:
     from schemathesis import GenerationMode
 
+    if collector.exhausted:
+        # Past the request budget the run is stopping, but the engine's thread may answer a
+        # few more before it sees that; leaving them out keeps a seed and a budget one run.
+        return []
+
     op_def = case.operation.definition.raw if hasattr(case.operation.definition, "raw") else {}
     operation = str(op_def.get("operationId") or case.operation.label)
     negative = getattr(getattr(case.meta, "generation", None), "mode", None) == (
@@ -212,6 +217,8 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
             strict=True))
     phase = getattr(getattr(case.meta, "phase", None), "name", None)
     with collector.lock:
+        if collector.exhausted:
+            return []
         outcome = collector.result.outcomes.setdefault(
             operation, OperationOutcome(operation, case.operation.label))
         outcome.requests += 1
