@@ -227,7 +227,6 @@ class CompiledSchema:
             actual=actual,
         )
 
-
     def _discriminated(self, err: Any, keyword: str, instance: Any, branches: int
                        ) -> int | SchemaError | None:
         """The alternative a ``discriminator`` names, an error when its value names none, or
@@ -237,8 +236,6 @@ class CompiledSchema:
         if spec is None or not fragment.endswith("/" + keyword):
             return None
         from urllib.parse import unquote
-
-        from .specs import Located
 
         try:
             node = spec.locate(uri, unquote(fragment)[: -len(keyword) - 1])
@@ -258,15 +255,8 @@ class CompiledSchema:
             return None  # absent or not a string: the alternatives' own errors say so
 
         def where(ref: Any) -> tuple[str, str] | None:
-            if not isinstance(ref, str):
-                return None
-            if "#" not in ref and "/" not in ref:  # a bare component name
-                ref = f"#/components/schemas/{ref}"
-            try:
-                found = spec.resolve(Located({"$ref": ref}, node.uri, node.pointer))
-            except UnresolvableRef:
-                return None
-            return found.uri, found.pointer
+            found = spec.mapping_target(node, ref)
+            return None if found is None else (found.uri, found.pointer)
 
         mapping = discriminator.get("mapping")
         mapping = mapping if isinstance(mapping, dict) else {}
@@ -358,17 +348,7 @@ class SchemaValidators:
         spec = self._spec
 
         def marked(node: Any, pointer: str) -> bool:
-            if not isinstance(node, dict):
-                return False
-            if node.get(flag) is True:
-                return True
-            if isinstance(node.get("$ref"), str):
-                try:
-                    target = spec.resolve(Located(node, uri, pointer)).value
-                except UnresolvableRef:
-                    return False
-                return isinstance(target, dict) and target.get(flag) is True
-            return False
+            return spec.marked(Located(node, uri, pointer), flag)
 
         def walk(node: Any, pointer: str, names: bool = False) -> Any:
             if isinstance(node, list):

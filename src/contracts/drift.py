@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ._loading import escape_pointer
-from .errors import ContractsError, InputError, UnresolvableRef
+from .errors import ContractsError, InputError
 from .findings import DriftChange, Severity, TrafficDrift
 from .findings import location as _input_location
 from .specs import Located, Spec, load_spec
@@ -443,7 +443,7 @@ class _Normaliser:
                     if isinstance(raw_required, list) else set())
         if drop and props:
             hidden = {name for name in props
-                      if self._marked(loc.child("properties", name), drop)}
+                      if self.spec.marked(loc.child("properties", name), drop)}
             props = {name: v for name, v in props.items() if name not in hidden}
             required -= hidden
         if props or required:
@@ -469,17 +469,6 @@ class _Normaliser:
             for i in range(len(value["allOf"])):
                 out = _merge(out, self.schema(loc.child("allOf", i), stack, drop=drop))
         return out
-
-    def _marked(self, prop: Located, flag: str) -> bool:
-        """Whether a property's schema (or the schema its ``$ref`` names) has ``flag: true``."""
-        value = prop.value
-        if isinstance(value, dict) and value.get(flag) is not True and isinstance(
-                value.get("$ref"), str):
-            try:
-                value = self.spec.resolve(prop).value
-            except UnresolvableRef:
-                return False
-        return isinstance(value, dict) and value.get(flag) is True
 
     def _variants(self, loc: Located, keyword: str, stack: tuple[str, ...],
                   drop: str = "") -> Tree:

@@ -369,12 +369,8 @@ def rule_discriminator(ctx: _Context) -> Iterator[Finding]:
         mapping = discriminator.get("mapping")
         for key, target in (mapping.items() if isinstance(mapping, dict) else ()):
             where = f"{schema.pointer}/discriminator/mapping/{escape_pointer(str(key))}"
-            ref = str(target)
-            if "#" not in ref and "/" not in ref:  # a bare component name
-                ref = f"#/components/schemas/{ref}"
-            try:
-                found = ctx.spec.resolve(Located({"$ref": ref}, schema.uri, schema.pointer))
-            except UnresolvableRef:
+            found = ctx.spec.mapping_target(schema, target)
+            if found is None:
                 yield ctx.finding("discriminator.mapping_unresolved",
                                   f"mapping {key!r} names {target!r}, which does not exist",
                                   where, uri=schema.uri)

@@ -259,6 +259,29 @@ class Spec:
             node = self.locate(target_uri, target_pointer)
         return node
 
+    def marked(self, schema: Located, keyword: str) -> bool:
+        """Whether a schema, or the schema its ``$ref`` names, has ``keyword: true``
+        (``readOnly``, ``writeOnly``): what a property is marked, wherever it is written."""
+        value = schema.value
+        if isinstance(value, dict) and value.get(keyword) is not True and isinstance(
+                value.get("$ref"), str):
+            try:
+                value = self.resolve(schema).value
+            except UnresolvableRef:
+                return False
+        return isinstance(value, dict) and value.get(keyword) is True
+
+    def mapping_target(self, holder: Located, value: object) -> Located | None:
+        """Where a discriminator's mapping value leads from the schema ``holder`` that has the
+        discriminator: a ``$ref``, or a bare name of ``components/schemas``; None if nowhere."""
+        if not isinstance(value, str):
+            return None
+        ref = value if "#" in value or "/" in value else f"#/components/schemas/{value}"
+        try:
+            return self.resolve(Located({"$ref": ref}, holder.uri, holder.pointer))
+        except UnresolvableRef:
+            return None
+
     def _source_of(self, uri: str) -> str:
         doc = self._resources.get(uri)
         return doc.source if doc else uri
