@@ -268,7 +268,9 @@ def test_stateful_runs_when_the_selection_keeps_a_link_and_is_quiet_when_it_does
                                            operations=("createSession", "getSession")))
     assert linked.passed, {op: o.engine_failures for op, o in linked.outcomes.items()}
     assert linked.phases["stateful"] == "success"
-    assert linked.outcomes["getSession"].phases["stateful"] > 0
+    # It ran: requests were sent in the stateful phase. (Whether a short run follows the
+    # link as far as getSession depends on what the engine draws: not asserted.)
+    assert sum(o.phases.get("stateful", 0) for o in linked.outcomes.values()) > 0
     assert set(linked.outcomes) == {"createSession", "getSession"}
 
 
