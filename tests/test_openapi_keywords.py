@@ -244,6 +244,9 @@ def test_read_only_fields_sent_in_a_request_are_warnings_at_their_place(pets: Sp
     ]
     assert all(message == "a read-only property is sent in a request"
                for _c, _p, message, _s in got)
+    actual = {v.pointer: v.actual for v in contracts.iter_request_violations(
+        pets, "POST", "/owners", orjson.dumps(body), headers=JSON)}
+    assert actual == {"/default": True, "/id": "o-1", "/pets/1/tag": "t-2"}
     assert contracts.is_valid_request(pets, "POST", "/owners", orjson.dumps(body), headers=JSON)
     with pytest.raises(contracts.ContractViolation):
         contracts.validate_request(pets, "POST", "/owners", orjson.dumps(body), headers=JSON,
@@ -259,6 +262,7 @@ def test_write_only_fields_returned_in_a_response_are_errors(pets: Spec) -> None
         headers=JSON))
     assert "Canary" not in violation.describe()
     assert violation.schema_path.endswith("/components/schemas/Owner/properties/password")
+    assert violation.actual == "s3cret-Canary"  # carried for callers that opt in to values
 
 
 def test_only_the_alternative_that_applies_decides_what_is_read_only(pets: Spec) -> None:

@@ -82,6 +82,8 @@ def json_type(value: Any) -> str:
 
 def _at(instance: Any, parts: list[str | int]) -> Any:
     for part in parts:
+        if isinstance(instance, list) and isinstance(part, str) and part.isdigit():
+            part = int(part)  # a token of a JSON pointer
         try:
             instance = instance[part]
         except (KeyError, IndexError, TypeError):
@@ -152,8 +154,9 @@ class CompiledSchema:
         self.ref = ref
         self.flag = flag
 
-    def flagged(self, instance: Any) -> Iterator[tuple[str, str]]:
-        """(instance pointer, schema location) of every value annotated with :attr:`flag`.
+    def flagged(self, instance: Any) -> Iterator[tuple[str, str, Any]]:
+        """(instance pointer, schema location, value) of every value annotated with
+        :attr:`flag`.
 
         Annotations come from the engine's evaluation, which keeps only those of the
         subschemas that matched: a property read-only in one ``oneOf`` alternative and
@@ -164,8 +167,11 @@ class CompiledSchema:
         for unit in self._validator.evaluate(instance).annotations():
             notes = unit.get("annotations")
             if isinstance(notes, dict) and notes.get(self.flag) is True:
-                yield str(unit.get("instanceLocation", "")), str(
-                    unit.get("absoluteKeywordLocation") or unit.get("schemaLocation", ""))
+                pointer = str(unit.get("instanceLocation", ""))
+                parts: list[str | int] = [token.replace("~1", "/").replace("~0", "~")
+                                          for token in pointer.split("/")[1:]]
+                yield pointer, str(unit.get("absoluteKeywordLocation")
+                                   or unit.get("schemaLocation", "")), _at(instance, parts)
 
     def is_valid(self, instance: Any) -> bool:
         return bool(self._validator.is_valid(instance))

@@ -224,10 +224,9 @@ class Validator:
                            expected=error.expected, actual=_clip(error.actual))
         if compiled.flag is not None:
             code, severity, message = _FLAGGED[direction]
-            for pointer, location in compiled.flagged(value):
+            for pointer, location, actual in compiled.flagged(value):
                 yield _replace(base, code=f"{where}.{code}", message=message, pointer=pointer,
-                               schema_path=location, severity=severity,
-                               actual=_clip(_at_pointer(value, pointer)))
+                               schema_path=location, severity=severity, actual=_clip(actual))
         if strict:
             yield from self._undocumented(value, schema_node, "", where, base, set())
 
@@ -545,18 +544,6 @@ def _replace(v: Violation, **changes: Any) -> Violation:
     from dataclasses import replace
 
     return replace(v, **changes)
-
-
-def _at_pointer(value: Any, pointer: str) -> Any:
-    for token in pointer.split("/")[1:]:
-        token = token.replace("~1", "/").replace("~0", "~")
-        if isinstance(value, dict):
-            value = value.get(token)
-        elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
-            value = value[int(token)]
-        else:
-            return None
-    return value
 
 
 def _clip(value: Any) -> Any:
