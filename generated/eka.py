@@ -41,7 +41,9 @@ class CreateSessionRequestUploadType(StrEnum):
 
 class CreateSessionRequestCommunicationProtocol(StrEnum):
     """
-    Communication protocol used for the session.
+    Communication protocol used for the session. Assumption: optional (see the
+    schema's description); Eka's current OpenAPI file derives it from `upload_type`.
+
     """
 
     HTTP = "http"
@@ -52,8 +54,10 @@ class CreateSessionRequestCommunicationProtocol(StrEnum):
 class PatientDetails(BaseModel):
     """
     Patient demographic / identifier metadata; the `oid` key is promoted to `patient_oid`
-    for indexing. Eka's SDK also names `age`, `gender` and `mobile`; their types differ
-    between the SDK's files, so they are left undeclared (any value).
+    for indexing. `oid` and `name` are on the Create Session page; `age`, `gender` and
+    `mobile` come from Eka's SDK (`src/types/session.ts`, `PatientDetails`). Eka's current
+    OpenAPI file types the object as open (`additionalProperties: true`), so other keys are
+    accepted.
 
     """
 
@@ -69,6 +73,22 @@ class PatientDetails(BaseModel):
     """
     Patient name.
     """
+    age: str | float | None = None
+    """
+    Patient age. Assumption: a number is accepted as well as the string Eka's SDK types
+    (`age?: string`); the pages print no age and give no unit.
+
+    """
+    gender: str | None = None
+    """
+    Patient gender (Eka's SDK, `gender?: string`).
+    """
+    mobile: float | str | None = None
+    """
+    Patient mobile number. Assumption: a string is accepted as well as the number Eka's
+    SDK types (`mobile?: number`); phone numbers are often sent as strings.
+
+    """
 
 
 class UploadUrl(RootModel[str | dict[str, Any]]):
@@ -81,14 +101,6 @@ class UploadUrl(RootModel[str | dict[str, Any]]):
     provider; the pages only show strings.
 
     """
-
-
-class CreateSessionResponseStatus(StrEnum):
-    """
-    Always `created` on success.
-    """
-
-    CREATED = "created"
 
 
 class CreateSessionResponse(BaseModel):
@@ -113,9 +125,13 @@ class CreateSessionResponse(BaseModel):
     """
     Unique session identifier; use it in all subsequent calls.
     """
-    status: CreateSessionResponseStatus | None = None
+    status: Annotated[str | None, Field(examples=["created"])] = None
     """
-    Always `created` on success.
+    Always `created` on success, says the Create Session page. Assumption: no enum; Eka's
+    OpenAPI files give only the example `created`, and Eka's SDK JSON schemas
+    (`openapi-schemas.json`) allow `created`, `initialized`, `processing`, `completed`
+    and `failed`.
+
     """
     created_at: AwareDatetime | None = None
     """
@@ -141,9 +157,13 @@ class EndSessionRequest(BaseModel):
         extra="allow",
         validate_by_name=True,
     )
-    audio_files_sent: Annotated[int, Field(ge=0)]
+    audio_files_sent: Annotated[int | None, Field(ge=0)] = None
     """
-    Number of audio chunks/files the client sent; validated against what the server received.
+    Number of audio chunks/files the client sent; validated against what the server
+    received. Assumption: optional. The End Session page, the 0.1 OpenAPI file and Eka's
+    SDK require it; Eka's current OpenAPI file (`ekascribe/api-reference/openapi.yaml`)
+    makes it "Optional ... used for reconciliation logging", so an empty body is accepted.
+
     """
     audio_files_uploaded: Annotated[int | None, Field(ge=0)] = None
     """
@@ -261,11 +281,19 @@ class SessionDetails(SessionCommon):
 
 class Status(StrEnum):
     """
-    Still processing; keep polling.
+    Still processing; keep polling (`processing` or `initialized`, says the page's status
+    table). Assumption: `created`, `completed` and `failed` are accepted too, because Eka's
+    SDK JSON schemas (`openapi-schemas.json`, `SessionProcessingResponse`) allow them; the
+    invariant `eka.status_mismatch` still reports a body status the page's table puts
+    under another HTTP status.
+
     """
 
     PROCESSING = "processing"
     INITIALIZED = "initialized"
+    CREATED = "created"
+    COMPLETED = "completed"
+    FAILED = "failed"
 
 
 class SessionProcessingResponse(SessionDetails):
@@ -279,25 +307,47 @@ class SessionProcessingResponse(SessionDetails):
     )
     status: Status
     """
-    Still processing; keep polling.
+    Still processing; keep polling (`processing` or `initialized`, says the page's status
+    table). Assumption: `created`, `completed` and `failed` are accepted too, because Eka's
+    SDK JSON schemas (`openapi-schemas.json`, `SessionProcessingResponse`) allow them; the
+    invariant `eka.status_mismatch` still reports a body status the page's table puts
+    under another HTTP status.
+
     """
 
 
 class Status1(StrEnum):
     """
-    `completed`: transcript and templates available. `failed`: processing failed (terminal).
+    `completed`: transcript and templates available. `failed`: processing failed
+    (terminal). Assumption: `created`, `initialized` and `processing` are accepted too,
+    because Eka's SDK JSON schemas (`openapi-schemas.json`, `SessionCompletedResponse`)
+    allow them; the invariant `eka.status_mismatch` still reports a body status the
+    page's table puts under another HTTP status.
+
     """
 
     COMPLETED = "completed"
     FAILED = "failed"
+    CREATED = "created"
+    INITIALIZED = "initialized"
+    PROCESSING = "processing"
 
 
 class Status2(StrEnum):
     """
-    Lifecycle state; the HTTP status code tells which values are possible.
+    `partial` in the page's status table. Assumption: `created`, `processing`,
+    `completed` and `failed` are accepted too, because Eka's SDK JSON schemas
+    (`openapi-schemas.json`, `SessionPartialResponse`) allow them; the invariant
+    `eka.status_mismatch` still reports a body status the page's table puts under
+    another HTTP status.
+
     """
 
     PARTIAL = "partial"
+    CREATED = "created"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
 
 
 class Status3(StrEnum):
@@ -357,6 +407,12 @@ class ErrorObject(BaseModel):
 class CreateSessionRequest(BaseModel):
     """
     Body of Create Session (fields from Eka's Create Session page and OpenAPI file).
+    Assumption: only `upload_type` is required. The Create Session page, the 0.1 OpenAPI
+    file (`protocol.yaml`) and Eka's SDK also require `communication_protocol`, but Eka's
+    current OpenAPI file (`ekascribe/api-reference/openapi.yaml`) requires `upload_type`
+    alone and derives the protocol from it ("single/chunked → http, stream → websocket"),
+    so a request without `communication_protocol` is accepted.
+
     """
 
     model_config = ConfigDict(
@@ -383,17 +439,23 @@ class CreateSessionRequest(BaseModel):
     """
     ISO 639-1 code(s) hinting the spoken language(s), for example `["en"]`; the page also recommends `["auto_detect"]`.
     """
-    transcript_language: str | None = None
+    transcript_language: str | list[str] | None = None
     """
-    ISO 639-1 code for the transcript output language.
+    ISO 639-1 code for the transcript output language. Assumption: a list of codes is
+    accepted as well as one code; the pages and OpenAPI files type it as a string, while
+    Eka's SDK JSON schemas (`openapi-schemas.json`) and an earlier SDK revision
+    (`src/types/session.ts` @ cbb92e7) type it as an array of strings.
+
     """
     upload_type: CreateSessionRequestUploadType
     """
     Audio upload method (the protocol APIs currently support `chunked` and `stream`).
     """
-    communication_protocol: CreateSessionRequestCommunicationProtocol
+    communication_protocol: CreateSessionRequestCommunicationProtocol | None = None
     """
-    Communication protocol used for the session.
+    Communication protocol used for the session. Assumption: optional (see the
+    schema's description); Eka's current OpenAPI file derives it from `upload_type`.
+
     """
     additional_data: dict[str, Any] | None = None
     """
@@ -482,6 +544,14 @@ class ErrorResponse(BaseModel):
     error: ErrorObject | None = None
 
 
+class TemplateMap(RootModel[dict[str, TemplateResult]]):
+    """
+    Template results as a map keyed by template id (Eka's SDK JSON schemas).
+    """
+
+    root: dict[str, TemplateResult]
+
+
 class TemplateEntry(RootModel[dict[str, TemplateResult]]):
     """
     One generated document, as a single-key object whose key is the template_id.
@@ -512,72 +582,6 @@ class TemplateList(RootModel[list[TemplateEntry]]):
     """
 
 
-class SessionResults(SessionDetails):
-    """
-    Fields the finished states (200, 206) add.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    completed_at: AwareDatetime | None = None
-    """
-    ISO 8601 completion timestamp (nullable in Eka's OpenAPI file).
-    """
-    model_used: Annotated[str | None, Field(examples=["pro"])] = None
-    """
-    The model that processed the session (nullable in Eka's OpenAPI file).
-    """
-    language_detected: Annotated[str | None, Field(examples=["en"])] = None
-    """
-    ISO 639-1 language code detected from the audio (nullable in Eka's OpenAPI file).
-    """
-    templates: TemplateList | None = None
-
-
-class SessionCompletedResponse(SessionResults):
-    """
-    Returned with HTTP 200 when processing finished, successfully (`completed`) or not (`failed`).
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    status: Annotated[Status1, Field(examples=["completed"])]
-    """
-    `completed`: transcript and templates available. `failed`: processing failed (terminal).
-    """
-    error: ErrorObject | None = None
-    """
-    Why processing failed. Not on the Get Session page; Eka's SDK types it on the session status response.
-    """
-
-
-class SessionPartialResponse(SessionResults):
-    """
-    Returned with HTTP 206 when the session finished but some templates failed.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    status: Status2
-    """
-    Lifecycle state; the HTTP status code tells which values are possible.
-    """
-    audio_files_processed: int | None = None
-    """
-    Number of audio files successfully processed.
-    """
-    processing_errors: list[ProcessingError] | None = None
-    """
-    The non-fatal failures.
-    """
-
-
 class ExpiredSessionResponse(SessionCommon):
     """
     Returned with HTTP 410 when the session expired before processing was initiated.
@@ -599,13 +603,115 @@ class ExpiredSessionResponse(SessionCommon):
     """
     Human-readable expiry reason.
     """
+    model_used: str | None = None
+    """
+    The model of the session, if one was chosen (Eka's SDK JSON schemas, `ExpiredSessionResponse`).
+    """
+    language_detected: str | None = None
+    """
+    Language detected, if any (Eka's SDK JSON schemas, `ExpiredSessionResponse`).
+    """
+    audio_files_processed: Annotated[int | None, Field(ge=0)] = None
+    """
+    Audio files processed before expiry (Eka's SDK JSON schemas, `ExpiredSessionResponse`).
+    """
     templates: TemplateList | dict[str, Any] | None = None
     """
-    Empty. Assumption: either an empty templates list or an empty object is accepted,
-    and emptiness is not enforced; the Get Session page makes templates a list, while
-    Eka's OpenAPI file types this state's templates as an object and the MedScribeAlliance
+    Empty. Assumption: an empty templates list, an empty object or a map keyed by
+    template id is accepted, and emptiness is left to the invariant
+    `eka.expired_with_results` (a warning); the Get Session page makes templates a
+    list, while Eka's OpenAPI files type this state's templates as an object, Eka's SDK
+    JSON schemas as a map of template results, and the MedScribeAlliance
     expired-session example prints `{}`.
 
+    """
+
+
+class Templates(RootModel[TemplateList | TemplateMap]):
+    root: TemplateList | TemplateMap
+    """
+    Template results. Assumption: either shape is accepted in every finished state (200,
+    206): the Get Session page and Eka's OpenAPI files print a list of single-key objects
+    (`TemplateList`), while Eka's SDK JSON schemas (`openapi-schemas.json`) and an earlier
+    SDK revision (`src/types/session.ts` @ cbb92e7, `TemplatesOutput`) type a map keyed by
+    template id (`TemplateMap`).
+
+    """
+
+
+class SessionResults(SessionDetails):
+    """
+    Fields the finished states (200, 206) add.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    completed_at: AwareDatetime | None = None
+    """
+    ISO 8601 completion timestamp (nullable in Eka's OpenAPI file).
+    """
+    model_used: Annotated[str | None, Field(examples=["pro"])] = None
+    """
+    The model that processed the session (nullable in Eka's OpenAPI file).
+    """
+    language_detected: Annotated[str | None, Field(examples=["en"])] = None
+    """
+    ISO 639-1 language code detected from the audio (nullable in Eka's OpenAPI file).
+    """
+    templates: Templates | None = None
+
+
+class SessionCompletedResponse(SessionResults):
+    """
+    Returned with HTTP 200 when processing finished, successfully (`completed`) or not (`failed`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    status: Annotated[Status1, Field(examples=["completed"])]
+    """
+    `completed`: transcript and templates available. `failed`: processing failed
+    (terminal). Assumption: `created`, `initialized` and `processing` are accepted too,
+    because Eka's SDK JSON schemas (`openapi-schemas.json`, `SessionCompletedResponse`)
+    allow them; the invariant `eka.status_mismatch` still reports a body status the
+    page's table puts under another HTTP status.
+
+    """
+    error: ErrorObject | None = None
+    """
+    Why processing failed. Not on the Get Session page; Eka's SDK types it on the session status response.
+    """
+
+
+class SessionPartialResponse(SessionResults):
+    """
+    Returned with HTTP 206 when the session finished but some templates failed.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    status: Status2
+    """
+    `partial` in the page's status table. Assumption: `created`, `processing`,
+    `completed` and `failed` are accepted too, because Eka's SDK JSON schemas
+    (`openapi-schemas.json`, `SessionPartialResponse`) allow them; the invariant
+    `eka.status_mismatch` still reports a body status the page's table puts under
+    another HTTP status.
+
+    """
+    audio_files_processed: int | None = None
+    """
+    Number of audio files successfully processed.
+    """
+    processing_errors: list[ProcessingError] | None = None
+    """
+    The non-fatal failures.
     """
 
 
