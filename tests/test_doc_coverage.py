@@ -64,6 +64,13 @@ def _property(spec: Spec, holder: Located, name: str) -> Located | None:
         props = member.value.get("properties") if isinstance(member.value, dict) else None
         if isinstance(props, dict) and name in props:
             return _resolve(spec, member.child("properties", name))
+    # A nullable object is `anyOf: [{$ref: X}, {type: "null"}]`: its properties live in X.
+    for member in _members(spec, holder):
+        for key in ("anyOf", "oneOf"):
+            for i, _ in enumerate(member.value.get(key) or []):
+                found = _property(spec, member.child(key, i), name)
+                if found is not None:
+                    return found
     return None
 
 

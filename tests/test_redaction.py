@@ -402,6 +402,40 @@ def test_ekas_generated_documents_are_patient_data_under_any_template_name() -> 
     assert Redactor(patient_paths=()).json(body)["templates"][1] == body["templates"][1]
 
 
+def test_ekas_documents_are_redacted_in_the_map_shape_and_in_fhir_form() -> None:
+    """Eka's SDK types ``templates`` as a map keyed by template id, and a document may carry
+    its FHIR form: both are the clinical note, redacted by default; bookkeeping stays."""
+    body = {
+        "session_id": "ses_1", "status": "completed",
+        "templates": {
+            "eka_emr_template": {"status": "success", "document_id": "doc_1",
+                                 "data": {"chief_complaint": SENTENCE},
+                                 "fhir": {"resourceType": "Bundle", "entry": [{"name": NAME}]}},
+        },
+    }
+    out = Redactor().json(body)
+    text = json.dumps(out)
+    assert not [c for c in PATIENT if c in text]
+    entry = out["templates"]["eka_emr_template"]
+    assert entry["status"] == "success" and entry["document_id"] == "doc_1"
+    assert _shape(out) == _shape(body)
+    listed = {"templates": [{"t": {"fhir": {"note": SENTENCE}, "status": "success"}}]}
+    assert SENTENCE not in json.dumps(Redactor().json(listed))
+    assert Redactor(enabled=False).json(body) == body
+
+
+def test_realtimekit_peer_report_location_is_redacted() -> None:
+    """The peer report (the SDK's typed `metadata.ip_information`) locates a participant."""
+    body = {"success": True, "data": {"participant": {"peer_report": {"metadata": {
+        "sdk_name": "web-core",
+        "ip_information": {"ipv4": "203.0.113.7", "city": "Canaryfield", "country": "IN"},
+    }}}}}
+    out = Redactor().json(body)
+    assert "203.0.113.7" not in json.dumps(out) and "Canaryfield" not in json.dumps(out)
+    assert out["data"]["participant"]["peer_report"]["metadata"]["sdk_name"] == "web-core"
+    assert Redactor(enabled=False).json(body) == body
+
+
 @pytest.mark.parametrize("key", ["ehr_patient_id", "ai_command_text", "patient_details"])
 def test_heidi_and_eka_patient_identifiers_are_patient_data(key: str) -> None:
     out = Redactor().json({"session": {key: "MRN-CANARY-77", "session_id": "s1"}})

@@ -86,12 +86,20 @@ DEFAULT_PATIENT_KEYS = frozenset({
     "message", "demographic_details", "externalTreatmentPlan",
     # what a clinician types to Heidi's AI about the consult
     "ai_command_text",
+    # where a call's participant (a patient, in a consult) sits: RealtimeKit's peer report
+    # carries their IP address, city, region and network
+    "ip_information",
 })
 
 DEFAULT_PATIENT_PATHS: tuple[str, ...] = (
     # Eka's generated documents: the structured clinical note itself (complaints, diagnoses,
-    # medications, the patient's name...), under keys that vary by template.
+    # medications, the patient's name...), under keys that vary by template, and its FHIR
+    # form. Eka's sources print `templates` as a list of single-key objects or as one map
+    # keyed by template id; both shapes are covered.
     "$.templates[*].*.data",
+    "$.templates[*].*.fhir",
+    "$.templates.*.data",
+    "$.templates.*.fhir",
 )
 
 # Query parameters that make a URL a signed (bearer) URL: whoever holds it can fetch the media.
