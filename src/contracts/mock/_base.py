@@ -242,6 +242,10 @@ class Vendor:
         """Move a session on; None when this vendor has no such session."""
         return None
 
+    def extra_routes(self) -> list[Any]:
+        """Routes outside the spec the vendor's clients need (Eka's presigned storage)."""
+        return []
+
     # -- shared helpers -----------------------------------------------------------------
     def rng(self, *parts: object) -> random.Random:
         """A generator that depends only on the seed and ``parts`` (never on timing)."""
@@ -552,6 +556,9 @@ def build_app(vendors: list[Vendor], options: MockOptions) -> Starlette:
                 out[vendor.api] = {"scenario": vendor.scenario, **vendor.state(),
                                    "webhooks": [dict(w) for w in vendor.webhooks]}
         return respond(200, out)
+
+    for vendor in vendors:
+        routes.extend(vendor.extra_routes())
 
     async def send_reply(send: Any, status: int, body: Any,
                          headers: Mapping[str, str] | None = None, *, head: bool = False,
