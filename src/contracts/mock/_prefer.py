@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..specs import Located, Operation
-from ._base import Call, Reply, Vendor
+from ._vendor import Call, Handler, Reply, Vendor
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -223,10 +223,10 @@ class Preferred:
       ignored, as RFC 7240 lets a server; of a preference given twice the first counts.
     """
 
-    def __init__(self, vendor: Vendor, operation: Operation, handler_name: str,
+    def __init__(self, vendor: Vendor, operation: Operation, handler: Handler,
                  validator: Validator):
         self.vendor, self.operation, self.validator = vendor, operation, validator
-        self.handler_name = handler_name
+        self.handler = handler
         spec = vendor.spec
         responses: list[_Response] = []
         for key in operation.node.value.get("responses") or {}:
@@ -345,9 +345,8 @@ class Preferred:
                 yield reply, None
         with vendor.lock:
             scratch = vendor.scratch()
-        handler: Callable[[Call], Reply] = getattr(scratch, self.handler_name)
         with scratch.lock:
-            answered = handler(call)
+            answered = self.handler(scratch, call)
         if answered.status == status:
             yield answered, None
         schema = response.media.child("schema")
@@ -417,6 +416,33 @@ _FORMATS = {"date-time": "2026-01-05T09:00:00Z", "date": "2026-01-05", "time": "
             "uri-reference": "https://example.com/synthetic"}
 
 
+_MISSING = object()
+
+
+def _given(value: Mapping[str, Any]) -> Any:
+    """The value the schema itself offers (const, default, an example, the first enum)."""
+    for key in ("const", "default", "example"):
+        if key in value:
+            return value[key]
+    if value.get("examples"):
+        return value["examples"][0]
+    if value.get("enum"):
+        return value["enum"][0]
+    return _MISSING
+
+
+def _scalar(kind: Any, value: Mapping[str, Any]) -> Any:
+    if kind == "string":
+        text = _FORMATS.get(str(value.get("format")), "synthetic")
+        return text.ljust(int(value.get("minLength") or 0), "x")
+    if kind in ("integer", "number"):
+        low = value.get("minimum", value.get("exclusiveMinimum", -1) + 1)
+        return max(int(low), 0) if kind == "integer" else max(float(low), 0.0)
+    if kind == "boolean":
+        return False
+    return None
+
+
 def synthesize(resolve: Callable[[Located], Located], schema: Located, *, full: bool = False,
                depth: int = 0) -> Any:
     """A small value for the schema: every property and one item per array (``full``) or
@@ -427,13 +453,9 @@ def synthesize(resolve: Callable[[Located], Located], schema: Located, *, full: 
     value = node.value
     if depth > 12 or not isinstance(value, Mapping):
         return None
-    for key in ("const", "default", "example"):
-        if key in value:
-            return value[key]
-    if value.get("examples"):
-        return value["examples"][0]
-    if value.get("enum"):
-        return value["enum"][0]
+    given = _given(value)
+    if given is not _MISSING:
+        return given
 
     def part(*tokens: str | int) -> Any:
         return synthesize(resolve, node.child(*tokens), full=full, depth=depth + 1)
@@ -451,9 +473,9 @@ def synthesize(resolve: Callable[[Located], Located], schema: Located, *, full: 
         elif "properties" not in value:
             return piece
     if merged is None and "properties" not in value:
-        for key in ("oneOf", "anyOf"):
-            if value.get(key):
-                return part(key, 0)
+        branch = next((key for key in ("oneOf", "anyOf") if value.get(key)), None)
+        if branch is not None:
+            return part(branch, 0)
     if kind == "object" or merged is not None or "properties" in value:
         properties = value.get("properties") or {}
         names = list(properties) if full else [
@@ -463,12 +485,4 @@ def synthesize(resolve: Callable[[Located], Located], schema: Located, *, full: 
     if kind == "array":
         count = max(int(value.get("minItems") or 0), int(full))
         return [part("items")] * count if count and "items" in value else []
-    if kind == "string":
-        text = _FORMATS.get(str(value.get("format")), "synthetic")
-        return text.ljust(int(value.get("minLength") or 0), "x")
-    if kind in ("integer", "number"):
-        low = value.get("minimum", value.get("exclusiveMinimum", -1) + 1)
-        return max(int(low), 0) if kind == "integer" else max(float(low), 0.0)
-    if kind == "boolean":
-        return False
-    return None
+    return _scalar(kind, value)
