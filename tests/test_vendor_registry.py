@@ -63,6 +63,7 @@ def test_a_missing_plugin_is_a_one_line_usage_error() -> None:
     result = contracts("lint", "toyvendor", env=_env(**{vendors.PLUGINS_ENV: "no_such_plugin"}))
     assert result.returncode == 2, result.stderr
     assert "no_such_plugin" in result.stderr and "CONTRACTS_PLUGINS" in result.stderr
+    assert "ModuleNotFoundError" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 

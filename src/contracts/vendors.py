@@ -141,16 +141,21 @@ def load_plugins() -> None:
         from importlib.metadata import entry_points
 
         for point in entry_points(group=ENTRY_POINT_GROUP):
-            loaded = point.load()
-            if callable(loaded):  # "pkg.mod:register" is called; "pkg.mod" registers on import
-                loaded()
-        for module in os.environ.get(PLUGINS_ENV, "").split(","):
-            if module.strip():
-                try:
-                    import_module(module.strip())
-                except ImportError as exc:
-                    raise UsageError(f"cannot import the plugin {module.strip()!r} named in "
-                                     f"{PLUGINS_ENV}: {exc}") from None
+            try:
+                loaded = point.load()
+                if callable(loaded):  # "pkg.mod:register" is called; "pkg.mod" registers
+                    loaded()
+            except Exception as exc:  # noqa: BLE001 - a broken plugin is the user's setup
+                raise UsageError(f"the vendor plugin {point.value!r} (entry point "
+                                 f"{point.name!r} of {ENTRY_POINT_GROUP}) failed: "
+                                 f"{type(exc).__name__}: {exc}") from None
+        for module in filter(None, (m.strip() for m in
+                                    os.environ.get(PLUGINS_ENV, "").split(","))):
+            try:
+                import_module(module)
+            except Exception as exc:  # noqa: BLE001 - as above
+                raise UsageError(f"the vendor plugin {module!r} named in {PLUGINS_ENV} "
+                                 f"failed: {type(exc).__name__}: {exc}") from None
 
 
 def find(name: str) -> Vendor | None:

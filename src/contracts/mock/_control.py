@@ -53,7 +53,9 @@ def _text(data: Mapping[str, Any], query: Mapping[str, str], name: str, *,
           nullable: bool = False) -> str | None:
     """The string field ``name`` of the body, else of the query; None when absent (or null,
     where ``nullable``)."""
-    value = data.get(name) if name in data else query.get(name)
+    value = data.get(name)
+    if value is None:
+        value = query.get(name)
     if value is None or isinstance(value, str):
         return value or None
     allowed = "a string or null" if nullable else "a string"
