@@ -148,3 +148,15 @@ def test_a_huge_state_name_is_clipped(mock_server: Callable[..., Any]) -> None:
 def test_the_query_string_is_checked_like_the_body(every: str) -> None:
     problem = _problem(httpx.get(f"{every}/state", params={"api": "nope"}), 404)
     assert "'nope'" in problem["detail"] and "eka" in problem["detail"]
+
+
+@pytest.mark.parametrize("prefer", [f"code={'9' * 60_000}", f"example={HUGE}", f"{HUGE}=",
+                                    f"code=200 {HUGE}", f"dynamic={HUGE}",
+                                    f'example="{HUGE}"'],
+                         ids=["code", "example", "name", "trailing", "dynamic", "quoted"])
+def test_a_huge_prefer_header_is_clipped_in_the_problem(mock_server: Callable[..., Any],
+                                                        prefer: str) -> None:
+    server = mock_server("eka")
+    answer = httpx.get(f"{server.url}/voice/v1/sessions/s-1",
+                       headers={**AUTH, "prefer": prefer})
+    assert HUGE[:1000] not in _problem(answer)["detail"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..specs import Located, Operation
-from ._vendor import Call, Handler, Reply, Vendor
+from ._vendor import Call, Handler, Reply, Vendor, clip
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,6 +54,11 @@ class Preference:
 
     code: int | None = None
     example: str | None = None
+
+
+def _cut(text: str) -> str:
+    """A token of the request, cut to a readable length for an error message."""
+    return text if len(text) <= 60 else text[:60] + "…"
 
 
 def _token(text: str, i: int) -> int:
@@ -100,12 +105,12 @@ def _preferences(text: str) -> list[tuple[str, str | None]]:
             return found
         end = _token(text, i)
         if end == i:
-            raise ValueError(f"expected a preference name at {text[i:]!r}")
+            raise ValueError(f"expected a preference name at {clip(text[i:])}")
         name, value, i = text[i:end].lower(), None, _skip(text, end)
         if i < len(text) and text[i] == "=":
             word = _word(text, _skip(text, i + 1))
             if word is None:
-                raise ValueError(f"{name}= has no value (a token or a quoted string)")
+                raise ValueError(f"{_cut(name)}= has no value (a token or a quoted string)")
             value, i = word[0], _skip(text, word[1])
         while i < len(text) and text[i] == ";":
             i = _skip(text, i + 1)
@@ -116,10 +121,10 @@ def _preferences(text: str) -> list[tuple[str, str | None]]:
             if i < len(text) and text[i] == "=":
                 word = _word(text, _skip(text, i + 1))
                 if word is None:
-                    raise ValueError(f"a parameter of {name} has no value")
+                    raise ValueError(f"a parameter of {_cut(name)} has no value")
                 i = _skip(text, word[1])
         if i < len(text) and text[i] != ",":
-            raise ValueError(f"unexpected {text[i:]!r} after the {name} preference")
+            raise ValueError(f"unexpected {clip(text[i:])} after the {_cut(name)} preference")
         found.append((name, value))
 
 
@@ -130,7 +135,7 @@ def parse_prefer(text: str, documented: str = "") -> Preference | None:
         items = _preferences(text)
     except ValueError as exc:
         raise PreferError("malformed", "Malformed Prefer header",
-                          f"could not read Prefer: {text!r} ({exc}); {documented}") from None
+                          f"could not read Prefer: {clip(text)} ({exc}); {documented}") from None
     code: int | None = None
     example: str | None = None
     seen: set[str] = set()
@@ -142,7 +147,7 @@ def parse_prefer(text: str, documented: str = "") -> Preference | None:
             if value is None or not re.fullmatch(r"[1-5][0-9][0-9]", value):
                 raise PreferError("malformed", "Malformed Prefer header",
                                   f"code must be a three-digit HTTP status (100-599), not "
-                                  f"{'nothing' if value is None else repr(value)}; "
+                                  f"{'nothing' if value is None else clip(value)}; "
                                   f"{documented}")
             code = int(value)
         elif name == "example":
@@ -158,7 +163,7 @@ def parse_prefer(text: str, documented: str = "") -> Preference | None:
                                   "prefer code=N and/or example=NAME instead; " + documented)
             if (value or "").lower() != "false":
                 raise PreferError("malformed", "Malformed Prefer header",
-                                  f"dynamic must be true or false, not {value!r}; "
+                                  f"dynamic must be true or false, not {clip(value)}; "
                                   f"{documented}")
     if code is None and example is None:
         return None
@@ -282,10 +287,10 @@ class Preferred:
                               if name in {n for n, _ in r.examples}), None)
                 if owner is None:
                     raise PreferError("unknown-example", "Unknown example in Prefer",
-                                      f"{op} has no example {name!r}; "
+                                      f"{op} has no example {clip(name)}; "
                                       f"{self._names(response)}")
                 raise PreferError("example-mismatch", "Prefer example does not match the code",
-                                  f"{name!r} is an example of {op}'s {owner} response, not of "
+                                  f"{clip(name)} is an example of {op}'s {owner} response, not of "
                                   f"its {response.key} response (code={preference.code}); "
                                   f"{self._names(response)}")
             return preference.code, response, name
@@ -298,7 +303,7 @@ class Preferred:
             f"{r.key}: {', '.join(n for n, _ in r.examples)}" for r in self.responses
             if r.examples) or "none"
         raise PreferError("unknown-example", "Unknown example in Prefer",
-                          f"{op} has no example {name!r}; its examples are {listed} "
+                          f"{op} has no example {clip(name)}; its examples are {listed} "
                           f"(statuses: {', '.join(r.key for r in self.responses)})")
 
     # -- answering -----------------------------------------------------------------------
