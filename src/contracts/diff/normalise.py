@@ -19,7 +19,7 @@ from .text import JSON, Tree, as_json
 
 __all__ = ["Normaliser", "OpInfo", "merge"]
 
-TEMPLATE_PARAM = re.compile(r"\{([^{}/]+)\}")
+_TEMPLATE_PARAM = re.compile(r"\{([^{}/]+)\}")
 _DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
 _MAX_SCHEMA_DEPTH = 40
 _MAX_NODES = 500_000
@@ -57,7 +57,7 @@ class Normaliser:
                 out["servers"][server["url"].rstrip("/") or "/"] = True
         for op in self.spec.operations:
             path = op.path if op.path.startswith("/") else "/" + op.path
-            key = f"{op.method.upper()} {TEMPLATE_PARAM.sub('{}', path)}"
+            key = f"{op.method.upper()} {_TEMPLATE_PARAM.sub('{}', path)}"
             if key in out["operations"]:
                 continue  # two templates of the same shape: the spec is ambiguous; first wins
             raw_id = op.node.value.get("operationId")
@@ -106,7 +106,7 @@ class Normaliser:
         return out
 
     def _parameters(self, node: Located, item: Located, path: str, info: OpInfo) -> Tree:
-        positions = {name: i for i, name in enumerate(TEMPLATE_PARAM.findall(path))}
+        positions = {name: i for i, name in enumerate(_TEMPLATE_PARAM.findall(path))}
         merged: dict[tuple[str, str], Located] = {}
         for owner in (item, node):  # operation-level parameters override path-level ones
             raw = owner.value.get("parameters")
