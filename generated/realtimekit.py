@@ -296,7 +296,7 @@ class PeerEvent(BaseModel):
 
 class PeerReportDevice(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantMetadataAudioDevicesUpdateAdded`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataAudioDevicesUpdateAdded`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -310,7 +310,7 @@ class PeerReportDevice(BaseModel):
 
 class PeerReportDeviceListUpdate(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantMetadataAudioDevicesUpdate`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataAudioDevicesUpdate`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -324,7 +324,7 @@ class PeerReportDeviceListUpdate(BaseModel):
 
 class PeerReportBrowserMetadata(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantMetadataBrowserMetadata`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataBrowserMetadata`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -340,7 +340,7 @@ class PeerReportBrowserMetadata(BaseModel):
 
 class PeerReportCandidatePair(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantMetadataCandidatePairsConsumingTransport`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataCandidatePairsConsumingTransport`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -379,7 +379,7 @@ class PeerReportCandidatePair(BaseModel):
 
 class PeerReportCandidatePairs(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantMetadataCandidatePairs`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataCandidatePairs`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -392,7 +392,7 @@ class PeerReportCandidatePairs(BaseModel):
 
 class PeerReportDeviceInfo(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantMetadataDeviceInfo`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataDeviceInfo`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -407,7 +407,7 @@ class PeerReportDeviceInfo(BaseModel):
 
 class PeerReportEvent(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantMetadataEvent`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataEvent`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -421,7 +421,7 @@ class PeerReportEvent(BaseModel):
 
 class PeerReportASN(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantMetadataIPInformationASN`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataIPInformationASN`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -437,7 +437,7 @@ class PeerReportASN(BaseModel):
 
 class PeerReportIPInformation(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantMetadataIPInformation`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataIPInformation`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -455,7 +455,7 @@ class PeerReportIPInformation(BaseModel):
 
 class PeerReportNativeMetadata(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantMetadataNativeMetadata`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataNativeMetadata`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -468,7 +468,7 @@ class PeerReportNativeMetadata(BaseModel):
 
 class PeerReportPcMetadata(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantMetadataPcMetadata`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataPcMetadata`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -485,7 +485,7 @@ class PeerReportPcMetadata(BaseModel):
 
 class PeerReportSelectedDeviceUpdate(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantMetadataSelectedDeviceUpdate`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataSelectedDeviceUpdate`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -498,7 +498,7 @@ class PeerReportSelectedDeviceUpdate(BaseModel):
 
 class PeerReportAudioConsumerStats(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQualityAudioConsumer`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityAudioConsumer`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -523,7 +523,7 @@ class PeerReportAudioConsumerStats(BaseModel):
 
 class PeerReportMsThresholdFractions(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQualityAudioConsumerCumulativeJitterBufferDelay`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityAudioConsumerCumulativeJitterBufferDelay`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -544,7 +544,7 @@ class PeerReportMsThresholdFractions(BaseModel):
 
 class PeerReportPacketLossFractions(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQualityAudioConsumerCumulativePacketLoss`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityAudioConsumerCumulativePacketLoss`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -568,7 +568,7 @@ class PeerReportPacketLossFractions(BaseModel):
 
 class PeerReportPercentiles(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQualityAudioConsumerCumulativeQualityMos`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityAudioConsumerCumulativeQualityMos`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -583,7 +583,7 @@ class PeerReportPercentiles(BaseModel):
 
 class PeerReportAudioConsumerCumulative(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQualityAudioConsumerCumulative`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityAudioConsumerCumulative`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -597,7 +597,7 @@ class PeerReportAudioConsumerCumulative(BaseModel):
 
 class PeerReportAudioProducerStats(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQualityAudioProducer`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityAudioProducer`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -618,7 +618,7 @@ class PeerReportAudioProducerStats(BaseModel):
 
 class PeerReportAudioProducerCumulative(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQualityAudioProducerCumulative`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityAudioProducerCumulative`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -632,7 +632,7 @@ class PeerReportAudioProducerCumulative(BaseModel):
 
 class PeerReportVideoConsumerStats(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQualityScreenshareVideoConsumer`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityScreenshareVideoConsumer`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -663,7 +663,7 @@ class PeerReportVideoConsumerStats(BaseModel):
 
 class PeerReportVideoConsumerIssues(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQualityScreenshareVideoConsumerCumulativeIssues`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityScreenshareVideoConsumerCumulativeIssues`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -677,7 +677,7 @@ class PeerReportVideoConsumerIssues(BaseModel):
 
 class PeerReportVideoConsumerCumulative(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQualityScreenshareVideoConsumerCumulative`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityScreenshareVideoConsumerCumulative`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -695,7 +695,7 @@ class PeerReportVideoConsumerCumulative(BaseModel):
 
 class PeerReportQualityLimitationDurations(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQualityScreenshareVideoProducerQualityLimitationDurations`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityScreenshareVideoProducerQualityLimitationDurations`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -710,7 +710,7 @@ class PeerReportQualityLimitationDurations(BaseModel):
 
 class PeerReportVideoProducerStats(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQualityScreenshareVideoProducer`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityScreenshareVideoProducer`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -744,7 +744,7 @@ class PeerReportVideoProducerStats(BaseModel):
 
 class PeerReportVideoProducerIssues(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQualityScreenshareVideoProducerCumulativeIssues`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityScreenshareVideoProducerCumulativeIssues`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -760,7 +760,7 @@ class PeerReportVideoProducerIssues(BaseModel):
 
 class PeerReportVideoProducerCumulative(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQualityScreenshareVideoProducerCumulative`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityScreenshareVideoProducerCumulative`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -902,13 +902,17 @@ class SessionGetSessionParticipantDetailsResponse(BaseModel):
 
 class PeerReportMetadata(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantMetadata`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadata`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
         extra="allow",
         validate_by_name=True,
     )
+    precall_network_information: dict[str, Any] | None = None
+    """
+    The pre-call network test. Assumption: an object of any shape; the SDK's `filters` parameter (session_get_participant_data_from_peer_id_params.py) names this part of the report, but its response model does not type it.
+    """
     audio_devices_updates: list[PeerReportDeviceListUpdate] | None = None
     browser_metadata: PeerReportBrowserMetadata | None = None
     candidate_pairs: PeerReportCandidatePairs | None = None
@@ -928,7 +932,7 @@ class PeerReportMetadata(BaseModel):
 
 class PeerReportQuality(BaseModel):
     """
-    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantQuality`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQuality`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
-from ._base import CONTROL_PREFIX, Call, Lifecycle, Reply, Vendor
 from ._synth import iso, patient_name, sentences
+from ._vendor import CONTROL_PREFIX, Call, Lifecycle, Reply, Vendor, handles
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -82,16 +82,6 @@ class EkaMock(Vendor):
         "failed": "processing ends with 200 failed and an error",
         "expired": "the session expires at once: Get Session answers 410 until it is ended",
     }
-    handlers: ClassVar[dict[str, str]] = {
-        "createSession": "create_session",
-        "endSession": "end_session",
-        "getSession": "get_session",
-        "login": "login",
-        "getUploadLocation": "upload_location",
-        "initTransaction": "init_transaction",
-        "getTransactionResult": "transaction_result",
-        "getVoiceRecordStatus": "voice_record_status",
-    }
     enum_fields: ClassVar[dict[str, str]] = {"status": "archived"}
 
     def reset(self) -> None:
@@ -131,6 +121,7 @@ class EkaMock(Vendor):
         return self.error(422, code, f"{first.location}{where}: {first.message}")
 
     # -- handlers ------------------------------------------------------------------------
+    @handles("createSession")
     def create_session(self, call: Call) -> Reply:
         body = call.body if isinstance(call.body, dict) else {}
         unknown = [t for t in body.get("templates") or [] if t not in KNOWN_TEMPLATES]
@@ -160,6 +151,7 @@ class EkaMock(Vendor):
         }
         return Reply(201, out)
 
+    @handles("endSession")
     def end_session(self, call: Call) -> Reply:
         session = self.sessions.get(call.path_params["session_id"])
         if session is None:
@@ -187,6 +179,7 @@ class EkaMock(Vendor):
             "audio_files": list(session.audio_files),
         })
 
+    @handles("getSession")
     def get_session(self, call: Call) -> Reply:
         session = self.sessions.get(call.path_params["session_id"])
         if session is None:
@@ -317,12 +310,14 @@ class EkaMock(Vendor):
                 "templates": [], "transcript": ""}
 
     # -- the SDK's endpoints (ekacare: login, upload, init, v3 and v1 status) -------------
+    @handles("login")
     def login(self, call: Call) -> Reply:
         # Any client id and secret get the mock's token: the SDK then sends it as Bearer.
         return Reply(200, {"access_token": self.options.token, "expires_in": 1800,
                            "refresh_expires_in": 86400,
                            "refresh_token": f"refresh-{self.rng('refresh').getrandbits(64):016x}"})
 
+    @handles("getUploadLocation")
     def upload_location(self, call: Call) -> Reply:
         txn_id = call.query.get("txn_id")
         if not txn_id:
@@ -347,6 +342,7 @@ class EkaMock(Vendor):
             "x-amz-signature": f"{self.rng('signature', txn_id).getrandbits(256):064x}",
         }}, "folderPath": txn.folder, "txn_id": txn_id})
 
+    @handles("initTransaction")
     def init_transaction(self, call: Call) -> Reply:
         txn_id = call.path_params["txn_id"]
         txn = self.txns.get(txn_id)
@@ -365,6 +361,7 @@ class EkaMock(Vendor):
         return Reply(201, {"status": "success", "message": "Transaction initialized successfully",
                            "txn_id": txn_id, "b_id": f"b-{txn.number:010d}"})
 
+    @handles("getTransactionResult")
     def transaction_result(self, call: Call) -> Reply:
         txn = self.txns.get(call.path_params["txn_id"])
         if txn is None:
@@ -387,6 +384,7 @@ class EkaMock(Vendor):
             return Reply(206, {"data": data})
         return Reply(200, {"data": data})
 
+    @handles("getVoiceRecordStatus")
     def voice_record_status(self, call: Call) -> Reply:
         txn = self.txns.get(call.path_params["session_id"])
         if txn is None:
