@@ -6,6 +6,7 @@ tests compare each entry with the spec. A failure names the vendor, the entry an
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ DOCS = Path(__file__).parent / "data" / "docs"
 VENDORS = ("upheal", "heidi", "eka", "realtimekit")
 
 
+@functools.cache
 def _load(vendor: str) -> dict[str, Any]:
+    # Cached: every field entry's tests read the file (a few hundred entries per vendor).
     return yaml.safe_load((DOCS / f"{vendor}.yaml").read_text("utf-8"))
 
 
