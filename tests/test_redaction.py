@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import io
 import json
@@ -422,6 +423,25 @@ def test_ekas_documents_are_redacted_in_the_map_shape_and_in_fhir_form() -> None
     listed = {"templates": [{"t": {"fhir": {"note": SENTENCE}, "status": "success"}}]}
     assert SENTENCE not in json.dumps(Redactor().json(listed))
     assert Redactor(enabled=False).json(body) == body
+
+
+def test_eka_sdk_endpoints_documents_and_upload_signature_are_redacted() -> None:
+    """The SDK endpoints carry the clinical documents base64-encoded (v3 `output[*].value`,
+    v1 `output.fhir`) and a presigned upload form whose signature grants uploads."""
+    note = base64.b64encode(json.dumps({"chief_complaint": SENTENCE}).encode()).decode()
+    v3 = {"data": {"output": [{"template_id": "eka_emr_template", "value": note,
+                               "status": "success"}], "additional_data": {}}}
+    v1 = {"status": "completed", "data": {"output": {"fhir": note}}}
+    form = {"uploadData": {"url": "https://bucket.s3.amazonaws.com/", "fields": {
+        "key": "EC_1/txn/${filename}", "x-amz-signature": "f" * 64,
+        "x-amz-security-token": "t" * 40}}, "folderPath": "EC_1/txn/"}
+    out = [Redactor().json(body) for body in (v3, v1, form)]
+    assert note not in json.dumps(out[0]) and note not in json.dumps(out[1])
+    assert out[0]["data"]["output"][0]["template_id"] == "eka_emr_template"
+    fields = out[2]["uploadData"]["fields"]
+    assert "f" * 64 not in json.dumps(fields) and "t" * 40 not in json.dumps(fields)
+    assert fields["key"] == "EC_1/txn/${filename}"
+    assert Redactor(enabled=False).json(v3) == v3
 
 
 def test_realtimekit_peer_report_location_is_redacted() -> None:

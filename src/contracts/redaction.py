@@ -70,7 +70,9 @@ SECRET_KEYS = frozenset({
     "client_secret", "authorization", "cookie", "signature", "private_key", "jwt",
 })
 # A key ending in one of these (after normalising) is a credential too: upload_token, x_api_key.
-_SECRET_SUFFIXES = ("token", "secret", "password", "apikey", "privatekey")
+_SECRET_SUFFIXES = ("token", "secret", "password", "apikey", "privatekey",
+                    # a presigned upload form's x-amz-signature: whoever holds it may upload
+                    "signature")
 
 DEFAULT_PATIENT_KEYS = frozenset({
     # names
@@ -100,6 +102,10 @@ DEFAULT_PATIENT_PATHS: tuple[str, ...] = (
     "$.templates[*].*.fhir",
     "$.templates.*.data",
     "$.templates.*.fhir",
+    # The endpoints Eka's Python SDK calls: the v3 status's template outputs and the v1
+    # status's FHIR bundle (both base64-encoded clinical documents).
+    "$.data.output[*].value",
+    "$.data.output.fhir",
 )
 
 # Query parameters that make a URL a signed (bearer) URL: whoever holds it can fetch the media.
