@@ -103,6 +103,23 @@ class UploadUrl(RootModel[str | dict[str, Any]]):
     """
 
 
+class CreateSessionResponseStatus(StrEnum):
+    """
+    Always `created` on success, says the Create Session page. Assumption: every value
+    Eka's SDK JSON schemas (`openapi-schemas.json`, `CreateSessionResponse`) allow is
+    accepted (`created`, `initialized`, `processing`, `completed`, `failed`); Eka's
+    OpenAPI files print only the example `created` and list no values, so the widest
+    list a source enumerates is the one kept.
+
+    """
+
+    CREATED = "created"
+    INITIALIZED = "initialized"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
 class CreateSessionResponse(BaseModel):
     """
     Body of a 201 from Create Session. Assumption: only `session_id` is required. Eka's
@@ -125,12 +142,15 @@ class CreateSessionResponse(BaseModel):
     """
     Unique session identifier; use it in all subsequent calls.
     """
-    status: Annotated[str | None, Field(examples=["created"])] = None
+    status: Annotated[
+        CreateSessionResponseStatus | None, Field(examples=["created"])
+    ] = None
     """
-    Always `created` on success, says the Create Session page. Assumption: no enum; Eka's
-    OpenAPI files give only the example `created`, and Eka's SDK JSON schemas
-    (`openapi-schemas.json`) allow `created`, `initialized`, `processing`, `completed`
-    and `failed`.
+    Always `created` on success, says the Create Session page. Assumption: every value
+    Eka's SDK JSON schemas (`openapi-schemas.json`, `CreateSessionResponse`) allow is
+    accepted (`created`, `initialized`, `processing`, `completed`, `failed`); Eka's
+    OpenAPI files print only the example `created` and list no values, so the widest
+    list a source enumerates is the one kept.
 
     """
     created_at: AwareDatetime | None = None

@@ -208,8 +208,9 @@ class MockApp:
         detail = str(getattr(exc, "detail", "Not Found"))
         headers = dict(getattr(exc, "headers", None) or {})  # 405 carries Allow
         owner = _owner(request.url.path, self._owners)
-        body = ({"detail": detail} if owner is None else owner.error_body(
-            status, "not_found" if status == 404 else "method_not_allowed", detail))
+        body = ({"detail": detail} if owner is None else owner.path_error_body(
+            request.url.path, status, "not_found" if status == 404 else "method_not_allowed",
+            detail))
         return Response(orjson.dumps(body), status_code=status, headers=headers,
                         media_type=_JSON)
 

@@ -271,6 +271,11 @@ class Vendor:
     def error_body(self, status: int, code: str, message: str) -> Any:
         raise NotImplementedError
 
+    def path_error_body(self, path: str, status: int, code: str, message: str) -> Any:
+        """The body of a 404/405 the router answers under this vendor's paths; a vendor whose
+        operations document different error shapes picks one by path."""
+        return self.error_body(status, code, message)
+
     def extra_routes(self) -> list[Any]:
         """Routes outside the spec that the vendor's clients need (Eka's presigned storage)."""
         return []

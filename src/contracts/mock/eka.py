@@ -92,6 +92,19 @@ class EkaMock(Vendor):
     def error_body(self, status: int, code: str, message: str) -> Any:
         return {"error": {"code": code, "message": message}}
 
+    def path_error_body(self, path: str, status: int, code: str, message: str) -> Any:
+        # The SDK's endpoints document their own error shapes (Eka's older OpenAPI files).
+        path = path.removeprefix(self.options.prefix)
+        if path == "/connect-auth/v1/account/login":
+            return {"code": status, "error": message}
+        if path == "/v1/file-upload" or path.startswith("/voice/api/v2/transaction/init/"):
+            return {"error": message, "code": code}
+        if path.startswith("/voice/api/v3/status/"):
+            return {"error": {"code": code, "msg": message}}
+        if path.startswith("/voice-record/api/status/"):
+            return {"message": message}
+        return self.error_body(status, code, message)
+
     def authorized(self, call: Call) -> bool:
         # The login is how an SDK client gets its token.
         return call.operation == "login" or super().authorized(call)
