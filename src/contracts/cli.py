@@ -1,12 +1,15 @@
 """The ``contracts`` command line: parses options, calls the library, renders, sets exit codes.
 
 Exit codes: 0 clean, 1 contract violations / findings / breaking drift, 2 usage or input
-error. No command prints a traceback: tool failures become one line on stderr.
+error (including output that cannot be written), 3 internal error (a bug in the tool: one line
+asking for a report; the traceback only with ``CONTRACTS_DEBUG=1``). No command prints a
+traceback otherwise: tool failures become one line on stderr.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -20,7 +23,13 @@ from .findings import Severity
 
 __all__ = ["main", "run"]
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+# A closed pipe (``contracts lint | head``) ends quietly with the status of a process killed by
+# SIGPIPE, as other command-line tools do.
+EXIT_BROKEN_PIPE = 141
+BUG_REPORT = "please report this bug with the command you ran"
+# errno values that mean "the output could not be written": a full disk, a quota, a dead device.
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
 
 
 class _Exit(Exception):
@@ -35,7 +44,10 @@ def _severity(_ctx: click.Context, _param: click.Parameter, value: str) -> Sever
         raise click.BadParameter(str(exc)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Exit codes: 0 clean; 1 violations, findings or breaking drift; 2 usage or "
+                    "input error (also: output that cannot be written); 3 internal error of the "
+                    "tool (please report it; CONTRACTS_DEBUG=1 shows the traceback).")
 @click.version_option(package_name="scribe-contracts", prog_name="contracts")
 def cli() -> None:
     """Check clinical-session vendor APIs against their documented contracts."""
@@ -701,6 +713,9 @@ def run(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
         return EXIT_USAGE
     except click.exceptions.Exit as exc:  # --help, --version
         return int(exc.exit_code or 0)
+    except click.UsageError as exc:
+        sys.stderr.write(f"{_usage_line(exc)}\n")
+        return EXIT_USAGE
     except click.ClickException as exc:
         exc.show(file=sys.stderr)
         return EXIT_USAGE
@@ -710,14 +725,50 @@ def run(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
     except KeyboardInterrupt:
         sys.stderr.write("contracts: interrupted\n")
         return 130
-    except Exception as exc:
-        if os.environ.get("CONTRACTS_DEBUG"):
-            raise
-        sys.stderr.write(f"contracts: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
-                         "(set CONTRACTS_DEBUG=1 for the traceback)\n")
+    except (BrokenPipeError, SystemExit):
+        # click answers a closed output pipe (EPIPE) with SystemExit(1) even outside standalone
+        # mode, and no command of ours calls sys.exit: either way the reader has gone.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        if exc.errno not in _WRITE_ERRNOS:
+            return _internal_error(exc)
+        sys.stderr.write(f"contracts: error: {_write_failure(exc)}\n")
         return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - the one boundary where a bug becomes exit 3
+        return _internal_error(exc)
     finally:
         sys.stdout, sys.stderr = old_out, old_err
+
+
+def _internal_error(exc: BaseException) -> int:
+    """A bug in the tool: exit 3 with one line; the traceback only when asked for."""
+    if os.environ.get("CONTRACTS_DEBUG", "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    sys.stderr.write(f"contracts: internal error ({type(exc).__name__}): {BUG_REPORT} "
+                     "(set CONTRACTS_DEBUG=1 for the traceback)\n")
+    return EXIT_INTERNAL
+
+
+def _write_failure(exc: OSError) -> str:
+    what = f"cannot write {exc.filename}" if exc.filename else "cannot write the output"
+    return f"{what}: {exc.strerror or type(exc).__name__}"
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    """click's usage error as one line: the command, the problem, where to look for help."""
+    command = exc.ctx.command_path if exc.ctx is not None else "contracts"
+    return (f"{command}: error: {_one_line(exc.format_message())} "
+            f"(see '{command} --help')")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of a dead pipe says nothing."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _one_line(text: str, limit: int = 1_000) -> str:
@@ -727,4 +778,15 @@ def _one_line(text: str, limit: int = 1_000) -> str:
 
 
 def main() -> None:
-    sys.exit(run())
+    code = run()
+    try:
+        sys.stdout.flush()  # what is still buffered can fail too (a full disk, a closed pipe)
+    except BrokenPipeError:
+        _silence_stdout()
+        code = EXIT_BROKEN_PIPE
+    except OSError as exc:
+        _silence_stdout()
+        if code != EXIT_USAGE:
+            sys.stderr.write(f"contracts: error: {_write_failure(exc)}\n")
+        code = EXIT_USAGE
+    sys.exit(code)
