@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 from ._loading import Document, Limits, load_document, parse_json
 from .errors import InputError, UsageError
-from .findings import location
+from .findings import ReadProblem, location
 
 if TYPE_CHECKING:
     from .redaction import Redactor
@@ -126,26 +126,6 @@ class Exchange:
     def location(self) -> str:
         """``file:line`` for a log line, ``file#/log/entries/N`` for a HAR or VCR entry."""
         return location(self.source, self.line, self.pointer)
-
-
-@dataclass(frozen=True, slots=True)
-class ReadProblem:
-    """A line or entry that could not be read as an exchange; reading went on after it.
-
-    ``message`` never contains values from the line (it may be patient data).
-    """
-
-    source: str
-    line: int | None
-    message: str
-    pointer: str | None = None
-
-    @property
-    def location(self) -> str:
-        return location(self.source, self.line, self.pointer)
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
 
 
 # --------------------------------------------------------------------------- our log format
@@ -458,6 +438,7 @@ def _sniff(path: Path, source: str, head: bytes | None) -> tuple[str, Any]:
             data = _load_json(path, source)
         except InputError as exc:
             raise InputError(f"cannot tell the format: {exc.message}", source=exc.source,
+                             line=exc.line, pointer=exc.pointer,
                              hint="name the file .jsonl, .har or .yaml, or pass a format"
                              ) from None
         if isinstance(data, dict) and "log" in data:
@@ -487,7 +468,7 @@ def _load_json(path: Path, source: str) -> Any:
         return parse_json(raw, source=source, limits=Limits(max_bytes=MAX_DOCUMENT_BYTES))
     except InputError as exc:
         # The line orjson reports is useful for a document (unlike a log line's "1").
-        raise InputError(exc.message, source=source, line=exc.line) from None
+        raise InputError(exc.message, source=source, line=exc.line, pointer=exc.pointer) from None
 
 
 def _load_yaml(path: Path, source: str) -> Document:
@@ -526,7 +507,7 @@ def _iter_jsonl(path: Path, source: str, max_line_bytes: int) -> Iterator[Exchan
                 record = parse_json(raw, source=source, limits=limits)
                 yield _from_record(record, source, number)
             except InputError as exc:
-                yield ReadProblem(source, number, exc.message)
+                yield ReadProblem(source, number, exc.detail)
             except _Bad as exc:
                 yield ReadProblem(source, number, str(exc))
 

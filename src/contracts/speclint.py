@@ -15,15 +15,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ._loading import escape_pointer
+from ._pointers import escape_pointer, join_pointer
 from ._schema import SchemaValidators
+from ._typing import JSON
 from .errors import UnresolvableRef
 from .findings import Finding, Severity, ranked
 from .specs import Located, Spec, load_spec
 
 __all__ = ["RULES", "iter_findings", "lint", "lint_spec"]
 
-JSON = Any
 Rule = Callable[["_Context"], Iterator[Finding]]
 
 RULES: dict[str, str] = {
@@ -142,7 +142,7 @@ def rule_oas_schema(ctx: _Context) -> Iterator[Finding]:
     seen = set()
     for error in _oas_validator().iter_errors(ctx.spec.document):
         best = _best(error)
-        pointer = "".join("/" + escape_pointer(str(p)) for p in best.absolute_path)
+        pointer = join_pointer(best.absolute_path)
         key = (pointer, best.message)
         if key in seen:
             continue
@@ -158,8 +158,7 @@ def rule_schema_invalid(ctx: _Context) -> Iterator[Finding]:
                    + _SCHEMA_KEYWORDS_LIST}
         for error in _meta_validator().iter_errors(shallow):
             best = _best(error)
-            where = schema.pointer + "".join("/" + escape_pointer(str(p))
-                                             for p in best.absolute_path)
+            where = join_pointer(best.absolute_path, schema.pointer)
             yield ctx.finding("schema.invalid", best.message[:300], where)
 
 

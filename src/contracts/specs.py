@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 from urllib.request import url2pathname
 
@@ -22,11 +21,13 @@ from ._loading import (
     DEFAULT_LIMITS,
     Document,
     Limits,
-    escape_pointer,
     load_document,
     parse_document,
 )
+from ._pointers import escape_pointer, unescape_token
+from ._typing import JSON
 from .errors import (
+    ContractsError,
     InputError,
     OperationNotFound,
     RemoteRefRefused,
@@ -52,7 +53,6 @@ __all__ = [
 BUNDLED = ("upheal", "heidi", "eka", "realtimekit")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
-JSON = Any
 _FRAGMENT_SAFE = "/~!$&'()*+,;=:@-._"
 Retriever = Callable[[str], JSON]
 """Called with an absolute non-file URI; returns the parsed document. Only used when passed."""
@@ -259,6 +259,21 @@ class Spec:
             node = self.locate(target_uri, target_pointer)
         return node
 
+    def flatten(self, schema: Located, depth: int = 0) -> list[Located]:
+        """The schema and its ``allOf``/``anyOf``/``oneOf`` members, recursively, ``$ref``s
+        resolved (an unresolvable member is left out; 16 levels at most)."""
+        try:
+            schema = self.resolve(schema)
+        except ContractsError:
+            return []
+        out = [schema]
+        if isinstance(schema.value, dict) and depth < 16:
+            for combinator in ("allOf", "anyOf", "oneOf"):
+                members = schema.value.get(combinator)
+                for i, _ in enumerate(members if isinstance(members, list) else []):
+                    out.extend(self.flatten(schema.child(combinator, i), depth + 1))
+        return out
+
     def marked(self, schema: Located, keyword: str) -> bool:
         """Whether a schema, or the schema its ``$ref`` names, has ``keyword: true``
         (``readOnly``, ``writeOnly``): what a property is marked, wherever it is written."""
@@ -450,7 +465,7 @@ def _walk(data: JSON, pointer: str) -> JSON:
         return _MISSING
     node = data
     for raw in pointer[1:].split("/"):
-        token = unquote(raw).replace("~1", "/").replace("~0", "~")
+        token = unescape_token(unquote(raw))
         if isinstance(node, dict):
             if token not in node:
                 return _MISSING
@@ -643,7 +658,7 @@ def _from_document(
                     try:
                         loaded = load_document(target_path, limits=limits)
                     except InputError as exc:
-                        problem(f"names a file that cannot be read ({exc.message})")
+                        problem(f"names a file that cannot be read ({exc.detail})")
                         continue
                     resources[target_uri] = loaded
                     queue.append(target_uri)

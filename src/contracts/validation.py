@@ -18,6 +18,8 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from ._loading import parse_json
+from ._media import is_json_media
+from ._pointers import escape_pointer
 from ._schema import Direction, SchemaValidators, json_type
 from .errors import InputError, OperationNotFound, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation, rank_violations
@@ -53,11 +55,6 @@ _FLAGGED: dict[str, tuple[str, Severity, str]] = {
 class _Media:
     media_type: str
     node: Located
-
-
-def _is_json_media(media_type: str) -> bool:
-    base = media_type.split(";", 1)[0].strip().lower()
-    return base == "application/json" or base.endswith("+json") or base == "*/*"
 
 
 def _content_type(headers: Mapping[str, str] | None) -> str | None:
@@ -183,7 +180,7 @@ class Validator:
             return None
         if content_type is None:
             for media_type in content:
-                if _is_json_media(media_type):
+                if is_json_media(media_type):
                     return _Media(media_type, holder.child("content", media_type))
             first = next(iter(content))
             return _Media(first, holder.child("content", first))
@@ -205,7 +202,7 @@ class Validator:
                 return parse_json(raw, source=where), None
             except InputError as exc:
                 return _NO_BODY, _replace(base, code=f"{where}.not_json",
-                                          message=f"the body is not JSON: {exc.message}")
+                                          message=f"the body is not JSON: {exc.detail}")
         return body, None
 
     def _check_body(self, value: Any, media: _Media, where: str, base: Violation,
@@ -230,19 +227,6 @@ class Validator:
         if strict:
             yield from self._undocumented(value, schema_node, "", where, base, set())
 
-    def _flatten(self, schema: Located, depth: int = 0) -> list[Located]:
-        """The schema and every allOf/anyOf/oneOf member, recursively (refs resolved)."""
-        try:
-            schema = self.spec.resolve(schema)
-        except UnresolvableRef:
-            return []
-        out = [schema]
-        if isinstance(schema.value, dict) and depth < 16:
-            for combinator in ("allOf", "anyOf", "oneOf"):
-                for i, _ in enumerate(schema.value.get(combinator) or []):
-                    out.extend(self._flatten(schema.child(combinator, i), depth + 1))
-        return out
-
     def _undocumented(self, value: Any, schema: Located, pointer: str, where: str,
                       base: Violation, seen: set[tuple[str, str]]) -> Iterator[Violation]:
         """Fields present in the body that the schema does not declare (strict mode).
@@ -253,7 +237,7 @@ class Validator:
         if (schema.ref, pointer) in seen:
             return
         seen.add((schema.ref, pointer))
-        parts = [p for p in self._flatten(schema) if isinstance(p.value, dict)]
+        parts = [p for p in self.spec.flatten(schema) if isinstance(p.value, dict)]
         if isinstance(value, dict):
             props: dict[str, list[Located]] = {}
             extra: list[Located] = []
@@ -269,7 +253,7 @@ class Validator:
             if not props and not extra:
                 return
             for name, child in value.items():
-                child_pointer = f"{pointer}/{_escape(name)}"
+                child_pointer = f"{pointer}/{escape_pointer(name)}"
                 if name in props or extra:
                     for child_schema in props.get(name) or extra:
                         yield from self._undocumented(child, child_schema, child_pointer,
@@ -337,7 +321,7 @@ class Validator:
             return
         if media is None:  # the response documents no body: nothing to check
             return
-        if not _is_json_media(media.media_type):
+        if not is_json_media(media.media_type):
             return
         body_base = Violation(code="", message="", api=self.spec.name,
                               operation=op.operation_id, location="response.body")
@@ -517,7 +501,7 @@ class Validator:
                            message=f"content type {content_type} is not documented",
                            expected=documented, actual=content_type)
             return
-        if not isinstance(media, _Media) or not _is_json_media(media.media_type):
+        if not isinstance(media, _Media) or not is_json_media(media.media_type):
             return
         value, problem = self._parse(body, "request.body", base)
         if problem is not None:
@@ -534,10 +518,6 @@ def _split_list(raw: str) -> list[str]:
 
 def _status_number(key: str) -> int:
     return int(key) if key.isdigit() else int(key[0]) * 100
-
-
-def _escape(token: str) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
 
 
 def _replace(v: Violation, **changes: Any) -> Violation:

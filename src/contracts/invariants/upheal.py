@@ -12,7 +12,7 @@ from itertools import chain
 from operator import itemgetter, le
 from typing import Any, NamedTuple, TypeGuard
 
-from .._loading import escape_pointer
+from .._pointers import escape_pointer
 from ..findings import Severity, Violation
 from . import InvariantContext, Rule
 
