@@ -17,9 +17,10 @@ LAYERS = {
     "specs": 1,
     "_schema": 2, "validation": 2, "invariants": 2, "speclint": 2, "codegen": 2, "drift": 2,
     "models": 2,
-    "exchanges": 3, "redaction": 3, "mock": 3, "gate": 3, "reporting": 3, "suites": 3,
+    "exchanges": 3, "redaction": 3, "mock": 3, "gate": 3, "suites": 3,
     "recording": 3, "corpus": 3, "proxy": 3, "_serving": 3,
-    "cli": 4, "pytest_plugin": 4, "__main__": 4,
+    "reporting": 4,
+    "cli": 5, "pytest_plugin": 5, "__main__": 5,
 }
 
 # Third-party libraries that only one module (or package) may import.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import _reports  # noqa: E402
+import _reports
 
 
 @pytest.fixture(scope="module")
