@@ -204,7 +204,7 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
                                message=f"the server answered {status}", actual=status))
     elif negative:
         # Schema-violating requests: only the documented error shapes are checked.
-        documented = collector.validator._response_node(
+        documented = collector.validator.response_node(
             collector.validator.spec.operation(operation), status) is not None
         if documented:
             found.extend(v for v in collector.validator.iter_response_violations(

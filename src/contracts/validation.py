@@ -22,7 +22,7 @@ from ._media import is_json_media
 from ._pointers import escape_pointer
 from ._schema import Direction, SchemaValidators, json_type
 from .errors import InputError, OperationNotFound, UnresolvableRef
-from .findings import ContractViolation, Severity, Violation, rank_violations
+from .findings import ContractViolation, Severity, Violation
 from .invariants import InvariantContext, check_invariants
 from .specs import BUNDLED, Located, Operation, Spec, load_spec
 
@@ -104,7 +104,6 @@ class Validator:
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         self._schemas = SchemaValidators(self.spec)
         self._invariants = invariants and self.spec.name in BUNDLED
-        self._lock = threading.Lock()
         self._match_cache: dict[tuple[str, str], Any] = {}
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
@@ -140,7 +139,9 @@ class Validator:
                          location="request.path",
                          message=f"no documented operation: {exc.wanted}{hint}")
 
-    def _response_node(self, op: Operation, status: int) -> tuple[str, Located] | None:
+    def response_node(self, op: Operation, status: int) -> tuple[str, Located] | None:
+        """The Response Object documenting ``status`` for ``op`` (exact code, then its ``NXX``
+        class, then ``default``) with the key it is under; None if nothing documents it."""
         key = (op.operation_id, status)
         try:
             return self._response_cache[key]
@@ -292,7 +293,7 @@ class Validator:
             yield self._undocumented_operation(exc)
             return
         base = Violation(code="", message="", api=self.spec.name, operation=op.operation_id)
-        found = self._response_node(op, int(status))
+        found = self.response_node(op, int(status))
         if found is None:
             documented = sorted(str(k) for k in op.node.value.get("responses") or {})
             yield _replace(base, code="response.status.undocumented", location="response.status",
@@ -304,7 +305,7 @@ class Validator:
                                 and k[:1] in "23")
             if not same_class:
                 return
-            found = self._response_node(op, _status_number(same_class[0]))
+            found = self.response_node(op, _status_number(same_class[0]))
             if found is None:
                 return
         _key, response = found
@@ -623,6 +624,3 @@ def is_valid_request(api: Spec | str | Validator, method: str, url: str, body: B
     return not any(v.severity >= fail_on for v in iter_request_violations(
         api, method, url, body, headers=headers, strict=strict, operation=operation))
 
-
-def ranked(violations: Iterator[Violation] | list[Violation]) -> list[Violation]:
-    return rank_violations(violations)

@@ -95,13 +95,6 @@ def _speaker_pairs(ctx: InvariantContext, session: dict[str, Any]) -> list[tuple
             if type(u.get("speaker")) is str]
 
 
-def _words(utterance: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
-    words = utterance.get("words")
-    if not isinstance(words, list):
-        return []
-    return [(j, w) for j, w in enumerate(words) if isinstance(w, dict)]
-
-
 def _topics(session: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     topics = session.get("topics")
     if not isinstance(topics, list):
