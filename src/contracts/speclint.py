@@ -404,12 +404,12 @@ def _required(ctx: _Context, schema: Located, depth: int = 0) -> set[str]:
 
 
 def rule_unused_components(ctx: _Context) -> Iterator[Finding]:
-    from .specs import _iter_refs, _split_ref
+    from .specs import iter_refs, split_ref
 
     used: set[tuple[str, str]] = set()
     for uri, doc in ctx.spec.resources.items():
-        for ref, _where in _iter_refs(doc.data):
-            used.add(_split_ref(ref, uri))
+        for ref, _where in iter_refs(doc.data):
+            used.add(split_ref(ref, uri))
     components = ctx.spec.document.get("components") or {}
     for section, entries in components.items():
         if section == "securitySchemes" or not isinstance(entries, dict):

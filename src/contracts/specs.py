@@ -46,7 +46,9 @@ __all__ = [
     "Retriever",
     "Spec",
     "bundled_path",
+    "iter_refs",
     "load_spec",
+    "split_ref",
     "suggest_names",
 ]
 
@@ -249,7 +251,7 @@ class Spec:
         """Follow ``$ref`` chains (Reference Objects) until a node that is not a bare ref."""
         seen: set[str] = set()
         while isinstance(node.value, dict) and isinstance(node.value.get("$ref"), str):
-            target_uri, target_pointer = _split_ref(node.value["$ref"], node.uri)
+            target_uri, target_pointer = split_ref(node.value["$ref"], node.uri)
             key = f"{target_uri}#{target_pointer}"
             if key in seen:
                 raise UnresolvableRef(node.value["$ref"], source=self._source_of(node.uri),
@@ -479,7 +481,9 @@ def _walk(data: JSON, pointer: str) -> JSON:
     return node
 
 
-def _split_ref(ref: str, base_uri: str) -> tuple[str, str]:
+def split_ref(ref: str, base_uri: str) -> tuple[str, str]:
+    """The absolute URI of the document a ``$ref`` names (against ``base_uri``) and its
+    fragment (a JSON pointer, percent-decoded)."""
     absolute = urljoin(base_uri, ref) if not ref.startswith("#") else base_uri + ref
     uri, fragment = urldefrag(absolute)
     return uri, unquote(fragment)
@@ -488,7 +492,7 @@ def _split_ref(ref: str, base_uri: str) -> tuple[str, str]:
 _DATA_KEYS = frozenset({"example", "default", "const", "enum", "value"})
 
 
-def _iter_refs(node: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
+def iter_refs(node: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
     """Every ``$ref`` string in a document with the pointer of the object holding it.
 
     Example values, defaults, consts and enums are data, not spec: a ``$ref`` key inside them
@@ -629,8 +633,8 @@ def _from_document(
     while queue:
         current_uri = queue.pop()
         current = resources[current_uri]
-        for ref, where in _iter_refs(current.data):
-            target_uri, target_pointer = _split_ref(ref, current_uri)
+        for ref, where in iter_refs(current.data):
+            target_uri, target_pointer = split_ref(ref, current_uri)
             line = current.line_of(where + "/$ref")
 
             def problem(reason: str, *, _ref: str = ref, _where: str = where,
@@ -674,7 +678,7 @@ def _from_document(
 
 def _check_bare_cycles(spec: Spec) -> None:
     for doc_uri, doc in spec.resources.items():
-        for _ref, where in _iter_refs(doc.data):
+        for _ref, where in iter_refs(doc.data):
             node = Located(_walk(doc.data, where), doc_uri, where)
             try:
                 spec.resolve(node)
