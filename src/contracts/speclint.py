@@ -95,37 +95,47 @@ class _Context:
         stack: list[tuple[Located, str]] = [(root, "doc")]
         while stack:
             node, kind = stack.pop()
-            value = node.value
             if kind == "schema":
-                if isinstance(value, dict):
+                if isinstance(node.value, dict):
                     yield node
-                    for key in _SCHEMA_KEYWORDS_OBJECT:
-                        if isinstance(value.get(key), dict):
-                            for name in value[key]:
-                                stack.append((node.child(key, name), "schema"))
-                    for key in _SCHEMA_KEYWORDS_SINGLE:
-                        if key in value:
-                            stack.append((node.child(key), "schema"))
-                    for key in _SCHEMA_KEYWORDS_LIST:
-                        if isinstance(value.get(key), list):
-                            for i in range(len(value[key])):
-                                stack.append((node.child(key, i), "schema"))
+                    stack.extend((child, "schema") for child in _subschemas(node))
                 continue
-            if isinstance(value, dict):
-                for key, child in value.items():
-                    if str(key).startswith("x-") or key in ("example", "examples", "default"):
-                        continue
-                    if key == "schema" or (key == "schemas" and node.pointer == "/components"):
-                        if key == "schemas":
-                            for name in child if isinstance(child, dict) else ():
-                                stack.append((node.child(key, name), "schema"))
-                        else:
-                            stack.append((node.child(key), "schema"))
-                    else:
-                        stack.append((node.child(key), "doc"))
-            elif isinstance(value, list):
-                for i in range(len(value)):
-                    stack.append((node.child(i), "doc"))
+            stack.extend(_document_children(node))
+
+
+def _subschemas(node: Located) -> Iterator[Located]:
+    """The schemas directly inside a Schema Object (properties, items, allOf members...)."""
+    value = node.value
+    for key in _SCHEMA_KEYWORDS_OBJECT:
+        if isinstance(value.get(key), dict):
+            for name in value[key]:
+                yield node.child(key, name)
+    for key in _SCHEMA_KEYWORDS_SINGLE:
+        if key in value:
+            yield node.child(key)
+    for key in _SCHEMA_KEYWORDS_LIST:
+        if isinstance(value.get(key), list):
+            for i in range(len(value[key])):
+                yield node.child(key, i)
+
+
+def _document_children(node: Located) -> Iterator[tuple[Located, str]]:
+    """The children of a non-schema node, each marked as a schema or more document."""
+    value = node.value
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if str(key).startswith("x-") or key in ("example", "examples", "default"):
+                continue
+            if key == "schemas" and node.pointer == "/components":
+                for name in child if isinstance(child, dict) else ():
+                    yield node.child(key, name), "schema"
+            elif key == "schema":
+                yield node.child(key), "schema"
+            else:
+                yield node.child(key), "doc"
+    elif isinstance(value, list):
+        for i in range(len(value)):
+            yield node.child(i), "doc"
 
 
 # -- rules -----------------------------------------------------------------------------------

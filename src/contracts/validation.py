@@ -240,17 +240,7 @@ class Validator:
         seen.add((schema.ref, pointer))
         parts = [p for p in self.spec.flatten(schema) if isinstance(p.value, dict)]
         if isinstance(value, dict):
-            props: dict[str, list[Located]] = {}
-            extra: list[Located] = []
-            free = False
-            for part in parts:
-                for name in part.value.get("properties") or {}:
-                    props.setdefault(name, []).append(part.child("properties", name))
-                additional = part.value.get("additionalProperties")
-                if isinstance(additional, dict):
-                    extra.append(part.child("additionalProperties"))
-                elif additional is True or "patternProperties" in part.value:
-                    free = True
+            props, extra, free = _declared_fields(parts)
             if not props and not extra:
                 return
             for name, child in value.items():
@@ -396,41 +386,17 @@ class Validator:
             query.setdefault(key, []).append(val)
         params = self._parameters(op)
         for (where, name), param in params.items():
-            schema = param.child("schema") if "schema" in param.value else None
-            required = bool(param.value.get("required"))
-            location = f"request.{where}"
             if where == "path":
                 raw: str | None = path_params.get(name)
                 values = [raw] if raw is not None else []
             elif where == "query":
                 values = query.get(name, [])
-            elif where == "header":
-                raw = _header(headers, name) if headers is not None else None
+            elif where == "header" and headers is not None:
+                raw = _header(headers, name)
                 values = [raw] if raw is not None else []
-                if headers is None:
-                    continue
             else:
                 continue
-            if not values:
-                if required:
-                    yield _replace(base, code=f"{location}.missing", location=location,
-                                   pointer=f"/{name}",
-                                   message=f"required {where} parameter {name!r} is missing")
-                continue
-            if schema is None:
-                continue
-            resolved = self.spec.resolve(schema).value
-            if isinstance(resolved, dict) and resolved.get("type") == "array":
-                exploded = param.value.get("explode", where == "query")
-                items = _split_list(values[0]) if len(values) == 1 and not exploded else values
-                item_schema = resolved.get("items") or {}
-                coerced = [_coerce(v, item_schema) for v in items]
-                for error in self._schemas.compile(schema).iter_errors(coerced):
-                    yield _replace(base, code=f"{location}.invalid", location=location,
-                                   pointer=f"/{name}{error.pointer}", message=error.message,
-                                   schema_path=error.schema_location, expected=error.expected)
-            else:
-                yield from self._scalar(values[-1], schema, location, name, base)
+            yield from self._parameter(where, name, param, values, base)
         if strict:
             known = {name for (where, name) in params if where == "query"}
             for name in query:
@@ -442,6 +408,32 @@ class Validator:
         if headers is not None:
             yield from self._security(op, headers, query, base)
         yield from self._request_body(op, body, headers, strict, base)
+
+    def _parameter(self, where: str, name: str, param: Located, values: list[str],
+                   base: Violation) -> Iterator[Violation]:
+        """One request parameter's values (all of them, as sent) against its schema."""
+        schema = param.child("schema") if "schema" in param.value else None
+        location = f"request.{where}"
+        if not values:
+            if param.value.get("required"):
+                yield _replace(base, code=f"{location}.missing", location=location,
+                               pointer=f"/{name}",
+                               message=f"required {where} parameter {name!r} is missing")
+            return
+        if schema is None:
+            return
+        resolved = self.spec.resolve(schema).value
+        if isinstance(resolved, dict) and resolved.get("type") == "array":
+            exploded = param.value.get("explode", where == "query")
+            items = _split_list(values[0]) if len(values) == 1 and not exploded else values
+            item_schema = resolved.get("items") or {}
+            coerced = [_coerce(v, item_schema) for v in items]
+            for error in self._schemas.compile(schema).iter_errors(coerced):
+                yield _replace(base, code=f"{location}.invalid", location=location,
+                               pointer=f"/{name}{error.pointer}", message=error.message,
+                               schema_path=error.schema_location, expected=error.expected)
+        else:
+            yield from self._scalar(values[-1], schema, location, name, base)
 
     def _parameters(self, op: Operation) -> dict[tuple[str, str], Located]:
         out: dict[tuple[str, str], Located] = {}
@@ -519,6 +511,24 @@ def _split_list(raw: str) -> list[str]:
 
 def _status_number(key: str) -> int:
     return int(key) if key.isdigit() else int(key[0]) * 100
+
+
+def _declared_fields(parts: list[Located]
+                     ) -> tuple[dict[str, list[Located]], list[Located], bool]:
+    """What the alternatives of an object schema declare: each property's schemas, the
+    ``additionalProperties`` schemas, and whether any alternative allows every key."""
+    props: dict[str, list[Located]] = {}
+    extra: list[Located] = []
+    free = False
+    for part in parts:
+        for name in part.value.get("properties") or {}:
+            props.setdefault(name, []).append(part.child("properties", name))
+        additional = part.value.get("additionalProperties")
+        if isinstance(additional, dict):
+            extra.append(part.child("additionalProperties"))
+        elif additional is True or "patternProperties" in part.value:
+            free = True
+    return props, extra, free
 
 
 def _replace(v: Violation, **changes: Any) -> Violation:
