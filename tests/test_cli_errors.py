@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import contracts.speclint
+from _support import CLI
 from contracts.cli import EXIT_INTERNAL, EXIT_USAGE
 from contracts.errors import InputError
 
@@ -24,7 +25,7 @@ def _boom(*_args: Any, **_kwargs: Any) -> Any:
     raise RuntimeError("a bug in the tool with /secret/path in its message")
 
 
-def test_an_internal_crash_exits_3_with_one_line(cli: Any, monkeypatch: pytest.MonkeyPatch
+def test_an_internal_crash_exits_3_with_one_line(cli: CLI, monkeypatch: pytest.MonkeyPatch
                                                  ) -> None:
     monkeypatch.delenv("CONTRACTS_DEBUG", raising=False)
     monkeypatch.setattr(contracts.speclint, "lint", _boom)
@@ -35,7 +36,7 @@ def test_an_internal_crash_exits_3_with_one_line(cli: Any, monkeypatch: pytest.M
     assert "CONTRACTS_DEBUG=1" in err and "Traceback" not in err
 
 
-def test_contracts_debug_shows_the_traceback(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_contracts_debug_shows_the_traceback(cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONTRACTS_DEBUG", "1")
     monkeypatch.setattr(contracts.speclint, "lint", _boom)
     code, _out, err = cli("lint", "upheal")
@@ -44,7 +45,7 @@ def test_contracts_debug_shows_the_traceback(cli: Any, monkeypatch: pytest.Monke
     assert err.strip().splitlines()[-1].startswith("contracts: internal error (RuntimeError)")
 
 
-def test_an_input_error_is_still_exit_2(cli: Any, tmp_path: Path) -> None:
+def test_an_input_error_is_still_exit_2(cli: CLI, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("openapi: [", "utf-8")
     code, _out, err = cli("lint", bad)
@@ -101,7 +102,7 @@ def test_a_closed_pipe_ends_quietly() -> None:
     (("gate", "--report-dir", str(CORPUS)), "is a file"),
     (("lint", "--no-such-option"), "No such option"),
 ])
-def test_click_usage_errors_are_one_line(cli: Any, tmp_path: Path, args: tuple[str, ...],
+def test_click_usage_errors_are_one_line(cli: CLI, tmp_path: Path, args: tuple[str, ...],
                                          says: str) -> None:
     code, _out, err = cli(*(a.format(tmp=tmp_path) for a in args))
     assert code == EXIT_USAGE

@@ -5,7 +5,6 @@ is ever dialled; arbitrary exchanges and specs never crash the engines."""
 from __future__ import annotations
 
 import functools
-import io
 import json
 import os
 import shutil
@@ -17,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from _support import CLI
 from contracts._loading import load_document
-from contracts.cli import run
 
 HERE = Path(__file__).parent
 BAD = HERE / "data" / "bad"
@@ -39,12 +38,6 @@ COMMANDS = {
     "waivers": ("drift",),
     "history": ("drift",),
 }
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(args), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 # --------------------------------------------------------------------------- the corpus
@@ -173,7 +166,7 @@ def test_the_corpus_is_big_enough_and_every_file_is_listed() -> None:
 
 @pytest.mark.parametrize(("case", "command"), RUNS)
 def test_bad_input_is_one_line_and_the_right_exit_code(case: Case, command: str,
-                                                       tmp_path: Path) -> None:
+                                                       tmp_path: Path, cli: CLI) -> None:
     argv, shown = _argv(case, command, tmp_path)
     if case.recipe:
         code, out, err = _run_bounded(argv, tmp_path)
@@ -296,7 +289,7 @@ def test_offline_commands_touch_no_network(tmp_path: Path) -> None:
         assert attempts == [], (argv, attempts)
 
 
-def test_remote_refs_are_never_fetched_by_any_command(tmp_path: Path) -> None:
+def test_remote_refs_are_never_fetched_by_any_command(tmp_path: Path, cli: CLI) -> None:
     import socket
     import threading
 
@@ -514,7 +507,7 @@ def test_a_recording_keeps_no_canary(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", ["validate", "drift"])
-def test_reports_carry_no_canary_unless_asked(command: str, tmp_path: Path) -> None:
+def test_reports_carry_no_canary_unless_asked(command: str, tmp_path: Path, cli: CLI) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
     corpus = [str(p) for p in _raw_corpus(raw)]
@@ -573,7 +566,7 @@ def _plant(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def test_the_live_gate_reports_no_canary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_live_gate_reports_no_canary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: CLI
                                          ) -> None:
     from contracts.mock import MockServer, app, base_urls
 
