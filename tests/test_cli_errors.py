@@ -70,6 +70,7 @@ def test_input_error_keeps_line_and_pointer_as_fields() -> None:
     assert str(InputError("empty", line=3)) == "empty"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
 @pytest.mark.parametrize("args", [("lint", "upheal"), ("lint", "--format", "json", "eka"),
                                   ("validate", "--api", "eka", str(CORPUS))])
@@ -85,6 +86,7 @@ def test_a_full_disk_on_stdout_is_one_line_and_exit_2(args: tuple[str, ...]) -> 
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_ends_quietly() -> None:
     proc = subprocess.Popen([sys.executable, "-m", "contracts", "lint", "--format", "json",
                              "upheal", "heidi", "eka", "realtimekit"],

@@ -20,6 +20,7 @@ from contracts.mock import DEFAULT_TOKEN
 from contracts.suites import SuiteOptions, run_suite
 
 
+@pytest.mark.slow
 def test_suite_against_the_in_process_mock_passes_and_covers_every_operation() -> None:
     result = run_suite("heidi", SuiteOptions(seed=3, max_examples=5))
     assert result.fatal is None
@@ -29,6 +30,7 @@ def test_suite_against_the_in_process_mock_passes_and_covers_every_operation() -
     assert result.statuses[401] / result.requests < 0.5
 
 
+@pytest.mark.slow
 def test_the_same_seed_replays_the_same_requests() -> None:
     first = run_suite("eka", SuiteOptions(seed=11, max_examples=3))
     second = run_suite("eka", SuiteOptions(seed=11, max_examples=3))
@@ -36,6 +38,7 @@ def test_the_same_seed_replays_the_same_requests() -> None:
         op: dict(o.statuses) for op, o in second.outcomes.items()}
 
 
+@pytest.mark.slow
 def test_live_plain_mock_passes(mock_server: Callable[..., Any], tmp_path: Path,
                                 monkeypatch: pytest.MonkeyPatch, cli: CLI) -> None:
     server = mock_server("eka", seed=5)
@@ -56,6 +59,7 @@ EXPECTED_DEPARTURES = {
 }
 
 
+@pytest.mark.slow
 def test_live_drifting_mock_fails_and_names_each_departure(
         mock_server: Callable[..., Any], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, cli: CLI) -> None:
@@ -83,6 +87,7 @@ def test_live_drifting_mock_fails_and_names_each_departure(
     assert "replay: contracts gate --api eka --seed 0" in out
 
 
+@pytest.mark.slow
 def test_live_is_read_only_unless_writes_are_allowed(mock_server: Callable[..., Any]) -> None:
     server = mock_server("heidi")
     result = run_gate(["heidi"], suites=SuiteOptions(max_examples=3, request_budget=500),
@@ -118,6 +123,7 @@ def test_coverage_fails_when_most_answers_are_401(mock_server: Callable[..., Any
     assert result.exit_code == 1
 
 
+@pytest.mark.slow
 def test_html_report_is_self_contained(tmp_path: Path, cli: CLI) -> None:
     code, _, _ = cli("gate", "--api", "heidi", "--max-examples", "3", "--report-dir",
                      str(tmp_path))
@@ -158,6 +164,7 @@ def _case(report: dict[str, Any], stage: str, name: str) -> dict[str, Any]:
     return next(c for c in cases if c["name"] == name)
 
 
+@pytest.mark.slow
 def test_a_glob_runs_exactly_the_selected_operations(tmp_path: Path, cli: CLI) -> None:
     code, out, _ = cli("gate", "--api", "heidi", "--operation", "get*", "--max-examples", "2",
                        "--report-dir", str(tmp_path))
@@ -180,6 +187,7 @@ def test_a_glob_runs_exactly_the_selected_operations(tmp_path: Path, cli: CLI) -
         "deselected by the operation selection")
 
 
+@pytest.mark.slow
 def test_qualified_and_excluded_patterns_and_an_api_left_empty_is_not_run(
         tmp_path: Path, cli: CLI) -> None:
     code, out, _ = cli("gate", "--operation", "eka:*", "--exclude-operation", "eka:create*",
@@ -268,6 +276,7 @@ def test_stateful_runs_when_the_selection_keeps_a_link_and_is_quiet_when_it_does
     assert set(linked.outcomes) == {"createSession", "getSession"}
 
 
+@pytest.mark.slow
 def test_coverage_fails_when_a_selected_operation_is_never_exercised_and_replays_it(
         tmp_path: Path, cli: CLI) -> None:
     # A budget of one request stops the suite before it reaches most selected operations.

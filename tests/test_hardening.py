@@ -271,6 +271,7 @@ def test_the_network_guard_sees_an_outbound_connection(tmp_path: Path) -> None:
     assert attempts == ["connect", "192.0.2.1", "resolve", "vendor.example"]
 
 
+@pytest.mark.slow
 def test_offline_commands_touch_no_network(tmp_path: Path) -> None:
     corpus = str(GOOD_CORPUS)
     har = str(HERE / "data" / "exchanges" / "sample.har")
@@ -383,6 +384,7 @@ def test_servers_warn_before_listening_beyond_loopback(argv: list[str], tmp_path
     assert line == ""
 
 
+@pytest.mark.slow
 def test_the_pytest_plugins_mock_binds_loopback(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_bind="""
         def test_bind(contract_mock):
@@ -566,6 +568,7 @@ def _plant(value: Any, depth: int = 0) -> Any:
     return value
 
 
+@pytest.mark.slow
 def test_the_live_gate_reports_no_canary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: CLI
                                          ) -> None:
     from contracts.mock import MockServer, app, base_urls
@@ -704,6 +707,7 @@ def test_arbitrary_exchanges_never_crash_the_validator(api: str, exchange: Any,
     assert first == again
 
 
+@pytest.mark.slow
 @FUZZ
 @given(api=st.sampled_from(["upheal", "heidi", "eka", "realtimekit"]),
        exchanges=st.lists(_exchanges(), max_size=4), show=st.booleans())
@@ -778,6 +782,7 @@ def _specs(draw: st.DrawFn) -> dict[str, Any]:
             "components": {"schemas": {"Shared": draw(_SCHEMAS.filter(_no_ref))}}}
 
 
+@pytest.mark.slow
 @FUZZ
 @given(old=_specs(), new=_specs())
 def test_arbitrary_specs_never_crash_the_differ(old: dict[str, Any], new: dict[str, Any]

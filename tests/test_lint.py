@@ -123,6 +123,7 @@ def test_cli_exit_codes_and_json(cli: CLI) -> None:
     assert cli("no-such-command")[0] == 2
 
 
+@pytest.mark.slow
 def test_gate_writes_reports(tmp_path: Path, cli: CLI) -> None:
     code, out, _ = cli("gate", "--no-suites", "--report-dir", str(tmp_path))
     assert code == 0, out

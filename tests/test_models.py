@@ -163,6 +163,7 @@ def test_models_are_importable_under_contracts_models() -> None:
 
 # -- freshness and determinism ------------------------------------------------------------
 
+@pytest.mark.slow
 def test_check_passes_on_the_committed_output(cli: CLI) -> None:
     code, out, err = cli("generate", "--check", "--specs", str(SPECS), "--out", str(GENERATED))
     assert code == 0, out + err
@@ -180,6 +181,7 @@ def _checkout(tmp_path: Path, *apis: str) -> tuple[Path, Path]:
     return specs, out
 
 
+@pytest.mark.slow
 def test_check_fails_and_names_the_module_after_a_spec_changes(tmp_path: Path, cli: CLI) -> None:
     specs, out_dir = _checkout(tmp_path, "eka", "heidi")
     spec = specs / "eka.yaml"
@@ -216,6 +218,7 @@ def test_check_reports_leftover_and_missing_modules(tmp_path: Path) -> None:
         ("heidi.py", "missing"), ("old_vendor.py", "unexpected")}
 
 
+@pytest.mark.slow
 def test_generation_is_deterministic(tmp_path: Path) -> None:
     first = generate(SPECS, tmp_path / "a")
     second = generate(SPECS, tmp_path / "b")
@@ -317,6 +320,7 @@ def _installed_layout(root: Path) -> Path:
     return site
 
 
+@pytest.mark.slow
 def test_user_code_type_checks_against_the_models(tmp_path: Path) -> None:
     from mypy import api as mypy_api
 

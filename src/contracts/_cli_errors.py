@@ -36,10 +36,9 @@ def write_failure(exc: OSError) -> str:
 
 
 def usage_line(exc: click.UsageError) -> str:
-    """click's usage error as one line: the command, the problem, where to look for help."""
+    """click's usage error as one line: the problem, and the command whose ``--help`` helps."""
     command = exc.ctx.command_path if exc.ctx is not None else "contracts"
-    return (f"{command}: error: {one_line(exc.format_message())} "
-            f"(see '{command} --help')")
+    return f"contracts: error: {one_line(exc.format_message())} (see '{command} --help')"
 
 
 def silence_stdout() -> None:
