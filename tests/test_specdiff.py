@@ -19,7 +19,7 @@ import yaml
 
 from _support import CLI
 from contracts import BUNDLED, Severity
-from contracts.drift import RULES, diff_specs
+from contracts.diff import RULES, diff_specs
 from contracts.findings import DriftChange
 
 DOCS = Path(__file__).parents[1] / "docs" / "drift.md"

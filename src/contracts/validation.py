@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
+from . import vendors
 from ._loading import parse_json
 from ._media import is_json_media
 from ._pointers import escape_pointer
@@ -24,7 +25,7 @@ from ._schema import Direction, SchemaValidators, json_type
 from .errors import InputError, OperationNotFound, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation
 from .invariants import InvariantContext, check_invariants
-from .specs import BUNDLED, Located, Operation, Spec, load_spec
+from .specs import Located, Operation, Spec, load_spec
 
 __all__ = [
     "Validator",
@@ -103,7 +104,8 @@ class Validator:
     def __init__(self, spec: Spec | str, *, invariants: bool = True):
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         self._schemas = SchemaValidators(self.spec)
-        self._invariants = invariants and self.spec.name in BUNDLED
+        entry = vendors.find(self.spec.name) if invariants else None
+        self._invariants = entry is not None and entry.invariants is not None
         self._match_cache: dict[tuple[str, str], Any] = {}
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}

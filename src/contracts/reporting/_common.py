@@ -13,7 +13,8 @@ from ..findings import Severity, TrafficDrift
 
 if TYPE_CHECKING:
     from ..corpus import CorpusReport, Record
-    from ..drift import SpecDiff, TrafficReport
+    from ..diff import SpecDiff
+    from ..drift import TrafficReport
     from ..gate import CaseResult, GateResult
 
 def md_cell(text: str) -> str:

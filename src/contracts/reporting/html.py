@@ -23,7 +23,8 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
-    from ..drift import SpecDiff, TrafficReport
+    from ..diff import SpecDiff
+    from ..drift import TrafficReport
     from ..gate import GateResult
 
 __all__ = ["drift_html", "gate_html", "traffic_html"]

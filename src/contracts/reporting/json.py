@@ -11,7 +11,8 @@ from ._common import GRADE_LABEL, drift_count_map
 
 if TYPE_CHECKING:
     from ..corpus import CorpusReport
-    from ..drift import SpecDiff, TrafficReport
+    from ..diff import SpecDiff
+    from ..drift import TrafficReport
     from ..gate import GateResult
 
 __all__ = ["drift_json", "findings_json", "gate_json", "traffic_json", "violations_json"]

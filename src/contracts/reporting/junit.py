@@ -10,7 +10,8 @@ from ._common import GRADE_LABEL, JunitCase, case_lines, junit_suite, record_whe
 
 if TYPE_CHECKING:
     from ..corpus import CorpusReport, Record
-    from ..drift import SpecDiff, TrafficReport
+    from ..diff import SpecDiff
+    from ..drift import TrafficReport
     from ..gate import GateResult
 
 __all__ = ["drift_junit", "gate_junit", "traffic_junit", "violations_junit"]

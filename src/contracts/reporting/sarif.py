@@ -16,7 +16,8 @@ from ._common import (
 
 if TYPE_CHECKING:
     from ..corpus import CorpusReport
-    from ..drift import SpecDiff, TrafficReport
+    from ..diff import SpecDiff
+    from ..drift import TrafficReport
     from ..gate import GateResult
 
 __all__ = ["drift_sarif", "gate_sarif", "traffic_sarif", "violations_sarif"]
@@ -73,7 +74,7 @@ def violations_sarif(report: CorpusReport, *, show_values: bool = False) -> str:
 
 def drift_sarif(diff: SpecDiff) -> str:
     """SARIF 2.1.0: one result per change, at the operation's line in the spec."""
-    from ..drift import RULES
+    from ..diff import RULES
 
     rules: dict[str, dict[str, object]] = {}
     results = []

@@ -22,7 +22,8 @@ from ._common import (
 
 if TYPE_CHECKING:
     from ..corpus import CorpusReport
-    from ..drift import SpecDiff, TrafficReport
+    from ..diff import SpecDiff
+    from ..drift import TrafficReport
 
 __all__ = ["drift_table", "findings_text", "traffic_table", "violations_text"]
 
