@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .._loading import escape_pointer
+from .._pointers import escape_pointer
 from ..findings import Severity, Violation
 from . import InvariantContext, Rule
 
