@@ -21,11 +21,11 @@ from urllib.parse import urlencode
 
 from .errors import UsageError
 from .findings import Severity, Violation, rank_violations
-from .specs import Spec, load_spec, suggest_names
+from .specs import Operation, Spec, load_spec, suggest_names
 from .validation import Validator
 
-__all__ = ["PHASES", "OperationOutcome", "SuiteOptions", "SuiteResult", "parse_phases",
-           "run_suite"]
+__all__ = ["PHASES", "KnownParam", "OperationOutcome", "SuiteOptions", "SuiteResult",
+           "known_values", "parse_phases", "run_suite"]
 
 EventHandler = Callable[[str, str], None]
 
@@ -45,6 +45,85 @@ _TOKEN_RE = re.compile(r"(?i)(authorization|heidi-api-key|x-api-key|cookie)(:\s*
                        r"([^'\"\s]+(?:\s+[^'\"\s]+)?)")
 
 
+PARAM_LOCATIONS = ("path", "query", "header")
+"""Where a known value (``--param``) can go."""
+
+
+@dataclass(frozen=True)
+class KnownParam:
+    """Values of a path, query or header parameter that exist at the vendor (``--param``).
+
+    ``api`` and ``operation`` (an operationId) narrow where it applies; None applies it to
+    every operation that has a parameter called ``name``. Several values for one name are
+    several ``KnownParam`` (or one with several ``values``).
+    """
+
+    name: str
+    values: tuple[str, ...]
+    api: str | None = None
+    operation: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> KnownParam:
+        """``NAME=VALUE``, ``OPERATION.NAME=VALUE``, ``API:NAME=VALUE`` or
+        ``API:OPERATION.NAME=VALUE``; :class:`UsageError` when it is none of them."""
+        key, eq, value = text.partition("=")
+        hint = "--param NAME=VALUE or --param API:OPERATION.NAME=VALUE"
+        if not eq or not key.strip():
+            raise UsageError(f"--param {text!r} is not NAME=VALUE", hint=hint)
+        if "${" in value:
+            # schemathesis expands ${VAR} in configured values: a value must stay literal.
+            raise UsageError(f"--param {key}: a value must not contain '${{'",
+                             hint="known values are sent as given")
+        api, colon, rest = key.strip().partition(":")
+        if not colon:
+            api, rest = "", key.strip()
+        operation, dot, name = rest.partition(".")
+        if not dot:
+            operation, name = "", rest
+        if not name or (colon and not api):
+            raise UsageError(f"--param {text!r}: empty API, operation or parameter name",
+                             hint=hint)
+        return cls(name=name, values=(value,), api=api or None, operation=operation or None)
+
+    def describe(self) -> str:
+        scope = f"{self.api}:" if self.api else ""
+        scope += f"{self.operation}." if self.operation else ""
+        return f"{scope}{self.name}"
+
+
+def operation_parameters(spec: Spec, op: Operation) -> dict[tuple[str, str], dict[str, Any]]:
+    """An operation's path, query and header parameters by (location, name), resolved; the
+    operation's own override the path item's (as OpenAPI says)."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for holder in (op.path_item, op.node):
+        for index, _ in enumerate(holder.value.get("parameters") or []):
+            param = spec.resolve(holder.child("parameters", index)).value
+            if isinstance(param, Mapping) and param.get("in") in PARAM_LOCATIONS:
+                found[(str(param["in"]), str(param.get("name")))] = dict(param)
+    return found
+
+
+def _same_name(location: str, declared: str, given: str) -> bool:
+    return declared.lower() == given.lower() if location == "header" else declared == given
+
+
+def known_values(spec: Spec, op: Operation, known: Sequence[KnownParam]
+                 ) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The known values for each parameter of ``op``: the ones given for this operation, else
+    the ones given for the name alone (in the order given, without repeats)."""
+    out: dict[tuple[str, str], tuple[str, ...]] = {}
+    for (location, name) in operation_parameters(spec, op):
+        mine = [k for k in known if k.api in (None, spec.name)
+                and _same_name(location, name, k.name)]
+        specific = [v for k in mine if k.operation == op.operation_id for v in k.values]
+        general = [v for k in mine if k.operation is None for v in k.values]
+        values = tuple(dict.fromkeys(specific or general))
+        if values:
+            out[(location, name)] = values
+    return out
+
+
 @dataclass(frozen=True)
 class SuiteOptions:
     """How to run a suite. ``base_url``/``token`` set = live; otherwise the in-process mock."""
@@ -61,6 +140,9 @@ class SuiteOptions:
     mock_options: Mapping[str, Any] = field(default_factory=dict)
     operations: tuple[str, ...] | None = None
     """operationIds to run (None: every operation); schemathesis's own filter selects them."""
+    known_params: tuple[KnownParam, ...] = ()
+    """Parameter values that exist at the vendor: every request of an operation that has the
+    parameter uses them (schemathesis's ``parameters``, and a dictionary for several)."""
 
     def __post_init__(self) -> None:
         _check_phases(self.phases)
@@ -100,6 +182,8 @@ class OperationOutcome:
     violations: dict[tuple[str, ...], tuple[Violation, int]] = field(default_factory=dict)
     engine_failures: dict[str, int] = field(default_factory=dict)
     repro: dict[tuple[str, ...], str] = field(default_factory=dict)
+    proved: int = 0
+    """Documented success answers (2xx, to a valid request) that were validated."""
 
     def add(self, violation: Violation, repro: str) -> None:
         seen = self.violations.get(violation.key)
@@ -196,6 +280,7 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
     url = case.formatted_path + (f"?{query}" if query else "")
     headers = {k: (v[0] if isinstance(v, list) else v) for k, v in response.headers.items()}
     found: list[Violation] = []
+    proof = False
     if status == 429:
         pass  # rate limiting is transport, not contract: counted, retried by the engine
     elif status >= 500:
@@ -212,6 +297,8 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
                 operation=operation) if v.location != "response.status")
     else:
         # Strict: undocumented fields are named (at info; they do not fail the run).
+        proof = 200 <= status < 300 and collector.validator._response_node(
+            collector.validator.spec.operation(operation), status) is not None
         found.extend(collector.validator.iter_response_violations(
             case.method, url, status, response.content, headers=headers, operation=operation,
             strict=True))
@@ -223,6 +310,7 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
             operation, OperationOutcome(operation, case.operation.label))
         outcome.requests += 1
         outcome.statuses[status] += 1
+        outcome.proved += proof
         if phase is not None:
             outcome.phases[str(getattr(phase, "value", phase))] += 1
         if found:
@@ -330,9 +418,12 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     }
     if options.rate_limit:
         config_dict["rate-limit"] = options.rate_limit
+    document = _plain(spec.document)
+    if options.known_params:
+        config_dict.update(_known_config(spec, runnable, options.known_params, document))
     try:
         config = schemathesis.Config.from_dict(config_dict)
-        schema: Any = schemathesis.openapi.from_dict(_plain(spec.document), config=config)
+        schema: Any = schemathesis.openapi.from_dict(document, config=config)
     except Exception as exc:  # noqa: BLE001 - schemathesis loader errors, translated here
         raise UsageError(f"schemathesis cannot load the {spec.name} spec: {exc}") from None
     schema = _select(schema, runnable, methods, narrowed=options.operations is not None)
@@ -386,6 +477,51 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
                                  "not run")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _known_config(spec: Spec, runnable: Sequence[Operation], known: Sequence[KnownParam],
+                  document: dict[str, Any]) -> dict[str, Any]:
+    """schemathesis's own fixed parameter values, one ``[[operations]]`` entry per operation.
+
+    One value is a ``parameters`` override (every phase sends it). Several are a dictionary
+    bound to the parameter at probability 1 (the generating phases draw from it) and, since
+    the examples phase reads examples rather than dictionaries, the parameter's ``examples``
+    in the copy of the spec handed to schemathesis: that phase sends each of them.
+    """
+    entries: list[dict[str, Any]] = []
+    dictionaries: dict[str, dict[str, Any]] = {}
+    for op in runnable:
+        values = known_values(spec, op, known)
+        if not values:
+            continue
+        parameters: dict[str, Any] = {}
+        declared = operation_parameters(spec, op)
+        for (location, name), given in values.items():
+            key = f"{location}.{name}"
+            if len(given) == 1:
+                parameters[key] = given[0]
+                continue
+            dictionary = f"contracts-known-{len(dictionaries)}"
+            dictionaries[dictionary] = {"values": list(given)}
+            parameters[key] = {"dictionary": dictionary, "probability": 1.0}
+            param = {k: v for k, v in declared[(location, name)].items() if k != "example"}
+            param["examples"] = {f"known-{i}": {"value": v} for i, v in enumerate(given)}
+            target = ((document.get("paths") or {}).get(op.spec_path) or {}).get(
+                op.method.lower())
+            if not isinstance(target, dict):
+                continue
+            # An operation's parameter overrides the path item's one of the same name and place.
+            target["parameters"] = [p for p in target.get("parameters") or []
+                                    if not (isinstance(p, dict) and p.get("in") == location
+                                            and p.get("name") == name)] + [param]
+        where = ({"include-operation-id": op.operation_id}
+                 if op.node.value.get("operationId") else
+                 {"include-name": f"{op.method.upper()} {op.spec_path}"})
+        entries.append({**where, "parameters": parameters})
+    out: dict[str, Any] = {"operations": entries} if entries else {}
+    if dictionaries:
+        out["dictionaries"] = dictionaries
+    return out
 
 
 def _select(schema: Any, runnable: Sequence[Any], methods: Sequence[str] | None, *,
