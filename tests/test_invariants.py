@@ -284,6 +284,8 @@ REALTIMEKIT = [
        query={"per_page": "2"}),
     rk("rtk-2-sessions-per-page-1", "page_size_exceeded", "getSessions", R_LIST,
        query={"per_page": "1"}, fails_at=("/data/sessions",)),
+    rk("rtk-2-sessions-per-page-fraction-ignored", "page_size_exceeded", "getSessions",
+       R_LIST, query={"per_page": "0.05"}),
     rk("rtk-2-participants-per-page-1", "page_size_exceeded", "getSessionParticipants",
        R_PARTS, query={"per_page": "1"}, fails_at=("/data/participants",)),
     rk("rtk-2-sessions-total-2", "sessions_exceed_total", "getSessions", R_LIST),

@@ -215,3 +215,14 @@ def test_params_are_checked_against_the_specs_before_anything_runs() -> None:
     assert ok.api == "upheal"
     code, _, err = cli("gate", "--api", "upheal", "--param", "nope=1")
     assert code == 2 and "Traceback" not in err and "nope" in err
+
+
+def test_mocks_are_held_to_the_same_standard_every_read_is_proved() -> None:
+    from contracts.suites import run_suite
+
+    # RealtimeKit has no create: its mock's seeded ids are the known values of a mock run.
+    result = run_suite("realtimekit", SuiteOptions(max_examples=3))
+    assert {op: o.proved > 0 for op, o in result.outcomes.items()} == dict.fromkeys(
+        result.documented, True)
+    gated = run_gate(["realtimekit"], suites=SuiteOptions(max_examples=3))
+    assert gated.passed, [c.summary for c in gated.cases if not c.passed]

@@ -398,12 +398,14 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
                               "contracts_conformance": {"enabled": True},
                               "not_a_server_error": {"enabled": True}}
     token = options.token
+    known = options.known_params
     if not options.live:
         from .mock import DEFAULT_TOKEN
         from .mock import app as mock_app
 
         token = str(options.mock_options.get("token", DEFAULT_TOKEN))
         app = mock_app(spec.name, **{"seed": options.seed, **options.mock_options})
+        known = _with_mock_values(spec, known, {"seed": options.seed, **options.mock_options})
     config_dict: dict[str, Any] = {
         "seed": options.seed,
         # A run is decided by its seed alone: no example database, no schemathesis cache
@@ -419,8 +421,8 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     if options.rate_limit:
         config_dict["rate-limit"] = options.rate_limit
     document = _plain(spec.document)
-    if options.known_params:
-        config_dict.update(_known_config(spec, runnable, options.known_params, document))
+    if known:
+        config_dict.update(_known_config(spec, runnable, known, document))
     try:
         config = schemathesis.Config.from_dict(config_dict)
         schema: Any = schemathesis.openapi.from_dict(document, config=config)
@@ -477,6 +479,21 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
                                  "not run")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _with_mock_values(spec: Spec, known: tuple[KnownParam, ...], mock_options: Mapping[str, Any]
+                      ) -> tuple[KnownParam, ...]:
+    """The mock's seeded ids as known values, so that a mock run proves what a live run proves
+    with ``--param``; a name given by the caller keeps the caller's values."""
+    from .mock import VENDORS
+    from .mock import vendor as mock_vendor
+
+    if spec.name not in VENDORS:
+        return known
+    given = {k.name for k in known}
+    seeded = mock_vendor(spec.name, **mock_options).known_values()
+    return known + tuple(KnownParam(name, values, api=spec.name)
+                         for name, values in seeded.items() if name not in given)
 
 
 def _known_config(spec: Spec, runnable: Sequence[Operation], known: Sequence[KnownParam],
