@@ -245,6 +245,8 @@ EKA = [
     ek("eka-206-empty-processing-errors", "partial_without_processing_errors", 206, E_PARTIAL,
        put("/processing_errors", []), fails_at=("/processing_errors",)),
     ek("eka-no-filter-both-templates", "template_filter_ignored", 200, E_DONE),
+    ek("eka-empty-template-id-is-no-filter", "template_filter_ignored", 200, E_DONE,
+       query={"template_id": ""}),
     ek("eka-template-id-filter-honoured", "template_filter_ignored", 200, E_DONE,
        ONLY_EKA_EMR, query={"template_id": "eka_emr_template"}),
     ek("eka-template-id-filter-ignored", "template_filter_ignored", 200, E_DONE,

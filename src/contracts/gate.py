@@ -335,7 +335,7 @@ def _coverage_stage(results: Sequence[SuiteResult], max_unauthorized: float,
         if result.deselected:
             summary += f"; not selected: {', '.join(result.deselected)}"
         proved = len(result.documented) - len(missing) - len(unproved)
-        summary = f"{proved}/{len(result.documented)} proved, " + summary
+        summary += f"; {proved}/{len(result.documented)} proved"
         if unproved and not_proved != "fail":
             summary += f"; not proved (warning): {', '.join(unproved)}"
         details = tuple(f"{op}: {result.outcomes[op].requests} request(s), " + ", ".join(

@@ -406,6 +406,7 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
         token = str(options.mock_options.get("token", DEFAULT_TOKEN))
         app = mock_app(spec.name, **{"seed": options.seed, **options.mock_options})
         known = _with_mock_values(spec, known, {"seed": options.seed, **options.mock_options})
+        known += _prime_mock(spec, app, _auth_headers(spec, token), known)
     config_dict: dict[str, Any] = {
         "seed": options.seed,
         # A run is decided by its seed alone: no example database, no schemathesis cache
@@ -428,6 +429,13 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
         schema: Any = schemathesis.openapi.from_dict(document, config=config)
     except Exception as exc:  # noqa: BLE001 - schemathesis loader errors, translated here
         raise UsageError(f"schemathesis cannot load the {spec.name} spec: {exc}") from None
+    if "operations" in config_dict:
+        from schemathesis.filters import FilterSet
+
+        # With [[operations]] entries the loader's filter includes every operation not turned
+        # off, and include() filters are or-ed with it: start from an empty one (we turn none
+        # off), so that our selection below still selects.
+        schema = schema.clone(filter_set=FilterSet())
     schema = _select(schema, runnable, methods, narrowed=options.operations is not None)
     if options.live:
         schema.config.update(base_url=options.base_url.rstrip("/"))  # type: ignore[union-attr]
@@ -494,6 +502,83 @@ def _with_mock_values(spec: Spec, known: tuple[KnownParam, ...], mock_options: M
     seeded = mock_vendor(spec.name, **mock_options).known_values()
     return known + tuple(KnownParam(name, values, api=spec.name)
                          for name, values in seeded.items() if name not in given)
+
+
+def _prime_mock(spec: Spec, app: Any, headers: Mapping[str, str], known: Sequence[KnownParam]
+                ) -> tuple[KnownParam, ...]:
+    """Known values for a mock run, made through the vendor API as a user would: each create
+    operation (a POST without path parameters whose answer has links) is called once with its
+    first request example, and the link parameters it answers become the known values of the
+    operations the links lead to. Setup, not test: these calls are not counted.
+
+    So a mock run proves ``getSession`` even when the selection leaves ``createSession`` out.
+    """
+    import asyncio
+
+    import httpx
+    import orjson
+
+    given = {k.name for k in known}
+    found: list[KnownParam] = []
+    transport = httpx.ASGITransport(app=app)
+
+    def post(path: str, body: Any) -> httpx.Response:
+        async def send() -> httpx.Response:
+            async with httpx.AsyncClient(transport=transport,
+                                         base_url="http://localhost") as client:
+                return await client.post(path, content=orjson.dumps(body), headers={
+                    **headers, "content-type": "application/json"})
+        return asyncio.run(send())
+
+    for op in spec.operations:
+        if op.method.upper() != "POST" or "{" in op.spec_path:
+            continue
+        links = [(status, link) for status in op.node.value.get("responses") or {}
+                 if str(status).startswith("2")
+                 for link in (spec.resolve(op.node.child("responses", status)).value.get(
+                     "links") or {}).values() if isinstance(link, Mapping)]
+        body = _request_example(spec, op)
+        if not links or body is None:
+            continue
+        answer = post(_base_path(spec) + op.spec_path, body)
+        if not 200 <= answer.status_code < 300:
+            continue
+        data = answer.json()
+        for _, link in links:
+            target = link.get("operationId")
+            for name, expression in (link.get("parameters") or {}).items():
+                value = _from_body(data, str(expression))
+                if target and value is not None and name not in given:
+                    found.append(KnownParam(str(name), (str(value),), spec.name,
+                                            str(target)))
+    return tuple(found)
+
+
+def _request_example(spec: Spec, op: Operation) -> Any:
+    if "requestBody" not in op.node.value:
+        return None
+    body = spec.resolve(op.node.child("requestBody")).value
+    media = (body.get("content") or {}).get("application/json") or {}
+    for example in (media.get("examples") or {}).values():
+        if isinstance(example, Mapping) and "value" in example:
+            return example["value"]
+    return media.get("example")
+
+
+def _from_body(data: Any, expression: str) -> Any:
+    """The value a ``$response.body#/pointer`` runtime expression names (None otherwise)."""
+    prefix = "$response.body#"
+    if not expression.startswith(prefix):
+        return None
+    for part in [p for p in expression[len(prefix):].split("/") if p]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(data, Mapping):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data if isinstance(data, str | int | float) and not isinstance(data, bool) else None
 
 
 def _known_config(spec: Spec, runnable: Sequence[Operation], known: Sequence[KnownParam],
