@@ -135,9 +135,8 @@ def test_a_vendor_without_drift_passes_when_proved(vendor: Vendor, tmp_path: Pat
     code, out, _ = cli(*GATE, "--param", f"sessionId={session_id}", "--report-dir",
                        str(tmp_path))
     assert code == 0, out
-    coverage = _report(tmp_path)["coverage"][0]
-    assert coverage["operations"]["getSession"] == {
-        "200": coverage["requests_by_operation"]["getSession"]["requests"]}
+    statuses = _report(tmp_path)["coverage"][0]["operations"]["getSession"]
+    assert statuses["200"] >= 3 and "404" not in statuses, statuses
 
 
 @pytest.mark.parametrize("vendor", [""], indirect=True)
