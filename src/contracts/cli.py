@@ -72,11 +72,12 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
               help="Test the live vendors named by CONTRACTS_<API>_BASE_URL and "
                    "CONTRACTS_<API>_TOKEN instead of the bundled mocks.")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("reports"), show_default=True, help="Where reports are written.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed for every generated request (printed; rerun with it to replay).")
-@click.option("--max-examples", type=click.IntRange(1, 10_000), default=10, show_default=True,
-              help="Generated examples per operation and phase.")
+              default=None, help="Where reports are written [default: reports].")
+@click.option("--seed", type=int, default=None,
+              help="Seed for every generated request (printed; rerun with it to replay) "
+                   "[default: 0].")
+@click.option("--max-examples", type=click.IntRange(1, 10_000), default=None,
+              help="Generated examples per operation and phase [default: 10].")
 @click.option("--allow-writes", is_flag=True,
               help="Live runs: also send POST/PATCH/PUT/DELETE (default: read-only).")
 @click.option("--rate-limit", default=None, metavar="auto|N/s",
@@ -99,22 +100,24 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
 @click.option("--no-suites", is_flag=True, help="Only lint the specs (no requests at all).")
 @click.option("--schemathesis-checks", is_flag=True,
               help="Also run schemathesis's own checks (negative data rejection, ...).")
-@click.option("--fail-on", default="warning", show_default=True, callback=_severity,
-              help="Lowest lint severity that fails the gate.")
+@click.option("--fail-on", default=None, help="Lowest lint severity that fails the gate "
+              "[default: warning].")
 @click.option("--param", "params", multiple=True, metavar="[API:][OPERATION.]NAME=VALUE",
               help="A path, query or header parameter value that exists at the vendor (a "
                    "session id kept for monitoring): every request of an operation with that "
                    "parameter uses it, so a read-only run fetches real success answers; repeat "
                    "for several values or names.")
-@click.option("--not-proved", type=click.Choice(["fail", "warn"]), default="fail",
-              show_default=True,
+@click.option("--not-proved", type=click.Choice(["fail", "warn"]), default=None,
               help="An operation with no validated documented success answer fails the "
-                   "coverage stage, or (warn) is only reported.")
-def gate(apis: tuple[str, ...], live: bool, report_dir: Path, seed: int, max_examples: int,
-         allow_writes: bool, rate_limit: str | None, budget: int | None,
-         operations: tuple[str, ...], excluded: tuple[str, ...], phases: str | None,
-         no_suites: bool, schemathesis_checks: bool, fail_on: Severity,
-         params: tuple[str, ...], not_proved: str) -> None:
+                   "coverage stage, or (warn) is only reported [default: fail].")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Configuration file [default: the first contracts.toml, or "
+                                 "pyproject.toml with [tool.contracts], from here upward].")
+def gate(apis: tuple[str, ...], live: bool, report_dir: Path | None, seed: int | None,
+         max_examples: int | None, allow_writes: bool, rate_limit: str | None,
+         budget: int | None, operations: tuple[str, ...], excluded: tuple[str, ...],
+         phases: str | None, no_suites: bool, schemathesis_checks: bool, fail_on: str | None,
+         params: tuple[str, ...], not_proved: str | None, config_path: Path | None) -> None:
     """Run the CI gate: spec lint, model freshness, schemathesis suites, coverage, reports.
 
     Against the bundled mocks (in-process, offline) by default; with --live, against the
@@ -130,6 +133,19 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path, seed: int, max_exa
     from .specs import BUNDLED
     from .suites import PHASES, KnownParam, SuiteOptions, parse_phases
 
+    config = _config(config_path)
+    # The command line overrides the file, which overrides the built-in defaults.
+    report_dir = report_dir or Path(config.report_dir or "reports")
+    seed = seed if seed is not None else (config.seed or 0)
+    max_examples = max_examples or config.max_examples or 10
+    budget = budget or config.budget
+    rate_limit = rate_limit or config.rate_limit
+    lint_fail_on = _parse_severity(fail_on or config.fail_on or "warning", "--fail-on")
+    not_proved = not_proved or config.not_proved or "fail"
+    apis = apis or tuple(a.target for a in config.apis)
+    given = {KnownParam.parse(p).name for p in params}
+    params = tuple(p for a in config.apis for p in a.params
+                   if KnownParam.parse(p).name not in given) + params
     if no_suites and (operations or excluded or phases is not None):
         raise UsageError("--operation, --exclude-operation and --phases choose what the suites "
                          "run: they do nothing with --no-suites")
@@ -146,13 +162,19 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path, seed: int, max_exa
             if selection is not None and api in selection.not_run:
                 continue  # nothing of it runs: no vendor to reach
             key = Path(api).stem.upper().replace("-", "_")
-            base_url = os.environ.get(f"CONTRACTS_{key}_BASE_URL")
+            configured = config.api(api)
+            base_url = os.environ.get(f"CONTRACTS_{key}_BASE_URL") or (
+                configured.base_url if configured else None)
             if not base_url:
                 missing.append(f"CONTRACTS_{key}_BASE_URL")
                 continue
-            targets[api] = LiveTarget(base_url, os.environ.get(f"CONTRACTS_{key}_TOKEN"))
+            targets[api] = LiveTarget(
+                base_url, os.environ.get(f"CONTRACTS_{key}_TOKEN"),
+                path_prefix=configured.path_prefix if configured else None,
+                paths=dict(configured.paths) if configured else {})
         if missing:
-            raise click.UsageError(f"--live needs {', '.join(missing)} in the environment")
+            raise click.UsageError(f"--live needs {', '.join(missing)} in the environment "
+                                   "(or base-url in the configuration file)")
     options = None if no_suites else SuiteOptions(
         max_examples=max_examples, allow_writes=allow_writes,
         rate_limit=rate_limit or ("auto" if live else None),
@@ -168,7 +190,7 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path, seed: int, max_exa
     if phases is not None:
         click.echo(f"phases: {', '.join(phase_list)}")
     result = _run_with_progress(lambda emit: run_gate(
-        chosen, seed=seed, fail_on=fail_on, on_event=emit, suites=options, live=targets,
+        chosen, seed=seed, fail_on=lint_fail_on, on_event=emit, suites=options, live=targets,
         selection=selection, not_proved=not_proved))
     _print_gate_table(result)
     written = _write_gate_reports(result, report_dir)
@@ -181,6 +203,64 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path, seed: int, max_exa
         click.echo(f"replay: {replay}")
     click.echo("gate passed" if result.passed else "gate FAILED")
     raise _Exit(result.exit_code)
+
+
+def _config(path: Path | None) -> Any:
+    """The configuration file given, or found from the working folder upward (or none)."""
+    from .config import Config, find_config, load_config
+
+    found = path or find_config()
+    return load_config(found) if found is not None else Config()
+
+
+def _parse_severity(value: str, flag: str) -> Severity:
+    try:
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
+
+
+@cli.command("config")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Configuration file [default: found from here upward].")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def show_config(config_path: Path | None, fmt: str) -> None:
+    """Print the effective configuration (file, then environment), secrets masked.
+
+    Tokens are read from CONTRACTS_<API>_TOKEN only; this shows whether each is set, never
+    its value.
+    """
+    import json
+
+    from .specs import BUNDLED
+
+    config = _config(config_path)
+    data = config.as_dict()
+    names = [a.name for a in config.apis] or list(BUNDLED)
+    environment = {}
+    for name in names:
+        key = Path(name).stem.upper().replace("-", "_")
+        environment[name] = {
+            "base-url": os.environ.get(f"CONTRACTS_{key}_BASE_URL"),
+            "token": "set (masked)" if os.environ.get(f"CONTRACTS_{key}_TOKEN") else "not set"}
+    data["environment"] = environment
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+        raise _Exit(EXIT_OK)
+    click.echo(f"configuration: {data['source'] or 'none found (built-in defaults)'}")
+    for key in ("report-dir", "budget", "rate-limit", "max-examples", "seed", "fail-on",
+                "not-proved", "history"):
+        click.echo(f"  {key}: {data[key] if data[key] is not None else '(default)'}")
+    for name, api in data["apis"].items():
+        click.echo(f"  api {name}:")
+        for key, value in api.items():
+            if value not in (None, [], {}):
+                click.echo(f"    {key}: {value}")
+    click.echo("environment:")
+    for name, env in environment.items():
+        click.echo(f"  {name}: base-url {env['base-url'] or '(not set)'}; token {env['token']}")
+    raise _Exit(EXIT_OK)
 
 
 def _gate_replay(apis: Sequence[str], seed: int, max_examples: int, operations: Sequence[str],
@@ -349,7 +429,8 @@ def diff(old: str, new: str, fmt: str, fail_on: Severity, output: Path | None) -
 @click.option("--show-values", is_flag=True,
               help="Show observed body values (off: they may be patient data).")
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Waiver file [default: waivers/<api>.yaml when it exists].")
+              help="Waiver file [default: the configuration file's waivers for the API, "
+                   "else waivers/<api>.yaml when it exists].")
 @click.option("--history", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="SQLite file that keeps every run's findings (created when missing).")
 @click.option("--suggest", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -400,6 +481,9 @@ def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Sever
     if ignore and not baseline:
         raise click.UsageError("--ignore applies to --baseline")
     spec = load_spec(api)
+    configured = _config(None).api(api)
+    if waivers is None and configured is not None and configured.waivers:
+        waivers = Path(configured.waivers)
     if waivers is None:
         default = Path("waivers") / f"{spec.name}.yaml"
         waivers = default if default.is_file() else None

@@ -67,6 +67,9 @@ class LiveTarget:
 
     base_url: str
     token: str | None = None
+    path_prefix: str | None = None
+    paths: Mapping[str, str] = field(default_factory=dict)
+    """operationId -> the path the vendor really serves it at (Upheal publishes none)."""
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,8 @@ def _suite_stage(apis: Sequence[str], options: SuiteOptions, live: Mapping[str, 
     results: list[SuiteResult] = []
     for api in apis:
         target = live.get(api)
-        api_options = replace(options, base_url=target.base_url, token=target.token) if (
+        api_options = replace(options, base_url=target.base_url, token=target.token,
+                              path_prefix=target.path_prefix, paths=target.paths) if (
             target) else options
         if selection is not None and api in selection.operations:
             api_options = replace(api_options, operations=selection.operations[api])

@@ -140,6 +140,9 @@ class SuiteOptions:
     mock_options: Mapping[str, Any] = field(default_factory=dict)
     operations: tuple[str, ...] | None = None
     """operationIds to run (None: every operation); schemathesis's own filter selects them."""
+    path_prefix: str | None = None
+    paths: Mapping[str, str] = field(default_factory=dict)
+    """Live runs: where the vendor really serves its operations (:meth:`Spec.with_paths`)."""
     known_params: tuple[KnownParam, ...] = ()
     """Parameter values that exist at the vendor: every request of an operation that has the
     parameter uses them (schemathesis's ``parameters``, and a dictionary for several)."""
@@ -377,6 +380,8 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     options = options or SuiteOptions()
     emit: EventHandler = on_event or (lambda stage, message: None)
     spec = api if isinstance(api, Spec) else load_spec(api)
+    if options.live and (options.path_prefix is not None or options.paths):
+        spec = spec.with_paths(prefix=options.path_prefix, overrides=options.paths)
     validator = Validator(spec)
     methods = None if (options.allow_writes or not options.live) else READ_ONLY_METHODS
     chosen = {op.operation_id for op in spec.operations} if options.operations is None else {
@@ -421,7 +426,7 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     }
     if options.rate_limit:
         config_dict["rate-limit"] = options.rate_limit
-    document = _plain(spec.document)
+    document = _moved(spec, _plain(spec.document))
     if known:
         config_dict.update(_known_config(spec, runnable, known, document))
     try:
@@ -487,6 +492,26 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
                                  "not run")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _moved(spec: Spec, document: dict[str, Any]) -> dict[str, Any]:
+    """The document with each operation under its effective path (after a path prefix or
+    override), so that schemathesis sends requests where the vendor serves them."""
+    moves = [op for op in spec.operations if op.path != op.spec_path]
+    paths = document.get("paths")
+    if not moves or not isinstance(paths, dict):
+        return document
+    for op in moves:
+        item = paths.get(op.spec_path)
+        if not isinstance(item, dict) or op.method.lower() not in item:
+            continue
+        target = paths.setdefault(op.path, {k: v for k, v in item.items()
+                                            if k in ("parameters", "summary", "description")})
+        target[op.method.lower()] = item.pop(op.method.lower())
+        if not any(m in item for m in ("get", "put", "post", "delete", "options", "head",
+                                       "patch", "trace")):
+            del paths[op.spec_path]
+    return document
 
 
 def _with_mock_values(spec: Spec, known: tuple[KnownParam, ...], mock_options: Mapping[str, Any]
@@ -608,7 +633,7 @@ def _known_config(spec: Spec, runnable: Sequence[Operation], known: Sequence[Kno
             parameters[key] = {"dictionary": dictionary, "probability": 1.0}
             param = {k: v for k, v in declared[(location, name)].items() if k != "example"}
             param["examples"] = {f"known-{i}": {"value": v} for i, v in enumerate(given)}
-            target = ((document.get("paths") or {}).get(op.spec_path) or {}).get(
+            target = ((document.get("paths") or {}).get(op.path) or {}).get(
                 op.method.lower())
             if not isinstance(target, dict):
                 continue
@@ -618,7 +643,7 @@ def _known_config(spec: Spec, runnable: Sequence[Operation], known: Sequence[Kno
                                             and p.get("name") == name)] + [param]
         where = ({"include-operation-id": op.operation_id}
                  if op.node.value.get("operationId") else
-                 {"include-name": f"{op.method.upper()} {op.spec_path}"})
+                 {"include-name": f"{op.method.upper()} {op.path}"})
         entries.append({**where, "parameters": parameters})
     out: dict[str, Any] = {"operations": entries} if entries else {}
     if dictionaries:
@@ -637,7 +662,7 @@ def _select(schema: Any, runnable: Sequence[Any], methods: Sequence[str] | None,
         return schema.include(**criteria) if criteria else schema
     named = [op.operation_id for op in runnable if op.node.value.get("operationId")]
     # An operation without an operationId is known to schemathesis by its label only.
-    labels = [f"{op.method.upper()} {op.spec_path}" for op in runnable
+    labels = [f"{op.method.upper()} {op.path}" for op in runnable
               if not op.node.value.get("operationId")]
     selected = schema
     if named:
