@@ -19,6 +19,7 @@ LAYERS = {
     "models": 2,
     "exchanges": 3, "redaction": 3, "mock": 3, "gate": 3, "reporting": 3, "suites": 3,
     "recording": 3, "corpus": 3, "proxy": 3, "_serving": 3, "config": 3,
+    "gate_history": 3,
     "cli": 4, "pytest_plugin": 4, "__main__": 4,
 }
 

@@ -113,11 +113,16 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Configuration file [default: the first contracts.toml, or "
                                  "pyproject.toml with [tool.contracts], from here upward].")
+@click.option("--history", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite file that keeps every run's per-operation results (the same file "
+                   "as `contracts drift --history`; created when missing); report.html then "
+                   "shows since when each operation fails.")
 def gate(apis: tuple[str, ...], live: bool, report_dir: Path | None, seed: int | None,
          max_examples: int | None, allow_writes: bool, rate_limit: str | None,
          budget: int | None, operations: tuple[str, ...], excluded: tuple[str, ...],
          phases: str | None, no_suites: bool, schemathesis_checks: bool, fail_on: str | None,
-         params: tuple[str, ...], not_proved: str | None, config_path: Path | None) -> None:
+         params: tuple[str, ...], not_proved: str | None, config_path: Path | None,
+         history: Path | None) -> None:
     """Run the CI gate: spec lint, model freshness, schemathesis suites, coverage, reports.
 
     Against the bundled mocks (in-process, offline) by default; with --live, against the
@@ -192,7 +197,18 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path | None, seed: int |
     result = _run_with_progress(lambda emit: run_gate(
         chosen, seed=seed, fail_on=lint_fail_on, on_event=emit, suites=options, live=targets,
         selection=selection, not_proved=not_proved))
+    history = history or (Path(config.history) if config.history else None)
+    if history is not None and result.suites:
+        from dataclasses import replace
+
+        from .gate_history import record_gate_run
+
+        result = replace(result, trend=record_gate_run(history, result))
     _print_gate_table(result)
+    for trend in result.trend:
+        if trend.state != "pass":
+            click.echo(f"history: {trend.name} {trend.state} since {trend.since} "
+                       f"({trend.runs} run(s))")
     written = _write_gate_reports(result, report_dir)
     click.echo(f"reports: {', '.join(str(p) for p in written)}")
     if not result.passed:

@@ -21,6 +21,7 @@ from .speclint import lint_spec
 from .specs import BUNDLED, load_spec, suggest_names
 
 if TYPE_CHECKING:
+    from .gate_history import OperationTrend
     from .suites import KnownParam, SuiteOptions, SuiteResult
 
 __all__ = ["NOT_PROVED_POLICIES", "CaseResult", "GateResult", "LiveTarget", "Selection",
@@ -203,6 +204,8 @@ class GateResult:
     suites: tuple[SuiteResult, ...] = field(default=())
     selection: Selection | None = None
     phases: tuple[str, ...] = ()
+    trend: tuple[OperationTrend, ...] = ()
+    """Per operation, from the history file when one is kept (``gate_history``)."""
 
     @property
     def passed(self) -> bool:
