@@ -51,14 +51,16 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
     """Lint specs: OpenAPI 3.1 meta-schema, $refs, examples and house rules.
 
     Each target is a bundled API name (upheal, heidi, eka, realtimekit) or a spec file;
-    with none, every bundled spec is linted.
+    with none, the configuration file's APIs (contracts.toml or [tool.contracts]), else
+    every bundled spec.
     """
     from .reporting import findings_json, findings_text
     from .speclint import lint as lint_target
     from .specs import BUNDLED
 
     findings = []
-    for target in targets or BUNDLED:
+    configured = tuple(a.target for a in _config(None).apis) if not targets else ()
+    for target in targets or configured or BUNDLED:
         findings.extend(lint_target(target))
     out = sys.stdout
     out.write(findings_json(findings) if fmt == "json" else findings_text(findings))
@@ -393,7 +395,7 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
 
 @cli.command()
 @click.argument("old", metavar="OLD_SPEC")
-@click.argument("new", metavar="NEW_SPEC")
+@click.argument("new", metavar="NEW_SPEC", required=False)
 @click.option("--format", "fmt", default="table", show_default=True,
               type=click.Choice(["table", "markdown", "json", "junit", "sarif", "html"]),
               help="Output format.")
@@ -401,12 +403,23 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
               help="Lowest grade that makes the exit code 1 (ERR, WARN or INFO).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of stdout.")
-def diff(old: str, new: str, fmt: str, fail_on: Severity, output: Path | None) -> None:
+@click.option("--base", "base", default=None, metavar="REF",
+              help="Compare each spec FILE given with its version at git revision REF (e.g. "
+                   "origin/main): `contracts diff --base origin/main specs/a.yaml ...`. A "
+                   "spec new since REF has nothing to compare and is skipped.")
+@click.argument("more", nargs=-1, metavar="")
+def diff(old: str, new: str | None, fmt: str, fail_on: Severity, output: Path | None,
+         base: str | None, more: tuple[str, ...]) -> None:
     """Classify every change from OLD_SPEC to NEW_SPEC for a consumer of the API.
 
     Each spec is a bundled API name or a file. Grades: ERR (code written against OLD_SPEC
     breaks), WARN (it may break), INFO (nothing to do); see docs/drift.md for the rules.
+    With --base REF, every argument is a spec file compared with its version at REF.
     """
+    if base is not None:
+        _diff_base(base, [old, *([new] if new else []), *more], fmt, fail_on, output)
+    if new is None or more:
+        raise click.UsageError("give OLD_SPEC and NEW_SPEC (or --base REF and spec files)")
     from .drift import diff_specs
     from .reporting import (
         drift_html,
@@ -430,6 +443,34 @@ def diff(old: str, new: str, fmt: str, fail_on: Severity, output: Path | None) -
         text = render(result)
     _emit(text, output)
     raise _Exit(EXIT_FINDINGS if result.failing(fail_on) else EXIT_OK)
+
+
+def _diff_base(ref: str, files: Sequence[str], fmt: str, fail_on: Severity,
+               output: Path | None) -> None:
+    """``diff --base``: each file against its version at ``ref``; exit 1 on breaking changes."""
+    from ._git import file_at
+    from .drift import diff_specs
+    from .reporting import drift_json, drift_markdown, drift_table
+    from .specs import load_spec, spec_from_text
+
+    texts, failed = [], False
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            raise UsageError(f"--base compares spec files: {name!r} is not a file")
+        old_text = file_at(path, ref)
+        if old_text is None:
+            texts.append(f"{name}: new since {ref}, nothing to compare\n")
+            continue
+        current = load_spec(path)
+        previous = spec_from_text(old_text, name=current.name, source=f"{ref}:{name}",
+                                  folder=path.resolve().parent)
+        result = diff_specs(previous, current)
+        failed = failed or bool(result.failing(fail_on))
+        render = {"markdown": drift_markdown, "json": drift_json}.get(fmt)
+        texts.append(render(result) if render else drift_table(result, color=False, width=160))
+    _emit("".join(texts), output)
+    raise _Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
 @cli.command()
