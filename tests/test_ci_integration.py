@@ -120,17 +120,18 @@ def test_pre_commit_hooks_run_on_a_sample_repository(tmp_path: Path) -> None:
         assert done.returncode == 0, (hook, done.stdout, done.stderr)
         assert "Passed" in done.stdout, done.stdout
 
-    # A breaking change: a documented success status removed from getSession.
+    # A breaking change (an operation removed) and a schema change (the models go stale).
     spec = repo / "specs" / "heidi.yaml"
     document = yaml.safe_load(spec.read_text())
-    del document["paths"]["/sessions/{session_id}"]["get"]["responses"]["200"]
-    document["paths"]["/sessions/{session_id}"]["get"]["responses"]["201"] = {
-        "description": "Created (a breaking change for clients expecting 200)."}
+    del document["paths"]["/sessions/{session_id}"]["patch"]
+    schema = next(s for s in document["components"]["schemas"].values()
+                  if s.get("type") == "object" and "properties" in s)
+    schema["properties"]["added_by_this_change"] = {"type": "string"}
     spec.write_text(yaml.safe_dump(document, sort_keys=False))
     _git(repo, "add", "-A")
 
     done = _try_repo(repo, "contracts-diff", home)
     assert done.returncode == 1 and "Failed" in done.stdout, done.stdout
-    assert "ERR" in done.stdout
+    assert "ERR" in done.stdout and "operation.removed" in done.stdout
     done = _try_repo(repo, "contracts-generate-check", home)
     assert done.returncode == 1 and "stale" in done.stdout, done.stdout
