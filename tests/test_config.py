@@ -186,3 +186,16 @@ sessionId = "{session_id}"
         assert "not proved: getSession" in out
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/configuration.md", "docs/github-actions.md"])
+def test_the_configuration_examples_in_the_docs_load(doc: str, tmp_path: Path) -> None:
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / doc).read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", text, flags=re.S)
+    assert blocks, doc
+    for block in blocks:
+        (tmp_path / "contracts.toml").write_text(block)
+        config = load_config(tmp_path / "contracts.toml")
+        assert config.apis
