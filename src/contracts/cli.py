@@ -420,7 +420,7 @@ def diff(old: str, new: str | None, fmt: str, fail_on: Severity, output: Path | 
         _diff_base(base, [old, *([new] if new else []), *more], fmt, fail_on, output)
     if new is None or more:
         raise click.UsageError("give OLD_SPEC and NEW_SPEC (or --base REF and spec files)")
-    from .drift import diff_specs
+    from .diff import diff_specs
     from .reporting import (
         drift_html,
         drift_json,
@@ -449,7 +449,7 @@ def _diff_base(ref: str, files: Sequence[str], fmt: str, fail_on: Severity,
                output: Path | None) -> None:
     """``diff --base``: each file against its version at ``ref``; exit 1 on breaking changes."""
     from ._git import file_at
-    from .drift import diff_specs
+    from .diff import diff_specs
     from .reporting import drift_json, drift_markdown, drift_table
     from .specs import load_spec, spec_from_text
 
