@@ -26,6 +26,15 @@ from ._cli_errors import (
     usage_line,
     write_failure,
 )
+from ._cli_gate import (
+    diff_base,
+    gate_replay,
+    live_targets,
+    print_gate_table,
+    run_with_progress,
+    with_history,
+    write_gate_reports,
+)
 from .errors import ContractsError, UsageError
 from .findings import Severity
 
@@ -154,7 +163,7 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path | None, seed: int |
     the patterns leave empty is not run (an error if --api named it); a pattern that matches
     no operation is an error. Example: --api eka --operation 'get*' --phases examples,fuzzing.
     """
-    from .gate import LiveTarget, check_known_params, run_gate, select_operations
+    from .gate import check_known_params, run_gate, select_operations
     from .specs import BUNDLED
     from .suites import PHASES, KnownParam, SuiteOptions, parse_phases
 
@@ -180,26 +189,7 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path | None, seed: int |
         operations or excluded) else None
     chosen = apis or BUNDLED
     known = check_known_params(chosen, [KnownParam.parse(p) for p in params])
-    targets: dict[str, LiveTarget] = {}
-    if live:
-        missing = []
-        for api in chosen:
-            if selection is not None and api in selection.not_run:
-                continue  # nothing of it runs: no vendor to reach
-            key = Path(api).stem.upper().replace("-", "_")
-            configured = config.api(api)
-            base_url = os.environ.get(f"CONTRACTS_{key}_BASE_URL") or (
-                configured.base_url if configured else None)
-            if not base_url:
-                missing.append(f"CONTRACTS_{key}_BASE_URL")
-                continue
-            targets[api] = LiveTarget(
-                base_url, os.environ.get(f"CONTRACTS_{key}_TOKEN"),
-                path_prefix=configured.path_prefix if configured else None,
-                paths=dict(configured.paths) if configured else {})
-        if missing:
-            raise click.UsageError(f"--live needs {', '.join(missing)} in the environment "
-                                   "(or base-url in the configuration file)")
+    targets = live_targets(chosen, selection, config) if live else {}
     options = None if no_suites else SuiteOptions(
         max_examples=max_examples, allow_writes=allow_writes,
         rate_limit=rate_limit or ("auto" if live else None),
@@ -214,25 +204,15 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path | None, seed: int |
                    + (f"; not run: {not_run}" if not_run else ""))
     if phases is not None:
         click.echo(f"phases: {', '.join(phase_list)}")
-    result = _run_with_progress(lambda emit: run_gate(
+    result = run_with_progress(lambda emit: run_gate(
         chosen, seed=seed, fail_on=lint_fail_on, on_event=emit, suites=options, live=targets,
         selection=selection, not_proved=not_proved))
-    history = history or (Path(config.history) if config.history else None)
-    if history is not None and result.suites:
-        from dataclasses import replace
-
-        from .gate_history import record_gate_run
-
-        result = replace(result, trend=record_gate_run(history, result))
-    _print_gate_table(result)
-    for trend in result.trend:
-        if trend.state != "pass":
-            click.echo(f"history: {trend.name} {trend.state} since {trend.since} "
-                       f"({trend.runs} run(s))")
-    written = _write_gate_reports(result, report_dir)
+    result = with_history(result, history or (Path(config.history) if config.history else None))
+    print_gate_table(result)
+    written = write_gate_reports(result, report_dir)
     click.echo(f"reports: {', '.join(str(p) for p in written)}")
     if not result.passed:
-        replay = _gate_replay(apis, seed, max_examples, operations, excluded,
+        replay = gate_replay(apis, seed, max_examples, operations, excluded,
                               phase_list if phases is not None else (), budget,
                               live=live, allow_writes=allow_writes,
                               schemathesis_checks=schemathesis_checks, params=params)
@@ -297,70 +277,6 @@ def show_config(config_path: Path | None, fmt: str) -> None:
     for name, env in environment.items():
         click.echo(f"  {name}: base-url {env['base-url'] or '(not set)'}; token {env['token']}")
     raise _Exit(EXIT_OK)
-
-
-def _gate_replay(apis: Sequence[str], seed: int, max_examples: int, operations: Sequence[str],
-                 excluded: Sequence[str], phases: Sequence[str], budget: int | None, *,
-                 live: bool, allow_writes: bool, schemathesis_checks: bool,
-                 params: Sequence[str] = ()) -> str:
-    """The command that runs the same requests again: the same APIs, seed, selection, phases,
-    budget and checks.
-
-    Only the APIs given are repeated (none: every bundled API), so that an API the selection
-    left out stays out; patterns are shell-quoted (``'get*'``).
-    """
-    import shlex
-
-    args = ["contracts", "gate"]
-    for api in apis:
-        args += ["--api", api]
-    args += ["--seed", str(seed), "--max-examples", str(max_examples)]
-    for pattern in operations:
-        args += ["--operation", pattern]
-    for pattern in excluded:
-        args += ["--exclude-operation", pattern]
-    if phases:
-        args += ["--phases", ",".join(phases)]
-    if budget is not None:
-        args += ["--budget", str(budget)]
-    for param in params:
-        args += ["--param", param]
-    args += ["--live"] if live else []
-    args += ["--allow-writes"] if allow_writes else []
-    args += ["--schemathesis-checks"] if schemathesis_checks else []
-    return shlex.join(args)
-
-
-def _run_with_progress(job: Any) -> Any:
-    """Run ``job(emit)`` with a rich status line on a terminal, plain lines otherwise."""
-    if not sys.stderr.isatty():
-        return job(lambda stage, message: sys.stderr.write(f"[{stage}] {message}\n"))
-    from rich.console import Console
-
-    console = Console(file=sys.stderr)
-    with console.status("starting") as status:
-        return job(lambda stage, message: status.update(f"[{stage}] {message}"))
-
-
-def _write_gate_reports(result: Any, report_dir: Path) -> list[Path]:
-    from .reporting import gate_html, gate_json, gate_junit, gate_markdown, gate_sarif
-
-    markdown = gate_markdown(result)
-    outputs = {"junit.xml": gate_junit(result), "summary.md": markdown,
-               "report.sarif": gate_sarif(result), "report.json": gate_json(result),
-               "report.html": gate_html(result)}
-    try:
-        report_dir.mkdir(parents=True, exist_ok=True)
-        for name, text in outputs.items():
-            (report_dir / name).write_text(text, encoding="utf-8")
-        summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
-        if summary_file:
-            with open(summary_file, "a", encoding="utf-8") as fh:
-                fh.write(markdown)
-    except OSError as exc:
-        raise ContractsError(f"cannot write reports ({exc.strerror})",
-                             source=str(report_dir)) from None
-    return [report_dir / name for name in outputs]
 
 
 @cli.command()
@@ -435,7 +351,9 @@ def diff(old: str, new: str | None, fmt: str, fail_on: Severity, output: Path | 
     With --base REF, every argument is a spec file compared with its version at REF.
     """
     if base is not None:
-        _diff_base(base, [old, *([new] if new else []), *more], fmt, fail_on, output)
+        text, failed = diff_base(base, [old, *([new] if new else []), *more], fmt, fail_on)
+        _emit(text, output)
+        raise _Exit(EXIT_FINDINGS if failed else EXIT_OK)
     if new is None or more:
         raise click.UsageError("give OLD_SPEC and NEW_SPEC (or --base REF and spec files)")
     from .diff import diff_specs
@@ -461,34 +379,6 @@ def diff(old: str, new: str | None, fmt: str, fail_on: Severity, output: Path | 
         text = render(result)
     _emit(text, output)
     raise _Exit(EXIT_FINDINGS if result.failing(fail_on) else EXIT_OK)
-
-
-def _diff_base(ref: str, files: Sequence[str], fmt: str, fail_on: Severity,
-               output: Path | None) -> None:
-    """``diff --base``: each file against its version at ``ref``; exit 1 on breaking changes."""
-    from ._git import file_at
-    from .diff import diff_specs
-    from .reporting import drift_json, drift_markdown, drift_table
-    from .specs import load_spec, spec_from_text
-
-    texts, failed = [], False
-    for name in files:
-        path = Path(name)
-        if not path.is_file():
-            raise UsageError(f"--base compares spec files: {name!r} is not a file")
-        old_text = file_at(path, ref)
-        if old_text is None:
-            texts.append(f"{name}: new since {ref}, nothing to compare\n")
-            continue
-        current = load_spec(path)
-        previous = spec_from_text(old_text, name=current.name, source=f"{ref}:{name}",
-                                  folder=path.resolve().parent)
-        result = diff_specs(previous, current)
-        failed = failed or bool(result.failing(fail_on))
-        render = {"markdown": drift_markdown, "json": drift_json}.get(fmt)
-        texts.append(render(result) if render else drift_table(result, color=False, width=160))
-    _emit("".join(texts), output)
-    raise _Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
 @cli.command()
@@ -829,46 +719,6 @@ def _emit(text: str, output: Path | None) -> None:
     except OSError as exc:
         raise ContractsError(f"cannot write the report ({exc.strerror})",
                              source=str(output)) from None
-
-
-def _print_gate_table(result: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title="contracts gate")
-    for column in ("stage", "case", "result", "summary"):
-        table.add_column(column)
-    passing_ops = 0
-    not_run: dict[str, int] = {}
-    for case in result.cases:
-        if case.skipped and case.stage == "suites":
-            not_run[case.skipped] = not_run.get(case.skipped, 0) + 1
-            continue
-        if case.passed and case.stage == "suites":
-            passing_ops += 1
-            continue
-        mark = Text("skipped", style="yellow") if case.skipped else Text(
-            "pass", style="green") if case.passed else Text(
-            "error" if case.error else "FAIL", style="red")
-        table.add_row(case.stage, case.name, mark, case.summary)
-    if passing_ops:
-        table.add_row("suites", f"{passing_ops} operation check(s)", Text("pass", style="green"),
-                      "")
-    if not_run:
-        table.add_row("suites", f"{sum(not_run.values())} operation(s) not run",
-                      Text("skipped", style="yellow"),
-                      "; ".join(f"{n}: {why}" for why, n in not_run.items()))
-    Console(file=sys.stdout, width=120).print(table)
-    for case in result.cases:
-        if case.passed and not (case.stage == "coverage" and case.violations):
-            continue  # a passing coverage case may still carry not-proved warnings
-        for f in case.findings:
-            click.echo(f"  {case.name}: {f.location}: {f.severity.label}: {f.code}: {f.message}")
-        for v in case.violations:
-            click.echo(f"  {case.name}: {v.describe()}")
-        for line in case.details:
-            click.echo(f"  {case.name}: {line}")
 
 
 def run(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ContractsError, OperationNotFound, UsageError
 from .findings import Finding, Severity, Violation
@@ -21,7 +21,6 @@ from .speclint import lint_spec
 from .specs import BUNDLED, load_spec, suggest_names
 
 if TYPE_CHECKING:
-    from .gate_history import OperationTrend
     from .suites import KnownParam, SuiteOptions, SuiteResult
 
 __all__ = ["NOT_PROVED_POLICIES", "CaseResult", "GateResult", "LiveTarget", "Selection",
@@ -204,8 +203,9 @@ class GateResult:
     suites: tuple[SuiteResult, ...] = field(default=())
     selection: Selection | None = None
     phases: tuple[str, ...] = ()
-    trend: tuple[OperationTrend, ...] = ()
-    """Per operation, from the history file when one is kept (``gate_history``)."""
+    trend: tuple[Any, ...] = ()
+    """Per operation, ``gate_history.OperationTrend`` records from the history file when one
+    is kept (typed loosely: gate_history imports this module)."""
 
     @property
     def passed(self) -> bool:

@@ -380,8 +380,7 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     options = options or SuiteOptions()
     emit: EventHandler = on_event or (lambda stage, message: None)
     spec = api if isinstance(api, Spec) else load_spec(api)
-    if options.live and (options.path_prefix is not None or options.paths):
-        spec = spec.with_paths(prefix=options.path_prefix, overrides=options.paths)
+    spec = _effective_paths(spec, options)
     validator = Validator(spec)
     methods = None if (options.allow_writes or not options.live) else READ_ONLY_METHODS
     chosen = {op.operation_id for op in spec.operations} if options.operations is None else {
@@ -403,31 +402,21 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
                               "contracts_conformance": {"enabled": True},
                               "not_a_server_error": {"enabled": True}}
     token = options.token
-    known = options.known_params
+    app: Any = None
     if not options.live:
         from .mock import DEFAULT_TOKEN
         from .mock import app as mock_app
 
         token = str(options.mock_options.get("token", DEFAULT_TOKEN))
         app = mock_app(spec.name, **{"seed": options.seed, **options.mock_options})
-        known = _with_mock_values(spec, known, {"seed": options.seed, **options.mock_options})
-        known += _prime_mock(spec, app, _auth_headers(spec, token), known)
     config_dict = _engine_config(spec, options, checks, token)
-    document = _moved(spec, _plain(spec.document))
-    if known:
-        config_dict.update(_known_config(spec, runnable, known, document))
+    document = _with_known_values(spec, options, runnable, app, token, config_dict)
     try:
         config = schemathesis.Config.from_dict(config_dict)
         schema: Any = schemathesis.openapi.from_dict(document, config=config)
     except Exception as exc:  # noqa: BLE001 - schemathesis loader errors, translated here
         raise UsageError(f"schemathesis cannot load the {spec.name} spec: {exc}") from None
-    if "operations" in config_dict:
-        from schemathesis.filters import FilterSet
-
-        # With [[operations]] entries the loader's filter includes every operation not turned
-        # off, and include() filters are or-ed with it: start from an empty one (we turn none
-        # off), so that our selection below still selects.
-        schema = schema.clone(filter_set=FilterSet())
+    schema = _unfiltered(schema) if "operations" in config_dict else schema
     schema = _select(schema, runnable, methods, narrowed=options.operations is not None)
     if options.live:
         schema.config.update(base_url=options.base_url.rstrip("/"))  # type: ignore[union-attr]
@@ -461,6 +450,38 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
                                  "not run")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _unfiltered(schema: Any) -> Any:
+    """With [[operations]] entries the loader's filter includes every operation not turned
+    off, and include() filters are or-ed with it: start from an empty one (we turn none off),
+    so that our selection still selects."""
+    from schemathesis.filters import FilterSet
+
+    return schema.clone(filter_set=FilterSet())
+
+
+def _effective_paths(spec: Spec, options: SuiteOptions) -> Spec:
+    """Live runs: the spec with the vendor's real paths (a prefix, per-operation overrides)."""
+    if options.live and (options.path_prefix is not None or options.paths):
+        return spec.with_paths(prefix=options.path_prefix, overrides=options.paths)
+    return spec
+
+
+def _with_known_values(spec: Spec, options: SuiteOptions, runnable: Sequence[Operation],
+                       app: Any, token: str | None, config_dict: dict[str, Any]
+                       ) -> dict[str, Any]:
+    """The document for schemathesis (operations moved to their effective paths), with the
+    known values in ``config_dict``: the caller's, and against a mock (``app``) the ids the
+    mock seeds and those its create operations answer."""
+    known = options.known_params
+    if app is not None:
+        known = _with_mock_values(spec, known, {"seed": options.seed, **options.mock_options})
+        known += _prime_mock(spec, app, _auth_headers(spec, token), known)
+    document = _moved(spec, _plain(spec.document))
+    if known:
+        config_dict.update(_known_config(spec, runnable, known, document))
+    return document
 
 
 def _moved(spec: Spec, document: dict[str, Any]) -> dict[str, Any]:
