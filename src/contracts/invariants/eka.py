@@ -132,11 +132,14 @@ def template_filter_ignored(ctx: InvariantContext) -> Iterator[Violation]:
     > `template_id` to `document_id` in 2026; clients in the field still send `template_id`, so
     > both are worth accepting.
 
-    The page's templates example comes with no filter, so it yields nothing; filtered on
+    An empty value is no filter. The page's templates example comes with no filter, so it
+    yields nothing; filtered on
     ``eka_emr_template`` its second entry (``clinical_notes_template``) would be reported.
     """
     body = _body(ctx)
-    template_id, document_id = _query(ctx, "template_id"), _query(ctx, "document_id")
+    # An empty value (``?template_id=``) filters nothing, as a form-encoded empty field.
+    template_id = _query(ctx, "template_id") or None
+    document_id = _query(ctx, "document_id") or None
     if body is None or (template_id is None and document_id is None):
         return
     templates = body.get("templates")

@@ -288,6 +288,11 @@ class Vendor:
         """Move a session on; None when this vendor has no such session."""
         return None
 
+    def known_values(self) -> dict[str, tuple[str, ...]]:
+        """Parameter name -> values that exist in the seeded state without any request (for
+        a gate run against the mock to prove reads that a live run proves with --param)."""
+        return {}
+
     # -- shared helpers -----------------------------------------------------------------
     def rng(self, *parts: object) -> random.Random:
         """A generator that depends only on the seed and ``parts`` (never on timing)."""

@@ -331,6 +331,14 @@ class RealtimeKitMock(Vendor):
             data["peer_events"] = [dict(e) for e in p.events]
         return data
 
+    def known_values(self) -> dict[str, tuple[str, ...]]:
+        # Session 1 of every app has ended and has a summary (see _seed): every read finds it.
+        key = ("synthetic-account", "synthetic-app")
+        session = self._seed(key, 1)
+        first = session.participants[0].data["id"]
+        return {"account_id": key[:1], "app_id": key[1:], "session_id": (session.data["id"],),
+                "participant_id": (first,), "peer_id": (first,)}
+
     # -- control -------------------------------------------------------------------------
     def advance(self, session_id: str, to: str | None = None) -> dict[str, Any] | None:
         for sessions in self.apps.values():
