@@ -8,6 +8,7 @@ huge files); they can be raised by callers that know better.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 import yaml
 from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.resolver import Resolver
+from yaml.resolver import BaseResolver
 
 from .errors import InputError
 
@@ -66,7 +67,31 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml.parser import Parser as _Parser  # type: ignore[assignment]
 
 
-class _Loader(Composer, _Parser, Resolver):
+class _Resolver12(BaseResolver):
+    """YAML 1.2 core-schema tags for plain scalars (PyYAML's own resolver is YAML 1.1's).
+
+    1.2 is what OpenAPI documents are written in and a superset of JSON: ``1e-8`` and
+    ``1.5e3`` are numbers, ``yes``/``on``/``0777``/``1:30`` are not booleans, octals or
+    sexagesimals. ``yaml_implicit_resolvers`` is this class's own, so PyYAML's global
+    resolver is untouched.
+    """
+
+    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+
+
+for _tag, _pattern, _first in (
+    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    ("float", r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+              r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)", "-+0123456789."),
+    ("null", r"null|Null|NULL|~|", ["~", "n", "N", ""]),
+    ("merge", r"<<", "<"),  # not 1.2, but recognised so that it is refused by name
+):
+    _Resolver12.add_implicit_resolver(  # type: ignore[no-untyped-call]
+        f"tag:yaml.org,2002:{_tag}", re.compile(f"^(?:{_pattern})$"), list(_first))
+
+
+class _Loader(Composer, _Parser, _Resolver12):
     """Composes nodes only; construction is ours so that limits and lines are kept.
 
     The events come from libyaml when present, but the composer is PyYAML's Python one: the
@@ -77,18 +102,32 @@ class _Loader(Composer, _Parser, Resolver):
     def __init__(self, stream: str):
         _Parser.__init__(self, stream)
         Composer.__init__(self)
-        Resolver.__init__(self)
+        _Resolver12.__init__(self)
 
 
-_constructor = yaml.constructor.SafeConstructor()
+def _int12(node: ScalarNode) -> int:
+    text = node.value
+    if text[:2] in ("0o", "0x"):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text, 10)  # "017" is seventeen in 1.2, not fifteen
+
+
+def _float12(node: ScalarNode) -> float:
+    text = node.value.lower()
+    if text.endswith(("inf", "nan")):
+        return float(text.replace(".", ""))
+    return float(text)
+
+
 _TAG = "tag:yaml.org,2002:"
-# Stateless per-tag constructors (construct_object would cache every node it sees).
+# Stateless per-tag constructors (construct_object would cache every node it sees); an
+# explicit tag (`!!int 0b11`) is read by the same 1.2 rules.
 _COLLECTIONS = frozenset({_TAG + "seq", _TAG + "map"})
 _SCALARS = {
-    _TAG + "int": _constructor.construct_yaml_int,
-    _TAG + "float": _constructor.construct_yaml_float,
-    _TAG + "bool": _constructor.construct_yaml_bool,
-    _TAG + "null": _constructor.construct_yaml_null,
+    _TAG + "int": _int12,
+    _TAG + "float": _float12,
+    _TAG + "bool": lambda node: node.value.lower() == "true",
+    _TAG + "null": lambda node: None,
 }
 
 
@@ -183,8 +222,9 @@ def parse_document(
         text = text[1:]
     if not text.strip():
         raise InputError("file is empty", source=source)
-    if source.lower().endswith(".json"):
-        _check_strict_json(text, source)
+    # JSON is parsed as JSON (its values are the document); the YAML pass below still runs
+    # for the limits and the line of every pointer, and agrees with it (YAML 1.2 numbers).
+    as_json = _strict_json(text, source) if source.lower().endswith(".json") else _MISSING
     try:
         loader = _Loader(text)
         try:
@@ -211,15 +251,19 @@ def parse_document(
         data = builder.build(root, "", 0)
     except RecursionError:
         raise InputError("nested too deeply to read", source=source) from None
-    return Document(source=source, data=data, lines=builder.lines)
+    return Document(source=source, data=data if as_json is _MISSING else as_json,
+                    lines=builder.lines)
 
 
-def _check_strict_json(text: str, source: str) -> None:
+_MISSING: Any = object()
+
+
+def _strict_json(text: str, source: str) -> JSON:
     """A .json file must be JSON: YAML would quietly accept trailing commas and comments."""
     import json
 
     try:
-        json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", source=source,
                          line=exc.lineno) from None
