@@ -13,7 +13,7 @@ import contracts
 SRC = Path(contracts.__file__).parent
 
 LAYERS = {
-    "errors": 0, "findings": 0, "_loading": 0, "_typing": 0,
+    "errors": 0, "findings": 0, "_loading": 0, "_typing": 0, "_refs": 0,
     "specs": 1,
     "_schema": 2, "validation": 2, "invariants": 2, "speclint": 2, "codegen": 2, "drift": 2,
     "models": 2,
@@ -24,7 +24,7 @@ LAYERS = {
 
 # Third-party libraries that only one module (or package) may import.
 OWNERS = {"yaml": {"_loading"}, "jsonschema_rs": {"_schema"}, "deepdiff": {"drift"},
-          "schemathesis": {"suites"}}
+          "schemathesis": {"suites"}, "referencing": {"_refs"}}
 
 
 def _modules() -> list[Path]:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import _refs
 from ._loading import escape_pointer
 from .errors import UnresolvableRef
 
@@ -301,7 +302,7 @@ class SchemaValidators:
         self._spec = spec
         self._formats = validate_formats
         self._registry = jsonschema_rs.Registry(
-            [(uri, doc.data) for uri, doc in spec.resources.items()],
+            _engine_resources((uri, doc.data) for uri, doc in spec.resources.items()),
             retriever=_refuse,
         )
         # Per direction: the registry to compile against, and the flag to look for; a spec
@@ -326,7 +327,9 @@ class SchemaValidators:
             if hit is None:
                 registry, flag = (self._registry, None) if direction is None else (
                     self._for(direction))
-                hit = self._build(schema.ref, registry, flag)
+                dialect = schema.value.get("$schema") if isinstance(schema.value, dict) else None
+                hit = self._build(self._target(schema), registry, flag,
+                                  dialect if isinstance(dialect, str) else None)
                 self._cache[key] = hit
         return hit
 
@@ -340,7 +343,8 @@ class SchemaValidators:
                 hit = (self._registry, None)
             else:
                 hit = (self._engine.Registry(
-                    [(uri, self._relaxed(doc.data, uri, flag)) for uri, doc in resources.items()],
+                    _engine_resources((uri, self._relaxed(doc.data, uri, flag))
+                                      for uri, doc in resources.items()),
                     retriever=_refuse), flag)
             self._directed[direction] = hit
         return hit
@@ -374,10 +378,22 @@ class SchemaValidators:
 
         return walk(data, "")
 
-    def _build(self, ref: str, registry: Any, flag: str | None) -> CompiledSchema:
+    def _target(self, schema: Located) -> str:
+        """What to compile: the schema's location, or its own URI when it has an ``$id``
+        (its references then resolve against that, as the standard says)."""
+        value = schema.value
+        if isinstance(value, dict) and isinstance(value.get("$id"), str):
+            return self._spec.base_uri(schema)
+        return schema.ref
+
+    def _build(self, ref: str, registry: Any, flag: str | None,
+               dialect: str | None = None) -> CompiledSchema:
+        # A schema naming its dialect (`$schema`) is compiled by that dialect's vocabularies.
+        wrapper = {"$ref": ref} if dialect is None else {"$schema": dialect, "$ref": ref}
+        make = self._engine.Draft202012Validator if dialect is None else self._engine.validator_for
         try:
-            validator = self._engine.Draft202012Validator(
-                {"$ref": ref},
+            validator = make(
+                wrapper,
                 registry=registry,
                 retriever=_refuse,
                 validate_formats=self._formats,
@@ -392,6 +408,46 @@ class SchemaValidators:
             raise UnresolvableRef(ref, source=self._spec.source,
                                   reason=f"cannot be compiled ({exc})") from None
         return CompiledSchema(validator, ref, self._spec, flag)
+
+
+_IDENTIFIERS = ("$id", "$anchor", "$dynamicAnchor")
+
+
+def _engine_resources(documents: Iterator[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The documents as the engine should see them, with the OpenAPI dialect meta-schemas.
+
+    The engine reads an OpenAPI document as one schema and does not know where its Schema
+    Objects are, so it would miss an ``$id`` or ``$anchor`` inside one. A document whose
+    Schema Objects identify themselves is handed over as a shallow copy that also lists
+    them under ``$defs`` (a keyword the engine crawls); nothing else in the copy changes.
+    """
+    out = []
+    for uri, data in documents:
+        if isinstance(data, dict) and isinstance(data.get("openapi"), str):
+            named = [schema for _tokens, schema in _refs.schema_objects(data)
+                     if _identifies(schema)]
+            if named:
+                defs = dict(data["$defs"]) if isinstance(data.get("$defs"), dict) else {}
+                defs.update((f"contracts:schema-object-{i}", schema)
+                            for i, schema in enumerate(named))
+                data = {**data, "$defs": defs}
+        out.append((uri, data))
+    out.extend(_refs.dialects())
+    return out
+
+
+def _identifies(node: Any) -> bool:
+    """Whether an ``$id``, ``$anchor`` or ``$dynamicAnchor`` appears anywhere in ``node``."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if any(isinstance(item.get(key), str) for key in _IDENTIFIERS):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _uses(node: Any, flag: str) -> bool:

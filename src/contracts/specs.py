@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 from urllib.request import url2pathname
 
+from . import _refs
 from ._loading import (
     DEFAULT_LIMITS,
     Document,
@@ -256,8 +257,65 @@ class Spec:
                                       pointer=node.pointer,
                                       reason="is part of a cycle of bare $refs")
             seen.add(key)
-            node = self.locate(target_uri, target_pointer)
+            try:
+                node = self.locate(target_uri, target_pointer)
+            except UnresolvableRef:
+                found = self._by_standard(node)
+                if found is None:
+                    raise
+                node = found
         return node
+
+    def base_uri(self, node: Located) -> str:
+        """The base URI that references written at ``node`` resolve against: its
+        document's URI with every enclosing ``$id`` applied (JSON Schema 2020-12 §8.2.1)."""
+        doc = self._resources.get(node.uri)
+        base = node.uri
+        value: JSON = doc.data if doc is not None else None
+        tokens = node.pointer[1:].split("/") if node.pointer else []
+        for raw in tokens:
+            base = _refs.base_after(base, value)
+            token = raw.replace("~1", "/").replace("~0", "~")
+            if isinstance(value, dict) and token in value:
+                value = value[token]
+            elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
+                value = value[int(token)]
+            else:
+                return base
+        return _refs.base_after(base, value)
+
+    @cached_property
+    def _registry(self) -> Any:
+        return _refs.registry_of((uri, doc.data) for uri, doc in self._resources.items())
+
+    @cached_property
+    def _places(self) -> Mapping[int, tuple[str, str]]:
+        """Where each object of the loaded documents lives, by identity (the standard's
+        resolver hands back contents; a Located needs their document and pointer)."""
+        places: dict[int, tuple[str, str]] = {}
+        for uri, doc in self._resources.items():
+            stack: list[tuple[JSON, str]] = [(doc.data, "")]
+            while stack:
+                value, pointer = stack.pop()
+                if isinstance(value, dict):
+                    places.setdefault(id(value), (uri, pointer))
+                    stack.extend((v, f"{pointer}/{escape_pointer(str(k))}")
+                                 for k, v in value.items())
+                elif isinstance(value, list):
+                    places.setdefault(id(value), (uri, pointer))
+                    stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(value))
+        return places
+
+    def _by_standard(self, node: Located) -> Located | None:
+        """Follow ``node``'s ``$ref`` by the standard (``$id``, anchors, embedded
+        resources); None when it leads nowhere or outside the loaded documents."""
+        try:
+            contents, _base = _refs.resolve(self._registry, node.value["$ref"],
+                                            self.base_uri(node))
+        except LookupError:
+            return None
+        place = self._places.get(id(contents))
+        return None if place is None else Located(contents, *place)
 
     def marked(self, schema: Located, keyword: str) -> bool:
         """Whether a schema, or the schema its ``$ref`` names, has ``keyword: true``
@@ -507,6 +565,46 @@ def _iter_refs(node: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
                 stack.append((child, f"{where}/{i}", False))
 
 
+_REF_KEYWORDS = ("$ref", "$dynamicRef", "$schema")
+"""Keywords naming another resource (a schema's ``$schema`` names its dialect's meta-schema,
+which must be known locally or retrieved like any other reference)."""
+
+
+def _iter_refs_based(node: JSON, uri: str) -> Iterator[tuple[str, str, str]]:
+    """Every ``$ref`` / ``$dynamicRef`` of a document with the pointer of the object holding
+    it and the base URI it is written against (each enclosing ``$id`` applied, JSON Schema
+    2020-12 §8.2.1). Data keywords are skipped as in :func:`_iter_refs`."""
+    stack = [(node, "", False, uri)]
+    while stack:
+        value, where, names, base = stack.pop()
+        if isinstance(value, dict):
+            if not names:
+                base = _refs.base_after(base, value)
+                for keyword in _REF_KEYWORDS:
+                    ref = value.get(keyword)
+                    if isinstance(ref, str):
+                        yield ref, where, base
+            for key, child in value.items():
+                child_at = f"{where}/{escape_pointer(str(key))}"
+                if names:
+                    stack.append((child, child_at, False, base))
+                elif key in _REF_KEYWORDS or key in _DATA_KEYS or str(key).startswith("x-"):
+                    continue
+                elif key == "examples":
+                    if isinstance(child, dict):
+                        for ex_name, ex in child.items():
+                            if isinstance(ex, dict) and isinstance(ex.get("$ref"), str):
+                                yield ex["$ref"], f"{child_at}/{escape_pointer(str(ex_name))}", \
+                                    base
+                else:
+                    is_names = where == "/components" or key in (
+                        "properties", "patternProperties", "$defs", "dependentSchemas")
+                    stack.append((child, child_at, is_names, base))
+        elif isinstance(value, list):
+            for i, child in enumerate(value):
+                stack.append((child, f"{where}/{i}", False, base))
+
+
 def _as_file_path(uri: str) -> Path:
     return Path(url2pathname(urlsplit(uri).path))
 
@@ -610,51 +708,66 @@ def _from_document(
         _check_shape(document)
     resources: dict[str, Document] = {uri: document}
     problems: list[RefProblem] = []
+    registry = _refs.registry_of([(uri, document.data)])
     queue = [uri]
     while queue:
         current_uri = queue.pop()
         current = resources[current_uri]
-        for ref, where in _iter_refs(current.data):
-            target_uri, target_pointer = _split_ref(ref, current_uri)
+        for ref, where, base in _iter_refs_based(current.data, current_uri):
+            if base == current_uri and ref.startswith("#/") and _walk(
+                    current.data, unquote(ref[1:])) is not _MISSING:
+                continue  # the common case, without building a resolver
             line = current.line_of(where + "/$ref")
 
             def problem(reason: str, *, _ref: str = ref, _where: str = where,
                         _line: int | None = line, _source: str = current.source) -> None:
                 problems.append(RefProblem(_ref, _source, _where, _line, reason))
 
-            if target_uri not in resources:
-                scheme = urlsplit(target_uri).scheme
-                if scheme != "file":
-                    if retriever is None:
-                        err = RemoteRefRefused(ref, source=current.source, pointer=where, line=line)
-                        raise err
-                    try:
-                        fetched = retriever(target_uri)
-                    except Exception as exc:  # noqa: BLE001 - any retriever failure is a bad ref
-                        problem(f"could not be retrieved ({exc})")
+            while True:  # each round loads the resource the reference names, then retries
+                try:
+                    _refs.resolve(registry, ref, base)
+                except _refs.Pointless:
+                    problem("points at nothing")
+                except _refs.Missing as missing:
+                    loaded = _load_resource(missing.uri, ref, current, where, line, folder,
+                                            retriever, limits, problem)
+                    if loaded is not None:
+                        resources[missing.uri] = loaded
+                        registry = registry.with_resource(
+                            missing.uri, _refs.resource_of(loaded.data)).crawl()
+                        queue.append(missing.uri)
                         continue
-                    resources[target_uri] = Document(source=target_uri, data=fetched)
-                    queue.append(target_uri)
-                else:
-                    target_path = _as_file_path(target_uri).resolve()
-                    if not target_path.is_relative_to(folder):
-                        raise UnresolvableRef(ref, source=current.source, pointer=where,
-                                              line=line, reason="leaves the spec's folder")
-                    try:
-                        loaded = load_document(target_path, limits=limits)
-                    except InputError as exc:
-                        problem(f"names a file that cannot be read ({exc.message})")
-                        continue
-                    resources[target_uri] = loaded
-                    queue.append(target_uri)
-            if _walk(resources[target_uri].data, target_pointer) is _MISSING:
-                problem("points at nothing")
+                break
     spec = Spec(name=name, root=document, uri=uri, resources=resources,
                 ref_problems=tuple(problems))
     _check_bare_cycles(spec)
     if problems and not lenient:
         raise problems[0].as_error()
     return spec
+
+
+def _load_resource(target_uri: str, ref: str, current: Document, where: str, line: int | None,
+                   folder: Path, retriever: Retriever | None, limits: Limits,
+                   problem: Callable[[str], None]) -> Document | None:
+    """The document a reference names: a file inside the spec's folder, or a remote one
+    from the caller's retriever (refused without one). None (and a problem) if unreadable."""
+    if urlsplit(target_uri).scheme != "file":
+        if retriever is None:
+            raise RemoteRefRefused(ref, source=current.source, pointer=where, line=line)
+        try:
+            return Document(source=target_uri, data=retriever(target_uri))
+        except Exception as exc:  # noqa: BLE001 - any retriever failure is a bad ref
+            problem(f"could not be retrieved ({exc})")
+            return None
+    target_path = _as_file_path(target_uri).resolve()
+    if not target_path.is_relative_to(folder):
+        raise UnresolvableRef(ref, source=current.source, pointer=where, line=line,
+                              reason="leaves the spec's folder")
+    try:
+        return load_document(target_path, limits=limits)
+    except InputError as exc:
+        problem(f"names a file that cannot be read ({exc.message})")
+        return None
 
 
 def _check_bare_cycles(spec: Spec) -> None:

@@ -103,9 +103,11 @@ def _coerce(raw: str, schema: Any) -> Any:
 class Validator:
     """Validates exchanges against one spec. Thread-safe; cheap to reuse, costly to rebuild."""
 
-    def __init__(self, spec: Spec | str, *, invariants: bool = True):
+    def __init__(self, spec: Spec | str, *, invariants: bool = True, formats: bool = True):
+        """``formats=False`` treats ``format`` as an annotation, as JSON Schema 2020-12 does
+        by default; the default asserts it, as OpenAPI tools do (``date-time``, ``uuid``)."""
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
-        self._schemas = SchemaValidators(self.spec)
+        self._schemas = SchemaValidators(self.spec, validate_formats=formats)
         self._invariants = invariants and self.spec.name in BUNDLED
         self._lock = threading.Lock()
         self._match_cache: dict[tuple[str, str], Any] = {}
