@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 
 from contracts import ContractsError, Validator, is_valid_response, load_spec
 

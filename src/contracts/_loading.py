@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ class _Resolver12(BaseResolver):
     resolver is untouched.
     """
 
-    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012 - PyYAML reads it from the class
 
 
 for _tag, _pattern, _first in (
@@ -87,7 +88,7 @@ for _tag, _pattern, _first in (
     ("null", r"null|Null|NULL|~|", ["~", "n", "N", ""]),
     ("merge", r"<<", "<"),  # not 1.2, but recognised so that it is refused by name
 ):
-    _Resolver12.add_implicit_resolver(  # type: ignore[no-untyped-call]
+    _Resolver12.add_implicit_resolver(
         f"tag:yaml.org,2002:{_tag}", re.compile(f"^(?:{_pattern})$"), list(_first))
 
 
@@ -123,10 +124,10 @@ _TAG = "tag:yaml.org,2002:"
 # Stateless per-tag constructors (construct_object would cache every node it sees); an
 # explicit tag (`!!int 0b11`) is read by the same 1.2 rules.
 _COLLECTIONS = frozenset({_TAG + "seq", _TAG + "map"})
-_SCALARS = {
+_SCALARS: dict[str, Callable[[ScalarNode], JSON]] = {
     _TAG + "int": _int12,
     _TAG + "float": _float12,
-    _TAG + "bool": lambda node: node.value.lower() == "true",
+    _TAG + "bool": lambda node: str(node.value).lower() == "true",
     _TAG + "null": lambda node: None,
 }
 

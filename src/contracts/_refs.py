@@ -21,8 +21,16 @@ from referencing import Registry, Resource, Specification
 from referencing.exceptions import NoSuchAnchor, PointerToNowhere, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
-__all__ = ["DIALECTS", "Missing", "Pointless", "base_after", "registry_of", "resource_of",
-           "resolve", "schema_objects"]
+__all__ = [
+    "DIALECTS",
+    "Missing",
+    "Pointless",
+    "base_after",
+    "registry_of",
+    "resolve",
+    "resource_of",
+    "schema_objects",
+]
 
 JSON = Any
 _STRUCTURE = frozenset({"paths", "components", "webhooks"})
@@ -104,7 +112,7 @@ def _maybe_in_subresource(segments: list[str | int], resolver: Any, subresource:
                                             subresource=schema)
 
 
-OPENAPI_31 = Specification(
+OPENAPI_31: Specification[JSON] = Specification(  # type: ignore[call-arg]
     name="openapi-3.1",
     id_of=_id_of,
     subresources_of=_subresources_of,
@@ -135,9 +143,10 @@ def dialects() -> tuple[tuple[str, JSON], ...]:
 
 @cache
 def _known() -> Registry[JSON]:
-    from jsonschema_specifications import REGISTRY
+    from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
 
-    return (REGISTRY.with_resources((uri, DRAFT202012.create_resource(data))
+    known: Registry[JSON] = REGISTRY
+    return (known.with_resources((uri, DRAFT202012.create_resource(data))
                                     for uri, data in dialects())).crawl()
 
 
@@ -159,7 +168,7 @@ def resolve(registry: Registry[JSON], ref: str, base: str) -> tuple[JSON, str]:
         if target in registry:
             raise Pointless(f"{ref} points at nothing") from None
         raise Missing(target) from None
-    return resolved.contents, str(resolved.resolver._base_uri)  # noqa: SLF001 - no accessor
+    return resolved.contents, str(resolved.resolver._base_uri)
 
 
 def base_after(base: str, node: JSON) -> str:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from . import _refs
 from ._loading import escape_pointer
-from .errors import UnresolvableRef
+from .errors import UncompilableSchema, UnresolvableRef
 
 if TYPE_CHECKING:
     from .specs import Located, Spec
@@ -400,13 +400,14 @@ class SchemaValidators:
                 ignore_unknown_formats=True,
             )
         except self._engine.ValidationError as exc:
-            # jsonschema-rs reports an unresolvable reference at compile time this way.
-            raise UnresolvableRef(ref, source=self._spec.source,
-                                  reason=f"cannot be compiled ({str(exc).splitlines()[0]})"
-                                  ) from None
+            reason = str(exc).splitlines()[0]
+            # jsonschema-rs reports an unresolvable reference at compile time this way too.
+            if type(exc.kind).__name__.endswith("Referencing"):
+                raise UnresolvableRef(ref, source=self._spec.source,
+                                      reason=f"cannot be compiled ({reason})") from None
+            raise UncompilableSchema(ref, source=self._spec.source, reason=reason) from None
         except ValueError as exc:
-            raise UnresolvableRef(ref, source=self._spec.source,
-                                  reason=f"cannot be compiled ({exc})") from None
+            raise UncompilableSchema(ref, source=self._spec.source, reason=str(exc)) from None
         return CompiledSchema(validator, ref, self._spec, flag)
 
 

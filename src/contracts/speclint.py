@@ -17,7 +17,7 @@ from typing import Any
 
 from ._loading import escape_pointer
 from ._schema import SchemaValidators
-from .errors import UnresolvableRef
+from .errors import UncompilableSchema, UnresolvableRef
 from .findings import Finding, Severity, ranked
 from .specs import Located, Spec, load_spec
 
@@ -30,6 +30,8 @@ RULES: dict[str, str] = {
     "oas.schema": "the document breaks the OpenAPI 3.1 meta-schema",
     "schema.invalid": "a Schema Object breaks the JSON Schema 2020-12 meta-schema",
     "ref.unresolved": "a $ref points at nothing or at a file that cannot be read",
+    "schema.uncompilable": "a Schema Object cannot be compiled by the validation engine "
+                           "(a bad regex, a wrong keyword value); the engine's reason is given",
     "example.invalid": "an example, or a schema default, does not validate against its schema",
     "operation.no_operation_id": "an operation has no operationId",
     "operation.duplicate_operation_id": "two operations share an operationId",
@@ -176,9 +178,30 @@ def _validate_example(ctx: _Context, schema: Located, value: JSON, where: str,
     except UnresolvableRef as exc:
         yield ctx.finding("ref.unresolved", str(exc), schema.pointer, uri=uri)
         return
+    except UncompilableSchema:
+        return  # rule_schema_uncompilable names it once, where it is
     for error in compiled.iter_errors(value):
         yield ctx.finding("example.invalid",
                           f"{error.pointer or '/'}: {error.message[:240]}", where, uri=uri)
+
+
+def rule_schema_uncompilable(ctx: _Context) -> Iterator[Finding]:
+    """Every outermost Schema Object of the document is compiled; one the engine refuses
+    is named with the engine's reason (a reference that leads nowhere is ref.unresolved)."""
+    from ._refs import schema_objects
+
+    root = Located(ctx.spec.document, ctx.spec.uri, "")
+    for tokens, schema in schema_objects(ctx.spec.document):
+        if isinstance(schema, dict) and set(schema) <= {"$ref", "description", "summary"}:
+            continue  # a bare reference: the fault, if any, is its target's, named there
+        node = root.child(*tokens)
+        try:
+            ctx.validators.compile(node)
+        except UncompilableSchema as exc:
+            yield ctx.finding("schema.uncompilable",
+                              f"the schema cannot be compiled: {exc.reason[:240]}", node.pointer)
+        except UnresolvableRef:
+            continue  # ref.unresolved reports it
 
 
 def rule_example_invalid(ctx: _Context) -> Iterator[Finding]:
@@ -461,7 +484,8 @@ def rule_servers(ctx: _Context) -> Iterator[Finding]:
 
 
 _RULES: tuple[Rule, ...] = (
-    rule_oas_schema, rule_schema_invalid, rule_ref_unresolved, rule_example_invalid,
+    rule_oas_schema, rule_schema_invalid, rule_ref_unresolved, rule_schema_uncompilable,
+    rule_example_invalid,
     rule_operation_ids, rule_operation_docs, rule_operation_responses, rule_path_parameters,
     rule_path_ambiguous, rule_security, rule_links, rule_required_undefined,
     rule_discriminator, rule_unused_components, rule_assumptions, rule_servers,

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ._loading import parse_json
 from ._schema import Direction, SchemaValidators, json_type
-from .errors import InputError, OperationNotFound, UnresolvableRef
+from .errors import InputError, OperationNotFound, UncompilableSchema, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation, rank_violations
 from .invariants import InvariantContext, check_invariants
 from .specs import BUNDLED, Located, Operation, Spec, load_spec
@@ -220,6 +220,9 @@ class Validator:
             compiled = self._schemas.compile(schema_node, direction)
         except UnresolvableRef as exc:
             raise UnresolvableRef(exc.ref, source=self.spec.source, reason=exc.reason) from None
+        except UncompilableSchema as exc:
+            raise UncompilableSchema(exc.ref, source=self.spec.source, reason=exc.reason,
+                                     pointer=schema_node.pointer) from None
         for error in compiled.iter_errors(value):
             yield _replace(base, code=f"{where}.schema", message=error.message,
                            pointer=error.pointer, schema_path=error.schema_location,
