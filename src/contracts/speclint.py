@@ -1,4 +1,4 @@
-"""Spec lint: the OpenAPI 3.1 meta-schema, references, examples and house rules, as findings.
+"""Spec lint: the OpenAPI 3.0 or 3.1 meta-schema, references, examples and house rules, as findings.
 
 Every rule is a generator of :class:`Finding` records with a stable code; ``iter_findings``
 runs them all and ``lint`` ranks the result. A document that cannot be read at all raises
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ._loading import escape_pointer
-from ._schema import SchemaValidators
+from ._schema import Direction, SchemaValidators
 from .errors import UncompilableSchema, UnresolvableRef
 from .findings import Finding, Severity, ranked
 from .specs import Located, Spec, load_spec
@@ -27,7 +27,7 @@ JSON = Any
 Rule = Callable[["_Context"], Iterator[Finding]]
 
 RULES: dict[str, str] = {
-    "oas.schema": "the document breaks the OpenAPI 3.1 meta-schema",
+    "oas.schema": "the document breaks the OpenAPI meta-schema of its version (3.0 or 3.1)",
     "schema.invalid": "a Schema Object breaks the JSON Schema 2020-12 meta-schema",
     "ref.unresolved": "a $ref points at nothing or at a file that cannot be read",
     "schema.uncompilable": "a Schema Object cannot be compiled by the validation engine "
@@ -66,6 +66,14 @@ def _oas_validator() -> Any:
 
     text = resources.files("contracts").joinpath("_meta/oas-3.1-schema.json").read_text("utf-8")
     return jsonschema.Draft202012Validator(json.loads(text))
+
+
+@cache
+def _oas30_validator() -> Any:
+    import jsonschema
+
+    text = resources.files("contracts").joinpath("_meta/oas-3.0-schema.json").read_text("utf-8")
+    return jsonschema.Draft4Validator(json.loads(text))
 
 
 @cache
@@ -142,7 +150,10 @@ def _best(error: Any) -> Any:
 
 def rule_oas_schema(ctx: _Context) -> Iterator[Finding]:
     seen = set()
-    for error in _oas_validator().iter_errors(ctx.spec.document):
+    # A 3.0 spec is checked as written, against the 3.0 meta-schema (its 3.1 reading is ours).
+    is_30 = ctx.spec.openapi_version.startswith("3.0.")
+    validator = _oas30_validator() if is_30 else _oas_validator()
+    for error in validator.iter_errors(ctx.spec.original.data):
         best = _best(error)
         pointer = "".join("/" + escape_pointer(str(p)) for p in best.absolute_path)
         key = (pointer, best.message)
@@ -173,8 +184,12 @@ def rule_ref_unresolved(ctx: _Context) -> Iterator[Finding]:
 
 def _validate_example(ctx: _Context, schema: Located, value: JSON, where: str,
                       uri: str | None = None) -> Iterator[Finding]:
+    # A body example is checked as the body it shows: a required read-only property is not
+    # required in a request example, a required write-only one not in a response example.
+    direction: Direction | None = ("request" if "/requestBody/" in where else
+                                   "response" if "/responses/" in where else None)
     try:
-        compiled = ctx.validators.compile(schema)
+        compiled = ctx.validators.compile(schema, direction)
     except UnresolvableRef as exc:
         yield ctx.finding("ref.unresolved", str(exc), schema.pointer, uri=uri)
         return

@@ -1,4 +1,6 @@
-"""Loading OpenAPI 3.1 specs into immutable :class:`Spec` objects with operation lookup.
+"""Loading OpenAPI 3.0 and 3.1 specs into immutable :class:`Spec` objects with operation lookup.
+
+A 3.0 spec is read as its 3.1 equivalent (``_oas30``); ``Spec.original`` keeps it as written.
 
 References: local ``#/...`` pointers and relative file references are resolved at load time;
 a file reference may not leave the spec's folder, and remote references are refused unless
@@ -18,7 +20,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 from urllib.request import url2pathname
 
-from . import _refs
+from . import _oas30, _refs
 from ._loading import (
     DEFAULT_LIMITS,
     Document,
@@ -170,7 +172,8 @@ def _normalise_path(path: str) -> str:
 
 
 class Spec:
-    """An immutable, loaded OpenAPI 3.1 document and every file it references.
+    """An immutable, loaded OpenAPI document (3.1, or 3.0 read as 3.1) and every file it
+    references.
 
     Build one with :func:`load_spec`. A Spec has no setters and ``resources`` is a read-only
     mapping; ``document`` is the parsed JSON itself (shared with the compiled validators), to
@@ -187,9 +190,11 @@ class Spec:
         ref_problems: tuple[RefProblem, ...] = (),
         path_prefix: str = "",
         path_overrides: Mapping[str, str] | None = None,
+        original: Document | None = None,
     ):
         self._name = name
         self._root = root
+        self._original = original
         self._uri = uri
         self._resources = MappingProxyType(dict(resources))
         self._ref_problems = ref_problems
@@ -217,6 +222,16 @@ class Spec:
     @property
     def root(self) -> Document:
         return self._root
+
+    @property
+    def openapi_version(self) -> str:
+        """The version the spec is written in (``document`` is always its 3.1 reading)."""
+        return str((self._original or self._root).data.get("openapi", ""))
+
+    @property
+    def original(self) -> Document:
+        """The root document as written (a 3.0 spec before its conversion to 3.1)."""
+        return self._original or self._root
 
     @property
     def resources(self) -> Mapping[str, Document]:
@@ -481,6 +496,7 @@ class Spec:
             ref_problems=self._ref_problems,
             path_prefix=(prefix.rstrip("/") if prefix is not None else self._path_prefix),
             path_overrides={**self._path_overrides, **overrides},
+            original=self._original,
         )
 
 
@@ -558,7 +574,8 @@ def _iter_refs(node: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
                     # a JSON Schema `examples` list holds values only
                 else:
                     is_names = where == "/components" or key in (
-                        "properties", "patternProperties", "$defs", "dependentSchemas")
+                        "properties", "patternProperties", "$defs", "dependentSchemas",
+                        "responses")  # a status may be called `default`
                     stack.append((child, child_at, is_names))
         elif isinstance(value, list):
             for i, child in enumerate(value):
@@ -598,7 +615,8 @@ def _iter_refs_based(node: JSON, uri: str) -> Iterator[tuple[str, str, str]]:
                                     base
                 else:
                     is_names = where == "/components" or key in (
-                        "properties", "patternProperties", "$defs", "dependentSchemas")
+                        "properties", "patternProperties", "$defs", "dependentSchemas",
+                        "responses")  # a status may be called `default`
                     stack.append((child, child_at, is_names, base))
         elif isinstance(value, list):
             for i, child in enumerate(value):
@@ -616,7 +634,7 @@ def load_spec(
     lenient: bool = False,
     limits: Limits = DEFAULT_LIMITS,
 ) -> Spec:
-    """Load a bundled spec by name (``"upheal"``) or any OpenAPI 3.1 file by path.
+    """Load a bundled spec by name (``"upheal"``) or any OpenAPI 3.0/3.1 file by path.
 
     Raises :class:`SpecNotFound`, :class:`InputError`/:class:`SpecError` for unreadable
     documents, :class:`RemoteRefRefused` and :class:`UnresolvableRef`. With ``lenient=True``
@@ -660,7 +678,9 @@ def _check_openapi(document: Document) -> None:
                         source=document.source)
     if "swagger" in data:
         raise SpecError(f"Swagger {str(data.get('swagger'))[:20]} is not supported; convert it to "
-                        "OpenAPI 3.1", source=document.source, line=document.line_of("/swagger"))
+                        "OpenAPI 3 first, e.g. `npx swagger2openapi spec.yaml -o openapi.yaml` "
+                        "(no maintained Python converter exists)", source=document.source,
+                        line=document.line_of("/swagger"))
     version = data.get("openapi")
     if version is None:
         raise SpecError("not an OpenAPI document (no 'openapi' field)", source=document.source)
@@ -668,8 +688,8 @@ def _check_openapi(document: Document) -> None:
         shown = repr(version) if len(repr(version)) <= 40 else f"{repr(version)[:40]}..."
         raise SpecError(f"unknown OpenAPI version {shown}", source=document.source,
                         line=document.line_of("/openapi"))
-    if not version.startswith("3.1."):
-        raise SpecError(f"OpenAPI {version} is not supported; only 3.1 is (JSON Schema 2020-12)",
+    if not version.startswith(("3.0.", "3.1.")):
+        raise SpecError(f"OpenAPI {version} is not supported; 3.0 and 3.1 are",
                         source=document.source, line=document.line_of("/openapi"))
 
 
@@ -706,6 +726,10 @@ def _from_document(
     _check_openapi(document)
     if not lenient:  # lint reports a bad shape as meta-schema findings instead
         _check_shape(document)
+    original = None
+    if _oas30.is_30(document.data):  # read as its 3.1 equivalent; lint sees the original
+        original = document
+        document = _upgraded(document)
     resources: dict[str, Document] = {uri: document}
     problems: list[RefProblem] = []
     registry = _refs.registry_of([(uri, document.data)])
@@ -732,6 +756,8 @@ def _from_document(
                     loaded = _load_resource(missing.uri, ref, current, where, line, folder,
                                             retriever, limits, problem)
                     if loaded is not None:
+                        if original is not None:
+                            loaded = _upgraded(loaded)
                         resources[missing.uri] = loaded
                         registry = registry.with_resource(
                             missing.uri, _refs.resource_of(loaded.data)).crawl()
@@ -739,11 +765,16 @@ def _from_document(
                         continue
                 break
     spec = Spec(name=name, root=document, uri=uri, resources=resources,
-                ref_problems=tuple(problems))
+                ref_problems=tuple(problems), original=original)
     _check_bare_cycles(spec)
     if problems and not lenient:
         raise problems[0].as_error()
     return spec
+
+
+def _upgraded(document: Document) -> Document:
+    return Document(source=document.source, data=_oas30.upgrade(document.data),
+                    lines=document.lines)
 
 
 def _load_resource(target_uri: str, ref: str, current: Document, where: str, line: int | None,
