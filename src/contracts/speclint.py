@@ -209,6 +209,8 @@ def rule_schema_uncompilable(ctx: _Context) -> Iterator[Finding]:
     for tokens, schema in schema_objects(ctx.spec.document):
         if isinstance(schema, dict) and set(schema) <= {"$ref", "description", "summary"}:
             continue  # a bare reference: the fault, if any, is its target's, named there
+        if not _meta_validator().is_valid(schema):
+            continue  # schema.invalid names the keyword at fault
         node = root.child(*tokens)
         try:
             ctx.validators.compile(node)

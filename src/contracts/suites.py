@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from .errors import UsageError
 from .findings import Severity, Violation, rank_violations
-from .specs import Spec, load_spec, suggest_names
+from .specs import BUNDLED, Spec, load_spec, suggest_names
 from .validation import Validator
 
 __all__ = ["PHASES", "OperationOutcome", "SuiteOptions", "SuiteResult", "parse_phases",
@@ -315,7 +315,13 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
         from .mock import app as mock_app
 
         token = str(options.mock_options.get("token", DEFAULT_TOKEN))
-        app = mock_app(spec.name, **{"seed": options.seed, **options.mock_options})
+        app: Any
+        if spec.name in BUNDLED and (isinstance(api, Spec) or api == spec.name):
+            app = mock_app(spec.name, **{"seed": options.seed, **options.mock_options})
+        else:  # any other spec: the stateless mock of that spec
+            from .mock.generic import generic_app
+
+            app = generic_app(spec)
     config_dict: dict[str, Any] = {
         "seed": options.seed,
         # A run is decided by its seed alone: no example database, no schemathesis cache
