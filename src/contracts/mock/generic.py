@@ -110,15 +110,16 @@ class GenericMock:
         except OperationNotFound as exc:
             allowed = self._allowed(url)
             if allowed:
-                return _problem(405, "method-not-allowed", "Method Not Allowed",
-                                f"{exc.wanted} is not documented; allowed: {allowed}")
+                other = self.spec.match(allowed.split(",")[0], url).operation
+                return self._refuse(other, 405, "method-not-allowed", "Method Not Allowed",
+                                    f"{exc.wanted} is not documented; allowed: {allowed}")
             return _problem(404, "not-found", "Not Found",
                             f"no documented operation: {exc.wanted}")
         op = match.operation
         missing = self._missing_credentials(op, headers, url)
         if missing:
-            return _problem(401, "unauthorized", "Unauthorized",
-                            f"{op.operation_id} requires credentials: {missing}")
+            return self._refuse(op, 401, "unauthorized", "Unauthorized",
+                                f"{op.operation_id} requires credentials: {missing}")
         if self.validate_requests:
             refused = self._invalid(op, method, url, headers, body)
             if refused is not None:
@@ -186,20 +187,28 @@ class GenericMock:
                    "message": v.message} for v in violations[:20]]
         detail = (f"the request does not match {op.operation_id} in the spec "
                   f"({len(violations)} problem(s))")
-        documented = next((k for k in (str(status), "4XX", "4xx", "default") if k in responses),
-                          None)
-        content = (self.spec.resolve(op.node.child("responses", documented)).value.get(
-            "content") or {}) if documented is not None else {}
-        if any(_json(m) and "problem" not in m for m in content):
-            # The spec documents its own error body here: answer with that (a client under
-            # test sees what the API would send), the problem in headers.
-            own = self._build(op, Preference(code=status), self._url_of(op))
-            extra = ((b"x-contracts-mock-error", b"invalid-request"),
-                     (b"x-contracts-mock-problem", f"{detail}: {errors[0]['message']}"[:500]
-                      .encode("latin-1", "replace")))
-            return _Answer(own.status, (*own.headers, *extra), own.body)
-        return _problem(status, "invalid-request", "Invalid Request", detail,
-                        {"errors": errors})
+        return self._refuse(op, status, "invalid-request", "Invalid Request",
+                            f"{detail}: {errors[0]['message']}", {"errors": errors})
+
+    def _refuse(self, op: Operation | None, status: int, kind: str, title: str, detail: str,
+                extra: Mapping[str, Any] | None = None) -> _Answer:
+        """A refusal: the error body the operation documents for ``status`` when it documents
+        a JSON one (a client under test sees what the API would send; the problem goes in
+        ``x-contracts-mock-*`` headers), else the vendor-neutral problem+json."""
+        responses = op.node.value.get("responses") or {} if op is not None else {}
+        text = str(status)
+        documented = next((k for k in (text, f"{text[0]}XX", f"{text[0]}xx", "default")
+                           if k in responses), None)
+        if op is not None and documented is not None:
+            content = self.spec.resolve(op.node.child("responses", documented)).value.get(
+                "content") or {}
+            if any(_json(m) and "problem" not in m for m in content):
+                own = self._build(op, Preference(code=status), self._url_of(op))
+                marks = ((b"x-contracts-mock-error", kind.encode()),
+                         (b"x-contracts-mock-problem",
+                          detail[:500].encode("latin-1", "replace")))
+                return _Answer(own.status, (*own.headers, *marks), own.body)
+        return _problem(status, kind, title, detail, extra)
 
     @staticmethod
     def _url_of(op: Operation) -> str:
