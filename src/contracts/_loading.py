@@ -7,6 +7,7 @@ huge files); they can be raised by callers that know better.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sys
@@ -223,9 +224,10 @@ def parse_document(
         text = text[1:]
     if not text.strip():
         raise InputError("file is empty", source=source)
-    # JSON is parsed as JSON (its values are the document); the YAML pass below still runs
-    # for the limits and the line of every pointer, and agrees with it (YAML 1.2 numbers).
-    as_json = _strict_json(text, source) if source.lower().endswith(".json") else _MISSING
+    if source.lower().endswith(".json"):
+        # JSON is parsed as JSON; a scan of its tokens gives the line of every pointer.
+        data = _strict_json(text, source)
+        return Document(source=source, data=data, lines=_json_lines(text))
     try:
         loader = _Loader(text)
         try:
@@ -252,17 +254,56 @@ def parse_document(
         data = builder.build(root, "", 0)
     except RecursionError:
         raise InputError("nested too deeply to read", source=source) from None
-    return Document(source=source, data=data if as_json is _MISSING else as_json,
-                    lines=builder.lines)
+    return Document(source=source, data=data, lines=builder.lines)
 
 
-_MISSING: Any = object()
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],\n]|[-0-9tfn][^,\]}\s]*')
+
+
+def _json_lines(text: str) -> dict[str, int]:
+    """The 1-based line of every pointer of a valid JSON text (a member's is its key's line,
+    as the YAML pass gives it), from one scan of its tokens."""
+    lines: dict[str, int] = {}
+    line = 1
+    # One frame per open container: [pointer, next index (-1: an object), member pointer,
+    # expecting a key].
+    stack: list[list[Any]] = []
+    for m in _JSON_TOKEN.finditer(text):
+        token = m.group()
+        first = token[0]
+        if first == "\n":
+            line += 1
+        elif first in "]}":
+            stack.pop()
+        elif first == ",":
+            frame = stack[-1]
+            if frame[1] < 0:
+                frame[3] = True
+            else:
+                frame[1] += 1
+        elif first == '"' and stack and stack[-1][3]:
+            frame = stack[-1]
+            key = json.loads(token) if "\\" in token else token[1:-1]
+            frame[2] = f"{frame[0]}/{escape_pointer(key)}"
+            frame[3] = False
+            lines[frame[2]] = line
+        else:  # a value starts here
+            if not stack:
+                at = ""
+            elif stack[-1][1] < 0:
+                at = stack[-1][2]
+            else:
+                at = f"{stack[-1][0]}/{stack[-1][1]}"
+            lines.setdefault(at, line)
+            if first == "{":
+                stack.append([at, -1, None, True])
+            elif first == "[":
+                stack.append([at, 0, None, False])
+    return lines
 
 
 def _strict_json(text: str, source: str) -> JSON:
     """A .json file must be JSON: YAML would quietly accept trailing commas and comments."""
-    import json
-
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:

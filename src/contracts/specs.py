@@ -732,7 +732,7 @@ def _from_document(
         document = _upgraded(document)
     resources: dict[str, Document] = {uri: document}
     problems: list[RefProblem] = []
-    registry = _refs.registry_of([(uri, document.data)])
+    registry = None  # built on the first reference the fast path below cannot settle
     queue = [uri]
     while queue:
         current_uri = queue.pop()
@@ -747,6 +747,8 @@ def _from_document(
                         _line: int | None = line, _source: str = current.source) -> None:
                 problems.append(RefProblem(_ref, _source, _where, _line, reason))
 
+            if registry is None:
+                registry = _refs.registry_of((u, d.data) for u, d in resources.items())
             while True:  # each round loads the resource the reference names, then retries
                 try:
                     _refs.resolve(registry, ref, base)
