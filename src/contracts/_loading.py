@@ -305,7 +305,14 @@ def _json_lines(text: str) -> dict[str, int]:
 def _strict_json(text: str, source: str) -> JSON:
     """A .json file must be JSON: YAML would quietly accept trailing commas and comments."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique)
+    except _DuplicateKey as exc:
+        # The second occurrence of the key as a member name is where the reader should look.
+        named = [m.start() for m in re.finditer(
+            re.escape(json.dumps(exc.key)) + r"\s*:", text)]
+        at = named[1] if len(named) > 1 else (named[0] if named else 0)
+        raise InputError(f"duplicate key {exc.key!r}", source=source,
+                         line=text.count("\n", 0, at) + 1) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", source=source,
                          line=exc.lineno) from None
@@ -314,6 +321,23 @@ def _strict_json(text: str, source: str) -> JSON:
         raise InputError(f"not valid JSON: {reason}", source=source) from None
     except RecursionError:
         raise InputError("nested too deeply to read", source=source) from None
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique(pairs: list[tuple[str, JSON]]) -> dict[str, JSON]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
 
 
 def _digits() -> str:

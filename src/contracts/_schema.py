@@ -24,7 +24,8 @@ from .errors import UncompilableSchema, UnresolvableRef
 if TYPE_CHECKING:
     from .specs import Located, Spec
 
-__all__ = ["FLAGS", "CompiledSchema", "SchemaError", "SchemaValidators", "json_type"]
+__all__ = ["FLAGS", "CompiledSchema", "SchemaError", "SchemaValidators", "json_type",
+           "quick_check"]
 
 Direction = Literal["request", "response"]
 
@@ -386,6 +387,17 @@ class SchemaValidators:
             return self._spec.base_uri(schema)
         return schema.ref
 
+    def compiles(self, schemas: list[Located]) -> bool:
+        """Whether all these schemas compile, tried as one (a fast all-clear for lint)."""
+        try:
+            self._engine.Draft202012Validator(
+                {"anyOf": [{"$ref": self._target(s)} for s in schemas]},
+                registry=self._registry, retriever=_refuse, validate_formats=self._formats,
+                ignore_unknown_formats=True)
+        except (self._engine.ValidationError, ValueError):
+            return False
+        return True
+
     def _build(self, ref: str, registry: Any, flag: str | None,
                dialect: str | None = None) -> CompiledSchema:
         # A schema naming its dialect (`$schema`) is compiled by that dialect's vocabularies.
@@ -449,6 +461,19 @@ def _identifies(node: Any) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
+
+
+def quick_check(schema: Any) -> Any:
+    """A fast yes/no validator for ``schema`` (its own ``$schema`` dialect; nothing fetched):
+    callers with a slower, more explanatory validator ask this one first and explain only
+    what it refuses."""
+    import jsonschema_rs
+
+    dialect = str(schema.get("$schema", "")) if isinstance(schema, dict) else ""
+    # The draft's class directly: `validator_for` is far slower to build for a big schema.
+    make = jsonschema_rs.Draft4Validator if "draft-04" in dialect else (
+        jsonschema_rs.Draft202012Validator)
+    return make(schema, retriever=_refuse).is_valid
 
 
 def _uses(node: Any, flag: str) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ._loading import escape_pointer
-from ._schema import Direction, SchemaValidators
+from ._schema import Direction, SchemaValidators, quick_check
 from .errors import UncompilableSchema, UnresolvableRef
 from .findings import Finding, Severity, ranked
 from .specs import Located, Spec, load_spec
@@ -81,6 +81,15 @@ def _meta_validator() -> Any:
     import jsonschema
 
     return jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
+
+
+@cache
+def _quick(which: str) -> Any:
+    """The fast yes/no form of a meta-schema check (the engine's); python-jsonschema then
+    explains only what it refuses, with ``best_match``."""
+    validator = {"oas-3.0": _oas30_validator, "oas-3.1": _oas_validator,
+                 "2020-12": _meta_validator}[which]()
+    return quick_check(validator.schema)
 
 
 class _Context:
@@ -153,6 +162,9 @@ def rule_oas_schema(ctx: _Context) -> Iterator[Finding]:
     # A 3.0 spec is checked as written, against the 3.0 meta-schema (its 3.1 reading is ours).
     is_30 = ctx.spec.openapi_version.startswith("3.0.")
     validator = _oas30_validator() if is_30 else _oas_validator()
+    # The engine's fast all-clear first (not for 3.0: its draft-4 build costs seconds).
+    if not is_30 and _quick("oas-3.1")(ctx.spec.original.data):
+        return
     for error in validator.iter_errors(ctx.spec.original.data):
         best = _best(error)
         pointer = "".join("/" + escape_pointer(str(p)) for p in best.absolute_path)
@@ -164,11 +176,14 @@ def rule_oas_schema(ctx: _Context) -> Iterator[Finding]:
 
 
 def rule_schema_invalid(ctx: _Context) -> Iterator[Finding]:
+    quick = _quick("2020-12")
     for schema in ctx.schemas():
         # Check only this level: children are visited on their own.
         shallow = {k: v for k, v in schema.value.items()
                    if k not in _SCHEMA_KEYWORDS_OBJECT + _SCHEMA_KEYWORDS_SINGLE
                    + _SCHEMA_KEYWORDS_LIST}
+        if quick(shallow):
+            continue
         for error in _meta_validator().iter_errors(shallow):
             best = _best(error)
             where = schema.pointer + "".join("/" + escape_pointer(str(p))
@@ -206,12 +221,14 @@ def rule_schema_uncompilable(ctx: _Context) -> Iterator[Finding]:
     from ._refs import schema_objects
 
     root = Located(ctx.spec.document, ctx.spec.uri, "")
-    for tokens, schema in schema_objects(ctx.spec.document):
-        if isinstance(schema, dict) and set(schema) <= {"$ref", "description", "summary"}:
-            continue  # a bare reference: the fault, if any, is its target's, named there
-        if not _meta_validator().is_valid(schema):
+    nodes = [(root.child(*tokens), schema) for tokens, schema in schema_objects(
+        ctx.spec.document) if not (isinstance(schema, dict) and set(schema) <= {
+            "$ref", "description", "summary"})]  # a bare reference: its target is named
+    if ctx.validators.compiles([node for node, _ in nodes]):
+        return  # the common case: one compile of everything
+    for node, schema in nodes:
+        if not _quick("2020-12")(schema):
             continue  # schema.invalid names the keyword at fault
-        node = root.child(*tokens)
         try:
             ctx.validators.compile(node)
         except UncompilableSchema as exc:
