@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from .errors import UsageError
 from .findings import Severity, Violation, rank_violations
-from .specs import BUNDLED, Spec, load_spec, suggest_names
+from .specs import Spec, load_spec, suggest_names
 from .validation import Validator
 
 __all__ = ["PHASES", "OperationOutcome", "SuiteOptions", "SuiteResult", "parse_phases",
@@ -316,7 +316,9 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
 
         token = str(options.mock_options.get("token", DEFAULT_TOKEN))
         app: Any
-        if spec.name in BUNDLED and (isinstance(api, Spec) or api == spec.name):
+        from .mock import VENDORS
+
+        if spec.name in VENDORS and (isinstance(api, Spec) or api == spec.name):
             app = mock_app(spec.name, **{"seed": options.seed, **options.mock_options})
         else:  # any other spec: the stateless mock of that spec
             from .mock.generic import generic_app
