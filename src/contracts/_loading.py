@@ -11,7 +11,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,8 @@ class Document:
 
 
 def escape_pointer(token: str) -> str:
+    if "~" not in token and "/" not in token:  # nearly every key: no copies
+        return token
     return token.replace("~", "~0").replace("/", "~1")
 
 
@@ -227,7 +229,7 @@ def parse_document(
     if source.lower().endswith(".json"):
         # JSON is parsed as JSON; a scan of its tokens gives the line of every pointer.
         data = _strict_json(text, source)
-        return Document(source=source, data=data, lines=_json_lines(text))
+        return Document(source=source, data=data, lines=_LazyLines(text))
     try:
         loader = _Loader(text)
         try:
@@ -258,6 +260,58 @@ def parse_document(
 
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],\n]|[-0-9tfn][^,\]}\s]*')
+
+
+class _LazyLines(dict[str, int]):
+    """A JSON document's line map, scanned on first use: a clean load never asks for a
+    line, and a big spec saves the scan."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._text: str | None = text
+
+    def _fill(self) -> None:
+        if self._text is not None:
+            text, self._text = self._text, None
+            self.update(_json_lines(text))
+
+    def __contains__(self, key: object) -> bool:
+        self._fill()
+        return super().__contains__(key)
+
+    def __getitem__(self, key: str) -> int:
+        self._fill()
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._fill()
+        return super().get(key, default)
+
+    def __iter__(self) -> Iterator[str]:
+        self._fill()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._fill()
+        return super().__len__()
+
+    def __eq__(self, other: object) -> bool:
+        self._fill()
+        return super().__eq__(other)
+
+    __hash__ = None
+
+    def keys(self) -> Any:
+        self._fill()
+        return super().keys()
+
+    def items(self) -> Any:
+        self._fill()
+        return super().items()
+
+    def values(self) -> Any:
+        self._fill()
+        return super().values()
 
 
 def _json_lines(text: str) -> dict[str, int]:

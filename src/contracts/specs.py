@@ -798,7 +798,13 @@ def _load_resource(target_uri: str, ref: str, current: Document, where: str, lin
 
 def _check_bare_cycles(spec: Spec) -> None:
     for doc_uri, doc in spec.resources.items():
-        for _ref, where in _iter_refs(doc.data):
+        for ref, where in _iter_refs(doc.data):
+            if not ref.startswith("#"):
+                pass  # another document: follow it below
+            else:
+                target = _walk(doc.data, unquote(ref[1:]))
+                if not (isinstance(target, dict) and isinstance(target.get("$ref"), str)):
+                    continue  # one step lands on a schema, not on another bare ref: no cycle
             node = Located(_walk(doc.data, where), doc_uri, where)
             try:
                 spec.resolve(node)
