@@ -86,10 +86,15 @@ def _meta_validator() -> Any:
 @cache
 def _quick(which: str) -> Any:
     """The fast yes/no form of a meta-schema check (the engine's); python-jsonschema then
-    explains only what it refuses, with ``best_match``."""
-    validator = {"oas-3.0": _oas30_validator, "oas-3.1": _oas_validator,
-                 "2020-12": _meta_validator}[which]()
-    return quick_check(validator.schema)
+    explains only what it refuses, with ``best_match`` (importing it costs seconds: its
+    format checkers build parsers, so a clean spec never does)."""
+    if which == "2020-12":
+        from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
+
+        return quick_check(REGISTRY.contents("https://json-schema.org/draft/2020-12/schema"))
+    name = {"oas-3.0": "oas-3.0-schema.json", "oas-3.1": "oas-3.1-schema.json"}[which]
+    return quick_check(json.loads(
+        resources.files("contracts").joinpath(f"_meta/{name}").read_text("utf-8")))
 
 
 class _Context:
@@ -161,10 +166,10 @@ def rule_oas_schema(ctx: _Context) -> Iterator[Finding]:
     seen = set()
     # A 3.0 spec is checked as written, against the 3.0 meta-schema (its 3.1 reading is ours).
     is_30 = ctx.spec.openapi_version.startswith("3.0.")
-    validator = _oas30_validator() if is_30 else _oas_validator()
     # The engine's fast all-clear first (not for 3.0: its draft-4 build costs seconds).
     if not is_30 and _quick("oas-3.1")(ctx.spec.original.data):
         return
+    validator = _oas30_validator() if is_30 else _oas_validator()
     for error in validator.iter_errors(ctx.spec.original.data):
         best = _best(error)
         pointer = "".join("/" + escape_pointer(str(p)) for p in best.absolute_path)
@@ -468,15 +473,20 @@ def rule_unused_components(ctx: _Context) -> Iterator[Finding]:
     for uri, doc in ctx.spec.resources.items():
         for ref, _where in _iter_refs(doc.data):
             used.add(_split_ref(ref, uri))
+    # A component is used if anything refers to it or to something inside it: every
+    # referenced pointer of this document with all its ancestors, as one set.
+    reached: set[str] = set()
+    for u, p in used:
+        if u == ctx.spec.uri:
+            parts = p.split("/")
+            reached.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
     components = ctx.spec.document.get("components") or {}
     for section, entries in components.items():
         if section == "securitySchemes" or not isinstance(entries, dict):
             continue
         for name in entries:
             pointer = f"/components/{escape_pointer(section)}/{escape_pointer(name)}"
-            # A component is used if anything refers to it or to something inside it.
-            if not any(u == ctx.spec.uri and (p == pointer or p.startswith(pointer + "/"))
-                       for u, p in used):
+            if pointer not in reached:
                 yield ctx.finding("component.unused", f"{section}/{name} is never referenced",
                                   pointer, severity=Severity.WARNING)
     schemes = components.get("securitySchemes") or {}
