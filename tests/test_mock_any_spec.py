@@ -113,3 +113,39 @@ def test_gate_suites_run_against_the_mock_of_a_30_spec() -> None:
     assert set(result.outcomes) == {"createPet", "getPet"}
     assert result.requests > 0 and result.fatal is None and result.passed, json.dumps(
         failures[:5])
+
+
+def test_contracts_gate_api_spec_file_runs_its_suites_against_the_mock(tmp_path: Path) -> None:
+    import io
+
+    from contracts.cli import run
+
+    out, err = io.StringIO(), io.StringIO()
+    code = run(["gate", "--api", str(PETS30), "--max-examples", "3", "--report-dir",
+                str(tmp_path)], stdout=out, stderr=err)
+    assert code == 0, out.getvalue()[-2000:] + err.getvalue()
+    report = json.loads((tmp_path / "report.json").read_text())
+    text = json.dumps(report)
+    assert "createPet" in text and "getPet" in text
+
+
+def test_contracts_mock_spec_file_serves_it(tmp_path: Path) -> None:
+    """The CLI on a real socket: prints the base URL (server path included), serves."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "contracts", "mock", str(PETS30),
+                             "--port", str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        assert line == f"pets-3.0: http://127.0.0.1:{port}/v1"
+        response = httpx.get(line.split(": ", 1)[1] + "/pets/1", timeout=30)
+        assert response.status_code == 200 and response.json()["kind"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
