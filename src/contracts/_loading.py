@@ -21,12 +21,13 @@ from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 
+from ._pointers import escape_pointer
+from ._typing import JSON
 from .errors import InputError
 
 __all__ = ["Document", "Limits", "dump_document", "escape_pointer", "load_document",
            "parse_document", "parse_json"]
 
-JSON = Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +58,6 @@ class Document:
             if not pointer:
                 return None
             pointer = pointer.rsplit("/", 1)[0]
-
-
-def escape_pointer(token: str) -> str:
-    if "~" not in token and "/" not in token:  # nearly every key: no copies
-        return token
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 try:  # libyaml scans in C: a 30 MB scalar takes half a second instead of half a minute

@@ -21,6 +21,8 @@ from referencing import Registry, Resource, Specification
 from referencing.exceptions import NoSuchAnchor, PointerToNowhere, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
+from ._pointers import escape_pointer
+
 __all__ = [
     "DIALECTS",
     "Missing",
@@ -178,3 +180,45 @@ def base_after(base: str, node: JSON) -> str:
         if isinstance(ident, str):
             return urldefrag(urljoin(base, ident))[0]
     return base
+
+
+_DATA_KEYS = frozenset({"example", "default", "const", "enum", "value"})
+_REF_KEYWORDS = ("$ref", "$dynamicRef", "$schema")
+"""Keywords naming another resource (a schema's ``$schema`` names its dialect's meta-schema,
+which must be known locally or retrieved like any other reference)."""
+
+
+def iter_refs_with_base(node: JSON, uri: str) -> Iterator[tuple[str, str, str]]:
+    """Every ``$ref`` / ``$dynamicRef`` of a document with the pointer of the object holding
+    it and the base URI it is written against (each enclosing ``$id`` applied, JSON Schema
+    2020-12 §8.2.1). Example values, defaults, consts and enums are data, not references."""
+    stack = [(node, "", False, uri)]
+    while stack:
+        value, where, names, base = stack.pop()
+        if isinstance(value, dict):
+            if not names:
+                base = base_after(base, value)
+                for keyword in _REF_KEYWORDS:
+                    ref = value.get(keyword)
+                    if isinstance(ref, str):
+                        yield ref, where, base
+            for key, child in value.items():
+                child_at = f"{where}/{escape_pointer(str(key))}"
+                if names:
+                    stack.append((child, child_at, False, base))
+                elif key in _REF_KEYWORDS or key in _DATA_KEYS or str(key).startswith("x-"):
+                    continue
+                elif key == "examples":
+                    if isinstance(child, dict):
+                        for ex_name, ex in child.items():
+                            if isinstance(ex, dict) and isinstance(ex.get("$ref"), str):
+                                yield ex["$ref"], f"{child_at}/{escape_pointer(str(ex_name))}", \
+                                    base
+                else:
+                    is_names = where == "/components" or key in (
+                        "properties", "patternProperties", "$defs", "dependentSchemas",
+                        "responses")  # a status may be called `default`
+                    stack.append((child, child_at, is_names, base))
+        elif isinstance(value, list):
+            for i, child in enumerate(value):
+                stack.append((child, f"{where}/{i}", False, base))

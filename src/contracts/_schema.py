@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import _refs
-from ._loading import escape_pointer
+from ._pointers import escape_pointer, join_pointer, split_pointer
+from ._refs import dialects, schema_objects
 from .errors import UncompilableSchema, UnresolvableRef
 
 if TYPE_CHECKING:
@@ -58,10 +58,6 @@ class SchemaError:
 
 def _refuse(uri: str) -> Any:
     raise ValueError(f"reference {uri} is not part of the loaded spec (nothing is fetched)")
-
-
-def _pointer(parts: list[str | int]) -> str:
-    return "".join("/" + escape_pointer(str(p)) for p in parts)
 
 
 def json_type(value: Any) -> str:
@@ -170,8 +166,7 @@ class CompiledSchema:
             notes = unit.get("annotations")
             if isinstance(notes, dict) and notes.get(self.flag) is True:
                 pointer = str(unit.get("instanceLocation", ""))
-                parts: list[str | int] = [token.replace("~1", "/").replace("~0", "~")
-                                          for token in pointer.split("/")[1:]]
+                parts: list[str | int] = [*split_pointer(pointer)]
                 yield pointer, str(unit.get("absoluteKeywordLocation")
                                    or unit.get("schemaLocation", "")), _at(instance, parts)
 
@@ -227,9 +222,9 @@ class CompiledSchema:
         actual = _at(instance, path)
         message, expected = _describe(name, params, actual)
         yield SchemaError(
-            pointer=_pointer(path),
+            pointer=join_pointer(path),
             keyword=name,
-            schema_location=str(err.absolute_keyword_location or _pointer(list(err.schema_path))),
+            schema_location=str(err.absolute_keyword_location or join_pointer(err.schema_path)),
             message=message,
             expected=expected,
             actual=actual,
@@ -284,7 +279,7 @@ class CompiledSchema:
         names = [*map(str, mapping), *(r.rsplit("/", 1)[-1] for r in refs
                                        if isinstance(r, str) and where(r) not in reached)]
         return SchemaError(
-            pointer=_pointer([*path, str(name)]),
+            pointer=join_pointer([*path, str(name)]),
             keyword="discriminator",
             schema_location=f"{node.ref}/discriminator",
             message=f"not one of the discriminator's values ({', '.join(names)})",
@@ -437,7 +432,7 @@ def _engine_resources(documents: Iterator[tuple[str, Any]]) -> list[tuple[str, A
     out = []
     for uri, data in documents:
         if isinstance(data, dict) and isinstance(data.get("openapi"), str):
-            named = [schema for _tokens, schema in _refs.schema_objects(data)
+            named = [schema for _tokens, schema in schema_objects(data)
                      if _identifies(schema)]
             if named:
                 defs = dict(data["$defs"]) if isinstance(data.get("$defs"), dict) else {}
@@ -445,7 +440,7 @@ def _engine_resources(documents: Iterator[tuple[str, Any]]) -> list[tuple[str, A
                             for i, schema in enumerate(named))
                 data = {**data, "$defs": defs}
         out.append((uri, data))
-    out.extend(_refs.dialects())
+    out.extend(dialects())
     return out
 
 

@@ -20,16 +20,28 @@ from typing import Any
 from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 from urllib.request import url2pathname
 
-from . import _oas30, _refs, vendors
+from . import vendors
 from ._loading import (
     DEFAULT_LIMITS,
     Document,
     Limits,
-    escape_pointer,
     load_document,
     parse_document,
 )
+from ._oas30 import is_30, upgrade
+from ._pointers import escape_pointer, unescape_token
+from ._refs import (
+    Missing,
+    Pointless,
+    base_after,
+    iter_refs_with_base,
+    registry_of,
+    resource_of,
+)
+from ._refs import resolve as resolve_ref
+from ._typing import JSON
 from .errors import (
+    ContractsError,
     InputError,
     OperationNotFound,
     RemoteRefRefused,
@@ -49,13 +61,14 @@ __all__ = [
     "Retriever",
     "Spec",
     "bundled_path",
+    "iter_refs",
     "load_spec",
+    "split_ref",
     "suggest_names",
 ]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
-JSON = Any
 _FRAGMENT_SAFE = "/~!$&'()*+,;=:@-._"
 Retriever = Callable[[str], JSON]
 """Called with an absolute non-file URI; returns the parsed document. Only used when passed."""
@@ -258,7 +271,7 @@ class Spec:
         """Follow ``$ref`` chains (Reference Objects) until a node that is not a bare ref."""
         seen: set[str] = set()
         while isinstance(node.value, dict) and isinstance(node.value.get("$ref"), str):
-            target_uri, target_pointer = _split_ref(node.value["$ref"], node.uri)
+            target_uri, target_pointer = split_ref(node.value["$ref"], node.uri)
             key = f"{target_uri}#{target_pointer}"
             if key in seen:
                 raise UnresolvableRef(node.value["$ref"], source=self._source_of(node.uri),
@@ -275,14 +288,13 @@ class Spec:
         return node
 
     def base_uri(self, node: Located) -> str:
-        """The base URI that references written at ``node`` resolve against: its
-        document's URI with every enclosing ``$id`` applied (JSON Schema 2020-12 §8.2.1)."""
+        """The base URI of references written at ``node`` (each enclosing ``$id`` applied)."""
         doc = self._resources.get(node.uri)
         base = node.uri
         value: JSON = doc.data if doc is not None else None
         tokens = node.pointer[1:].split("/") if node.pointer else []
         for raw in tokens:
-            base = _refs.base_after(base, value)
+            base = base_after(base, value)
             token = raw.replace("~1", "/").replace("~0", "~")
             if isinstance(value, dict) and token in value:
                 value = value[token]
@@ -290,16 +302,15 @@ class Spec:
                 value = value[int(token)]
             else:
                 return base
-        return _refs.base_after(base, value)
+        return base_after(base, value)
 
     @cached_property
     def _registry(self) -> Any:
-        return _refs.registry_of((uri, doc.data) for uri, doc in self._resources.items())
+        return registry_of((uri, doc.data) for uri, doc in self._resources.items())
 
     @cached_property
     def _places(self) -> Mapping[int, tuple[str, str]]:
-        """Where each object of the loaded documents lives, by identity (the standard's
-        resolver hands back contents; a Located needs their document and pointer)."""
+        """Where each loaded object lives, by identity (the resolver returns contents)."""
         places: dict[int, tuple[str, str]] = {}
         for uri, doc in self._resources.items():
             stack: list[tuple[JSON, str]] = [(doc.data, "")]
@@ -315,15 +326,29 @@ class Spec:
         return places
 
     def _by_standard(self, node: Located) -> Located | None:
-        """Follow ``node``'s ``$ref`` by the standard (``$id``, anchors, embedded
-        resources); None when it leads nowhere or outside the loaded documents."""
+        """Follow ``node``'s ``$ref`` by the standard (``$id``, anchors); None if nowhere."""
         try:
-            contents, _base = _refs.resolve(self._registry, node.value["$ref"],
+            contents, _base = resolve_ref(self._registry, node.value["$ref"],
                                             self.base_uri(node))
         except LookupError:
             return None
         place = self._places.get(id(contents))
         return None if place is None else Located(contents, *place)
+
+    def flatten(self, schema: Located, depth: int = 0) -> list[Located]:
+        """The schema and its ``allOf``/``anyOf``/``oneOf`` members, recursively, ``$ref``s
+        resolved (an unresolvable member is left out; 16 levels at most)."""
+        try:
+            schema = self.resolve(schema)
+        except ContractsError:
+            return []
+        out = [schema]
+        if isinstance(schema.value, dict) and depth < 16:
+            for combinator in ("allOf", "anyOf", "oneOf"):
+                members = schema.value.get(combinator)
+                for i, _ in enumerate(members if isinstance(members, list) else []):
+                    out.extend(self.flatten(schema.child(combinator, i), depth + 1))
+        return out
 
     def marked(self, schema: Located, keyword: str) -> bool:
         """Whether a schema, or the schema its ``$ref`` names, has ``keyword: true``
@@ -517,7 +542,7 @@ def _walk(data: JSON, pointer: str) -> JSON:
         return _MISSING
     node = data
     for raw in pointer[1:].split("/"):
-        token = unquote(raw).replace("~1", "/").replace("~0", "~")
+        token = unescape_token(unquote(raw))
         if isinstance(node, dict):
             if token not in node:
                 return _MISSING
@@ -531,7 +556,9 @@ def _walk(data: JSON, pointer: str) -> JSON:
     return node
 
 
-def _split_ref(ref: str, base_uri: str) -> tuple[str, str]:
+def split_ref(ref: str, base_uri: str) -> tuple[str, str]:
+    """The absolute URI of the document a ``$ref`` names (against ``base_uri``) and its
+    fragment (a JSON pointer, percent-decoded)."""
     absolute = urljoin(base_uri, ref) if not ref.startswith("#") else base_uri + ref
     uri, fragment = urldefrag(absolute)
     return uri, unquote(fragment)
@@ -540,7 +567,7 @@ def _split_ref(ref: str, base_uri: str) -> tuple[str, str]:
 _DATA_KEYS = frozenset({"example", "default", "const", "enum", "value"})
 
 
-def _iter_refs(node: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
+def iter_refs(node: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
     """Every ``$ref`` string in a document with the pointer of the object holding it.
 
     Example values, defaults, consts and enums are data, not spec: a ``$ref`` key inside them
@@ -573,47 +600,6 @@ def _iter_refs(node: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
         elif isinstance(value, list):
             for i, child in enumerate(value):
                 stack.append((child, f"{where}/{i}", False))
-
-
-_REF_KEYWORDS = ("$ref", "$dynamicRef", "$schema")
-"""Keywords naming another resource (a schema's ``$schema`` names its dialect's meta-schema,
-which must be known locally or retrieved like any other reference)."""
-
-
-def _iter_refs_based(node: JSON, uri: str) -> Iterator[tuple[str, str, str]]:
-    """Every ``$ref`` / ``$dynamicRef`` of a document with the pointer of the object holding
-    it and the base URI it is written against (each enclosing ``$id`` applied, JSON Schema
-    2020-12 §8.2.1). Data keywords are skipped as in :func:`_iter_refs`."""
-    stack = [(node, "", False, uri)]
-    while stack:
-        value, where, names, base = stack.pop()
-        if isinstance(value, dict):
-            if not names:
-                base = _refs.base_after(base, value)
-                for keyword in _REF_KEYWORDS:
-                    ref = value.get(keyword)
-                    if isinstance(ref, str):
-                        yield ref, where, base
-            for key, child in value.items():
-                child_at = f"{where}/{escape_pointer(str(key))}"
-                if names:
-                    stack.append((child, child_at, False, base))
-                elif key in _REF_KEYWORDS or key in _DATA_KEYS or str(key).startswith("x-"):
-                    continue
-                elif key == "examples":
-                    if isinstance(child, dict):
-                        for ex_name, ex in child.items():
-                            if isinstance(ex, dict) and isinstance(ex.get("$ref"), str):
-                                yield ex["$ref"], f"{child_at}/{escape_pointer(str(ex_name))}", \
-                                    base
-                else:
-                    is_names = where == "/components" or key in (
-                        "properties", "patternProperties", "$defs", "dependentSchemas",
-                        "responses")  # a status may be called `default`
-                    stack.append((child, child_at, is_names, base))
-        elif isinstance(value, list):
-            for i, child in enumerate(value):
-                stack.append((child, f"{where}/{i}", False, base))
 
 
 def _as_file_path(uri: str) -> Path:
@@ -720,7 +706,7 @@ def _from_document(
     if not lenient:  # lint reports a bad shape as meta-schema findings instead
         _check_shape(document)
     original = None
-    if _oas30.is_30(document.data):  # read as its 3.1 equivalent; lint sees the original
+    if is_30(document.data):  # read as its 3.1 equivalent; lint sees the original
         original = document
         document = _upgraded(document)
     resources: dict[str, Document] = {uri: document}
@@ -730,7 +716,7 @@ def _from_document(
     while queue:
         current_uri = queue.pop()
         current = resources[current_uri]
-        for ref, where, base in _iter_refs_based(current.data, current_uri):
+        for ref, where, base in iter_refs_with_base(current.data, current_uri):
             if base == current_uri and ref.startswith("#/") and _walk(
                     current.data, unquote(ref[1:])) is not _MISSING:
                 continue  # the common case, without building a resolver
@@ -741,13 +727,13 @@ def _from_document(
                 problems.append(RefProblem(_ref, _source, _where, _line, reason))
 
             if registry is None:
-                registry = _refs.registry_of((u, d.data) for u, d in resources.items())
+                registry = registry_of((u, d.data) for u, d in resources.items())
             while True:  # each round loads the resource the reference names, then retries
                 try:
-                    _refs.resolve(registry, ref, base)
-                except _refs.Pointless:
+                    resolve_ref(registry, ref, base)
+                except Pointless:
                     problem("points at nothing")
-                except _refs.Missing as missing:
+                except Missing as missing:
                     loaded = _load_resource(missing.uri, ref, current, where, line, folder,
                                             retriever, limits, problem)
                     if loaded is not None:
@@ -755,7 +741,7 @@ def _from_document(
                             loaded = _upgraded(loaded)
                         resources[missing.uri] = loaded
                         registry = registry.with_resource(
-                            missing.uri, _refs.resource_of(loaded.data)).crawl()
+                            missing.uri, resource_of(loaded.data)).crawl()
                         queue.append(missing.uri)
                         continue
                 break
@@ -768,7 +754,7 @@ def _from_document(
 
 
 def _upgraded(document: Document) -> Document:
-    return Document(source=document.source, data=_oas30.upgrade(document.data),
+    return Document(source=document.source, data=upgrade(document.data),
                     lines=document.lines)
 
 
@@ -792,13 +778,13 @@ def _load_resource(target_uri: str, ref: str, current: Document, where: str, lin
     try:
         return load_document(target_path, limits=limits)
     except InputError as exc:
-        problem(f"names a file that cannot be read ({exc.message})")
+        problem(f"names a file that cannot be read ({exc.detail})")
         return None
 
 
 def _check_bare_cycles(spec: Spec) -> None:
     for doc_uri, doc in spec.resources.items():
-        for ref, where in _iter_refs(doc.data):
+        for ref, where in iter_refs(doc.data):
             if not ref.startswith("#"):
                 pass  # another document: follow it below
             else:
