@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
-from ._loading import Document, Limits, load_document, parse_json
+from ._loading import Document, Limits, load_document, open_regular, parse_json, read_capped
 from .errors import InputError, UsageError
 from .findings import location
 
@@ -418,7 +418,7 @@ def read_exchanges(
 def _check_file(path: Path, source: str, max_line_bytes: int) -> bytes | None:
     """Fail early on a missing, unreadable or compressed file; the first non-blank line."""
     try:
-        with path.open("rb") as fh:
+        with open_regular(path, source) as fh:
             if fh.read(2) == b"\x1f\x8b":
                 raise InputError("is gzip-compressed", source=source, hint="decompress it first")
             fh.seek(0)
@@ -429,10 +429,6 @@ def _check_file(path: Path, source: str, max_line_bytes: int) -> bytes | None:
                 stripped = raw.strip().removeprefix(b"\xef\xbb\xbf").strip()
                 if stripped:
                     return stripped
-    except FileNotFoundError:
-        raise InputError("no such file", source=source) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", source=source) from None
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", source=source) from None
 
@@ -469,12 +465,7 @@ def _sniff(path: Path, source: str, head: bytes | None) -> tuple[str, Any]:
 
 
 def _read_bytes(path: Path, source: str, limit: int) -> bytes:
-    try:
-        if path.stat().st_size > limit:
-            raise InputError(f"file is larger than {limit:,} bytes", source=source)
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", source=source) from None
+    return read_capped(path, limit, source=source)
 
 
 def _load_json(path: Path, source: str) -> Any:
@@ -503,7 +494,7 @@ def _load_yaml(path: Path, source: str) -> Document:
 
 def _iter_jsonl(path: Path, source: str, max_line_bytes: int) -> Iterator[Exchange | ReadProblem]:
     limits = Limits(max_bytes=max_line_bytes + 2)
-    with path.open("rb") as fh:
+    with open_regular(path, source) as fh:
         number = 0
         while True:
             raw = fh.readline(max_line_bytes + 1)
