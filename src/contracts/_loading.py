@@ -342,8 +342,8 @@ def parse_json(data: bytes | str, *, source: str = "<body>",
     # 64 MB line of "[[],[],..." would otherwise become 20 million lists and 1.5 GB.
     if len(data) > limits.max_json_values and (
             data.count(b",") + data.count(b"[") + data.count(b"{") > limits.max_json_values):
-        raise InputError(f"holds more than {limits.max_json_values:,} JSON values",
-                         source=source)
+        raise InputError(f"has more than {limits.max_json_values:,} JSON values, commas and "
+                         "brackets", source=source)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:

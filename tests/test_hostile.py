@@ -1,0 +1,181 @@
+"""Hardening, round two (issue 15): bounded loading, regular files only, inert reports,
+defensive history files, strict waiver dates; and a subset of bench/hostile.py's corpus run
+through its own harness (child processes under RLIMIT_AS 1 GB and 30 s)."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from contracts._loading import Limits, load_document, parse_document, parse_json, read_capped
+from contracts.cli import run
+from contracts.errors import InputError
+from contracts.exchanges import ReadProblem, read_exchanges
+
+HERE = Path(__file__).parent
+GOOD_CORPUS = HERE / "data" / "exchanges" / "sample.jsonl"
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(list(args), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _bench() -> object:
+    spec = importlib.util.spec_from_file_location("hostile", HERE.parent / "bench" / "hostile.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["hostile"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+hostile = _bench()
+
+
+# --------------------------------------------------------------------------- 1. bytes built
+
+
+def test_an_aliased_long_key_is_refused_by_bytes_not_by_count() -> None:
+    # 2,000 aliases of a 100 KB key: few values (the node limit never trips) but 200 MB of
+    # keys and pointers.
+    text = ("x-a: &a\n  ? " + "k" * 100_000 + "\n  : 1\nx-b: [" + "*a, " * 2_000 + "*a]\n")
+    with pytest.raises(InputError, match="expands to more than .* bytes"):
+        parse_document(text, source="spec.yaml")
+
+
+@pytest.mark.parametrize("text", [
+    # an aliased long string value
+    "a: &s '" + "v" * 10_000 + "'\nb: [" + "*s, " * 2_000 + "*s]\n",
+    # a long key nested below an alias of an alias
+    "a: &a\n  ? " + "k" * 5_000 + "\n  : x\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    "c: [" + "*b, " * 500 + "*b]\n",
+    # long keys far down: the pointers grow with depth
+    "".join(" " * (2 * i) + "? " + "k" * 2_000 + str(i) + "\n" + " " * (2 * i) + ":\n"
+            for i in range(200)) + " " * 400 + "x",
+])
+def test_what_loading_builds_is_bounded_in_bytes(text: str) -> None:
+    with pytest.raises(InputError, match="bytes"):
+        parse_document(text, source="doc.yaml", limits=Limits(max_expanded_bytes=10_000_000))
+
+
+def test_the_byte_bound_leaves_ordinary_aliases_alone() -> None:
+    text = "a: &a {type: string}\nb: [" + "*a, " * 1_000 + "*a]\n"
+    assert len(parse_document(text).data["b"]) == 1_001
+
+
+def test_a_json_text_with_millions_of_values_is_refused_before_parsing() -> None:
+    with pytest.raises(InputError, match="more than 1,000 JSON values"):
+        parse_json(b"[" + b"[]," * 2_000 + b"[]]", limits=Limits(max_json_values=1_000))
+    assert parse_json(b"[" + b"[]," * 400 + b"[]]", limits=Limits(max_json_values=1_000))
+
+
+def test_an_aliased_cassette_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "alias.yaml"
+    hostile._alias_cassette(tmp_path)  # type: ignore[attr-defined]
+    code, _, err = cli("validate", "--api", "heidi", str(path))
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and "expands to more than" in err
+
+
+# --------------------------------------------------------------------------- 2. regular files
+
+
+def _special_files(tmp: Path) -> dict[str, Path]:
+    fifo = tmp / "pipe.jsonl"
+    os.mkfifo(fifo)
+    link = tmp / "zero.jsonl"
+    link.symlink_to("/dev/zero")
+    har_link = tmp / "zero.har"
+    har_link.symlink_to("/dev/zero")
+    return {"dev-zero": Path("/dev/zero"), "fifo": fifo, "jsonl-link": link,
+            "har-link": har_link, "directory": tmp}
+
+
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo", "jsonl-link", "har-link", "directory"])
+def test_only_regular_files_are_read(kind: str, tmp_path: Path) -> None:
+    path = _special_files(tmp_path)[kind]
+    with pytest.raises(InputError, match="not a regular file|is a directory"):
+        load_document(path)
+    with pytest.raises(InputError, match="not a regular file|is a directory"):
+        read_exchanges(path)
+    with pytest.raises(InputError, match="not a regular file|is a directory"):
+        read_capped(path, 10)
+
+
+@pytest.mark.parametrize("argv", [
+    ["lint", "@"],
+    ["validate", "--api", "@", str(GOOD_CORPUS)],
+    ["validate", "--api", "heidi", "@"],
+    ["validate", "--api", "heidi", "--operation", "getSession", "--status", "200", "@"],
+    ["drift", "--api", "heidi", "@"],
+    ["drift", "--api", "heidi", "--waivers", "@", str(GOOD_CORPUS)],
+    ["diff", "@", "heidi"],
+], ids=["lint", "validate-spec", "validate-corpus", "validate-body", "drift-corpus",
+        "drift-waivers", "diff"])
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo"])
+def test_every_command_refuses_a_device_or_fifo_in_one_line(argv: list[str], kind: str,
+                                                           tmp_path: Path) -> None:
+    path = _special_files(tmp_path)[kind]
+    code, _, err = cli(*[str(path) if a == "@" else a for a in argv])
+    assert code == 2, err
+    assert len(err.splitlines()) == 1, err
+    assert "not a regular file" in err
+
+
+@pytest.mark.parametrize(("name", "cap_says"), [
+    ("body.json", "larger than 33,554,432 bytes"),
+    ("spec.yaml", "larger than 33,554,432 bytes"),
+    ("big.har", "larger than 268,435,456 bytes"),
+])
+def test_a_sparse_huge_file_is_refused_after_the_cap_not_read_whole(
+        name: str, cap_says: str, tmp_path: Path) -> None:
+    path = tmp_path / name
+    with path.open("wb") as fh:
+        fh.truncate(1536 * 1024 * 1024)
+    argv = {
+        "body.json": ["validate", "--api", "heidi", "--operation", "getSession", "--status",
+                      "200", str(path)],
+        "spec.yaml": ["lint", str(path)],
+        "big.har": ["validate", "--api", "heidi", str(path)],
+    }[name]
+    outcome = hostile.run_case(hostile.Case(name, "2", lambda tmp: argv), tmp_path)  # type: ignore[attr-defined]
+    assert outcome.code == 2, outcome.stderr
+    assert cap_says in outcome.stderr
+    # read through the cap: the process never held the 1.5 GB file
+    assert outcome.peak_rss < 600 * 1024 * 1024
+
+
+def test_read_capped_reads_at_most_one_byte_past_the_cap(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 11)
+    assert read_capped(path, 11) == b"x" * 11
+    with pytest.raises(InputError, match="larger than 10 bytes"):
+        read_capped(path, 10)
+
+
+def test_a_jsonl_log_still_streams(tmp_path: Path) -> None:
+    items = list(read_exchanges(GOOD_CORPUS))
+    assert items and not any(isinstance(i, ReadProblem) for i in items)
+
+
+# --------------------------------------------------------------------------- the harness
+
+
+SUBSET = ["yaml key aliased", "FIFO as corpus", ".jsonl symlink", "history with a recursive",
+          "key with ESC and \\u0001, JUnit"]
+
+
+@pytest.mark.parametrize("name", SUBSET)
+def test_a_subset_of_the_hostile_corpus_holds_under_resource_limits(name: str,
+                                                                    tmp_path: Path) -> None:
+    case = next(c for c in hostile.CASES if c.name.startswith(name))  # type: ignore[attr-defined]
+    outcome = hostile.run_case(case, tmp_path)  # type: ignore[attr-defined]
+    assert outcome.held, (outcome.code, outcome.stderr, outcome.check_ok)
+    assert outcome.seconds < hostile.SECONDS  # type: ignore[attr-defined]
