@@ -13,7 +13,8 @@ import contracts
 SRC = Path(contracts.__file__).parent
 
 LAYERS = {
-    "errors": 0, "findings": 0, "_loading": 0, "_typing": 0,
+    "errors": 0, "findings": 0, "_loading": 0, "_typing": 0, "_text": 0, "_sqlite": 0,
+    "_secrets": 0,
     "specs": 1,
     "_schema": 2, "validation": 2, "invariants": 2, "speclint": 2, "codegen": 2, "drift": 2,
     "models": 2,

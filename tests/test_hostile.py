@@ -179,3 +179,58 @@ def test_a_subset_of_the_hostile_corpus_holds_under_resource_limits(name: str,
     outcome = hostile.run_case(case, tmp_path)  # type: ignore[attr-defined]
     assert outcome.held, (outcome.code, outcome.stderr, outcome.check_ok)
     assert outcome.seconds < hostile.SECONDS  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- 6. inert reports
+
+_HOSTILE_KEY = "\x1b]0;owned\x07\x1b[2J\u0001key\u0085\x7f"
+
+
+def _escape_log(tmp: Path) -> Path:
+    import json
+
+    path = tmp / "keys.jsonl"
+    record = {"version": 1, "request": {"method": "GET", "url": "https://registrar.api."
+              "heidihealth.com/api/v2/ml-scribe/open-api/sessions/s1"},
+              "response": {"status": 200, "headers": {"content-type": "application/json"},
+                           "body": {"session_id": "s1", _HOSTILE_KEY: {_HOSTILE_KEY: 1}}}}
+    path.write_text(json.dumps(record) + "\n")
+    return path
+
+
+def _controls(text: str) -> list[str]:
+    return [c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) <= 0x9f]
+
+
+@pytest.mark.parametrize("command", ["validate", "drift"])
+def test_junit_stays_well_formed_xml_whatever_the_keys(command: str, tmp_path: Path) -> None:
+    from xml.etree import ElementTree
+
+    log = _escape_log(tmp_path)
+    extra = ["--strict", "--fail-on", "info"] if command == "validate" else ["--fail-on", "INFO"]
+    code, out, err = cli(command, "--api", "heidi", *extra, "--format", "junit", str(log))
+    assert code == 1, err
+    root = ElementTree.fromstring(out)  # raises on a character XML 1.0 forbids
+    # C0 controls are what XML 1.0 forbids (DEL and C1 are legal there, if discouraged)
+    assert "\\x1b" in out and not [c for c in _controls(out) if ord(c) < 32]
+    assert list(root.iter("failure"))
+
+
+@pytest.mark.parametrize(("command", "fmt"), [("validate", "text"), ("drift", "table")])
+def test_text_reports_write_no_terminal_control_characters(command: str, fmt: str,
+                                                           tmp_path: Path) -> None:
+    log = _escape_log(tmp_path)
+    extra = ["--strict", "--fail-on", "info"] if command == "validate" else ["--fail-on", "INFO"]
+    code, out, err = cli(command, "--api", "heidi", *extra, "--format", fmt, str(log))
+    assert code == 1, err
+    assert not _controls(out), repr(out[:500])
+    assert "\\x1b" in out  # shown, escaped: the reader still sees which key it was
+
+
+def test_the_sanitizers() -> None:
+    from contracts._text import terminal_safe, xml_safe
+
+    assert xml_safe("a\x00b\x1bc\ufffed\td\U0001f600") == "a\\x00b\\x1bc\\ufffed\td\U0001f600"
+    assert terminal_safe("\x1b[31mred\x1b[0m\r\x9b") == "\\x1b[31mred\\x1b[0m\\x0d\\x9b"
+    assert terminal_safe("\x1b[31mred\x1b]0;t\x07", keep_colour=True) == (
+        "\x1b[31mred\\x1b]0;t\\x07")

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from ._text import terminal_safe, xml_safe
 from .corpus import CorpusReport, Record
 from .drift import RULES, SpecDiff, TrafficReport
 from .findings import Finding, Severity, TrafficDrift
@@ -44,7 +45,7 @@ __all__ = [
 def findings_text(findings: Sequence[Finding]) -> str:
     lines = [f"{f.location}: {f.severity.label}: {f.code}: {f.message}" for f in findings]
     lines.append(f"{len(findings)} finding(s)" if findings else "no findings")
-    return "\n".join(lines) + "\n"
+    return terminal_safe("\n".join(lines)) + "\n"
 
 
 def findings_json(findings: Iterable[Finding]) -> str:
@@ -169,7 +170,7 @@ def gate_junit(result: GateResult) -> str:
     suites.set("failures", str(failures))
     suites.set("errors", str(errors))
     ET.indent(suites)
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    return xml_safe(ET.tostring(suites, encoding="unicode", xml_declaration=True)) + "\n"
 
 
 def _cell(text: str) -> str:
@@ -358,7 +359,7 @@ def violations_text(report: CorpusReport, *, show_values: bool = False) -> str:
     lines.append(f"{report.exchanges} exchange(s) checked: "
                  f"{counts or 'no violations'}"
                  + (f"; {len(report.problems)} unreadable" if report.problems else ""))
-    return "\n".join(lines) + "\n"
+    return terminal_safe("\n".join(lines)) + "\n"
 
 
 def _counts(report: CorpusReport) -> dict[Severity, int]:
@@ -407,7 +408,7 @@ def violations_junit(report: CorpusReport, *, fail_on: Severity,
     suite.set("failures", str(failures))
     suite.set("errors", str(len(report.problems)))
     ET.indent(suite)
-    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+    return xml_safe(ET.tostring(suite, encoding="unicode", xml_declaration=True)) + "\n"
 
 
 def violations_sarif(report: CorpusReport, *, show_values: bool = False) -> str:
@@ -483,7 +484,7 @@ def drift_table(diff: SpecDiff, *, color: bool = False, width: int = 160) -> str
                           Text(c.message))
         console.print(table)
     console.print(f"{len(diff.changes)} change(s): {_drift_counts(diff)}", markup=False)
-    return buffer.getvalue()
+    return terminal_safe(buffer.getvalue(), keep_colour=color)
 
 
 def drift_markdown(diff: SpecDiff) -> str:
@@ -532,7 +533,7 @@ def drift_junit(diff: SpecDiff, *, fail_on: Severity) -> str:
     suite.set("failures", str(failures))
     suite.set("errors", "0")
     ET.indent(suite)
-    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+    return xml_safe(ET.tostring(suite, encoding="unicode", xml_declaration=True)) + "\n"
 
 
 
@@ -673,7 +674,7 @@ def traffic_table(report: TrafficReport, *, show_values: bool = False, color: bo
     for p in report.problems:
         console.print(f"unreadable: {p.location}: {p.message}", markup=False)
     console.print(_traffic_summary(report), markup=False)
-    return buffer.getvalue()
+    return terminal_safe(buffer.getvalue(), keep_colour=color)
 
 
 def traffic_markdown(report: TrafficReport, *, show_values: bool = False) -> str:
@@ -763,7 +764,7 @@ def traffic_junit(report: TrafficReport, *, fail_on: Severity,
     suite.set("failures", str(failures))
     suite.set("errors", str(len(report.problems)))
     ET.indent(suite)
-    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+    return xml_safe(ET.tostring(suite, encoding="unicode", xml_declaration=True)) + "\n"
 
 
 def traffic_sarif(report: TrafficReport, *, show_values: bool = False) -> str:
