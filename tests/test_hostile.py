@@ -234,3 +234,122 @@ def test_the_sanitizers() -> None:
     assert terminal_safe("\x1b[31mred\x1b[0m\r\x9b") == "\\x1b[31mred\\x1b[0m\\x0d\\x9b"
     assert terminal_safe("\x1b[31mred\x1b]0;t\x07", keep_colour=True) == (
         "\x1b[31mred\\x1b]0;t\\x07")
+
+
+# --------------------------------------------------------------------------- 7. history files
+
+
+def _history_with(tmp: Path, extra_sql: str) -> Path:
+    from contracts._sqlite import open_history
+
+    path = tmp / "history.db"
+    cli("drift", "--api", "heidi", "--history", str(path), str(GOOD_CORPUS))
+    db = open_history(path)
+    db.executescript(extra_sql)
+    db.commit()
+    db.close()
+    return path
+
+
+@pytest.mark.parametrize("sql", [
+    "CREATE TRIGGER spin AFTER INSERT ON runs BEGIN SELECT count(*) FROM (WITH RECURSIVE "
+    "c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c); END;",
+    "CREATE VIEW v AS SELECT * FROM runs;",
+    "CREATE TABLE extra (x);",
+    "CREATE INDEX spin_idx ON findings (abs(count));",
+], ids=["trigger", "view", "table", "index"])
+def test_a_history_file_with_objects_we_did_not_create_is_refused(sql: str,
+                                                                  tmp_path: Path) -> None:
+    path = _history_with(tmp_path, sql)
+    code, _, err = cli("drift", "--api", "heidi", "--history", str(path), str(GOOD_CORPUS))
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and "did not create" in err
+
+
+def test_a_history_table_with_other_columns_is_refused(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "history.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, time TEXT DEFAULT "
+               "(zeroblob(1000000000)))")
+    db.close()
+    code, _, err = cli("drift", "--api", "heidi", "--history", str(path), str(GOOD_CORPUS))
+    assert code == 2 and "other columns" in err, err
+
+
+def test_every_statement_on_a_history_file_is_bounded_in_time(tmp_path: Path) -> None:
+    import sqlite3
+    import time
+
+    from contracts._sqlite import open_history
+
+    db = open_history(tmp_path / "h.db", statement_seconds=0.5)
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="interrupt"):
+        db.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+                   "SELECT count(*) FROM c").fetchall()
+    assert time.monotonic() - started < 5
+    assert db.execute("SELECT 1").fetchone() == (1,)  # each statement gets its own budget
+    assert db.execute("PRAGMA trusted_schema").fetchone() == (0,)
+
+
+def test_a_fresh_history_passes_its_own_check_twice(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    for _ in range(2):
+        code, _, err = cli("drift", "--api", "heidi", "--history", str(path), str(GOOD_CORPUS))
+        assert code in (0, 1), err
+
+
+def test_a_fifo_as_history_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "h.db"
+    os.mkfifo(fifo)
+    code, _, err = cli("drift", "--api", "heidi", "--history", str(fifo), str(GOOD_CORPUS))
+    assert code == 2 and "not a regular file" in err, err
+
+
+# --------------------------------------------------------------------------- 9. smaller breaks
+
+
+@pytest.mark.parametrize("expires", ["2099-W01-1", "20990101", "2099-001", "2099-1-01",
+                                     "2099-01-01T00:00"])
+def test_waiver_expires_is_exactly_yyyy_mm_dd(expires: str, tmp_path: Path) -> None:
+    path = tmp_path / "waivers.yaml"
+    path.write_text(f"- {{code: x, reason: y, expires: '{expires}'}}\n")
+    code, _, err = cli("drift", "--api", "heidi", "--waivers", str(path), str(GOOD_CORPUS))
+    assert code == 2, err
+    assert "YYYY-MM-DD" in err
+
+
+def test_a_waiver_date_in_yyyy_mm_dd_is_still_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "waivers.yaml"
+    path.write_text("- {code: x, reason: y, expires: 2099-01-01}\n")
+    code, _, err = cli("drift", "--api", "heidi", "--waivers", str(path), str(GOOD_CORPUS))
+    assert code in (0, 1), err
+
+
+@pytest.mark.parametrize("keyword", ["minItems", "minProperties"])
+@pytest.mark.parametrize("limit", [18446744073709551616, 10**30])
+def test_a_count_beyond_64_bits_is_reported_as_written(keyword: str, limit: int,
+                                                       tmp_path: Path) -> None:
+    value = {"minItems": "[1]", "minLength": '"a"', "minProperties": "{}"}[keyword]
+    schema_type = {"minItems": "array", "minLength": "string", "minProperties": "object"}
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"""openapi: 3.1.0
+info: {{title: t, version: '1'}}
+paths:
+  /x:
+    post:
+      operationId: postX
+      requestBody:
+        content:
+          application/json:
+            schema: {{type: {schema_type[keyword]}, {keyword}: {limit}}}
+      responses:
+        '204': {{description: ok}}
+""")
+    body = tmp_path / "body.json"
+    body.write_text(value)
+    code, out, err = cli("validate", "--api", str(spec), "--operation", "postX", str(body))
+    assert code == 1, err
+    assert str(limit) in out and str(2**64 - 1) not in out

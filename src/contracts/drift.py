@@ -1792,6 +1792,9 @@ def load_waivers(path: str | Path) -> tuple[Waiver, ...]:
                                  line=line)
         raw = entry["expires"]
         try:
+            if not isinstance(raw, datetime.date) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}",
+                                                                        str(raw)):
+                raise ValueError(raw)  # fromisoformat also takes 2099-W01-1 and 20990101
             expires = raw if isinstance(raw, datetime.date) else datetime.date.fromisoformat(
                 str(raw))
         except ValueError:
@@ -1873,11 +1876,10 @@ def record_history(path: str | Path, report: TrafficReport, *, now: str | None =
     import sqlite3
     from dataclasses import replace
 
+    from ._sqlite import open_history
+
     stamp = now or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    try:
-        db = sqlite3.connect(str(path))
-    except sqlite3.Error as exc:
-        raise InputError(f"cannot open the history file ({exc})", source=str(path)) from None
+    db = open_history(path)  # refuses objects we did not create; bounds every statement
     try:
         with db:
             db.executescript(_HISTORY_SCHEMA)
