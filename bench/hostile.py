@@ -216,7 +216,7 @@ def _well_formed_xml(text: str) -> bool:
 
 def _inert(text: str) -> bool:
     """No terminal control character but newline and tab."""
-    return not any(ord(c) < 32 and c not in "\n\t" or 0x7f <= ord(c) < 0xa0 for c in text)
+    return not any((ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0 for c in text)
 
 
 CASES: tuple[Case, ...] = (

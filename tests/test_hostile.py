@@ -46,7 +46,7 @@ def test_an_aliased_long_key_is_refused_by_bytes_not_by_count() -> None:
     # 2,000 aliases of a 100 KB key: few values (the node limit never trips) but 200 MB of
     # keys and pointers.
     text = ("x-a: &a\n  ? " + "k" * 100_000 + "\n  : 1\nx-b: [" + "*a, " * 2_000 + "*a]\n")
-    with pytest.raises(InputError, match="expands to more than .* bytes"):
+    with pytest.raises(InputError, match=r"expands to more than .* bytes"):
         parse_document(text, source="spec.yaml")
 
 
@@ -101,11 +101,11 @@ def _special_files(tmp: Path) -> dict[str, Path]:
 @pytest.mark.parametrize("kind", ["dev-zero", "fifo", "jsonl-link", "har-link", "directory"])
 def test_only_regular_files_are_read(kind: str, tmp_path: Path) -> None:
     path = _special_files(tmp_path)[kind]
-    with pytest.raises(InputError, match="not a regular file|is a directory"):
+    with pytest.raises(InputError, match=r"not a regular file|is a directory"):
         load_document(path)
-    with pytest.raises(InputError, match="not a regular file|is a directory"):
+    with pytest.raises(InputError, match=r"not a regular file|is a directory"):
         read_exchanges(path)
-    with pytest.raises(InputError, match="not a regular file|is a directory"):
+    with pytest.raises(InputError, match=r"not a regular file|is a directory"):
         read_capped(path, 10)
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from ._loading import DEFAULT_LIMITS, parse_json, read_capped
-from .errors import InputError
 from .findings import Severity, Violation
 from .findings import location as _location
 from .specs import Spec

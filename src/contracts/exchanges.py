@@ -36,10 +36,13 @@ __all__ = [
     "FORMATS",
     "LOG_VERSION",
     "MAX_DOCUMENT_BYTES",
+    "MAX_INFLATED_BYTES",
     "MAX_LINE_BYTES",
     "Body",
     "Exchange",
     "ReadProblem",
+    "TooLarge",
+    "decode_content",
     "exchange_from_record",
     "exchange_to_record",
     "read_exchanges",
@@ -55,6 +58,9 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 """A JSON Lines line longer than this is reported and skipped (memory stays bounded by it)."""
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 """HAR files are one JSON document and are read whole; larger ones are refused."""
+
+MAX_INFLATED_BYTES = 32 * 1024 * 1024
+"""A content-encoded body (gzip, deflate, br) is inflated up to this many bytes, no further."""
 
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".har": "har", ".yaml": "vcr", ".yml": "vcr"}
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token: an HTTP method
@@ -146,6 +152,100 @@ class ReadProblem:
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
+
+
+# --------------------------------------------------------------------------- content-encoding
+
+
+class TooLarge(InputError):
+    """A content-encoded body inflates past the limit (a decompression bomb, or just big)."""
+
+
+def decode_content(raw: bytes, encoding: str | None, *, limit: int = MAX_INFLATED_BYTES,
+                   source: str = "<body>") -> bytes:
+    """``raw`` with its ``Content-Encoding`` undone (``gzip``, ``x-gzip``, ``deflate``,
+    ``br`` when a brotli package is installed, ``identity``; several in the order listed),
+    in a stream that never holds more than ``limit + 1`` inflated bytes: a body that inflates
+    further is :class:`TooLarge`; one that cannot be decoded is an :class:`InputError`.
+    """
+    codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip()]
+    data = raw
+    for coding in reversed(codings):  # the last coding applied is undone first
+        if coding == "identity":
+            continue
+        if coding in ("gzip", "x-gzip"):
+            data = _inflate(data, 16 + 15, limit, source)
+        elif coding == "deflate":
+            try:  # RFC 9110 deflate is zlib-wrapped; some servers send it raw
+                data = _inflate(data, 15, limit, source)
+            except TooLarge:
+                raise
+            except InputError:
+                data = _inflate(data, -15, limit, source)
+        elif coding == "br":
+            data = _unbrotli(data, limit, source)
+        else:
+            raise InputError(f"unknown content-encoding {coding[:20]!r}", source=source)
+        if len(data) > limit:
+            raise _too_large(limit, source)
+    return data
+
+
+def _too_large(limit: int, source: str) -> TooLarge:
+    return TooLarge(f"body inflates to more than {limit:,} bytes", source=source)
+
+
+def _inflate(data: bytes, wbits: int, limit: int, source: str) -> bytes:
+    import zlib
+
+    out: list[bytes] = []
+    size = 0
+    while data:
+        inflater = zlib.decompressobj(wbits)
+        try:
+            # max_length >= 1 here (0 would mean no limit); output stops one byte past it
+            chunk = inflater.decompress(data, limit + 1 - size)
+        except zlib.error:
+            raise InputError("body cannot be decoded as its content-encoding says",
+                             source=source) from None
+        size += len(chunk)
+        out.append(chunk)
+        if inflater.unconsumed_tail or size > limit:
+            raise _too_large(limit, source)
+        if not inflater.eof:
+            raise InputError("body is cut short (its content-encoding stream does not end)",
+                             source=source)
+        # gzip allows several members one after another
+        data = inflater.unused_data if wbits > 16 else b""
+    return b"".join(out)
+
+
+def _unbrotli(data: bytes, limit: int, source: str) -> bytes:
+    try:
+        import brotli  # type: ignore[import-not-found]
+    except ImportError:
+        raise InputError("body is brotli-compressed and no brotli package is installed",
+                         source=source, hint="pip install brotli") from None
+    inflater = brotli.Decompressor()
+    out: list[bytes] = []
+    size = 0
+    step = 1024  # input per call: the output of one small step is bounded by what follows
+    try:
+        for start in range(0, len(data), step):
+            try:
+                chunk = inflater.process(data[start:start + step],
+                                         output_buffer_limit=limit + 1 - size)
+            except TypeError:  # an older brotli cannot bound one call's output: refuse
+                raise InputError("body is brotli-compressed and the installed brotli "
+                                 "cannot inflate it with a limit", source=source) from None
+            size += len(chunk)
+            out.append(chunk)
+            if size > limit:
+                raise _too_large(limit, source)
+    except brotli.error:
+        raise InputError("body cannot be decoded as its content-encoding says",
+                         source=source) from None
+    return b"".join(out)
 
 
 # --------------------------------------------------------------------------- our log format
@@ -572,7 +672,7 @@ def _har_exchange(entry: Any, source: str, index: int, pointer: str) -> Exchange
         if raw_status != 0 or isinstance(raw_status, bool):
             status = _status(raw_status, "'response.status'")
             response_headers = _har_headers(response, "response.")
-            response_body = _har_content(response)
+            response_body = _har_content(response, response_headers.get("content-encoding"))
     started = entry.get("startedDateTime")
     return Exchange(
         method=method,
@@ -617,7 +717,7 @@ def _har_headers(part: dict[str, Any], prefix: str) -> Mapping[str, str]:
     return _freeze_headers(pairs)
 
 
-def _har_content(response: dict[str, Any]) -> Body:
+def _har_content(response: dict[str, Any], encoding: str | None = None) -> Body:
     content = _har_object(response, "content", required=False, prefix="response.")
     text = content.get("text")
     if text is None or text == "":
@@ -626,9 +726,20 @@ def _har_content(response: dict[str, Any]) -> Body:
         raise _Bad(f"'response.content.text' must be a string, not {_kind(text)}")
     if content.get("encoding") == "base64":
         try:
-            return base64.b64decode(text, validate=True)
+            raw = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
             raise _Bad("'response.content.text' is not valid base64") from None
+        if encoding and encoding.strip().lower() != "identity":
+            # Browsers store bodies decoded, other tools as sent: undo the encoding when it
+            # is still there, within MAX_INFLATED_BYTES.
+            try:
+                return decode_content(raw, encoding)
+            except TooLarge:
+                raise _Bad(f"'response.content.text' inflates to more than "
+                           f"{MAX_INFLATED_BYTES:,} bytes (too large to validate)") from None
+            except InputError:
+                return raw  # already decoded
+        return raw
     return text
 
 
