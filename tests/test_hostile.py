@@ -353,3 +353,108 @@ paths:
     code, out, err = cli("validate", "--api", str(spec), "--operation", "postX", str(body))
     assert code == 1, err
     assert str(limit) in out and str(2**64 - 1) not in out
+
+
+# --------------------------------------------------------------------------- 5. credentials
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUlkifQ.c2lnbmF0dXJlQ0FOQVJZ"
+SECRET = "S3CRETCANARY"
+URL_WITH_USER = f"https://user:{SECRET}@vendor.example/path"
+SESSION_URL = "https://registrar.api.heidihealth.com/api/v2/ml-scribe/open-api/sessions/s1"
+
+
+def _record(body: object, **headers: str) -> dict[str, object]:
+    return {"version": 1, "request": {"method": "GET", "url": SESSION_URL,
+                                      "headers": {"referer": URL_WITH_USER}},
+            "response": {"status": 200, "headers": {"content-type": "application/json",
+                                                    **headers},
+                         "body": body}}
+
+
+def _log(tmp: Path, *records: dict[str, object]) -> Path:
+    import json
+
+    path = tmp / "creds.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["default", "keep-values"])
+def test_url_user_information_is_masked_in_every_kept_string(enabled: bool) -> None:
+    from contracts.exchanges import exchange_from_record, exchange_to_record
+    from contracts.redaction import Redactor
+
+    exchange = exchange_from_record(_record(
+        {"comment": f"moved to {URL_WITH_USER} today", "next": URL_WITH_USER,
+         "list": [f"see {URL_WITH_USER}"]},
+        location=URL_WITH_USER, **{"x-vendor-note": f"mirror {URL_WITH_USER}"}))
+    written = str(exchange_to_record(Redactor(enabled=enabled).exchange(exchange)))
+    assert SECRET not in written and "user:" not in written
+    assert "vendor.example" in written  # the host stays: only the user information goes
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["default", "keep-values"])
+def test_keys_holding_credentials_never_reach_a_recording(enabled: bool) -> None:
+    from contracts.redaction import Redactor
+
+    body = {"session": {JWT: {"a": 1}, f"Bearer {SECRET}xyz": 2, "plain": 3},
+            "patient_details": {"Jane Canary": {"age": 40}, "jane@canary.example": 1}}
+    out = Redactor(enabled=enabled).json(body)
+    text = str(out)
+    assert JWT not in text and SECRET not in text
+    assert out["session"]["plain"] == 3 and len(out["session"]) == 3  # shape kept
+    if enabled:  # map keys under a redacted field go with the values
+        assert "Jane Canary" not in text and "canary.example" not in text
+        assert len(out["patient_details"]) == 2
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "sarif"])
+def test_show_values_never_shows_a_credential(fmt: str, tmp_path: Path) -> None:
+    log = _log(tmp_path, _record({"session": f"Bearer {SECRET}abcdef"}),
+               _record({"session": f"see {URL_WITH_USER} or {JWT}"}))
+    code, out, err = cli("validate", "--api", "heidi", "--show-values", "--format", fmt,
+                         str(log))
+    assert code == 1, err
+    assert "vendor.example" in out or fmt == "junit"  # values are shown ...
+    assert SECRET not in out and JWT not in out  # ... credentials never
+
+
+_VALIDATE_FORMATS = ["text", "json", "junit", "sarif"]
+_DRIFT_FORMATS = ["table", "markdown", "json", "junit", "sarif", "html"]
+
+
+@pytest.mark.parametrize("show", [False, True], ids=["hidden", "show-values"])
+def test_a_jwt_used_as_a_key_reaches_no_report_history_or_suggestion(show: bool,
+                                                                     tmp_path: Path) -> None:
+    import sqlite3
+
+    log = _log(tmp_path, _record({"session": {"session_id": "s1", JWT: {SECRET: 1}}}))
+    opt = ["--show-values"] if show else []
+    written: list[str] = []
+    for fmt in _VALIDATE_FORMATS:
+        code, out, err = cli("validate", "--api", "heidi", "--strict", "--fail-on", "info",
+                             "--format", fmt, *opt, str(log))
+        assert code == 1, err
+        written.append(out + err)
+    for fmt in _DRIFT_FORMATS:
+        code, out, err = cli("drift", "--api", "heidi", "--fail-on", "INFO", "--format", fmt,
+                             *opt, "--history", str(tmp_path / "h.db"), "--suggest",
+                             str(tmp_path / f"suggest-{fmt}.yaml"), str(log))
+        assert code == 1, err
+        written.append(out + err)
+        written.append((tmp_path / f"suggest-{fmt}.yaml").read_text())
+    db = sqlite3.connect(tmp_path / "h.db")
+    written.append(str(db.execute("SELECT * FROM findings").fetchall()))
+    db.close()
+    everything = "\n".join(written)
+    assert "[REDACTED]" in everything  # the finding is there, its key masked
+    assert JWT not in everything and "eyJhbGciOiJIUzI1NiJ9" not in everything
+
+
+def test_mask_value_keeps_shapes() -> None:
+    from contracts._secrets import mask_text, mask_value
+
+    assert mask_text(f"x {URL_WITH_USER} y") == "x https://[REDACTED]@vendor.example/path y"
+    assert mask_text("basic information, bearer of news") == "basic information, bearer of news"
+    assert mask_value(({"password": "p", "k": [f"Bearer {SECRET}"]}, 1)) == (
+        {"password": "[REDACTED]", "k": ["[REDACTED]"]}, 1)
