@@ -198,10 +198,39 @@ def _escape_key_text(tmp: Path) -> list[str]:
     return [a for a in argv if a not in ("--format", "junit")]
 
 
-def _waiver_week_date(tmp: Path) -> list[str]:
-    path = tmp / "waivers.yaml"
-    path.write_text("- {code: x, reason: y, expires: '2099-W01-1'}\n")
-    return ["drift", "--api", "heidi", "--waivers", str(path), str(GOOD_CORPUS)]
+def _waiver_date(expires: str) -> Builder:
+    def build(tmp: Path) -> list[str]:
+        path = tmp / "waivers.yaml"
+        path.write_text(f"- {{code: x, reason: y, expires: '{expires}'}}\n")
+        return ["drift", "--api", "heidi", "--waivers", str(path), str(GOOD_CORPUS)]
+    return build
+
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUlkifQ.c2lnbmF0dXJlQ0FOQVJZ"
+
+
+def _jwt_key(fmt: str) -> Builder:
+    def build(tmp: Path) -> list[str]:
+        path = tmp / "jwt.jsonl"
+        path.write_text('{"version": 1, "request": {"method": "GET", "url": '
+                        '"https://api.heidihealth.com/api/v2/ml-scribe/open-api/sessions/s1"}, '
+                        '"response": {"status": 200, "body": {"session": {"' + JWT
+                        + '": 1}}}}\n')
+        return ["drift", "--api", "heidi", "--fail-on", "INFO", "--format", fmt,
+                "--show-values", str(path)]
+    return build
+
+
+def _huge_min_items(tmp: Path) -> list[str]:
+    spec = tmp / "spec.yaml"
+    spec.write_text("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n"
+                    "    post:\n      operationId: postX\n      requestBody:\n"
+                    "        content:\n          application/json:\n"
+                    "            schema: {type: array, minItems: 18446744073709551616}\n"
+                    "      responses:\n        '204': {description: ok}\n")
+    body = tmp / "body.json"
+    body.write_text("[1]")
+    return ["validate", "--api", str(spec), "--operation", "postX", str(body)]
 
 
 def _well_formed_xml(text: str) -> bool:
@@ -243,7 +272,18 @@ CASES: tuple[Case, ...] = (
          check=_well_formed_xml),
     Case("key with ESC and \\u0001, text", "6", _escape_key_text, exits=(1,), check=_inert),
     Case("history with a recursive trigger", "7", _history_trigger),
-    Case("waiver expires 2099-W01-1", "9", _waiver_week_date),
+    Case("JWT as an object key, drift JSON", "5", _jwt_key("json"), exits=(1,),
+         check=lambda out: JWT not in out and "[REDACTED]" in out),
+    Case("JWT as an object key, drift table", "5", _jwt_key("table"), exits=(1,),
+         check=lambda out: JWT not in out),
+    Case("FIFO as waivers", "2", _fifo("waivers.yaml", [
+        "drift", "--api", "heidi", "--waivers", "@", str(GOOD_CORPUS)])),
+    Case("FIFO as history", "7", _fifo("history.db", [
+        "drift", "--api", "heidi", "--history", "@", str(GOOD_CORPUS)])),
+    Case("waiver expires 2099-W01-1", "9", _waiver_date("2099-W01-1")),
+    Case("waiver expires 20990101", "9", _waiver_date("20990101")),
+    Case("minItems 18446744073709551616", "9", _huge_min_items, exits=(1,),
+         check=lambda out: "18446744073709551616 items" in out),
 )
 
 
