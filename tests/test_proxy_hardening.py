@@ -313,3 +313,14 @@ def test_decode_content_is_bounded_for_every_coding() -> None:
         with pytest.raises(TooLarge):
             decode_content(data, coding, limit=1024 * 1024)
     assert decode_content(gzip.compress(b"a") + gzip.compress(b"b"), "gzip") == b"ab"
+
+
+def test_a_fifo_as_the_record_file_is_refused_not_waited_on(tmp_path: Path) -> None:
+    import os
+
+    from contracts.errors import ContractsError
+
+    fifo = tmp_path / "log.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(ContractsError, match="not a regular file"):
+        proxy_app("heidi", "http://127.0.0.1:9", record=fifo)

@@ -107,6 +107,10 @@ class _Recorder:
         self.redactor = redactor if redactor is not None else Redactor()
         self._lock = threading.Lock()
         try:
+            # A FIFO would block the proxy until someone reads it; a device is not a log.
+            if self.path.exists() and not self.path.is_file():
+                raise ContractsError("the record file is not a regular file",
+                                     source=str(self.path))
             self._fh: IO[bytes] | None = open(self.path, "ab")  # noqa: SIM115 (closed in close)
         except OSError as exc:
             raise ContractsError(f"cannot open the record file ({exc.strerror})",
