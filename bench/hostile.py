@@ -66,8 +66,10 @@ class Outcome:
         # Exit 2 says why in one line; exit 1 puts its findings on stdout (at most one line
         # of stderr, e.g. a count of unreadable parts).
         lines_ok = self.lines == 1 if self.code == 2 else self.lines <= 1
+        # "internal error: MemoryError" is one line too, but it is the cap that stopped it
         return (self.code in self.case.exits and lines_ok and "Traceback" not in self.stderr
-                and self.check_ok and self.peak_rss < PEAK_RSS)
+                and "internal error" not in self.stderr and self.check_ok
+                and self.peak_rss < PEAK_RSS)
 
     check_ok: bool = True
 
@@ -267,15 +269,15 @@ CASES: tuple[Case, ...] = (
     Case("1.5 GB sparse HAR", "2", _sparse("big.har", 1536 * 1024 * 1024,
                                           ["validate", "--api", "heidi", "@"])),
     Case("1.5 GB sparse spec", "2", _sparse("big.yaml", 1536 * 1024 * 1024, ["lint", "@"])),
-    Case("HAR body gzip inflating to 1 GB", "3", _har_gzip_bomb, exits=(1, 2)),
+    Case("HAR body gzip inflating to 1 GB", "3", _har_gzip_bomb),
     Case("key with ESC and \\u0001, JUnit", "6", _escape_key, exits=(1,),
          check=_well_formed_xml),
     Case("key with ESC and \\u0001, text", "6", _escape_key_text, exits=(1,), check=_inert),
     Case("history with a recursive trigger", "7", _history_trigger),
     Case("JWT as an object key, drift JSON", "5", _jwt_key("json"), exits=(1,),
          check=lambda out: JWT not in out and "[REDACTED]" in out),
-    Case("JWT as an object key, drift table", "5", _jwt_key("table"), exits=(1,),
-         check=lambda out: JWT not in out),
+    Case("JWT as an object key, drift Markdown", "5", _jwt_key("markdown"), exits=(1,),
+         check=lambda out: JWT not in out and "[REDACTED]" in out),
     Case("FIFO as waivers", "2", _fifo("waivers.yaml", [
         "drift", "--api", "heidi", "--waivers", "@", str(GOOD_CORPUS)])),
     Case("FIFO as history", "7", _fifo("history.db", [
