@@ -10,7 +10,8 @@ from xml.etree import ElementTree as ET
 
 from ._text import terminal_safe, xml_safe
 from .corpus import CorpusReport, Record
-from .drift import RULES, SpecDiff, TrafficReport
+from .diff import RULES, SpecDiff
+from .drift import TrafficReport
 from .findings import Finding, Severity, TrafficDrift
 from .gate import CaseResult, GateResult
 from .suites import PHASES

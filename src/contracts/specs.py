@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 from urllib.request import url2pathname
 
+from . import vendors
 from ._loading import (
     DEFAULT_LIMITS,
     Document,
@@ -34,6 +35,7 @@ from .errors import (
     SpecNotFound,
     UnresolvableRef,
 )
+from .vendors import BUNDLED
 
 __all__ = [
     "BUNDLED",
@@ -49,7 +51,6 @@ __all__ = [
     "suggest_names",
 ]
 
-BUNDLED = ("upheal", "heidi", "eka", "realtimekit")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 JSON = Any
@@ -58,19 +59,12 @@ Retriever = Callable[[str], JSON]
 """Called with an absolute non-file URI; returns the parsed document. Only used when passed."""
 
 
-def _bundled_dir() -> Path:
-    installed = Path(__file__).parent / "_bundled" / "specs"
-    if installed.is_dir():
-        return installed
-    # Editable/source checkouts: the specs live at the repository root.
-    return Path(__file__).resolve().parents[2] / "specs"
-
-
 def bundled_path(name: str) -> Path:
-    """The file of a bundled spec (``upheal``, ``heidi``, ``eka``, ``realtimekit``)."""
-    if name not in BUNDLED:
-        raise SpecNotFound(name, known=BUNDLED)
-    return _bundled_dir() / f"{name}.yaml"
+    """The spec file of a vendor in the registry (``upheal``, ..., or a registered one)."""
+    entry = vendors.find(name)
+    if entry is None:
+        raise SpecNotFound(name, known=vendors.names())
+    return entry.spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,13 +519,13 @@ def load_spec(
     unresolvable references are collected in ``Spec.ref_problems`` instead (``contracts
     lint`` reports them as findings); cycles of bare ``$ref``s are always an error.
     """
-    if isinstance(spec, str) and spec in BUNDLED:
-        path = bundled_path(spec)
-        name = spec
+    entry = vendors.find(spec) if isinstance(spec, str) else None
+    if entry is not None:
+        path, name = entry.spec, entry.name
     else:
         path = Path(spec)
         if not path.exists():
-            raise SpecNotFound(str(spec), known=BUNDLED)
+            raise SpecNotFound(str(spec), known=vendors.names())
         name = path.stem
     document = load_document(path, limits=limits)
     return _from_document(document, name=name, uri=path.resolve().as_uri(),
