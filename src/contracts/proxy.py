@@ -339,6 +339,12 @@ class ProxyApp:
                 f"{self.max_response_bytes} bytes"))
             return
 
+        await self._respond(send, exchange, request_violations, response, raw)
+
+    async def _respond(self, send: Any, exchange: Exchange, request_violations: list[Violation],
+                       response: Any, raw: bytes) -> None:
+        """Check and record the upstream's answer, then pass it to the client."""
+        method = exchange.method
         returned = _forwardable(response.headers.raw)
         out = returned
         if method != "HEAD" and response.status_code not in (204, 304):

@@ -43,12 +43,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
+from ._exchange import Body, Exchange
 from ._loading import parse_json
 from ._secrets import SECRET_KEYS, mask_text
 from ._secrets import is_secret_key as _is_secret_key
 from ._secrets import norm as _norm
 from .errors import InputError, UsageError
-from .exchanges import Body, Exchange
 
 __all__ = [
     "DEFAULT_PATIENT_KEYS",
