@@ -16,6 +16,7 @@ from contracts._loading import Limits, load_document, parse_document, parse_json
 from contracts.cli import run
 from contracts.errors import InputError
 from contracts.exchanges import ReadProblem, read_exchanges
+from contracts.gate import GateResult
 
 HERE = Path(__file__).parent
 GOOD_CORPUS = HERE / "data" / "exchanges" / "sample.jsonl"
@@ -225,6 +226,35 @@ def test_text_reports_write_no_terminal_control_characters(command: str, fmt: st
     assert code == 1, err
     assert not _controls(out), repr(out[:500])
     assert "\\x1b" in out  # shown, escaped: the reader still sees which key it was
+
+
+def _hostile_gate() -> GateResult:
+    from contracts.gate import CaseResult, StageResult
+
+    name = "GET /x\x1b]0;pwned\x07 [bold]y[/bold]"
+    case = CaseResult(stage="suites", name=name, passed=False, summary="bad\x1b[2J | cell",
+                      details=("detail\x1b[1A\x08",))
+    return GateResult(apis=("heidi",), seed=1,
+                      stages=(StageResult(name="suites", cases=(case,), seconds=0.0),))
+
+
+def test_the_gate_table_writes_no_control_characters_or_markup(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from contracts.cli import _print_gate_table
+
+    _print_gate_table(_hostile_gate())
+    out = capsys.readouterr().out
+    assert not _controls(out), repr(out)
+    assert "\\x1b]0;pwned\\x07" in out and "[bold]y[/bold]" in out  # shown, escaped, inert
+    assert "detail\\x1b[1A\\x08" in out
+
+
+def test_the_gate_markdown_writes_no_control_characters() -> None:
+    from contracts.reporting import gate_markdown
+
+    out = gate_markdown(_hostile_gate())
+    assert not _controls(out), repr(out)
+    assert "\\x1b]0;pwned\\x07" in out and "bad\\x1b[2J \\| cell" in out
 
 
 def test_the_sanitizers() -> None:

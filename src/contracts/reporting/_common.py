@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from xml.etree import ElementTree as ET
 
-from .._text import xml_safe
+from .._text import terminal_safe, xml_safe
 from ..findings import Severity, TrafficDrift
 
 if TYPE_CHECKING:
@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from ..gate import CaseResult, GateResult
 
 def md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """One Markdown table cell or list item: pipes escaped, one line, no control characters."""
+    return terminal_safe(text.replace("|", "\\|").replace("\n", " "))
 
 
 SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
