@@ -111,6 +111,15 @@ BASE: dict[str, Any] = {
             },
         },
     },
+    "webhooks": {
+        "thingChanged": {"post": {
+            "requestBody": {"required": True, "content": _json(_obj({
+                "event": {"type": "string", "enum": ["created", "deleted"]},
+                "id": {"type": "string"},
+                "at": {"type": "string", "format": "date-time"}}, ["event", "id"]))},
+            "responses": {"200": {"description": "received"}},
+        }},
+    },
     "components": {
         "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"},
@@ -214,7 +223,10 @@ class Case:
     operation: str
     location: str
     pointer: str = ""
+    before: Callable[[Any], object] | None = None  # applied to both specs first
 
+
+HOOK = "/webhooks/thingChanged/post/requestBody/content/application~1json/schema"
 
 CASES = [
     # operations
@@ -417,6 +429,55 @@ CASES = [
          "oauth2"),
     Case("add a server", lambda d: d["servers"].append({"url": "https://eu.example.com/v1"}),
          "server.added", "INFO", "", "servers", "https://eu.example.com/v1"),
+    # webhooks: the consumer receives the body (graded like a response)
+    Case("stop sending a webhook", _delete("/webhooks", "thingChanged"),
+         "webhook.removed", "ERR", "webhook thingChanged (POST)", "webhook.operation"),
+    Case("send a new webhook", _set("/webhooks", "thingDeleted", {"post": {
+        "responses": {"200": {"description": "ok"}}}}),
+         "webhook.added", "INFO", "webhook thingDeleted (POST)", "webhook.operation"),
+    Case("a webhook event gains a value",
+         lambda d: at(d, f"{HOOK}/properties/event/enum").append("moved"),
+         "response.enum.value.added", "WARN", "webhook thingChanged (POST)",
+         "webhook.request.body", "/event"),
+    Case("a webhook field may be absent",
+         lambda d: at(d, HOOK)["required"].remove("id"),
+         "response.field.required.removed", "ERR", "webhook thingChanged (POST)",
+         "webhook.request.body", "/id"),
+    # x-extensible-enum, content encoding, discriminator
+    Case("list a new extensible request value",
+         _set(f"{NEW}/properties/kind", "x-extensible-enum", ["a", "b", "c"]),
+         "request.extensible_enum.value.added", "INFO", "createThing", "request.body",
+         "/kind", before=_set(f"{NEW}/properties/kind", "x-extensible-enum", ["a", "b"])),
+    Case("unlist an extensible request value",
+         _set(f"{NEW}/properties/kind", "x-extensible-enum", ["a"]),
+         "request.extensible_enum.value.removed", "ERR", "createThing", "request.body",
+         "/kind", before=_set(f"{NEW}/properties/kind", "x-extensible-enum", ["a", "b"])),
+    Case("list a new extensible response value",
+         _set(f"{HOOK}/properties/event", "x-extensible-enum", ["created", "deleted", "x"]),
+         "response.extensible_enum.value.added", "INFO", "webhook thingChanged (POST)",
+         "webhook.request.body", "/event",
+         before=_set(f"{HOOK}/properties/event", "x-extensible-enum", ["created", "deleted"])),
+    Case("unlist an extensible response value",
+         _set(f"{HOOK}/properties/event", "x-extensible-enum", ["created"]),
+         "response.extensible_enum.value.removed", "INFO", "webhook thingChanged (POST)",
+         "webhook.request.body", "/event",
+         before=_set(f"{HOOK}/properties/event", "x-extensible-enum", ["created", "deleted"])),
+    Case("encode a request string differently",
+         _set(f"{NEW}/properties/name", "contentEncoding", "base64"),
+         "request.encoding.changed", "ERR", "createThing", "request.body", "/name"),
+    Case("encode a response string differently",
+         _set(f"{HOOK}/properties/id", "contentMediaType", "text/plain"),
+         "response.encoding.changed", "ERR", "webhook thingChanged (POST)",
+         "webhook.request.body", "/id"),
+    Case("discriminate request variants",
+         _set(f"{NEW}/properties/shape", "discriminator", {"propertyName": "kind"}),
+         "request.discriminator.changed", "INFO", "createThing", "request.body", "/shape"),
+    Case("discriminate webhook variants",
+         _set(HOOK, "discriminator", {"propertyName": "event"}),
+         "response.discriminator.changed", "WARN", "webhook thingChanged (POST)",
+         "webhook.request.body"),
+    Case("stop requiring authentication", _set("/", "security", [{}]),
+         "security.auth.removed", "INFO", "listThings", "security"),
     Case("drop a server", _delete("/", "servers"),
          "server.removed", "WARN", "", "servers", "https://api.example.com/v1"),
 ]
@@ -427,14 +488,19 @@ def write(path: Path, doc: Any) -> Path:
     return path
 
 
-def pair(tmp_path: Path, mutate: Callable[[Any], object]) -> tuple[Path, Path]:
-    new = copy.deepcopy(BASE)
+def pair(tmp_path: Path, mutate: Callable[[Any], object],
+         before: Callable[[Any], object] | None = None) -> tuple[Path, Path]:
+    old = copy.deepcopy(BASE)
+    if before is not None:
+        before(old)
+    new = copy.deepcopy(old)
     mutate(new)
-    return write(tmp_path / "old.yaml", BASE), write(tmp_path / "new.yaml", new)
+    return write(tmp_path / "old.yaml", old), write(tmp_path / "new.yaml", new)
 
 
-def changes(tmp_path: Path, mutate: Callable[[Any], object]) -> list[DriftChange]:
-    return list(diff_specs(*pair(tmp_path, mutate)).changes)
+def changes(tmp_path: Path, mutate: Callable[[Any], object],
+            before: Callable[[Any], object] | None = None) -> list[DriftChange]:
+    return list(diff_specs(*pair(tmp_path, mutate, before)).changes)
 
 
 def per_place(found: Any) -> set[tuple[str, str, str, str]]:
@@ -453,7 +519,7 @@ def per_place(found: Any) -> set[tuple[str, str, str, str]]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_rule_fires_on_its_mutation(tmp_path: Path, case: Case) -> None:
-    found = changes(tmp_path, case.mutate)
+    found = changes(tmp_path, case.mutate, case.before)
     assert found, "no change reported"
     rules = {c.rule for c in found}
     hits = [c for c in found if (c.rule, c.operation, c.location) ==
