@@ -100,10 +100,14 @@ def measure(side: str, old: str, new: str) -> dict[str, Any]:
     import time
 
     start = time.perf_counter()
+    loaded = start
     if side == "contracts":
         from contracts.diff import diff_specs
+        from contracts.specs import load_spec
 
-        result = diff_specs(old, new)
+        specs = [load_spec(old), load_spec(new)]
+        loaded = time.perf_counter()
+        result = diff_specs(*specs)
         found = len(result.changes)
     else:
         import yaml
@@ -111,10 +115,12 @@ def measure(side: str, old: str, new: str) -> dict[str, Any]:
 
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         docs = [yaml.load(Path(p).read_text("utf-8"), Loader=loader) for p in (old, new)]
+        loaded = time.perf_counter()
         found = sum(len(v) for v in DeepDiff(docs[0], docs[1]).values())
-    seconds = time.perf_counter() - start
+    end = time.perf_counter()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kB
-    return {"side": side, "seconds": seconds, "rss": rss, "found": found}
+    return {"side": side, "seconds": end - start, "load": loaded - start,
+            "diff": end - loaded, "rss": rss, "found": found}
 
 
 def _run(side: str, old: Path, new: Path) -> dict[str, Any]:
@@ -146,15 +152,18 @@ def main() -> None:
             old, new = build_pair(args.keep or Path(tmp), args.schemas, args.paths)
         sizes = f"{old.stat().st_size / 1e6:.2f} MB → {new.stat().st_size / 1e6:.2f} MB"
         print(f"pair: {old} → {new} ({sizes}), {args.rounds} round(s) per side")
-        print(f"{'side':<10} {'median s':>9} {'min-max s':>13} {'peak RSS MB':>12} "
-              f"{'min-max MB':>13} {'findings':>9}")
+        print(f"{'side':<10} {'median s':>9} {'min-max s':>13} {'load s':>7} {'diff s':>7} "
+              f"{'peak RSS MB':>12} {'min-max MB':>11} {'findings':>9}")
         for side in ("contracts", "deepdiff"):
             runs = [_run(side, old, new) for _ in range(args.rounds)]
             secs = [r["seconds"] for r in runs]
             rss = [r["rss"] / 1e6 for r in runs]
             print(f"{side:<10} {statistics.median(secs):>9.2f} "
-                  f"{min(secs):>6.2f}-{max(secs):<6.2f} {statistics.median(rss):>12.0f} "
-                  f"{min(rss):>6.0f}-{max(rss):<6.0f} {runs[0]['found']:>9}")
+                  f"{min(secs):>6.2f}-{max(secs):<6.2f} "
+                  f"{statistics.median(r['load'] for r in runs):>7.2f} "
+                  f"{statistics.median(r['diff'] for r in runs):>7.2f} "
+                  f"{statistics.median(rss):>12.0f} {min(rss):>5.0f}-{max(rss):<5.0f} "
+                  f"{runs[0]['found']:>9}")
 
 
 if __name__ == "__main__":

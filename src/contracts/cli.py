@@ -282,44 +282,55 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
 
 
 @cli.command()
-@click.argument("old", metavar="OLD_SPEC")
-@click.argument("new", metavar="NEW_SPEC")
+@click.argument("specs", nargs=-1, metavar="OLD_SPEC NEW_SPEC | --base REV SPEC")
+@click.option("--base", metavar="REV",
+              help="Read the old spec from git: SPEC as it was at REV (branch, tag, commit).")
 @click.option("--format", "fmt", default="table", show_default=True,
-              type=click.Choice(["table", "markdown", "json", "junit", "sarif", "html"]),
-              help="Output format.")
+              type=click.Choice(["table", "markdown", "github", "json", "junit", "sarif",
+                                 "html"]),
+              help="Output format (github: workflow annotations; markdown: a PR comment).")
 @click.option("--fail-on", default="ERR", show_default=True, callback=_severity,
               help="Lowest grade that makes the exit code 1 (ERR, WARN or INFO).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of stdout.")
-def diff(old: str, new: str, fmt: str, fail_on: Severity, output: Path | None) -> None:
+def diff(specs: tuple[str, ...], base: str | None, fmt: str, fail_on: Severity,
+         output: Path | None) -> None:
     """Classify every change from OLD_SPEC to NEW_SPEC for a consumer of the API.
 
-    Each spec is a bundled API name or a file. Grades: ERR (code written against OLD_SPEC
-    breaks), WARN (it may break), INFO (nothing to do); see docs/drift.md for the rules.
+    Each spec is a bundled API name or a file; with --base REV, the old spec is SPEC as git
+    has it at REV. Grades: ERR (code written against the old spec breaks), WARN (it may
+    break), INFO (nothing to do); see docs/drift.md for the rules.
     """
     from .diff import diff_specs
-    from .reporting import (
-        drift_html,
-        drift_json,
-        drift_junit,
-        drift_markdown,
-        drift_sarif,
-        drift_table,
-    )
 
-    result = diff_specs(old, new)
+    if base is not None:
+        if len(specs) != 1:
+            raise click.UsageError("with --base, give one SPEC (the new version)")
+        from .diff.git import spec_at_revision
+
+        with spec_at_revision(base, specs[0]) as (old_path, root, prefix):
+            result = diff_specs(old_path, specs[0]).relabelled(str(root), prefix)
+    elif len(specs) != 2:
+        raise click.UsageError("give OLD_SPEC and NEW_SPEC, or --base REV SPEC")
+    else:
+        result = diff_specs(*specs)
+    _emit(_render_diff(result, fmt, fail_on, output), output)
+    raise _Exit(EXIT_FINDINGS if result.failing(fail_on) else EXIT_OK)
+
+
+def _render_diff(result: Any, fmt: str, fail_on: Severity, output: Path | None) -> str:
+    from .diff.formats import drift_github, drift_pr_markdown
+    from .reporting import drift_html, drift_json, drift_junit, drift_sarif, drift_table
+
     if fmt == "table":
         tty = output is None and sys.stdout.isatty()
         width = __import__("shutil").get_terminal_size((120, 24)).columns if tty else 160
-        text = drift_table(result, color=tty, width=width)
-    elif fmt == "junit":
-        text = drift_junit(result, fail_on=fail_on)
-    else:
-        render = {"markdown": drift_markdown, "json": drift_json, "sarif": drift_sarif,
-                  "html": drift_html}[fmt]
-        text = render(result)
-    _emit(text, output)
-    raise _Exit(EXIT_FINDINGS if result.failing(fail_on) else EXIT_OK)
+        return drift_table(result, color=tty, width=width)
+    if fmt == "junit":
+        return drift_junit(result, fail_on=fail_on)
+    render = {"markdown": drift_pr_markdown, "github": drift_github, "json": drift_json,
+              "sarif": drift_sarif, "html": drift_html}[fmt]
+    return render(result)
 
 
 @cli.command()
