@@ -48,7 +48,8 @@ def tree_changes(old: Tree, new: Tree) -> list[Node]:
             if kind is None:
                 raise ValueError(f"unexpected deepdiff report {report!r}")
             for level in levels:
-                path = tuple(str(p) for p in level.path(output_format="list"))
+                path = tuple(part for p in level.path(output_format="list")
+                             for part in str(p).split(_SEP))
                 nodes.append(Node(path, kind, None if kind == "added" else level.t1,
                                   None if kind == "removed" else level.t2))
     except Exception as exc:  # one boundary: nothing of deepdiff's escapes
@@ -84,6 +85,9 @@ def prune(old: Tree, new: Tree, path: tuple[str, ...] = (),
                         aliases.append((here, first))
                         continue
                 a, b = prune(a, b, here, aliases, seen)
+                if _chain(a, b):  # one key on both sides: one key joined, one level less
+                    (inner,) = a
+                    key, a, b = f"{key}{_SEP}{inner}", a[inner], b[inner]
             old_out[key], new_out[key] = a, b
         elif key in old:
             old_out[key] = old[key]
@@ -92,16 +96,39 @@ def prune(old: Tree, new: Tree, path: tuple[str, ...] = (),
     return old_out, new_out
 
 
+# Joins the keys of a chain of one-key dicts, so that deepdiff walks one level for the chain
+# (a normalised spec is mostly such chains once pruned: operation, responses, status, ...).
+_SEP = "\x1f"
+
+
+def _chain(a: Any, b: Any) -> bool:
+    if not (isinstance(a, dict) and isinstance(b, dict) and len(a) == 1 and a.keys() == b.keys()):
+        return False
+    (inner,) = a
+    return isinstance(a[inner], dict) and isinstance(b[inner], dict) and _SEP not in inner
+
+
 def _expand(nodes: list[Node], aliases: list[Alias]) -> list[Node]:
     """The differences found once under a first place, repeated at each place that shares
     it (aliases in the order they were met: a place's own repeats are filled in first)."""
     if not aliases:
         return nodes
-    out = list(nodes)
+    firsts = {first for _here, first in aliases}
+    under: dict[tuple[str, ...], list[Node]] = {}
+    out: list[Node] = []
+
+    def add(node: Node) -> None:
+        out.append(node)
+        for depth in range(1, len(node.path) + 1):
+            if node.path[:depth] in firsts:
+                under.setdefault(node.path[:depth], []).append(node)
+
+    for node in nodes:
+        add(node)
     for here, first in aliases:
         depth = len(first)
-        out.extend(Node((*here, *n.path[depth:]), n.kind, n.old, n.new)
-                   for n in [n for n in out if n.path[:depth] == first])
+        for n in list(under.get(first, ())):
+            add(Node((*here, *n.path[depth:]), n.kind, n.old, n.new))
     return out
 
 
