@@ -66,7 +66,10 @@ class Normaliser:
                 continue  # two templates of the same shape: the spec is ambiguous; first wins
             out["operations"][key] = self._add_operation(key, op.method, path, op.node,
                                                          op.path_item)
-        for name, method, node, item in self._webhooks():
+        hooks = self._webhooks()
+        for op in self.spec.operations:  # callbacks: webhooks one operation subscribes to
+            hooks += self._webhooks(op.node, f"{op.method.upper()} {op.path} callback ")
+        for name, method, node, item in hooks:
             # A webhook is an operation the provider calls on the consumer: keyed apart so
             # that classification inverts its directions (the consumer reads its body).
             key = f"{WEBHOOK} {name} {method.upper()}"
@@ -89,20 +92,36 @@ class Normaliser:
         self.ops[key] = info
         return self._operation(node, item, path, info)
 
-    def _webhooks(self) -> list[tuple[str, str, Located, Located]]:
-        """(name, method, operation, path item) of every webhook (OpenAPI 3.1)."""
-        hooks = self.spec.document.get("webhooks")
+    def _webhooks(self, owner: Located | None = None,
+                  prefix: str = "") -> list[tuple[str, str, Located, Located]]:
+        """(name, method, operation, path item) of every webhook (OpenAPI 3.1), or with
+        ``owner`` of every callback of that operation (named ``prefix`` + name + expression)."""
         out: list[tuple[str, str, Located, Located]] = []
-        if not isinstance(hooks, dict):
-            return out
-        root = Located(self.spec.document, self.spec.uri, "")
-        for name in sorted(hooks):
-            if not isinstance(hooks[name], dict):
-                continue
-            item = self.spec.resolve(root.child("webhooks", name))
+        if owner is None:
+            root = Located(self.spec.document, self.spec.uri, "")
+            hooks = self.spec.document.get("webhooks")
+            items = [(str(n), root.child("webhooks", n)) for n in sorted(hooks)
+                     if isinstance(hooks[n], dict)] if isinstance(hooks, dict) else []
+        else:
+            items = self._callback_items(owner, prefix)
+        for name, located in items:
+            item = self.spec.resolve(located)
             for method in _METHODS:
                 if isinstance(item.value, dict) and isinstance(item.value.get(method), dict):
-                    out.append((str(name), method, item.child(method), item))
+                    out.append((name, method, item.child(method), item))
+        return out
+
+    def _callback_items(self, owner: Located, prefix: str) -> list[tuple[str, Located]]:
+        callbacks = owner.value.get("callbacks")
+        out: list[tuple[str, Located]] = []
+        for name in sorted(callbacks) if isinstance(callbacks, dict) else ():
+            callback = self.spec.resolve(owner.child("callbacks", name))
+            if not isinstance(callback.value, dict):
+                continue
+            for expression in sorted(callback.value):
+                if isinstance(callback.value[expression], dict):
+                    out.append((f"{prefix}{name} {expression}",
+                                callback.child(expression)))
         return out
 
     # operations
