@@ -85,6 +85,8 @@ def prune(old: Tree, new: Tree, path: tuple[str, ...] = (),
                         aliases.append((here, first))
                         continue
                 a, b = prune(a, b, here, aliases, seen)
+                if not a and not b:  # every difference below is a repeat (aliased)
+                    continue
                 if _chain(a, b):  # one key on both sides: one key joined, one level less
                     (inner,) = a
                     key, a, b = f"{key}{_SEP}{inner}", a[inner], b[inner]
