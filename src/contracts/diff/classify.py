@@ -80,16 +80,16 @@ def _server(ctx: Context, node: Node) -> Iterator[DriftChange]:
 
 def _operation(ctx: Context, node: Node) -> Iterator[DriftChange]:
     key = node.path[1]
-    what = "webhook" if is_webhook(node.path) else "operation"
+    hook = is_webhook(node.path)
+    what = "webhook" if hook else "operation"
+    info = ctx.new_ops[key] if node.kind == "added" else ctx.old_ops[key]
+    text = f"{info.path} ({info.method})" if hook else f"{info.method} {info.path}"
     if node.kind == "added":
-        info = ctx.new_ops[key]
-        yield change(f"{what}.added", ctx.where(key, "operation"), "", "",
-                     f"{info.method} {info.path}", f"new {what} {info.method} {info.path}")
+        yield change(f"{what}.added", ctx.where(key, "operation"), "", "", text,
+                     f"new {what} {text}")
     else:
-        info = ctx.old_ops[key]
         yield change(f"{what}.removed", ctx.where(key, "operation", old_side=True), "",
-                     f"{info.method} {info.path}", "",
-                     f"{what} {info.method} {info.path} was removed")
+                     text, "", f"{what} {text} was removed")
 
 
 def _operation_id(ctx: Context, node: Node) -> Iterator[DriftChange]:
