@@ -79,7 +79,7 @@ def test_github_annotations_carry_file_and_line() -> None:
 
 
 def test_github_annotation_escapes_newlines_and_percent(tmp_path: Path) -> None:
-    from contracts.diff.formats import drift_github
+    from contracts.reporting import drift_github
 
     folder = DATA / "webhook-removed"
     diff = diff_specs(folder / "old.yaml", folder / "new.yaml")

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .._loading import escape_pointer
+from .._pointers import escape_pointer
 from ..findings import DriftChange, Severity
 from ..specs import Spec, load_spec
 from .adapter import tree_changes
