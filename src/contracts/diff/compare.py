@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._pointers import escape_pointer
@@ -40,16 +40,6 @@ class SpecDiff:
     def worst(self) -> Severity | None:
         return max((c.grade for c in self.changes), default=None)
 
-    def relabelled(self, root: str, prefix: str) -> SpecDiff:
-        """The same diff with the files read from a temporary copy at ``root`` shown as
-        ``prefix`` + their path inside it (``main:specs/api.yaml``)."""
-        def fix(source: str) -> str:
-            path = source.removeprefix("file://")
-            if not path.startswith(root.rstrip("/") + "/"):
-                return source
-            return prefix + path[len(root.rstrip("/")) + 1:]
-        return replace(self, old=fix(self.old), changes=tuple(
-            replace(c, source=fix(c.source)) for c in self.changes))
 
 
 def rank_changes(changes: Iterable[DriftChange]) -> list[DriftChange]:
