@@ -591,7 +591,8 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> float
 def mock(api: str, host: str, port: int, token: str | None, seed: int, steps: int,
          step_seconds: float | None, scenario: str | None, latency: float, error_rate: float,
          drift: str, webhook_url: str | None) -> None:
-    """Serve a stateful mock of API (upheal, heidi, eka, realtimekit, or all).
+    """Serve a stateful mock of API (upheal, heidi, eka, realtimekit, or all), or a stateless
+    mock of any OpenAPI 3.0/3.1 spec given by path (examples, Prefer, request validation).
 
     Prints each base URL (with the vendor's server path, e.g. http://127.0.0.1:PORT/client/v4)
     and serves until interrupted.
@@ -599,8 +600,17 @@ def mock(api: str, host: str, port: int, token: str | None, seed: int, steps: in
     from .mock import DEFAULT_TOKEN, VENDORS, MockOptions, parse_drift, serve
 
     if api != "all" and api not in VENDORS:
-        raise click.BadParameter(f"{api!r} (one of: {', '.join(VENDORS)}, all)",
-                                 param_hint="API")
+        if Path(api).is_file():  # any team's spec: a stateless mock, as Prism serves one
+            from .mock.generic import serve_spec
+
+            def announce(url: str) -> None:
+                click.echo(f"{Path(api).stem}: {url}")
+                sys.stdout.flush()
+
+            serve_spec(api, host=host, port=port, on_ready=announce)
+            return
+        raise click.BadParameter(f"{api!r} (one of: {', '.join(VENDORS)}, all, or the path of "
+                                 "an OpenAPI 3.0/3.1 spec)", param_hint="API")
     options = MockOptions(token=token or DEFAULT_TOKEN, seed=seed, steps=steps,
                           step_seconds=step_seconds, latency=latency, error_rate=error_rate,
                           drift=parse_drift(drift), webhook_url=webhook_url,

@@ -405,10 +405,9 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     app: Any = None
     if not options.live:
         from .mock import DEFAULT_TOKEN
-        from .mock import app as mock_app
 
         token = str(options.mock_options.get("token", DEFAULT_TOKEN))
-        app = mock_app(spec.name, **{"seed": options.seed, **options.mock_options})
+        app = _mock_for(api, spec, options)
     config_dict = _engine_config(spec, options, checks, token)
     document = _with_known_values(spec, options, runnable, app, token, config_dict)
     try:
@@ -639,6 +638,21 @@ def _known_config(spec: Spec, runnable: Sequence[Operation], known: Sequence[Kno
     if dictionaries:
         out["dictionaries"] = dictionaries
     return out
+
+
+def _mock_for(api: str | Spec, spec: Spec, options: SuiteOptions) -> Any:
+    """The app the suites run against offline: a vendor's own mock when one is registered
+    under the spec's name, else the stateless mock of the spec (any team's spec)."""
+    from .mock import VENDORS
+    from .mock import app as mock_app
+
+    if spec.name in VENDORS and (isinstance(api, Spec) or api == spec.name):
+        return mock_app(spec.name, **{"seed": options.seed, **options.mock_options})
+    from .mock.generic import generic_app
+
+    return generic_app(spec)
+
+
 def _engine_config(spec: Spec, options: SuiteOptions, checks: dict[str, Any],
                    token: str | None) -> dict[str, Any]:
     """schemathesis's configuration for one run, decided by the options alone."""
