@@ -853,3 +853,47 @@ def test_read_only_and_write_only_are_read_by_direction(tmp_path: Path) -> None:
     new = write(tmp_path / "rw.yaml", BASE)
     assert {(c.rule, c.operation, c.pointer) for c in diff_specs(old, new).changes} == {
         ("request.field.added.required", "createThing", "/name")}
+
+
+def _to_30(node: Any) -> Any:
+    """A 3.1 document written as OpenAPI 3.0: ``[X, "null"]`` types as ``nullable``, other
+    type lists as ``anyOf``; no webhooks (3.0 has none)."""
+    if isinstance(node, list):
+        return [_to_30(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _to_30(v) for k, v in node.items() if k != "webhooks"}
+    types = out.get("type")
+    if isinstance(types, list):
+        rest = [t for t in types if t != "null"]
+        if "null" in types:
+            out["nullable"] = True
+        if len(rest) == 1:
+            out["type"] = rest[0]
+        else:
+            del out["type"]
+            out["anyOf"] = [{"type": t} for t in rest]
+    if out.get("openapi") == "3.1.0":
+        out["openapi"] = "3.0.3"
+    return out
+
+
+# Cases 3.0 cannot write: webhooks, and type lists (3.0 spells them anyOf, another change).
+_NOT_30 = {"stop sending a webhook", "send a new webhook", "a webhook event gains a value",
+           "a webhook field may be absent", "list a new extensible response value",
+           "unlist an extensible response value", "encode a response string differently",
+           "discriminate webhook variants", "narrow a response field's type"}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.id not in _NOT_30],
+                         ids=[c.id for c in CASES if c.id not in _NOT_30])
+def test_rule_fires_in_openapi_30(tmp_path: Path, case: Case) -> None:
+    old = copy.deepcopy(BASE)
+    if case.before is not None:
+        case.before(old)
+    new = copy.deepcopy(old)
+    case.mutate(new)
+    found = diff_specs(write(tmp_path / "old.yaml", _to_30(old)),
+                       write(tmp_path / "new.yaml", _to_30(new))).changes
+    assert {c.rule for c in found} == {case.rule}, [c.describe() for c in found]
+    assert {c.grade_label for c in found} == {case.grade}
