@@ -240,6 +240,10 @@ class DriftChange:
     message: str
     source: str = ""
     line: int | None = None
+    # A change inside a shared component schema: ``Name#/pointer/inside``, and every place
+    # (``operation location pointer``) it reaches once grouped (see contracts.diff).
+    component: str = ""
+    reach: tuple[str, ...] = ()
 
     @property
     def grade_label(self) -> str:
@@ -270,6 +274,8 @@ class DriftChange:
             "message": self.message,
             "source": self.source,
             "line": self.line,
+            **({"component": self.component, "reach": list(self.reach),
+                "reach_count": len(self.reach)} if self.reach else {}),
         }
 
 
