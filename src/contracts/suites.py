@@ -222,9 +222,8 @@ class SuiteResult:
     phases: dict[str, str] = field(default_factory=dict)
     """How each phase ended: ``success``, ``failure``, ``error`` or ``skipped: <reason>``."""
     setup: tuple[str, ...] = ()
-    """Live runs that may write: the create calls made before the phases to learn known values
-    (``operationId: status``); not test cases, but requests to the vendor (they spend the
-    request budget)."""
+    """Live runs that may write: the create calls (``operationId: status``) made before the
+    phases for known values; not checked, but they spend the request budget."""
 
     @property
     def deselections(self) -> dict[str, str]:
@@ -254,7 +253,8 @@ class _Collector:
                  token: str | None):
         self.validator = validator
         self.result = result
-        self.budget = budget
+        # Setup requests (SuiteResult.setup) reached the vendor too: they spend the budget.
+        self.budget = None if budget is None else max(budget - len(result.setup), 0)
         self.token = token
         self.lock = threading.Lock()
         self.exhausted = False
@@ -434,10 +434,7 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
             # error (NoLinksFound). Nothing to chain is nothing to test, not a failure.
             schema.config.phases.stateful.enabled = False
             result.phases["stateful"] = "skipped: no links between the selected operations"
-    budget = options.request_budget
-    if budget is not None:  # setup requests reached the vendor too: they spend the budget
-        budget = max(budget - len(result.setup), 0)
-    collector = _Collector(validator, result, budget, token)
+    collector = _Collector(validator, result, options.request_budget, token)
     started = time.perf_counter()
     emit("suites", f"{spec.name}: running schemathesis (seed {options.seed})")
     with _active_lock:
@@ -531,16 +528,12 @@ def _with_mock_values(spec: Spec, known: tuple[KnownParam, ...], mock_options: M
 
 def _prime(spec: Spec, post: Callable[[Operation, Any], Any], known: Sequence[KnownParam]
            ) -> tuple[tuple[KnownParam, ...], tuple[str, ...]]:
-    """Known values made through the vendor API as a user would: each create operation (a
-    POST without path parameters whose answer has links) is called once through ``post`` with
-    its first request example, and the link parameters it answers become the known values of
-    the operations the links lead to. Returns them and one ``operationId: status`` line per
-    call. Setup, not test: these answers are not checked against the spec.
-
-    So a run proves ``endSession`` and ``getSession`` even when the selection leaves
-    ``createSession`` out, or the request budget ends the run before the stateful phase
-    chains them.
-    """
+    """Known values made as a user would: each create operation (a POST without path
+    parameters whose answer has links) is sent once through ``post`` with its first request
+    example; the link parameters it answers become known values of the operations the links
+    lead to. Also one ``operationId: status`` line per call. Setup: answers are not checked.
+    So ``endSession`` is proved even when the selection leaves ``createSession`` out or the
+    request budget ends the run before the stateful phase chains them."""
     given = {k.name for k in known}
     found: list[KnownParam] = []
     calls: list[str] = []
@@ -555,11 +548,8 @@ def _prime(spec: Spec, post: Callable[[Operation, Any], Any], known: Sequence[Kn
         if not links or body is None:
             continue
         answer = post(op, body)
-        if answer is None:
-            calls.append(f"{op.operation_id}: no answer")
-            continue
-        calls.append(f"{op.operation_id}: {answer.status_code}")
-        if not 200 <= answer.status_code < 300:
+        calls.append(f"{op.operation_id}: {'no answer' if answer is None else answer.status_code}")
+        if answer is None or not 200 <= answer.status_code < 300:
             continue
         try:
             data = answer.json()
@@ -599,9 +589,8 @@ def _prime_mock(spec: Spec, app: Any, headers: Mapping[str, str], known: Sequenc
 
 def _prime_live(spec: Spec, options: SuiteOptions, headers: Mapping[str, str],
                 known: Sequence[KnownParam]) -> tuple[tuple[KnownParam, ...], tuple[str, ...]]:
-    """:func:`_prime` against the live vendor, over HTTP at the operations' effective paths.
-    Only for a run that may write (the caller checks ``allow_writes``): each call creates a
-    resource at the vendor. A call that gets no answer is left to the suite to report."""
+    """:func:`_prime` over HTTP at the live vendor's effective paths, for a run that may write
+    (each call creates a resource there); a call without answer is left to the suite."""
     import httpx
     import orjson
 
