@@ -353,6 +353,8 @@ def _coverage_stage(results: Sequence[SuiteResult], max_unauthorized: float,
             for op in sorted(result.outcomes))
         details += (("phases: " + ", ".join(f"{p} {result.phases[p]}" for p in PHASES
                                             if p in result.phases)),) if result.phases else ()
+        details += (("setup (known values, not checked): " + ", ".join(result.setup)),
+                    ) if result.setup else ()
         details += left_out
         cases.append(CaseResult("coverage", result.api, not problems,
                                 "; ".join(problems) if problems else summary, details=details,

@@ -65,6 +65,7 @@ def gate_json(result: GateResult) -> str:
             "deselected": suite.deselections,
             "not_run": suite.not_run,
             "phases": {p: suite.phases[p] for p in PHASES if p in suite.phases},
+            "setup": list(suite.setup),
             "proved": {op: o.proved for op, o in sorted(suite.outcomes.items())},
         } for suite in result.suites],
         "trend": [{"api": t.api, "operation": t.operation, "state": t.state, "since": t.since,
