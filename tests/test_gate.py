@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
+import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -264,14 +269,61 @@ def test_stateful_runs_when_the_selection_keeps_a_link_and_is_quiet_when_it_does
     alone = run_suite("eka", SuiteOptions(max_examples=2, operations=("getSession",)))
     assert alone.passed and not alone.outcomes["getSession"].engine_failures
     assert alone.phases["stateful"] == "skipped: no links between the selected operations"
-    linked = run_suite("eka", SuiteOptions(max_examples=2,
+    # A seed decides the run on any install (see the test below), so whether this run follows
+    # the link is settled: seed 0 with 4 examples does.
+    linked = run_suite("eka", SuiteOptions(max_examples=4,
                                            operations=("createSession", "getSession")))
     assert linked.passed, {op: o.engine_failures for op, o in linked.outcomes.items()}
     assert linked.phases["stateful"] == "success"
-    # It ran: requests were sent in the stateful phase. (Whether a short run follows the
-    # link as far as getSession depends on what the engine draws: not asserted.)
-    assert sum(o.phases.get("stateful", 0) for o in linked.outcomes.values()) > 0
+    assert linked.outcomes["getSession"].phases["stateful"] > 0
     assert set(linked.outcomes) == {"createSession", "getSession"}
+
+
+_SEEDED_RUN = """
+import json, sys
+import contracts
+from contracts.suites import SuiteOptions, run_suite
+result = run_suite("eka", SuiteOptions(max_examples=2, operations=("createSession", "getSession")))
+print(json.dumps({"from": contracts.__file__, "outcomes": {
+    op: [o.requests, sorted(o.statuses.items()), sorted(o.phases.items())]
+    for op, o in sorted(result.outcomes.items())}}))
+"""
+
+
+def _seeded_run(env: dict[str, str]) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", _SEEDED_RUN], env=env, capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def test_a_seed_decides_the_run_wherever_the_toolkit_is_installed(tmp_path: Path) -> None:
+    """An editable install and a wheel once drew different runs from one seed.
+
+    schemathesis mixes into its draws the literals of the tested app's source when that
+    source is "local" (outside every site-packages): the mock's modules are local in a
+    checkout or editable install, and installed in a wheel. Here the same package runs once
+    from this checkout and once from a copy under a site-packages folder (the user site,
+    as a wheel would sit there); the two runs must be one run.
+    """
+    import contracts
+
+    userbase = tmp_path / "user"
+    purelib = Path(sysconfig.get_path("purelib", "posix_user", vars={"userbase": str(userbase)}))
+    package = Path(contracts.__file__).parent
+    shutil.copytree(package, purelib / "contracts",
+                    ignore=shutil.ignore_patterns("__pycache__", "_bundled"))
+    bundled = package / "_bundled" / "specs"
+    shutil.copytree(bundled if bundled.is_dir() else package.parents[1] / "specs",
+                    purelib / "contracts" / "_bundled" / "specs")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "HYPOTHESIS"))}
+    checkout = _seeded_run({**env, "PYTHONHASHSEED": "1"})
+    installed = _seeded_run({**env, "PYTHONHASHSEED": "2", "PYTHONUSERBASE": str(userbase),
+                             "PYTHONPATH": str(purelib)})
+    assert installed["from"].startswith(str(purelib)), installed["from"]
+    assert checkout["from"] == contracts.__file__
+    assert installed["outcomes"] == checkout["outcomes"]
 
 
 def test_coverage_fails_when_a_selected_operation_is_never_exercised_and_replays_it(
