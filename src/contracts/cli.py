@@ -84,8 +84,8 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
                    "Retry-After) or a fixed cap such as 5/s or 100/m (schemathesis then does "
                    "not retry 429s).")
 @click.option("--budget", type=click.IntRange(1, None), default=None, metavar="N",
-              help="Stop each API's suite after N answers (default: 200 for live runs, "
-                   "none against the mocks); answers still in flight are not counted.")
+              help="Stop each API's suite at its N-th request (default: 200 for live runs, "
+                   "none against the mocks); schemathesis's 2 start-up probes come on top.")
 @click.option("--operation", "operations", multiple=True, metavar="PATTERN",
               help="Run only the operations whose operationId matches this glob (getSession, "
                    "get*, *Participant*; case-sensitive), optionally qualified by API "

@@ -14,7 +14,8 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -167,6 +168,8 @@ class _Collector:
         self.token = token
         self.lock = threading.Lock()
         self.exhausted = False
+        self.stop: Callable[[], None] = lambda: None
+        """Stops the engine; called the moment the budget is spent, from the engine's thread."""
 
 
 _active: _Collector | None = None
@@ -235,6 +238,9 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
                 outcome.add(violation, repro)
         if collector.budget is not None and collector.result.requests >= collector.budget:
             collector.exhausted = True
+            # Now, not when the next event reaches the caller: by then the engine has sent
+            # more requests (to a live vendor, past the budget the user set).
+            collector.stop()
     return [v for v in found if v.severity >= Severity.ERROR]
 
 
@@ -356,10 +362,12 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     collector = _Collector(validator, result, options.request_budget, token)
     started = time.perf_counter()
     emit("suites", f"{spec.name}: running schemathesis (seed {options.seed})")
-    with _active_lock:
+    with _active_lock, _without_local_constants():
         _active = collector
         try:
-            for event in from_schema(schema).execute():
+            stream = from_schema(schema).execute()
+            collector.stop = stream.stop
+            for event in stream:
                 name = type(event).__name__
                 if name == "ScenarioFinished":
                     _collect_engine_failures(result, spec, event)
@@ -390,6 +398,39 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
                                  "not run")
     result.seconds = time.perf_counter() - started
     return result
+
+
+@contextmanager
+def _without_local_constants() -> Iterator[None]:
+    """Keep Hypothesis from drawing the literals of the caller's own modules during a run.
+
+    Hypothesis mixes into its draws the string and number literals of every imported module
+    that lives outside site-packages. Which modules those are depends on how the toolkit was
+    installed (editable: all of ``contracts`` and ``generated/``; wheel: none) and on what
+    the process imported before the run (a test session's earlier tests, a user's project),
+    so one seed drew different runs. Hypothesis has no setting for it: its pool is swapped
+    for an empty one for the run. If Hypothesis's internals move, runs stay correct, only no
+    longer independent of the install (tests/test_gate.py says so).
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a Hypothesis without the pool
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if original is None or cache is None or not hasattr(providers, "Constants"):
+        yield  # pragma: no cover
+        return
+    empty = providers.Constants()
+    # The cache holds pools already filtered against the local constants: clear on both ends.
+    cache.cache.clear()
+    providers._get_local_constants = lambda: empty
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.cache.clear()
 
 
 def _select(schema: Any, runnable: Sequence[Any], methods: Sequence[str] | None, *,
