@@ -389,3 +389,26 @@ def test_live_selection_still_skips_writes_of_a_read_only_run(
     assert result.passed
     with pytest.raises(UsageError, match="every selected operation is a write"):
         select_operations(["heidi"], ["createSession", "updateSession"], read_only=True)
+
+
+@pytest.mark.parametrize("argv", [
+    ["gate", "--api", "hiedi", "--no-suites"],
+    ["gate", "--api", "eka", "--api", "hiedi", "--phases", "examples"],
+    ["lint", "hiedi"],
+    ["validate", "--api", "hiedi", "LOG"],
+    ["drift", "--api", "hiedi", "LOG"],
+    ["diff", "hiedi", "heidi"],
+], ids=lambda argv: " ".join(argv[:3]))
+def test_a_misspelt_api_is_a_usage_error_with_a_did_you_mean_everywhere(
+        argv: list[str], tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text("{}\n", "utf-8")
+    report_dir = tmp_path / "reports"
+    args = [str(log) if a == "LOG" else a for a in argv]
+    if args[0] == "gate":
+        args += ["--report-dir", str(report_dir)]
+    code, out, err = cli(*args)
+    assert code == 2, (out, err)
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "no spec named or found at 'hiedi'" in err and "did you mean 'heidi'?" in err, err
+    assert "gate FAILED" not in out and not report_dir.exists()  # refused before any work

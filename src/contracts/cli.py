@@ -117,9 +117,11 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path, seed: int, max_exa
     no operation is an error. Example: --api eka --operation 'get*' --phases examples,fuzzing.
     """
     from .gate import LiveTarget, run_gate, select_operations
-    from .specs import BUNDLED
+    from .specs import BUNDLED, spec_location
     from .suites import PHASES, SuiteOptions, parse_phases
 
+    for api in apis:
+        spec_location(api)  # a typo is a usage error, refused before any work or report
     if no_suites and (operations or excluded or phases is not None):
         raise UsageError("--operation, --exclude-operation and --phases choose what the suites "
                          "run: they do nothing with --no-suites")

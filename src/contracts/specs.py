@@ -46,6 +46,7 @@ __all__ = [
     "Spec",
     "bundled_path",
     "load_spec",
+    "spec_location",
     "suggest_names",
 ]
 
@@ -69,8 +70,27 @@ def _bundled_dir() -> Path:
 def bundled_path(name: str) -> Path:
     """The file of a bundled spec (``upheal``, ``heidi``, ``eka``, ``realtimekit``)."""
     if name not in BUNDLED:
-        raise SpecNotFound(name, known=BUNDLED)
+        raise _spec_not_found(name)
     return _bundled_dir() / f"{name}.yaml"
+
+
+def spec_location(spec: str | Path) -> tuple[Path, str]:
+    """The file of ``spec`` (a bundled name or a path) and its name, without reading it.
+
+    :class:`SpecNotFound` (with a did-you-mean for a misspelt bundled name) when there is
+    none: commands check their ``--api`` with this before they start work.
+    """
+    if isinstance(spec, str) and spec in BUNDLED:
+        return bundled_path(spec), spec
+    path = Path(spec)
+    if not path.exists():
+        raise _spec_not_found(str(spec))
+    return path, path.stem
+
+
+def _spec_not_found(name: str) -> SpecNotFound:
+    close = difflib.get_close_matches(name, BUNDLED, n=3, cutoff=0.6)
+    return SpecNotFound(name, known=BUNDLED, suggestions=close)
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,14 +545,7 @@ def load_spec(
     unresolvable references are collected in ``Spec.ref_problems`` instead (``contracts
     lint`` reports them as findings); cycles of bare ``$ref``s are always an error.
     """
-    if isinstance(spec, str) and spec in BUNDLED:
-        path = bundled_path(spec)
-        name = spec
-    else:
-        path = Path(spec)
-        if not path.exists():
-            raise SpecNotFound(str(spec), known=BUNDLED)
-        name = path.stem
+    path, name = spec_location(spec)
     document = load_document(path, limits=limits)
     return _from_document(document, name=name, uri=path.resolve().as_uri(),
                           folder=path.resolve().parent, retriever=retriever, lenient=lenient,
