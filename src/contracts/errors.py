@@ -70,7 +70,7 @@ class SpecNotFound(ContractsError):
         self.name = name
         self.known = tuple(known)
         self.suggestions = tuple(suggestions)
-        parts = [f"did you mean {' or '.join(repr(s) for s in suggestions)}?"] if suggestions else []
+        parts = [f"did you mean {' or '.join(map(repr, suggestions))}?"] if suggestions else []
         parts += [f"bundled specs: {', '.join(known)}"] if known else []
         super().__init__(f"no spec named or found at {name!r}", hint=" ".join(parts) or None)
 
