@@ -192,6 +192,37 @@ def test_requests_and_starlette_testclient_responses(inner: pytest.Pytester) -> 
     ])
 
 
+def test_assert_conforms_knows_the_vendors_real_hosts_from_the_specs_servers(
+        inner: pytest.Pytester) -> None:
+    # Responses as a client of the live vendors gets them (built here: no network).
+    inner.makepyfile(test_hosts="""
+        import httpx
+        import pytest
+
+        from contracts.findings import ContractViolation
+
+        def answer(url, status, body):
+            return httpx.Response(status, json=body, request=httpx.Request("GET", url))
+
+        @pytest.mark.parametrize(("url", "api"), [
+            ("https://api.eka.care/voice/v1/sessions/ses_1", "eka"),
+            ("https://registrar.api.heidihealth.com/api/v2/ml-scribe/open-api/sessions/s1",
+             "heidi"),
+            ("https://api.upheal.io/sessions/s1", "upheal"),
+        ])
+        def test_real_host(assert_conforms, url, api):
+            with pytest.raises(ContractViolation) as caught:
+                assert_conforms(answer(url, 200, [1]))  # no operation answers a list
+            assert {v.api for v in caught.value.violations} == {api}
+
+        def test_unknown_host(assert_conforms):
+            assert_conforms(answer("https://vendor.example/voice/v1/sessions/x", 200, {}))
+    """)
+    result = _run(inner)
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*cannot tell which API served GET /voice/v1/sessions/x*"])
+
+
 # --------------------------------------------------------------------------- the marker
 
 

@@ -14,6 +14,7 @@ one line of our JSON Lines log as soon as it completes.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -301,7 +302,8 @@ class Contracts:
         return violations, exchange, api
 
     def _api_for(self, url: str) -> str | None:
-        candidates = {h.base_url: h.api for h in self._handles.values()}
+        candidates = dict(_vendor_origins())
+        candidates.update({h.base_url: h.api for h in self._handles.values()})
         candidates.update(self._session.origins)
         return _api_of_url(candidates, url)
 
@@ -557,7 +559,7 @@ class _Recorder:
 
         from .exchanges import write_exchanges
 
-        api = _api_of_url(self._session.origins, exchange.url)
+        api = _api_of_url({**_vendor_origins(), **self._session.origins}, exchange.url)
         if api is not None:
             exchange = replace(exchange, api=api)
         with self._lock:
@@ -695,6 +697,15 @@ def _response_body(response: Any) -> bytes | None:
         return None
     body = response.content
     return bytes(body) if body else None
+
+
+@functools.cache
+def _vendor_origins() -> dict[str, str]:
+    """The bundled APIs' real hosts, as their specs' ``servers`` name them
+    (``https://api.eka.care`` -> eka), so traffic to a live vendor is attributed too."""
+    from .specs import BUNDLED, load_spec
+
+    return {url: api for api in BUNDLED for url in load_spec(api).server_urls}
 
 
 def _api_of_url(origins: Mapping[str, str], url: str) -> str | None:

@@ -308,6 +308,22 @@ class Spec:
 
     # -- operations ---------------------------------------------------------------------
     @cached_property
+    def server_urls(self) -> tuple[str, ...]:
+        """The absolute server URLs (``https://api.eka.care``; variables as their defaults),
+        without a trailing slash: the vendor's real hosts, for telling which API served a URL."""
+        urls = []
+        for server in self.document.get("servers") or []:
+            if not isinstance(server, dict) or not isinstance(server.get("url"), str):
+                continue
+            url = server["url"]
+            for var, spec in (server.get("variables") or {}).items():
+                if isinstance(spec, dict) and "default" in spec:
+                    url = url.replace("{" + var + "}", str(spec["default"]))
+            if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc:
+                urls.append(url.rstrip("/"))
+        return tuple(dict.fromkeys(urls))
+
+    @cached_property
     def server_paths(self) -> tuple[str, ...]:
         """Path parts of the spec's server URLs (variables as their defaults), longest first."""
         prefixes = set()
