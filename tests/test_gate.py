@@ -412,3 +412,23 @@ def test_a_misspelt_api_is_a_usage_error_with_a_did_you_mean_everywhere(
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
     assert "no spec named or found at 'hiedi'" in err and "did you mean 'heidi'?" in err, err
     assert "gate FAILED" not in out and not report_dir.exists()  # refused before any work
+
+
+def test_models_stage_is_skipped_not_passed_where_no_generated_folder_exists(
+        tmp_path: Path) -> None:
+    # A spec outside a checkout (as an installed toolkit's are): nothing to compare models to.
+    from contracts.specs import bundled_path
+
+    spec = tmp_path / "specs" / "eka.yaml"
+    spec.parent.mkdir()
+    spec.write_bytes(bundled_path("eka").read_bytes())
+    code, out, _ = cli("gate", "--api", str(spec), "--no-suites", "--report-dir",
+                       str(tmp_path / "reports"))
+    assert code == 0, out
+    models = _case(_report(tmp_path / "reports"), "models", str(spec))
+    assert models["skipped"] and "no generated/ folder" in models["skipped"], models
+    row = next(line for line in out.splitlines() if line.startswith("│ models"))
+    assert "skipped" in row and " pass " not in row, out
+    junit = ET.parse(tmp_path / "reports" / "junit.xml")
+    case = next(el for el in junit.iter("testcase") if el.get("classname") == "contracts.models")
+    assert case.find("skipped") is not None

@@ -265,9 +265,11 @@ def test_marker_with_live_and_no_settings_skips_with_the_reason(
     inner.makepyfile(test_marked=MARKED)
     result = _run(inner, "--contracts-live")
     result.assert_outcomes(passed=1, skipped=2)
-    result.stdout.fnmatch_lines(["SKIPPED [[]2[]] *--contracts-live: CONTRACTS_EKA_BASE_URL and "
-                                 "CONTRACTS_EKA_TOKEN not set, so the live eka API cannot be "
-                                 "reached"])
+    result.stdout.fnmatch_lines(["SKIPPED [[]1[]] test_marked.py:*: --contracts-live: "
+                                 "CONTRACTS_EKA_BASE_URL and CONTRACTS_EKA_TOKEN not set, so the "
+                                 "live eka API cannot be reached"] * 2)
+    # The skip points at the tests, not at the plugin's own code.
+    assert "pytest_plugin.py" not in result.stdout.str()
 
 
 @pytest.fixture
