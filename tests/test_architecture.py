@@ -14,8 +14,9 @@ SRC = Path(contracts.__file__).parent
 
 LAYERS = {
     "errors": 0, "findings": 0, "_loading": 0, "_typing": 0,
-    "specs": 1,
-    "_schema": 2, "validation": 2, "invariants": 2, "speclint": 2, "codegen": 2, "drift": 2,
+    "specs": 1, "vendors": 1,
+    "_schema": 2, "validation": 2, "invariants": 2, "speclint": 2, "codegen": 2, "diff": 2,
+    "drift": 2,
     "models": 2,
     "exchanges": 3, "redaction": 3, "mock": 3, "gate": 3, "reporting": 3, "suites": 3,
     "recording": 3, "corpus": 3, "proxy": 3, "_serving": 3,
@@ -23,7 +24,7 @@ LAYERS = {
 }
 
 # Third-party libraries that only one module (or package) may import.
-OWNERS = {"yaml": {"_loading"}, "jsonschema_rs": {"_schema"}, "deepdiff": {"drift"},
+OWNERS = {"yaml": {"_loading"}, "jsonschema_rs": {"_schema"}, "deepdiff": {"diff"},
           "schemathesis": {"suites"}}
 
 

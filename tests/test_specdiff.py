@@ -20,7 +20,7 @@ import yaml
 
 from contracts import BUNDLED, Severity
 from contracts.cli import run
-from contracts.drift import RULES, diff_specs
+from contracts.diff import RULES, diff_specs
 from contracts.findings import DriftChange
 
 DOCS = Path(__file__).parents[1] / "docs" / "drift.md"

@@ -299,7 +299,7 @@ def diff(old: str, new: str, fmt: str, fail_on: Severity, output: Path | None) -
     Each spec is a bundled API name or a file. Grades: ERR (code written against OLD_SPEC
     breaks), WARN (it may break), INFO (nothing to do); see docs/drift.md for the rules.
     """
-    from .drift import diff_specs
+    from .diff import diff_specs
     from .reporting import (
         drift_html,
         drift_json,

@@ -504,6 +504,6 @@ def default_dirs(cwd: Path | None = None) -> tuple[Path, Path]:
     for folder in (here, *here.parents):
         if (folder / "specs").is_dir() and (folder / "pyproject.toml").is_file():
             return folder / "specs", folder / "generated"
-    from .specs import bundled_path
+    from .vendors import bundled_dir
 
-    return bundled_path("upheal").parent, here / "generated"
+    return bundled_dir(), here / "generated"

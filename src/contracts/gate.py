@@ -305,6 +305,7 @@ def _models_stage(apis: Sequence[str], emit: EventHandler) -> StageResult:
     """
     from pathlib import Path
 
+    from . import vendors
     from .codegen import check, default_dirs
     from .specs import bundled_path
 
@@ -317,7 +318,8 @@ def _models_stage(apis: Sequence[str], emit: EventHandler) -> StageResult:
             path = checkout_specs / f"{api}.yaml"
             path = path if path.is_file() else bundled_path(api)
         else:
-            path = Path(api)
+            entry = vendors.find(api)  # a registered vendor's spec, else a path
+            path = entry.spec if entry is not None else Path(api)
         generated = path.resolve().parent.parent / "generated"
         if not generated.is_dir():
             why = "no generated/ folder"  # beside the spec: an installed toolkit ships none

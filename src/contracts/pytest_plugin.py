@@ -716,9 +716,10 @@ def _response_body(response: Any) -> bytes | None:
 def _vendor_origins() -> dict[str, str]:
     """The bundled APIs' real hosts, as their specs' ``servers`` name them
     (``https://api.eka.care`` -> eka), so traffic to a live vendor is attributed too."""
-    from .specs import BUNDLED, load_spec
+    from . import vendors
+    from .specs import load_spec
 
-    return {url: api for api in BUNDLED for url in load_spec(api).server_urls}
+    return {url: api for api in vendors.names() for url in load_spec(api).server_urls}
 
 
 def _api_of_url(origins: Mapping[str, str], url: str) -> str | None:

@@ -9,7 +9,8 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from .corpus import CorpusReport, Record
-from .drift import RULES, SpecDiff, TrafficReport
+from .diff import RULES, SpecDiff
+from .drift import TrafficReport
 from .findings import Finding, Severity, TrafficDrift
 from .gate import CaseResult, GateResult
 from .suites import PHASES

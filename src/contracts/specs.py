@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 from urllib.request import url2pathname
 
+from . import vendors
 from ._loading import (
     DEFAULT_LIMITS,
     Document,
@@ -34,6 +35,7 @@ from .errors import (
     SpecNotFound,
     UnresolvableRef,
 )
+from .vendors import BUNDLED
 
 __all__ = [
     "BUNDLED",
@@ -50,7 +52,6 @@ __all__ = [
     "suggest_names",
 ]
 
-BUNDLED = ("upheal", "heidi", "eka", "realtimekit")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 JSON = Any
@@ -59,19 +60,12 @@ Retriever = Callable[[str], JSON]
 """Called with an absolute non-file URI; returns the parsed document. Only used when passed."""
 
 
-def _bundled_dir() -> Path:
-    installed = Path(__file__).parent / "_bundled" / "specs"
-    if installed.is_dir():
-        return installed
-    # Editable/source checkouts: the specs live at the repository root.
-    return Path(__file__).resolve().parents[2] / "specs"
-
-
 def bundled_path(name: str) -> Path:
-    """The file of a bundled spec (``upheal``, ``heidi``, ``eka``, ``realtimekit``)."""
-    if name not in BUNDLED:
+    """The spec file of a vendor in the registry (``upheal``, ..., or a registered one)."""
+    entry = vendors.find(name)
+    if entry is None:
         raise _spec_not_found(name)
-    return _bundled_dir() / f"{name}.yaml"
+    return entry.spec
 
 
 def spec_location(spec: str | Path) -> tuple[Path, str]:
@@ -80,8 +74,9 @@ def spec_location(spec: str | Path) -> tuple[Path, str]:
     :class:`SpecNotFound` (with a did-you-mean for a misspelt bundled name) when there is
     none: commands check their ``--api`` with this before they start work.
     """
-    if isinstance(spec, str) and spec in BUNDLED:
-        return bundled_path(spec), spec
+    entry = vendors.find(spec) if isinstance(spec, str) else None
+    if entry is not None:
+        return entry.spec, entry.name
     path = Path(spec)
     if not path.exists():
         raise _spec_not_found(str(spec))
@@ -89,8 +84,9 @@ def spec_location(spec: str | Path) -> tuple[Path, str]:
 
 
 def _spec_not_found(name: str) -> SpecNotFound:
-    close = difflib.get_close_matches(name, BUNDLED, n=3, cutoff=0.6)
-    return SpecNotFound(name, known=BUNDLED, suggestions=close)
+    known = vendors.names()
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    return SpecNotFound(name, known=known, suggestions=close)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,13 @@ from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
+from . import vendors
 from ._loading import parse_json
 from ._schema import Direction, SchemaValidators, json_type
 from .errors import InputError, OperationNotFound, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation, rank_violations
 from .invariants import InvariantContext, check_invariants
-from .specs import BUNDLED, Located, Operation, Spec, load_spec
+from .specs import Located, Operation, Spec, load_spec
 
 __all__ = [
     "Validator",
@@ -106,7 +107,8 @@ class Validator:
     def __init__(self, spec: Spec | str, *, invariants: bool = True):
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         self._schemas = SchemaValidators(self.spec)
-        self._invariants = invariants and self.spec.name in BUNDLED
+        entry = vendors.find(self.spec.name) if invariants else None
+        self._invariants = entry is not None and entry.invariants is not None
         self._lock = threading.Lock()
         self._match_cache: dict[tuple[str, str], Any] = {}
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}

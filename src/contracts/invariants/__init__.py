@@ -1,4 +1,5 @@
-"""Domain rules JSON Schema cannot state, one module per vendor.
+"""Domain rules JSON Schema cannot state, one module per vendor (named by its entry in
+:mod:`contracts.vendors`).
 
 Each vendor module exposes ``RULES``: a tuple of functions ``rule(ctx) -> Iterator[Violation]``.
 A rule looks at one exchange that already passed (or failed) schema validation, through
@@ -42,20 +43,19 @@ class InvariantContext:
 
 Rule = Callable[[InvariantContext], Iterator[Violation]]
 
-_MODULES = {"upheal": "upheal", "heidi": "heidi", "eka": "eka", "realtimekit": "realtimekit"}
-
-
 _LOADED: dict[str, tuple[Rule, ...]] = {}
 
 
 def rules_for(api: str) -> tuple[Rule, ...]:
-    """The rules of a bundled API (none for other specs)."""
+    """The rules of a registered vendor (none for other specs)."""
     rules = _LOADED.get(api)
     if rules is None:
-        module = _MODULES.get(api)
-        if module is None:
+        from .. import vendors
+
+        entry = vendors.find(api)
+        if entry is None or entry.invariants is None:
             return ()
-        rules = _LOADED[api] = import_module(f"{__name__}.{module}").RULES
+        rules = _LOADED[api] = tuple(import_module(entry.invariants).RULES)
     return rules
 
 

@@ -1,7 +1,8 @@
-"""Stateful mock servers for the bundled vendors, driven by their specs.
+"""Stateful mock servers for the registered vendors, driven by their specs.
 
 ``app("eka")`` is an ASGI app serving Eka's operations under ``/voice/v1``; ``app_all()``
-serves the four vendors from one app; ``MockServer(app(...))`` runs one on a loopback port.
+serves every vendor with a mock (the four bundled ones and any registered in
+:mod:`contracts.vendors`) from one app; ``MockServer(app(...))`` runs one on a loopback port.
 Every vendor answer is built to validate against the vendor's spec; ``drift`` switches on
 controlled departures from it. Tests steer the mock through ``/__contracts__/`` (reset,
 advance a session, choose a scenario, read the state).
@@ -10,21 +11,25 @@ advance a session, choose a scenario, read the state).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable
-from importlib import import_module
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .. import vendors as registry
 from ..errors import UsageError
-from ._base import (
+from ._app import build_app
+from ._server import MockServer
+from ._vendor import (
     CONTROL_PREFIX,
     DEFAULT_TOKEN,
     DRIFT_KINDS,
+    Call,
+    Lifecycle,
     MockOptions,
+    Reply,
     Vendor,
-    build_app,
+    handles,
     parse_drift,
 )
-from ._server import MockServer
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -34,23 +39,45 @@ __all__ = [
     "DEFAULT_TOKEN",
     "DRIFT_KINDS",
     "VENDORS",
+    "Call",
+    "Lifecycle",
     "MockOptions",
     "MockServer",
+    "Reply",
+    "Vendor",
     "app",
     "app_all",
     "base_urls",
+    "handles",
     "parse_drift",
     "serve",
     "vendor",
 ]
 
-VENDORS = {
-    "upheal": "upheal:UphealMock",
-    "heidi": "heidi:HeidiMock",
-    "eka": "eka:EkaMock",
-    "realtimekit": "realtimekit:RealtimeKitMock",
-}
-"""API name -> ``module:class`` of its mock (a fifth vendor is one more entry and module)."""
+
+class _Mocks(Mapping[str, str]):
+    """API name -> ``module:Class`` of its mock, read from :mod:`contracts.vendors` (so a
+    registered vendor shows up here too)."""
+
+    def __getitem__(self, api: str) -> str:
+        entry = registry.find(api)
+        if entry is None or entry.mock is None:
+            raise KeyError(api)
+        return entry.mock
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(registry.with_mock())
+
+    def __len__(self) -> int:
+        return len(registry.with_mock())
+
+    def __contains__(self, api: object) -> bool:
+        entry = registry.find(api) if isinstance(api, str) else None
+        return entry is not None and entry.mock is not None
+
+
+VENDORS: Mapping[str, str] = _Mocks()
+"""API name -> ``module:Class`` of its mock: a view of the vendor registry."""
 
 
 def _options(options: MockOptions | None, overrides: dict[str, Any]) -> MockOptions:
@@ -68,9 +95,10 @@ def vendor(api: str, options: MockOptions | None = None, **overrides: Any) -> Ve
     """The state and handlers of one vendor's mock (without an HTTP app around them)."""
     if api not in VENDORS:
         raise UsageError(f"no mock for {api!r}", hint=f"one of: {', '.join(VENDORS)}, all")
-    module_name, class_name = VENDORS[api].split(":")
-    cls: Callable[[MockOptions], Vendor] = getattr(
-        import_module(f"{__name__}.{module_name}"), class_name)
+    cls = registry.get(api).mock_class()
+    if not issubclass(cls, Vendor):
+        raise UsageError(f"the mock of {api!r} ({VENDORS[api]}) is not a "
+                         "contracts.mock.Vendor subclass")
     return cls(_options(options, overrides))
 
 
@@ -86,11 +114,12 @@ def app(api: str, options: MockOptions | None = None, **overrides: Any) -> Starl
 
 
 def app_all(options: MockOptions | None = None, **overrides: Any) -> Starlette:
-    """One ASGI app serving all four vendors, each under its own server path."""
+    """One ASGI app serving every vendor with a mock, each under its own server path."""
     opts = _options(options, overrides)
-    # Upheal's server path is "/", so it goes last: the others' longer prefixes win.
-    order = sorted(VENDORS, key=lambda a: a == "upheal")
-    return _build([vendor(a, opts) for a in order], opts)
+    served = [vendor(a, opts) for a in VENDORS]
+    # A vendor served at "/" (Upheal) goes last, so the others' longer prefixes win.
+    served.sort(key=lambda v: next(iter(v.spec.server_paths), "/") == "/")
+    return _build(served, opts)
 
 
 def _build(vendors: list[Vendor], opts: MockOptions) -> Starlette:

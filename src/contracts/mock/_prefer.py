@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..specs import Located, Operation
-from ._base import Call, Reply, Vendor
+from ._vendor import Call, Handler, Reply, Vendor, clip
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,6 +54,11 @@ class Preference:
 
     code: int | None = None
     example: str | None = None
+
+
+def _cut(text: str) -> str:
+    """A token of the request, cut to a readable length for an error message."""
+    return text if len(text) <= 60 else text[:60] + "…"
 
 
 def _token(text: str, i: int) -> int:
@@ -100,12 +105,12 @@ def _preferences(text: str) -> list[tuple[str, str | None]]:
             return found
         end = _token(text, i)
         if end == i:
-            raise ValueError(f"expected a preference name at {text[i:]!r}")
+            raise ValueError(f"expected a preference name at {clip(text[i:])}")
         name, value, i = text[i:end].lower(), None, _skip(text, end)
         if i < len(text) and text[i] == "=":
             word = _word(text, _skip(text, i + 1))
             if word is None:
-                raise ValueError(f"{name}= has no value (a token or a quoted string)")
+                raise ValueError(f"{_cut(name)}= has no value (a token or a quoted string)")
             value, i = word[0], _skip(text, word[1])
         while i < len(text) and text[i] == ";":
             i = _skip(text, i + 1)
@@ -116,10 +121,10 @@ def _preferences(text: str) -> list[tuple[str, str | None]]:
             if i < len(text) and text[i] == "=":
                 word = _word(text, _skip(text, i + 1))
                 if word is None:
-                    raise ValueError(f"a parameter of {name} has no value")
+                    raise ValueError(f"a parameter of {_cut(name)} has no value")
                 i = _skip(text, word[1])
         if i < len(text) and text[i] != ",":
-            raise ValueError(f"unexpected {text[i:]!r} after the {name} preference")
+            raise ValueError(f"unexpected {clip(text[i:])} after the {_cut(name)} preference")
         found.append((name, value))
 
 
@@ -130,7 +135,7 @@ def parse_prefer(text: str, documented: str = "") -> Preference | None:
         items = _preferences(text)
     except ValueError as exc:
         raise PreferError("malformed", "Malformed Prefer header",
-                          f"could not read Prefer: {text!r} ({exc}); {documented}") from None
+                          f"could not read Prefer: {clip(text)} ({exc}); {documented}") from None
     code: int | None = None
     example: str | None = None
     seen: set[str] = set()
@@ -142,7 +147,7 @@ def parse_prefer(text: str, documented: str = "") -> Preference | None:
             if value is None or not re.fullmatch(r"[1-5][0-9][0-9]", value):
                 raise PreferError("malformed", "Malformed Prefer header",
                                   f"code must be a three-digit HTTP status (100-599), not "
-                                  f"{'nothing' if value is None else repr(value)}; "
+                                  f"{'nothing' if value is None else clip(value)}; "
                                   f"{documented}")
             code = int(value)
         elif name == "example":
@@ -158,7 +163,7 @@ def parse_prefer(text: str, documented: str = "") -> Preference | None:
                                   "prefer code=N and/or example=NAME instead; " + documented)
             if (value or "").lower() != "false":
                 raise PreferError("malformed", "Malformed Prefer header",
-                                  f"dynamic must be true or false, not {value!r}; "
+                                  f"dynamic must be true or false, not {clip(value)}; "
                                   f"{documented}")
     if code is None and example is None:
         return None
@@ -223,10 +228,10 @@ class Preferred:
       ignored, as RFC 7240 lets a server; of a preference given twice the first counts.
     """
 
-    def __init__(self, vendor: Vendor, operation: Operation, handler_name: str,
+    def __init__(self, vendor: Vendor, operation: Operation, handler: Handler,
                  validator: Validator):
         self.vendor, self.operation, self.validator = vendor, operation, validator
-        self.handler_name = handler_name
+        self.handler = handler
         spec = vendor.spec
         responses: list[_Response] = []
         for key in operation.node.value.get("responses") or {}:
@@ -282,10 +287,10 @@ class Preferred:
                               if name in {n for n, _ in r.examples}), None)
                 if owner is None:
                     raise PreferError("unknown-example", "Unknown example in Prefer",
-                                      f"{op} has no example {name!r}; "
+                                      f"{op} has no example {clip(name)}; "
                                       f"{self._names(response)}")
                 raise PreferError("example-mismatch", "Prefer example does not match the code",
-                                  f"{name!r} is an example of {op}'s {owner} response, not of "
+                                  f"{clip(name)} is an example of {op}'s {owner} response, not of "
                                   f"its {response.key} response (code={preference.code}); "
                                   f"{self._names(response)}")
             return preference.code, response, name
@@ -298,7 +303,7 @@ class Preferred:
             f"{r.key}: {', '.join(n for n, _ in r.examples)}" for r in self.responses
             if r.examples) or "none"
         raise PreferError("unknown-example", "Unknown example in Prefer",
-                          f"{op} has no example {name!r}; its examples are {listed} "
+                          f"{op} has no example {clip(name)}; its examples are {listed} "
                           f"(statuses: {', '.join(r.key for r in self.responses)})")
 
     # -- answering -----------------------------------------------------------------------
@@ -345,9 +350,8 @@ class Preferred:
                 yield reply, None
         with vendor.lock:
             scratch = vendor.scratch()
-        handler: Callable[[Call], Reply] = getattr(scratch, self.handler_name)
         with scratch.lock:
-            answered = handler(call)
+            answered = self.handler(scratch, call)
         if answered.status == status:
             yield answered, None
         schema = response.media.child("schema")
@@ -417,6 +421,33 @@ _FORMATS = {"date-time": "2026-01-05T09:00:00Z", "date": "2026-01-05", "time": "
             "uri-reference": "https://example.com/synthetic"}
 
 
+_MISSING = object()
+
+
+def _given(value: Mapping[str, Any]) -> Any:
+    """The value the schema itself offers (const, default, an example, the first enum)."""
+    for key in ("const", "default", "example"):
+        if key in value:
+            return value[key]
+    if value.get("examples"):
+        return value["examples"][0]
+    if value.get("enum"):
+        return value["enum"][0]
+    return _MISSING
+
+
+def _scalar(kind: Any, value: Mapping[str, Any]) -> Any:
+    if kind == "string":
+        text = _FORMATS.get(str(value.get("format")), "synthetic")
+        return text.ljust(int(value.get("minLength") or 0), "x")
+    if kind in ("integer", "number"):
+        low = value.get("minimum", value.get("exclusiveMinimum", -1) + 1)
+        return max(int(low), 0) if kind == "integer" else max(float(low), 0.0)
+    if kind == "boolean":
+        return False
+    return None
+
+
 def synthesize(resolve: Callable[[Located], Located], schema: Located, *, full: bool = False,
                depth: int = 0) -> Any:
     """A small value for the schema: every property and one item per array (``full``) or
@@ -427,13 +458,9 @@ def synthesize(resolve: Callable[[Located], Located], schema: Located, *, full: 
     value = node.value
     if depth > 12 or not isinstance(value, Mapping):
         return None
-    for key in ("const", "default", "example"):
-        if key in value:
-            return value[key]
-    if value.get("examples"):
-        return value["examples"][0]
-    if value.get("enum"):
-        return value["enum"][0]
+    given = _given(value)
+    if given is not _MISSING:
+        return given
 
     def part(*tokens: str | int) -> Any:
         return synthesize(resolve, node.child(*tokens), full=full, depth=depth + 1)
@@ -451,9 +478,9 @@ def synthesize(resolve: Callable[[Located], Located], schema: Located, *, full: 
         elif "properties" not in value:
             return piece
     if merged is None and "properties" not in value:
-        for key in ("oneOf", "anyOf"):
-            if value.get(key):
-                return part(key, 0)
+        branch = next((key for key in ("oneOf", "anyOf") if value.get(key)), None)
+        if branch is not None:
+            return part(branch, 0)
     if kind == "object" or merged is not None or "properties" in value:
         properties = value.get("properties") or {}
         names = list(properties) if full else [
@@ -463,12 +490,4 @@ def synthesize(resolve: Callable[[Located], Located], schema: Located, *, full: 
     if kind == "array":
         count = max(int(value.get("minItems") or 0), int(full))
         return [part("items")] * count if count and "items" in value else []
-    if kind == "string":
-        text = _FORMATS.get(str(value.get("format")), "synthetic")
-        return text.ljust(int(value.get("minLength") or 0), "x")
-    if kind in ("integer", "number"):
-        low = value.get("minimum", value.get("exclusiveMinimum", -1) + 1)
-        return max(int(low), 0) if kind == "integer" else max(float(low), 0.0)
-    if kind == "boolean":
-        return False
-    return None
+    return _scalar(kind, value)

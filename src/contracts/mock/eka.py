@@ -8,8 +8,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ._base import Call, Lifecycle, Reply, Vendor
 from ._synth import iso, patient_name, sentences
+from ._vendor import Call, Lifecycle, Reply, Vendor, handles
 
 __all__ = ["EkaMock"]
 
@@ -41,11 +41,6 @@ class EkaMock(Vendor):
         "failed": "processing ends with 200 failed and an error",
         "expired": "the session expires at once: Get Session answers 410 until it is ended",
     }
-    handlers: ClassVar[dict[str, str]] = {
-        "createSession": "create_session",
-        "endSession": "end_session",
-        "getSession": "get_session",
-    }
     enum_fields: ClassVar[dict[str, str]] = {"status": "archived"}
 
     def reset(self) -> None:
@@ -63,6 +58,7 @@ class EkaMock(Vendor):
         return self.error(422, code, f"{first.location}{where}: {first.message}")
 
     # -- handlers ------------------------------------------------------------------------
+    @handles("createSession")
     def create_session(self, call: Call) -> Reply:
         body = call.body if isinstance(call.body, dict) else {}
         unknown = [t for t in body.get("templates") or [] if t not in KNOWN_TEMPLATES]
@@ -92,6 +88,7 @@ class EkaMock(Vendor):
         }
         return Reply(201, out)
 
+    @handles("endSession")
     def end_session(self, call: Call) -> Reply:
         session = self.sessions.get(call.path_params["session_id"])
         if session is None:
@@ -119,6 +116,7 @@ class EkaMock(Vendor):
             "audio_files": list(session.audio_files),
         })
 
+    @handles("getSession")
     def get_session(self, call: Call) -> Reply:
         session = self.sessions.get(call.path_params["session_id"])
         if session is None:

@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 
 import orjson
 
-from ._base import Call, Reply, Vendor
 from ._synth import iso, patient_name, sentences
+from ._vendor import Call, Reply, Vendor, handles
 
 __all__ = ["HeidiMock"]
 
@@ -38,13 +38,6 @@ class HeidiMock(Vendor):
     scenarios: ClassVar[dict[str, str]] = {
         "linked": "a Heidi user is linked: the linked-user list answers (default)",
         "no_linked_user": "no Heidi user is linked: the linked-user list answers 403",
-    }
-    handlers: ClassVar[dict[str, str]] = {
-        "getJwt": "get_jwt",
-        "createSession": "create_session",
-        "listLinkedUserSessions": "list_linked",
-        "getSession": "get_session",
-        "updateSession": "update_session",
     }
     # No response field of Heidi is an enum, so the enum-value drift has nothing to change.
 
@@ -98,6 +91,7 @@ class HeidiMock(Vendor):
         return Reply(422, {"detail": detail})
 
     # -- handlers ------------------------------------------------------------------------
+    @handles("getJwt")
     def get_jwt(self, call: Call) -> Reply:
         expires = int(time.time()) + 3600
         claims = {"sub": call.query.get("third_party_internal_id", "test-user"),
@@ -107,17 +101,20 @@ class HeidiMock(Vendor):
                            "expiration_time": time.strftime("%Y-%m-%dT%H:%M:%S.000Z",
                                                             time.gmtime(expires))})
 
+    @handles("createSession")
     def create_session(self, call: Call) -> Reply:
         body = call.body if isinstance(call.body, dict) else {}
         session = self._new_session(body)
         return Reply(200, {"session_id": session.session_id})
 
+    @handles("getSession")
     def get_session(self, call: Call) -> Reply:
         session = self.sessions.get(call.path_params["session_id"])
         if session is None:
             return self.error(404, "SessionNotFoundError", "Session not found")
         return Reply(200, {"session": self._render(session)})
 
+    @handles("updateSession")
     def update_session(self, call: Call) -> Reply:
         session = self.sessions.get(call.path_params["session_id"])
         if session is None:
@@ -133,6 +130,7 @@ class HeidiMock(Vendor):
         session.updates += 1
         return Reply(200, {"session": self._render(session)})
 
+    @handles("listLinkedUserSessions")
     def list_linked(self, call: Call) -> Reply:
         if self.pick_scenario(call, "linked") == "no_linked_user":
             return self.error(403, "NoLinkedUserException", "error: no linked user")

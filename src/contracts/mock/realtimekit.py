@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from ._base import Call, Reply, Vendor
 from ._synth import clinician_name, iso, patient_name, uuid_from
+from ._vendor import Call, Reply, Vendor, handles
 
 __all__ = ["RealtimeKitMock"]
 
@@ -53,17 +53,6 @@ class RealtimeKitMock(Vendor):
     api = "realtimekit"
     scenarios: ClassVar[dict[str, str]] = {
         "default": "seeded sessions, summaries ready on most ended sessions",
-    }
-    handlers: ClassVar[dict[str, str]] = {
-        "getSessions": "list_sessions",
-        "getSessionDetails": "session_details",
-        "getSessionParticipants": "participants",
-        "getSessionParticipantDetails": "participant_details",
-        "getSessionChat": "chat",
-        "getSessionTranscripts": "transcript",
-        "getSessionSummary": "summary",
-        "generateSummaryOfTranscripts": "generate_summary",
-        "getParticipantDataFromPeerId": "peer_report",
     }
     enum_fields: ClassVar[dict[str, str]] = {"status": "PAUSED"}
 
@@ -172,6 +161,7 @@ class RealtimeKitMock(Vendor):
         return max(int(page), 1), min(max(int(size), 1), 1000)
 
     # -- handlers ------------------------------------------------------------------------
+    @handles("getSessions")
     def list_sessions(self, call: Call) -> Reply:
         q = call.query
         rows = [s for s in self._app(call).values()]
@@ -211,6 +201,7 @@ class RealtimeKitMock(Vendor):
                                 "end_offset": start + len(chunk) - 1 if chunk else 0,
                                 "total_count": len(rows)})
 
+    @handles("getSessionDetails")
     def session_details(self, call: Call) -> Reply:
         session = self._session(call)
         if session is None:
@@ -226,6 +217,7 @@ class RealtimeKitMock(Vendor):
             data["peer_events"] = [dict(e) for e in p.events]
         return data
 
+    @handles("getSessionParticipants")
     def participants(self, call: Call) -> Reply:
         session = self._session(call)
         if session is None:
@@ -245,6 +237,7 @@ class RealtimeKitMock(Vendor):
         chunk = rows[(page - 1) * size: page * size]
         return self._ok({"participants": [self._participant(p, call) for p in chunk]})
 
+    @handles("getSessionParticipantDetails")
     def participant_details(self, call: Call) -> Reply:
         session = self._session(call)
         if session is None:
@@ -259,6 +252,7 @@ class RealtimeKitMock(Vendor):
         return (f"https://downloads.example.com/realtimekit/{kind}/{sid}.{ext}"
                 f"?X-Amz-Expires=3600&X-Amz-Signature=synthetic")
 
+    @handles("getSessionChat")
     def chat(self, call: Call) -> Reply:
         session = self._session(call)
         if session is None:
@@ -266,6 +260,7 @@ class RealtimeKitMock(Vendor):
         return self._ok({"chat_download_url": self._download(session, "chat", "csv"),
                          "chat_download_url_expiry": self._expiry()})
 
+    @handles("getSessionTranscripts")
     def transcript(self, call: Call) -> Reply:
         session = self._session(call)
         if session is None:
@@ -277,6 +272,7 @@ class RealtimeKitMock(Vendor):
                          "transcript_download_url": self._download(session, "transcripts", ext),
                          "transcript_download_url_expiry": self._expiry()})
 
+    @handles("getSessionSummary")
     def summary(self, call: Call) -> Reply:
         session = self._session(call)
         if session is None:
@@ -288,6 +284,7 @@ class RealtimeKitMock(Vendor):
                          "summaryDownloadUrl": self._download(session, "summaries", "txt"),
                          "summaryDownloadUrlExpiry": self._expiry()})
 
+    @handles("generateSummaryOfTranscripts")
     def generate_summary(self, call: Call) -> Reply:
         session = self._session(call)
         if session is None:
@@ -298,6 +295,7 @@ class RealtimeKitMock(Vendor):
             session.summary = "PROCESSING"
         return self._ok({"session_id": session.data["id"], "status": session.summary})
 
+    @handles("getParticipantDataFromPeerId")
     def peer_report(self, call: Call) -> Reply:
         peer_id = call.path_params["peer_id"]
         for session in self._app(call).values():

@@ -10,8 +10,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ._base import Call, Lifecycle, Reply, Vendor
 from ._synth import iso, sentences, uuid_from
+from ._vendor import Call, Lifecycle, Reply, Vendor, handles
 
 __all__ = ["UphealMock"]
 
@@ -47,11 +47,6 @@ class UphealMock(Vendor):
         "error": "processing ends in Error with file-conversion-failed",
         "forbidden": "Create therapy session answers 403 (API key cannot access the users)",
     }
-    handlers: ClassVar[dict[str, str]] = {
-        "createSession": "create_session",
-        "getSession": "get_session",
-        "getRecordingUrl": "recording_url",
-    }
     enum_fields: ClassVar[dict[str, str]] = {"state": "Archived"}
 
     def reset(self) -> None:
@@ -72,6 +67,7 @@ class UphealMock(Vendor):
         return self.error(400, "invalid-input", f"Invalid input{where}: {first.message}")
 
     # -- handlers ------------------------------------------------------------------------
+    @handles("createSession")
     def create_session(self, call: Call) -> Reply:
         body = call.body if isinstance(call.body, dict) else {}
         scenario = self.pick_scenario(call, "done")
@@ -101,6 +97,7 @@ class UphealMock(Vendor):
             self._schedule(session)
         return Reply(200, {"sessionId": session_id})
 
+    @handles("getSession")
     def get_session(self, call: Call) -> Reply:
         session = self.sessions.get(call.path_params["sessionId"])
         if session is None:
@@ -109,6 +106,7 @@ class UphealMock(Vendor):
             self._notify(session)
         return Reply(200, self._render(session))
 
+    @handles("getRecordingUrl")
     def recording_url(self, call: Call) -> Reply:
         self.counter += 1
         key = f"upload-{self.rng('upload', self.counter).getrandbits(32):08x}"

@@ -20,9 +20,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import vendors
 from ..errors import OperationNotFound, UsageError
 from ..findings import ContractViolation, Severity, Violation
-from ..specs import BUNDLED, Spec
+from ..specs import Spec
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -37,13 +38,15 @@ if _HERE.parents[1].name == "src":
 
 
 def _module(api: str) -> Any:
-    if api not in BUNDLED:
+    entry = vendors.find(api)
+    if entry is None or entry.models is None:
+        known = [n for n in vendors.names() if vendors.get(n).models]
         raise UsageError(f"no generated models for {api!r}",
-                         hint=f"models exist for the bundled APIs: {', '.join(BUNDLED)}")
+                         hint=f"models exist for: {', '.join(known)}")
     try:
-        return importlib.import_module(f"{__name__}.{api}")
+        return importlib.import_module(entry.models)
     except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{api}":
+        if exc.name != entry.models:
             raise
         raise UsageError(f"the models of {api!r} are not generated",
                          hint="run `contracts generate`") from None

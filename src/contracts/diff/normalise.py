@@ -1,0 +1,359 @@
+"""Normalisation: a spec as a plain tree of what a client can rely on.
+
+``$ref``s inlined, ``allOf`` merged, operations keyed by method and path shape, parameters by
+place and name (path parameters by position), responses by status, schemas by property, lists
+turned into dicts so that deepdiff reports by key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InputError
+from ..specs import Located, Spec
+from .rules import CONSTRAINTS
+from .text import JSON, Tree, as_json
+
+__all__ = ["Normaliser", "OpInfo", "merge"]
+
+_TEMPLATE_PARAM = re.compile(r"\{([^{}/]+)\}")
+_DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
+_MAX_SCHEMA_DEPTH = 40
+_MAX_NODES = 500_000
+
+
+@dataclass
+class OpInfo:
+    """What the normalised tree leaves out: names and where the operation is written."""
+
+    label: str
+    operation_id: str | None
+    method: str
+    path: str
+    source: str
+    line: int | None
+    params: dict[str, str] = field(default_factory=dict)  # tree key -> parameter name
+
+
+class Normaliser:
+    """Turns a :class:`Spec` into a plain tree of dicts (no lists: deepdiff reports by key)."""
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.ops: dict[str, OpInfo] = {}
+        self._nodes = 0
+        components = spec.document.get("components")
+        schemes = components.get("securitySchemes") if isinstance(components, dict) else None
+        self._schemes: dict[str, JSON] = schemes if isinstance(schemes, dict) else {}
+
+    def tree(self) -> Tree:
+        servers = self.spec.document.get("servers")
+        out: Tree = {"servers": {}, "operations": {}}
+        for server in servers if isinstance(servers, list) else []:
+            if isinstance(server, dict) and isinstance(server.get("url"), str):
+                out["servers"][server["url"].rstrip("/") or "/"] = True
+        for op in self.spec.operations:
+            path = op.path if op.path.startswith("/") else "/" + op.path
+            key = f"{op.method.upper()} {_TEMPLATE_PARAM.sub('{}', path)}"
+            if key in out["operations"]:
+                continue  # two templates of the same shape: the spec is ambiguous; first wins
+            raw_id = op.node.value.get("operationId")
+            doc = self.spec.resources.get(op.node.uri)
+            info = OpInfo(
+                label=str(raw_id) if raw_id else f"{op.method.upper()} {path}",
+                operation_id=str(raw_id) if raw_id else None,
+                method=op.method.upper(), path=path,
+                source=doc.source if doc else self.spec.source,
+                line=doc.line_of(op.node.pointer) if doc else None)
+            self.ops[key] = info
+            out["operations"][key] = self._operation(op.node, op.path_item, path, info)
+        return out
+
+    # operations
+    def _operation(self, node: Located, item: Located, path: str, info: OpInfo) -> Tree:
+        op = node.value
+        out: Tree = {
+            "operationId": info.operation_id or "",
+            "deprecated": op.get("deprecated") is True,
+            "security": self._security(op.get("security", self.spec.document.get("security"))),
+            "parameters": self._parameters(node, item, path, info),
+            "responses": {},
+        }
+        if isinstance(op.get("requestBody"), dict):
+            body = self.spec.resolve(node.child("requestBody"))
+            out["requestBody"] = {
+                "required": body.value.get("required") is True,
+                "content": self._content(body, "readOnly"),
+            }
+        raw_responses = op.get("responses")
+        for status in raw_responses if isinstance(raw_responses, dict) else ():
+            if not isinstance(raw_responses[status], dict):
+                continue
+            resp = self.spec.resolve(node.child("responses", status))
+            headers: Tree = {}
+            raw_headers = resp.value.get("headers")
+            for name in raw_headers if isinstance(raw_headers, dict) else ():
+                if name.lower() == "content-type" or not isinstance(raw_headers[name], dict):
+                    continue  # OpenAPI: a Content-Type header definition is ignored
+                header = self.spec.resolve(resp.child("headers", name))
+                headers[name.lower()] = {"required": header.value.get("required") is True,
+                                         "schema": self._param_schema(header, "writeOnly")}
+            out["responses"][str(status).upper()] = {"content": self._content(resp, "writeOnly"),
+                                                    "headers": headers}
+        return out
+
+    def _parameters(self, node: Located, item: Located, path: str, info: OpInfo) -> Tree:
+        positions = {name: i for i, name in enumerate(_TEMPLATE_PARAM.findall(path))}
+        merged: dict[tuple[str, str], Located] = {}
+        for owner in (item, node):  # operation-level parameters override path-level ones
+            raw = owner.value.get("parameters")
+            for i in range(len(raw) if isinstance(raw, list) else 0):
+                if not isinstance(raw[i], dict):
+                    continue
+                param = self.spec.resolve(owner.child("parameters", i))
+                where, name = param.value.get("in"), param.value.get("name")
+                if isinstance(where, str) and isinstance(name, str):
+                    merged[(where, name.lower() if where == "header" else name)] = param
+        out: Tree = {}
+        for (where, name), param in merged.items():
+            # Path parameters are positional: renaming {id} to {session_id} changes nothing
+            # for a client that fills the template.
+            key = (f"path:{positions[name]}" if where == "path" and name in positions
+                   else f"{where}:{name}")
+            value = param.value
+            style = value.get("style", _DEFAULT_STYLE.get(where, "form"))
+            explode = value.get("explode", style == "form")
+            info.params[key] = str(value.get("name"))
+            out[key] = {
+                "required": where == "path" or value.get("required") is True,
+                "deprecated": value.get("deprecated") is True,
+                "style": f"{style}{' explode' if explode else ''}",
+                "schema": self._param_schema(param, "readOnly"),
+            }
+        return out
+
+    def _param_schema(self, param: Located, drop: str) -> Tree:
+        if isinstance(param.value.get("schema"), dict | bool):
+            return self.schema(param.child("schema"), drop=drop)
+        content = param.value.get("content")
+        if isinstance(content, dict) and content:
+            first = sorted(content)[0]
+            media = param.child("content", first)
+            if isinstance(media.value, dict) and "schema" in media.value:
+                return self.schema(media.child("schema"), drop=drop)
+        return {}
+
+    def _content(self, owner: Located, drop: str) -> Tree:
+        out: Tree = {}
+        content = owner.value.get("content")
+        for media_type in content if isinstance(content, dict) else ():
+            media = owner.child("content", media_type)
+            key = re.sub(r"\s+", "", str(media_type)).lower()
+            has_schema = isinstance(media.value, dict) and "schema" in media.value
+            out[key] = self.schema(media.child("schema"), drop=drop) if has_schema else {}
+        return out
+
+    def _security(self, requirements: JSON) -> Tree:
+        out: Tree = {}
+        if not isinstance(requirements, list) or not requirements:
+            return {"none": {}}
+        for requirement in requirements:
+            if not isinstance(requirement, dict):
+                continue
+            alternative = {self._scheme(name): {str(s): True for s in scopes or []}
+                           for name, scopes in requirement.items()
+                           if isinstance(scopes, list | type(None))}
+            out[" + ".join(sorted(alternative)) or "none"] = alternative
+        return out
+
+    def _scheme(self, name: str) -> str:
+        """What a client must send, independent of the scheme's name inside the spec."""
+        scheme = self._schemes.get(name)
+        if isinstance(scheme, dict) and isinstance(scheme.get("$ref"), str):
+            scheme = self.spec.resolve(Located(scheme, self.spec.uri, "")).value
+        if not isinstance(scheme, dict):
+            return f"undefined {name}"
+        kind = str(scheme.get("type", ""))
+        if kind == "http":
+            return f"http {str(scheme.get('scheme', '')).lower()}"
+        if kind == "apiKey":
+            where = str(scheme.get("in", ""))
+            key = str(scheme.get("name", ""))
+            return f"apiKey {where} {key.lower() if where == 'header' else key}"
+        if kind == "openIdConnect":
+            return f"openIdConnect {scheme.get('openIdConnectUrl', '')}"
+        return kind or f"undefined {name}"
+
+    # schemas
+    # schemas
+    def schema(self, loc: Located, stack: tuple[str, ...] = (), *, drop: str = "") -> Tree:
+        """The plain tree of a schema. ``drop`` (``readOnly`` in what we send, ``writeOnly``
+        in what we read) leaves out the properties marked so: a client never sends the one
+        nor reads the other, so a field becoming write-only is a response field removed."""
+        self._nodes += 1
+        if self._nodes > _MAX_NODES:
+            raise InputError(f"schemas expand to more than {_MAX_NODES:,} nodes when their "
+                             "$refs are inlined", source=self.spec.source,
+                             hint="too large to compare")
+        value = loc.value
+        if value is False:
+            return {"never": True}
+        if not isinstance(value, dict):
+            return {}
+        if len(stack) > _MAX_SCHEMA_DEPTH:
+            return {"$truncated": True}
+        if isinstance(value.get("$ref"), str):
+            return self._reference(loc, stack, drop)
+        out = _assertions(value)
+        extra = value.get("additionalProperties")
+        if extra is False:
+            out["additionalProperties"] = False
+        elif isinstance(extra, dict) and extra:
+            out["values"] = self.schema(loc.child("additionalProperties"), stack, drop=drop)
+        if "default" in value:
+            out["default"] = as_json(value["default"])
+        if value.get("deprecated") is True:
+            out["deprecated"] = True
+        properties = self._properties(loc, stack, drop)
+        if properties:
+            out["properties"] = properties
+        out.update(self._subschemas(loc, stack, drop))
+        if isinstance(value.get("allOf"), list):
+            for i in range(len(value["allOf"])):
+                out = merge(out, self.schema(loc.child("allOf", i), stack, drop=drop))
+        return out
+
+    def _reference(self, loc: Located, stack: tuple[str, ...], drop: str) -> Tree:
+        """A ``$ref`` inlined (with its siblings merged in), or a marker when it recurses."""
+        value = loc.value
+        target = self.spec.resolve(Located({"$ref": value["$ref"]}, loc.uri, loc.pointer))
+        key = f"{target.uri}#{target.pointer}"
+        if key in stack:  # a recursive schema: keep a marker instead of inlining forever
+            return {"$recursive": target.pointer.rsplit("/", 1)[-1]}
+        base = self.schema(target, (*stack, key), drop=drop)
+        siblings = {k: v for k, v in value.items() if k != "$ref"}
+        if not siblings:
+            return base
+        return merge(base, self.schema(Located(siblings, loc.uri, loc.pointer), stack,
+                                       drop=drop))
+
+    def _properties(self, loc: Located, stack: tuple[str, ...], drop: str) -> Tree:
+        """Properties by name with their required-ness, without those marked ``drop``."""
+        value = loc.value
+        raw_props, raw_required = value.get("properties"), value.get("required")
+        props: dict[str, JSON] = raw_props if isinstance(raw_props, dict) else {}
+        required = ({r for r in raw_required if isinstance(r, str)}
+                    if isinstance(raw_required, list) else set())
+        if drop and props:
+            hidden = {name for name in props
+                      if self.spec.marked(loc.child("properties", name), drop)}
+            props = {name: v for name, v in props.items() if name not in hidden}
+            required -= hidden
+        if not (props or required):
+            return {}
+        out: Tree = {
+            str(name): {"required": name in required,
+                        "schema": self.schema(loc.child("properties", name), stack, drop=drop)}
+            for name in props}
+        for name in required - set(props):
+            out[name] = {"required": True, "schema": {}}
+        return out
+
+    def _subschemas(self, loc: Located, stack: tuple[str, ...], drop: str) -> Tree:
+        """``items``, ``prefixItems``, ``oneOf``/``anyOf`` (by variant name) and ``not``."""
+        value = loc.value
+        out: Tree = {}
+        if isinstance(value.get("items"), dict | bool):
+            out["items"] = self.schema(loc.child("items"), stack, drop=drop)
+        if isinstance(value.get("prefixItems"), list):
+            out["prefixItems"] = {str(i): self.schema(loc.child("prefixItems", i), stack,
+                                                      drop=drop)
+                                  for i in range(len(value["prefixItems"]))}
+        for keyword in ("oneOf", "anyOf"):
+            if isinstance(value.get(keyword), list):
+                out[keyword] = self._variants(loc, keyword, stack, drop)
+        if isinstance(value.get("not"), dict | bool):
+            out["not"] = self.schema(loc.child("not"), stack, drop=drop)
+        return out
+
+    def _variants(self, loc: Located, keyword: str, stack: tuple[str, ...],
+                  drop: str = "") -> Tree:
+        """Variants keyed by their component name (or title) so that reordering is no change."""
+        out: Tree = {}
+        for i, raw in enumerate(loc.value[keyword]):
+            name = f"#{i}"
+            if isinstance(raw, dict) and isinstance(raw.get("$ref"), str):
+                name = raw["$ref"].rsplit("/", 1)[-1]
+            elif isinstance(raw, dict) and isinstance(raw.get("title"), str):
+                name = raw["title"]
+            while name in out:
+                name = f"{name}#{i}"
+            out[name] = self.schema(loc.child(keyword, i), stack, drop=drop)
+        return out
+
+
+
+def _assertions(value: dict[str, JSON]) -> Tree:
+    """The keywords that hold values, not schemas: type, format, enum/const, constraints."""
+    out: Tree = {}
+    types = value.get("type")
+    if isinstance(types, str):
+        types = [types]
+    if isinstance(types, list):
+        out["type"] = "|".join(sorted({str(t) for t in types}))
+    if "format" in value:
+        out["format"] = str(value["format"])
+    if isinstance(value.get("enum"), list):
+        out["enum"] = {as_json(v): True for v in value["enum"]}
+    if "const" in value:
+        const = {as_json(value["const"]): True}
+        out["enum"] = {k: True for k in out["enum"] if k in const} if "enum" in out else const
+    for keyword in CONSTRAINTS - {"additionalProperties"}:
+        if keyword in value:
+            raw = value[keyword]
+            out[keyword] = raw if isinstance(raw, int | float | str | bool) else as_json(raw)
+    return out
+
+
+def merge(a: Tree, b: Tree) -> Tree:
+    """``allOf``: both schemas hold. Properties and required-ness add up; types intersect."""
+    out = dict(a)
+    for key, value in b.items():
+        if key not in out:
+            out[key] = value
+        elif key in _MERGERS:
+            out[key] = _MERGERS[key](out[key], value)
+    return out
+
+
+def _merge_properties(a: Tree, b: Tree) -> Tree:
+    merged = dict(a)
+    for name, prop in b.items():
+        if name in merged:
+            merged[name] = {"required": merged[name]["required"] or prop["required"],
+                            "schema": merge(merged[name]["schema"], prop["schema"])}
+        else:
+            merged[name] = prop
+    return merged
+
+
+def _merge_types(a: str, b: str) -> str:
+    left, right = a.split("|"), b.split("|")
+    both = set(left) & set(right)
+    if ("integer" in right and "number" in left) or ("integer" in left and "number" in right):
+        both.add("integer")
+    return "|".join(sorted(both)) if both else a
+
+
+def _merge_enums(a: Tree, b: Tree) -> Tree:
+    return {k: True for k in a if k in b}
+
+
+# How ``allOf`` combines a keyword both schemas have; any other keyword keeps the first value.
+_MERGERS: dict[str, Callable[[Any, Any], Any]] = {
+    "properties": _merge_properties, "type": _merge_types, "enum": _merge_enums,
+    "items": merge, "values": merge, "not": merge,
+}

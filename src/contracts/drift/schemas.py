@@ -1,0 +1,67 @@
+"""Schema walking for renames and suggestions: the parts of a spec that describe the value at
+a JSON pointer inside a response body."""
+
+from __future__ import annotations
+
+from ..errors import ContractsError
+from ..specs import Located, Spec
+
+__all__ = ["body_schema", "flatten_schema", "schemas_at"]
+
+
+def flatten_schema(spec: Spec, node: Located, depth: int = 0) -> list[Located]:
+    """The schema and its allOf/anyOf/oneOf members, recursively, ``$ref``s resolved."""
+    try:
+        node = spec.resolve(node)
+    except ContractsError:
+        return []
+    out = [node]
+    if isinstance(node.value, dict) and depth < 16:
+        for combinator in ("allOf", "anyOf", "oneOf"):
+            members = node.value.get(combinator)
+            for i, _ in enumerate(members if isinstance(members, list) else []):
+                out.extend(flatten_schema(spec, node.child(combinator, i), depth + 1))
+    return out
+
+
+def body_schema(spec: Spec, operation: str, location: str) -> Located | None:
+    """The JSON body schema of ``location`` (``response.200.body``) of ``operation``."""
+    parts = location.split(".")
+    if len(parts) != 3 or parts[0] != "response" or parts[2] != "body":
+        return None
+    try:
+        op = spec.operation(operation)
+        response = spec.resolve(op.node.child("responses", parts[1]))
+    except (ContractsError, KeyError, TypeError):
+        return None
+    content = response.value.get("content") if isinstance(response.value, dict) else None
+    for media, entry in (content or {}).items():
+        base = str(media).split(";", 1)[0].strip().lower()
+        if (base == "application/json" or base.endswith("+json") or base == "*/*") and \
+                isinstance(entry, dict) and "schema" in entry:
+            return response.child("content", media, "schema")
+    return None
+
+
+def schemas_at(spec: Spec, root: Located, pointer: str) -> list[Located]:
+    """Every schema part that describes the instance at ``pointer`` (``*`` = any item)."""
+    current = [root]
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+    for token in tokens:
+        following: list[Located] = []
+        for schema in current:
+            for part in flatten_schema(spec, schema):
+                value = part.value
+                if not isinstance(value, dict):
+                    continue
+                props = value.get("properties")
+                if isinstance(props, dict) and token in props:
+                    following.append(part.child("properties", token))
+                elif token == "*" and isinstance(value.get("items"), dict):
+                    following.append(part.child("items"))
+                elif isinstance(value.get("additionalProperties"), dict):
+                    following.append(part.child("additionalProperties"))
+        current = following
+        if not current:
+            return []
+    return [p for s in current for p in flatten_schema(spec, s) if isinstance(p.value, dict)]
