@@ -37,11 +37,21 @@ def _eka_session(c: httpx.Client, scenario: str | None = None, **body: Any) -> s
     return str(r.json()["session_id"])
 
 
+def _eka_upload(c: httpx.Client, sid: str, count: int) -> None:
+    """Upload ``count`` audio files to the session's upload_url, as Eka's SDKs do."""
+    upload_url = c.get(f"/voice/v1/sessions/{sid}").json()["upload_url"]
+    for i in range(count):
+        r = c.post(f"{upload_url}/{i}.webm", content=b"RIFF-synthetic-audio",
+                   headers={"content-type": "audio/webm"})
+        assert r.status_code == 200 and r.json()["success"], r.text
+
+
 def test_eka_lifecycle_completed(mock_server: Callable[..., Any]) -> None:
     with client(mock_server("eka"), "eka", headers=AUTH) as c:
         sid = _eka_session(c)
         first = c.get(f"/voice/v1/sessions/{sid}")
         assert (first.status_code, first.json()["status"]) == (202, "initialized")
+        _eka_upload(c, sid, 2)
         ended = c.post(f"/voice/v1/sessions/{sid}/end", json={"audio_files_sent": 2})
         assert ended.status_code == 202
         assert ended.json()["audio_files"] == ["0.webm", "1.webm"]
@@ -77,6 +87,7 @@ def test_eka_scenarios(mock_server: Callable[..., Any], scenario: str, status: i
                        state: str) -> None:
     with client(mock_server("eka", steps=0), "eka", headers=AUTH) as c:
         sid = _eka_session(c, scenario)
+        _eka_upload(c, sid, 3)
         c.post(f"/voice/v1/sessions/{sid}/end", json={"audio_files_sent": 3})
         r = c.get(f"/voice/v1/sessions/{sid}")
         assert (r.status_code, r.json()["status"]) == (status, state)
@@ -84,6 +95,56 @@ def test_eka_scenarios(mock_server: Callable[..., Any], scenario: str, status: i
             assert r.json()["processing_errors"][0]["file"] == "2.webm"
         else:
             assert r.json()["error"]["code"]
+
+
+def test_eka_upload_url_takes_the_audio_and_end_session_counts_what_arrived(
+        mock_server: Callable[..., Any]) -> None:
+    with client(mock_server("eka", steps=0), "eka", headers=AUTH) as c:
+        created = c.post("/voice/v1/sessions", json=EKA_BODY).json()
+        sid, upload_url = created["session_id"], created["upload_url"]
+        # Eka's SDKs POST raw bytes to {upload_url}/{file_name}; PUT and the bare URL work too.
+        r = c.post(f"{upload_url}/audio_1.webm", content=b"chunk-1",
+                   headers={"content-type": "audio/webm;codecs=opus"})
+        assert (r.status_code, r.json()) == (200, {"session_id": sid, "success": True,
+                                                   "original_filename": "audio_1.webm"})
+        assert c.put(f"{upload_url}/audio_0.webm", content=b"chunk-0").status_code == 200
+        assert c.post(upload_url, content=b"chunk-2",
+                      headers={"content-type": "audio/wav"}).json()["original_filename"] == "2.wav"
+        empty = c.post(f"{upload_url}/audio_3.webm", content=b"")
+        assert (empty.status_code, empty.json()["error"]["code"]) == (400, "invalid_audio")
+        assert c.post(upload_url, content=b"x", headers={"authorization": "Bearer wrong"}
+                      ).status_code == 401
+        # Told of more files than arrived: the documented mismatch, naming both counts.
+        short = c.post(f"/voice/v1/sessions/{sid}/end", json={"audio_files_sent": 5})
+        assert (short.status_code, short.json()["error"]["code"]) == (400, "audio_files_mismatch")
+        assert "(5)" in short.json()["error"]["message"] and "(3)" in short.json()["error"][
+            "message"]
+        ended = c.post(f"/voice/v1/sessions/{sid}/end", json={"audio_files_sent": 3}).json()
+        assert ended["audio_files_received"] == 3
+        assert ended["audio_files"] == ["audio_0.webm", "audio_1.webm", "2.wav"]  # by number
+        done = c.get(f"/voice/v1/sessions/{sid}").json()
+        assert (done["audio_files_received"], done["audio_files"]) == (3, ended["audio_files"])
+        late = c.post(f"{upload_url}/audio_4.webm", content=b"late")
+        assert (late.status_code, late.json()["error"]["code"]) == (400, "session_ended")
+        missing = c.post("/voice/v1/sessions/ses_nope/audio/0.webm", content=b"x")
+        assert (missing.status_code, missing.json()["error"]["code"]) == (404,
+                                                                        "session_not_found")
+        # A client that uploads nothing is told nothing arrived, not what it claimed.
+        bare = _eka_session(c)
+        nothing = c.post(f"/voice/v1/sessions/{bare}/end", json={"audio_files_sent": 2}).json()
+        assert (nothing["audio_files_received"], nothing["audio_files"]) == (0, [])
+
+
+def test_eka_partial_skips_an_uploaded_file(mock_server: Callable[..., Any]) -> None:
+    with client(mock_server("eka", steps=0), "eka", headers=AUTH) as c:
+        sid = _eka_session(c, "partial")
+        upload_url = c.get(f"/voice/v1/sessions/{sid}").json()["upload_url"]
+        for name in ("take_0.wav", "take_1.wav"):
+            c.post(f"{upload_url}/{name}", content=b"audio")
+        c.post(f"/voice/v1/sessions/{sid}/end", json={"audio_files_sent": 2})
+        body = c.get(f"/voice/v1/sessions/{sid}").json()
+        assert body["audio_files_processed"] == 1
+        assert body["processing_errors"][0]["file"] == "take_1.wav"
 
 
 def test_eka_expiry_filtering_and_404(mock_server: Callable[..., Any]) -> None:

@@ -117,9 +117,17 @@ class MockApp:
                                      f"{op.operation_id}")
                 route = _Route(vendor, op, handler, validator)
                 by_path.setdefault(_template(base + op.path), {})[op.method.upper()] = route
-        ordered = sorted(by_path.items(), key=lambda item: -_literal_length(item[0]))
-        return [Route(path, _Endpoint(self, methods), methods=sorted(methods))
-                for path, methods in ordered]
+        extra: dict[str, _RawEndpoint] = {}
+        for vendor in self.vendors:
+            server = next(iter(vendor.spec.server_paths), "/")
+            base = self.options.prefix + ("" if server == "/" else server)
+            for path, methods, handler in vendor.extra_routes():
+                extra[_template(base + path)] = _RawEndpoint(vendor, handler, methods)
+        ordered: list[tuple[str, Any, Sequence[str]]] = [
+            (path, _Endpoint(self, methods), sorted(methods)) for path, methods in by_path.items()]
+        ordered += [(path, endpoint, sorted(endpoint.methods)) for path, endpoint in extra.items()]
+        ordered.sort(key=lambda item: -_literal_length(item[0]))
+        return [Route(path, endpoint, methods=methods) for path, endpoint, methods in ordered]
 
     # -- answering -------------------------------------------------------------------------
     async def answer(self, route: _Route, request: _Request) -> Reply:
@@ -229,6 +237,26 @@ class _Endpoint:
         await _send(send, reply, head=head)
 
 
+class _RawEndpoint:
+    """An endpoint outside the spec's operations (:meth:`Vendor.extra_routes`): authorized,
+    the body handed over unparsed, answered by the vendor's handler under its lock."""
+
+    def __init__(self, vendor: Vendor, handler: Any, methods: Sequence[str]):
+        self.vendor = vendor
+        self.handler = handler
+        self.methods = tuple(methods)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        request = _read(scope, getattr(self.handler, "__name__", "upload"), await _body(receive))
+        call = replace(request.call, raw=request.raw)
+        if not self.vendor.authorized(call):
+            reply = self.vendor.unauthorized(call)
+        else:
+            with self.vendor.lock:
+                reply = self.handler(self.vendor, call)
+        await _send(send, reply, head=False)
+
+
 async def _body(receive: Any) -> bytes:
     raw = b""
     while True:
@@ -238,13 +266,13 @@ async def _body(receive: Any) -> bytes:
             return bytes(raw)
 
 
-def _read(scope: Any, op: Operation, raw: bytes) -> _Request:
+def _read(scope: Any, op: Operation | str, raw: bytes) -> _Request:
     raw_headers = scope["headers"]
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers}
     query_string = scope.get("query_string", b"").decode("latin-1")
     query = dict(parse_qsl(query_string, keep_blank_values=True)) if query_string else {}
     host = headers.get("host") or "{}:{}".format(*(scope.get("server") or ("mock", 80)))
-    call = Call(operation=op.operation_id, method=scope["method"],
+    call = Call(operation=op if isinstance(op, str) else op.operation_id, method=scope["method"],
                 path_params=scope.get("path_params", {}), query=query, headers=headers,
                 body=None, base_url=f"{scope.get('scheme', 'http')}://{host}",
                 scenario=headers.get("x-contracts-scenario"))

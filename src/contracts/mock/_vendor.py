@@ -144,6 +144,8 @@ class Call:
     body: Any
     base_url: str
     scenario: str | None
+    raw: bytes = b""
+    """The request body as sent (a :meth:`Vendor.extra_routes` handler reads uploads here)."""
 
     def flag(self, name: str) -> bool:
         return self.query.get(name, "").lower() in ("true", "1", "yes")
@@ -278,6 +280,12 @@ class Vendor:
     def advance(self, session_id: str, to: str | None = None) -> dict[str, Any] | None:
         """Move a session on; None when this vendor has no such session."""
         return None
+
+    def extra_routes(self) -> list[tuple[str, tuple[str, ...], Handler]]:
+        """Endpoints the vendor serves that its spec does not describe as operations (Eka's
+        audio upload behind ``upload_url``): ``(path under the server path, methods,
+        handler)``. Authorized like every operation; the body is not parsed (``call.raw``)."""
+        return []
 
     # -- shared helpers -----------------------------------------------------------------
     def rng(self, *parts: object) -> random.Random:
