@@ -554,3 +554,30 @@ def test_prefix_and_method_not_allowed(mock_server: Callable[..., Any]) -> None:
         wrong = c.delete("/vendors/eka/voice/v1/sessions/x")
         assert wrong.status_code == 405 and "GET" in wrong.headers["allow"]
         assert c.post("/vendors/eka/voice/v1/sessions").status_code == 422  # body required
+
+
+@pytest.mark.parametrize(("api", "shape"), [
+    ("eka", lambda b: b["error"]["code"] == "not_found"),
+    ("heidi", lambda b: b["detail"]["type"] == "not_found"),
+    ("upheal", lambda b: b["code"] == "not_found"),
+    ("realtimekit", lambda b: b["success"] is False and b["errors"][0]["message"]),
+])
+def test_an_unknown_path_answers_in_the_vendors_error_shape(
+        mock_server: Callable[..., Any], api: str, shape: Callable[[Any], bool]) -> None:
+    server = mock_server(api)
+    for path in ("/nope", "/", "/v9/whatever"):
+        r = httpx.get(server.url + path, headers=AUTH)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/json"
+        body = r.json()
+        assert body != {"detail": "Not Found"} and shape(body), body
+        assert path in r.text  # says what was not found
+
+
+def test_an_unknown_path_of_a_several_vendor_mock_is_one_documented_problem(
+        mock_server: Callable[..., Any]) -> None:
+    r = httpx.get(mock_server("all").url + "/nope")
+    assert (r.status_code, r.headers["content-type"]) == (404, "application/problem+json")
+    problem = r.json()
+    assert problem["type"] == "urn:scribe-contracts:mock:not-found"
+    assert problem["title"] == "Not Found" and "'/nope'" in problem["detail"]
+    assert all(api in problem["detail"] for api in ("eka", "heidi", "upheal", "realtimekit"))

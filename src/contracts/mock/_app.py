@@ -213,10 +213,24 @@ class MockApp:
 
         status = getattr(exc, "status_code", 404)
         detail = str(getattr(exc, "detail", "Not Found"))
+        if status == 404:
+            detail = f"Not Found: no operation at {request.method} {clip(request.url.path)}"
         headers = dict(getattr(exc, "headers", None) or {})  # 405 carries Allow
         owner = _owner(request.url.path, self._owners)
-        body = ({"detail": detail} if owner is None else owner.error_body(
-            status, "not_found" if status == 404 else "method_not_allowed", detail))
+        if owner is None and len(self.vendors) == 1:
+            owner = self.vendors[0]  # a one-vendor mock answers every path as its vendor
+        if owner is None:
+            # Several vendors and none owns the path: one documented shape (docs/mocks.md).
+            reply = problem(status, f"urn:scribe-contracts:mock:{_NOT_FOUND[status]}",
+                            "Not Found" if status == 404 else "Method Not Allowed",
+                            f"{detail}; this mock serves {', '.join(v.api for v in self.vendors)}"
+                            " under their spec's server paths", headers)
+            return Response(orjson.dumps(reply.body), status_code=status,
+                            headers={k: v for k, v in reply.headers.items()
+                                     if k != "content-type"},
+                            media_type="application/problem+json")
+        body = owner.error_body(status, "not_found" if status == 404 else "method_not_allowed",
+                                detail)
         return Response(orjson.dumps(body), status_code=status, headers=headers,
                         media_type=_JSON)
 
@@ -290,6 +304,9 @@ async def _send(send: Any, reply: Reply, *, head: bool) -> None:
     raw_headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
     await send({"type": "http.response.start", "status": reply.status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": b"" if head else content})
+
+
+_NOT_FOUND = {404: "not-found", 405: "method-not-allowed"}
 
 
 def _unknown_scenario(vendor: Vendor, name: str) -> Reply:
