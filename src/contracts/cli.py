@@ -236,8 +236,10 @@ def _write_gate_reports(result: Any, report_dir: Path) -> list[Path]:
 
 
 @cli.command()
-@click.option("--api", required=True, metavar="API",
-              help="Bundled API name (upheal, heidi, eka, realtimekit) or a spec path.")
+@click.option("--api", default=None, metavar="API",
+              help="Bundled API name (upheal, heidi, eka, realtimekit) or a spec path; lines "
+                   "of a log that name another API are skipped. Omitted: each line is judged "
+                   "by the spec its 'api' field names.")
 @click.option("--operation", metavar="OP", help="operationId: the files are single bodies.")
 @click.option("--status", type=int, metavar="CODE",
               help="With --operation: the response status (omit for a request body).")
@@ -249,7 +251,7 @@ def _write_gate_reports(result: Any, report_dir: Path) -> list[Path]:
 @click.option("--show-values", is_flag=True,
               help="Show offending body values in the output (off: they may be patient data).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(api: str, operation: str | None, status: int | None, fmt: str, strict: bool,
+def validate(api: str | None, operation: str | None, status: int | None, fmt: str, strict: bool,
              fail_on: Severity, show_values: bool, files: tuple[Path, ...]) -> None:
     """Validate recorded traffic or single bodies against a spec.
 
@@ -261,8 +263,14 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
 
     if status is not None and operation is None:
         raise click.UsageError("--status needs --operation")
+    if operation is not None and api is None:
+        raise click.UsageError("--operation needs --api")
+    if api is not None:
+        from .specs import spec_location
+
+        spec_location(api)  # a typo is a usage error before any file is read
     with _progress(files) as advance:
-        if operation is not None:
+        if operation is not None and api is not None:
             report = validate_bodies(api, operation, status, files, strict=strict,
                                      progress=advance)
         else:

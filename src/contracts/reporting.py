@@ -358,7 +358,10 @@ def violations_text(report: CorpusReport, *, show_values: bool = False) -> str:
                        for s, n in _counts(report).items() if n)
     lines.append(f"{report.exchanges} exchange(s) checked: "
                  f"{counts or 'no violations'}"
-                 + (f"; {len(report.problems)} unreadable" if report.problems else ""))
+                 + (f"; {len(report.problems)} unreadable" if report.problems else "")
+                 + (f"; {sum(report.skipped.values())} skipped (another API: "
+                    f"{', '.join(f'{api} {n}' for api, n in report.skipped.items())})"
+                    if report.skipped else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -372,6 +375,7 @@ def _counts(report: CorpusReport) -> dict[Severity, int]:
 def violations_json(report: CorpusReport, *, show_values: bool = False) -> str:
     return json.dumps({
         "exchanges": report.exchanges,
+        "skipped": dict(report.skipped),
         "violations": [dict(r.violation.as_dict(show_values=show_values), source=r.source,
                             line=r.line, entry=r.pointer) for r in report.records],
         "unreadable": [{"source": p.source, "line": p.line, "entry": p.pointer,
@@ -612,6 +616,9 @@ def _traffic_summary(report: TrafficReport) -> str:
         parts.append(f"{len(report.waived)} waived")
     if report.problem_count:
         parts.append(f"{report.problem_count} unreadable input part(s)")
+    if report.skipped:
+        parts.append(f"{sum(report.skipped.values())} skipped (another API: "
+                     + ", ".join(f"{api} {n}" for api, n in report.skipped.items()) + ")")
     if report.resolved:
         parts.append(f"{len(report.resolved)} resolved since an earlier run")
     return "; ".join(parts)
@@ -718,6 +725,7 @@ def traffic_json(report: TrafficReport, *, show_values: bool = False) -> str:
         "kind": report.kind,
         "sources": list(report.sources),
         "exchanges": report.exchanges,
+        "skipped": dict(report.skipped),
         "counts": {_GRADE_LABEL[s]: n for s, n in report.counts.items()},
         "findings": [finding(f) for f in report.findings],
         "waived": [dict(f.as_dict(show_values=show_values), waiver={

@@ -216,6 +216,11 @@ class Spec:
     def name(self) -> str:
         return self._name
 
+    def answers_to(self, api: str) -> bool:
+        """Whether ``api`` (a recording's ``api`` field: a registered name or a spec path)
+        names this spec."""
+        return api == self._name or Path(api).stem == self._name
+
     @property
     def source(self) -> str:
         return self._root.source
