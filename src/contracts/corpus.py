@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ._loading import parse_json
 from .errors import ContractsError, InputError
-from .findings import Severity, Violation
+from .findings import ReadProblem, Severity, Violation
 from .findings import location as _location
 from .specs import Spec
 from .validation import Validator, validator_for
@@ -40,18 +40,8 @@ class Record:
         return _location(self.source, self.line, self.pointer)
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """A part of an input that could not be read (a broken line, a bad HAR entry)."""
-
-    source: str
-    line: int | None
-    message: str
-    pointer: str | None = None
-
-    @property
-    def location(self) -> str:
-        return _location(self.source, self.line, self.pointer)
+# A part of an input that could not be read (the name this module has always used).
+Problem = ReadProblem
 
 
 @dataclass
@@ -113,7 +103,7 @@ def validate_corpus(api: Spec | str | Validator | None, paths: Sequence[str | Pa
             # A HAR or VCR "line" is an entry index: the pointer names it, and not as a line.
             line = item.line if item.pointer is None else None
             if isinstance(item, ReadProblem):
-                report.problems.append(Problem(item.source, line, item.message, item.pointer))
+                report.problems.append(replace(item, line=line))
                 continue
             named = getattr(item, "api", None)
             if validator is not None and named and not validator.spec.answers_to(named):

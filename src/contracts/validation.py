@@ -19,9 +19,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import vendors
 from ._loading import parse_json
+from ._media import is_json_media
+from ._pointers import escape_pointer
 from ._schema import Direction, SchemaValidators, json_type
 from .errors import InputError, OperationNotFound, UnresolvableRef
-from .findings import ContractViolation, Severity, Violation, rank_violations
+from .findings import ContractViolation, Severity, Violation
 from .invariants import InvariantContext, check_invariants
 from .specs import Located, Operation, Spec, load_spec
 
@@ -54,11 +56,6 @@ _FLAGGED: dict[str, tuple[str, Severity, str]] = {
 class _Media:
     media_type: str
     node: Located
-
-
-def _is_json_media(media_type: str) -> bool:
-    base = media_type.split(";", 1)[0].strip().lower()
-    return base == "application/json" or base.endswith("+json") or base == "*/*"
 
 
 def _content_type(headers: Mapping[str, str] | None) -> str | None:
@@ -109,7 +106,6 @@ class Validator:
         self._schemas = SchemaValidators(self.spec)
         entry = vendors.find(self.spec.name) if invariants else None
         self._invariants = entry is not None and entry.invariants is not None
-        self._lock = threading.Lock()
         self._match_cache: dict[tuple[str, str], Any] = {}
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
@@ -145,7 +141,9 @@ class Validator:
                          location="request.path",
                          message=f"no documented operation: {exc.wanted}{hint}")
 
-    def _response_node(self, op: Operation, status: int) -> tuple[str, Located] | None:
+    def response_node(self, op: Operation, status: int) -> tuple[str, Located] | None:
+        """The Response Object documenting ``status`` for ``op`` (exact code, then its ``NXX``
+        class, then ``default``) with the key it is under; None if nothing documents it."""
         key = (op.operation_id, status)
         try:
             return self._response_cache[key]
@@ -185,7 +183,7 @@ class Validator:
             return None
         if content_type is None:
             for media_type in content:
-                if _is_json_media(media_type):
+                if is_json_media(media_type):
                     return _Media(media_type, holder.child("content", media_type))
             first = next(iter(content))
             return _Media(first, holder.child("content", first))
@@ -207,7 +205,7 @@ class Validator:
                 return parse_json(raw, source=where), None
             except InputError as exc:
                 return _NO_BODY, _replace(base, code=f"{where}.not_json",
-                                          message=f"the body is not JSON: {exc.message}")
+                                          message=f"the body is not JSON: {exc.detail}")
         return body, None
 
     def _check_body(self, value: Any, media: _Media, where: str, base: Violation,
@@ -232,19 +230,6 @@ class Validator:
         if strict:
             yield from self._undocumented(value, schema_node, "", where, base, set())
 
-    def _flatten(self, schema: Located, depth: int = 0) -> list[Located]:
-        """The schema and every allOf/anyOf/oneOf member, recursively (refs resolved)."""
-        try:
-            schema = self.spec.resolve(schema)
-        except UnresolvableRef:
-            return []
-        out = [schema]
-        if isinstance(schema.value, dict) and depth < 16:
-            for combinator in ("allOf", "anyOf", "oneOf"):
-                for i, _ in enumerate(schema.value.get(combinator) or []):
-                    out.extend(self._flatten(schema.child(combinator, i), depth + 1))
-        return out
-
     def _undocumented(self, value: Any, schema: Located, pointer: str, where: str,
                       base: Violation, seen: set[tuple[str, str]]) -> Iterator[Violation]:
         """Fields present in the body that the schema does not declare (strict mode).
@@ -255,23 +240,13 @@ class Validator:
         if (schema.ref, pointer) in seen:
             return
         seen.add((schema.ref, pointer))
-        parts = [p for p in self._flatten(schema) if isinstance(p.value, dict)]
+        parts = [p for p in self.spec.flatten(schema) if isinstance(p.value, dict)]
         if isinstance(value, dict):
-            props: dict[str, list[Located]] = {}
-            extra: list[Located] = []
-            free = False
-            for part in parts:
-                for name in part.value.get("properties") or {}:
-                    props.setdefault(name, []).append(part.child("properties", name))
-                additional = part.value.get("additionalProperties")
-                if isinstance(additional, dict):
-                    extra.append(part.child("additionalProperties"))
-                elif additional is True or "patternProperties" in part.value:
-                    free = True
+            props, extra, free = _declared_fields(parts)
             if not props and not extra:
                 return
             for name, child in value.items():
-                child_pointer = f"{pointer}/{_escape(name)}"
+                child_pointer = f"{pointer}/{escape_pointer(name)}"
                 if name in props or extra:
                     for child_schema in props.get(name) or extra:
                         yield from self._undocumented(child, child_schema, child_pointer,
@@ -310,7 +285,7 @@ class Validator:
             yield self._undocumented_operation(exc)
             return
         base = Violation(code="", message="", api=self.spec.name, operation=op.operation_id)
-        found = self._response_node(op, int(status))
+        found = self.response_node(op, int(status))
         if found is None:
             documented = sorted(str(k) for k in op.node.value.get("responses") or {})
             yield _replace(base, code="response.status.undocumented", location="response.status",
@@ -322,7 +297,7 @@ class Validator:
                                 and k[:1] in "23")
             if not same_class:
                 return
-            found = self._response_node(op, _status_number(same_class[0]))
+            found = self.response_node(op, _status_number(same_class[0]))
             if found is None:
                 return
         _key, response = found
@@ -339,7 +314,7 @@ class Validator:
             return
         if media is None:  # the response documents no body: nothing to check
             return
-        if not _is_json_media(media.media_type):
+        if not is_json_media(media.media_type):
             return
         body_base = Violation(code="", message="", api=self.spec.name,
                               operation=op.operation_id, location="response.body")
@@ -413,41 +388,17 @@ class Validator:
             query.setdefault(key, []).append(val)
         params = self._parameters(op)
         for (where, name), param in params.items():
-            schema = param.child("schema") if "schema" in param.value else None
-            required = bool(param.value.get("required"))
-            location = f"request.{where}"
             if where == "path":
                 raw: str | None = path_params.get(name)
                 values = [raw] if raw is not None else []
             elif where == "query":
                 values = query.get(name, [])
-            elif where == "header":
-                raw = _header(headers, name) if headers is not None else None
+            elif where == "header" and headers is not None:
+                raw = _header(headers, name)
                 values = [raw] if raw is not None else []
-                if headers is None:
-                    continue
             else:
                 continue
-            if not values:
-                if required:
-                    yield _replace(base, code=f"{location}.missing", location=location,
-                                   pointer=f"/{name}",
-                                   message=f"required {where} parameter {name!r} is missing")
-                continue
-            if schema is None:
-                continue
-            resolved = self.spec.resolve(schema).value
-            if isinstance(resolved, dict) and resolved.get("type") == "array":
-                exploded = param.value.get("explode", where == "query")
-                items = _split_list(values[0]) if len(values) == 1 and not exploded else values
-                item_schema = resolved.get("items") or {}
-                coerced = [_coerce(v, item_schema) for v in items]
-                for error in self._schemas.compile(schema).iter_errors(coerced):
-                    yield _replace(base, code=f"{location}.invalid", location=location,
-                                   pointer=f"/{name}{error.pointer}", message=error.message,
-                                   schema_path=error.schema_location, expected=error.expected)
-            else:
-                yield from self._scalar(values[-1], schema, location, name, base)
+            yield from self._parameter(where, name, param, values, base)
         if strict:
             known = {name for (where, name) in params if where == "query"}
             for name in query:
@@ -459,6 +410,32 @@ class Validator:
         if headers is not None:
             yield from self._security(op, headers, query, base)
         yield from self._request_body(op, body, headers, strict, base)
+
+    def _parameter(self, where: str, name: str, param: Located, values: list[str],
+                   base: Violation) -> Iterator[Violation]:
+        """One request parameter's values (all of them, as sent) against its schema."""
+        schema = param.child("schema") if "schema" in param.value else None
+        location = f"request.{where}"
+        if not values:
+            if param.value.get("required"):
+                yield _replace(base, code=f"{location}.missing", location=location,
+                               pointer=f"/{name}",
+                               message=f"required {where} parameter {name!r} is missing")
+            return
+        if schema is None:
+            return
+        resolved = self.spec.resolve(schema).value
+        if isinstance(resolved, dict) and resolved.get("type") == "array":
+            exploded = param.value.get("explode", where == "query")
+            items = _split_list(values[0]) if len(values) == 1 and not exploded else values
+            item_schema = resolved.get("items") or {}
+            coerced = [_coerce(v, item_schema) for v in items]
+            for error in self._schemas.compile(schema).iter_errors(coerced):
+                yield _replace(base, code=f"{location}.invalid", location=location,
+                               pointer=f"/{name}{error.pointer}", message=error.message,
+                               schema_path=error.schema_location, expected=error.expected)
+        else:
+            yield from self._scalar(values[-1], schema, location, name, base)
 
     def _parameters(self, op: Operation) -> dict[tuple[str, str], Located]:
         out: dict[tuple[str, str], Located] = {}
@@ -519,7 +496,7 @@ class Validator:
                            message=f"content type {content_type} is not documented",
                            expected=documented, actual=content_type)
             return
-        if not isinstance(media, _Media) or not _is_json_media(media.media_type):
+        if not isinstance(media, _Media) or not is_json_media(media.media_type):
             return
         value, problem = self._parse(body, "request.body", base)
         if problem is not None:
@@ -538,8 +515,22 @@ def _status_number(key: str) -> int:
     return int(key) if key.isdigit() else int(key[0]) * 100
 
 
-def _escape(token: str) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
+def _declared_fields(parts: list[Located]
+                     ) -> tuple[dict[str, list[Located]], list[Located], bool]:
+    """What the alternatives of an object schema declare: each property's schemas, the
+    ``additionalProperties`` schemas, and whether any alternative allows every key."""
+    props: dict[str, list[Located]] = {}
+    extra: list[Located] = []
+    free = False
+    for part in parts:
+        for name in part.value.get("properties") or {}:
+            props.setdefault(name, []).append(part.child("properties", name))
+        additional = part.value.get("additionalProperties")
+        if isinstance(additional, dict):
+            extra.append(part.child("additionalProperties"))
+        elif additional is True or "patternProperties" in part.value:
+            free = True
+    return props, extra, free
 
 
 def _replace(v: Violation, **changes: Any) -> Violation:
@@ -645,6 +636,3 @@ def is_valid_request(api: Spec | str | Validator, method: str, url: str, body: B
     return not any(v.severity >= fail_on for v in iter_request_violations(
         api, method, url, body, headers=headers, strict=strict, operation=operation))
 
-
-def ranked(violations: Iterator[Violation] | list[Violation]) -> list[Violation]:
-    return rank_violations(violations)
