@@ -12,9 +12,11 @@ in one; a write-only property is not required in a response and must not appear 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._pointers import escape_pointer, join_pointer, split_pointer
@@ -23,7 +25,8 @@ from .errors import UnresolvableRef
 if TYPE_CHECKING:
     from .specs import Located, Spec
 
-__all__ = ["FLAGS", "CompiledSchema", "SchemaError", "SchemaValidators", "json_type"]
+__all__ = ["FLAGS", "CompiledSchema", "SchemaError", "SchemaValidators", "is_valid_json_schema",
+           "json_type", "matches_packaged_schema"]
 
 Direction = Literal["request", "response"]
 
@@ -402,3 +405,46 @@ def _uses(node: Any, flag: str) -> bool:
         elif isinstance(item, list):
             stack.extend((v, False) for v in item)
     return False
+
+
+# -- quick verdicts (lint's fast path) ---------------------------------------------------------
+# Lint reports meta-schema errors with python-jsonschema's messages and best_match; importing
+# and compiling it costs most of a clean spec's lint (its format checkers build dozens of
+# grammars at import). A clean document needs no messages: these say "valid" in microseconds
+# and lint asks python-jsonschema only when they say no.
+
+@cache
+def _packaged(resource: str) -> Any:
+    from importlib import resources
+
+    import jsonschema_rs
+
+    text = resources.files("contracts").joinpath(resource).read_text("utf-8")
+    return jsonschema_rs.validator_for(json.loads(text))
+
+
+def matches_packaged_schema(resource: str, instance: Any) -> bool:
+    """Whether ``instance`` is valid against a JSON Schema shipped in the package
+    (``_meta/oas-3.1-schema.json``); False also when the verdict cannot be had (ask the
+    detailed validator)."""
+    try:
+        return bool(_packaged(resource).is_valid(instance))
+    except Exception:  # noqa: BLE001 - no quick verdict: the caller takes the detailed path
+        return False
+
+
+@cache
+def _draft_2020_12() -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.Draft202012Validator(
+        {"$ref": "https://json-schema.org/draft/2020-12/schema"})
+
+
+def is_valid_json_schema(instance: Any) -> bool:
+    """Whether ``instance`` is a valid JSON Schema (2020-12 meta-schema); False also when the
+    verdict cannot be had."""
+    try:
+        return bool(_draft_2020_12().is_valid(instance))
+    except Exception:  # noqa: BLE001 - as above
+        return False

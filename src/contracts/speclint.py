@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ._pointers import escape_pointer, join_pointer
-from ._schema import SchemaValidators
+from ._schema import SchemaValidators, is_valid_json_schema, matches_packaged_schema
 from ._typing import JSON
 from .errors import UnresolvableRef
 from .findings import Finding, Severity, ranked
@@ -58,11 +58,14 @@ _SCHEMA_KEYWORDS_SINGLE = ("items", "additionalProperties", "not", "if", "then",
 _SCHEMA_KEYWORDS_LIST = ("allOf", "anyOf", "oneOf", "prefixItems")
 
 
+_OAS_SCHEMA = "_meta/oas-3.1-schema.json"
+
+
 @cache
 def _oas_validator() -> Any:
     import jsonschema
 
-    text = resources.files("contracts").joinpath("_meta/oas-3.1-schema.json").read_text("utf-8")
+    text = resources.files("contracts").joinpath(_OAS_SCHEMA).read_text("utf-8")
     return jsonschema.Draft202012Validator(json.loads(text))
 
 
@@ -149,6 +152,8 @@ def _best(error: Any) -> Any:
 
 
 def rule_oas_schema(ctx: _Context) -> Iterator[Finding]:
+    if matches_packaged_schema(_OAS_SCHEMA, ctx.spec.document):
+        return  # clean: python-jsonschema (for its messages) is only needed to explain errors
     seen = set()
     for error in _oas_validator().iter_errors(ctx.spec.document):
         best = _best(error)
@@ -166,6 +171,8 @@ def rule_schema_invalid(ctx: _Context) -> Iterator[Finding]:
         shallow = {k: v for k, v in schema.value.items()
                    if k not in _SCHEMA_KEYWORDS_OBJECT + _SCHEMA_KEYWORDS_SINGLE
                    + _SCHEMA_KEYWORDS_LIST}
+        if is_valid_json_schema(shallow):
+            continue
         for error in _meta_validator().iter_errors(shallow):
             best = _best(error)
             where = join_pointer(best.absolute_path, schema.pointer)
