@@ -320,6 +320,40 @@ def test_upheal_error_scenario_and_advance(mock_server: Callable[..., Any]) -> N
         assert c.get(f"/sessions/{sid}").json()["error"]["code"] == "file-conversion-failed"
 
 
+@pytest.mark.parametrize(("body", "why"), [
+    ({"providerUserId": "p", "sessionType": "Soap", "input": RECORDING},
+     "its scenario is 'error'"),
+    ({"providerUserId": "p", "sessionType": "Soap",
+      "input": {"text": {"text": "Too short to make notes from."}}},
+     "fewer than 140 words"),
+])
+def test_advancing_to_a_state_the_session_cannot_reach_says_which_it_can_and_why(
+        mock_server: Callable[..., Any], body: dict[str, Any], why: str) -> None:
+    server = mock_server("upheal")
+    with client(server, "upheal", headers=AUTH) as c:
+        headers = {"x-contracts-scenario": "error"} if "error" in why else {}
+        sid = c.post("/sessions", json=body, headers=headers).json()["sessionId"]
+        refused = httpx.post(f"{server.url}/__contracts__/sessions/{sid}/advance",
+                             json={"to": "Done"})
+        assert refused.status_code == 400
+        detail = refused.json()["detail"]
+        assert "cannot reach the state 'Done'" in detail and why in detail, detail
+        assert "it can reach InProgress, Processing, Error" in detail, detail
+        assert "unknown state" not in detail
+
+
+def test_a_400_quotes_the_pages_wording(mock_server: Callable[..., Any]) -> None:
+    with client(mock_server("upheal"), "upheal", headers=AUTH) as c:
+        r = c.post("/sessions", json={"providerUserId": "p", "sessionType": "Soap",
+                                      "clientUserId": "c", "clientPronouns": "NeutralThem",
+                                      "input": RECORDING})
+        assert r.status_code == 400 and r.json()["code"] == "invalid-input"
+        # Upheal's page: "Cannot be used together with clientUserId." (on clientPronouns).
+        assert "clientPronouns: Cannot be used together with clientUserId." in r.json()[
+            "message"]
+        assert "must not match" not in r.text
+
+
 # -- Heidi ---------------------------------------------------------------------------------
 
 def test_heidi_jwt_create_patch(mock_server: Callable[..., Any]) -> None:

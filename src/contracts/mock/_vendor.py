@@ -161,10 +161,12 @@ class Reply:
 class Lifecycle:
     """Advances a session through ``states`` by polls (``steps`` per state) or by time."""
 
-    __slots__ = ("index", "polls", "since", "states")
+    __slots__ = ("index", "polls", "since", "states", "why")
 
-    def __init__(self, states: tuple[str, ...]):
+    def __init__(self, states: tuple[str, ...], why: str = ""):
         self.states = states
+        self.why = why
+        """Why this session's path is what it is (said when asked for a state off it)."""
         self.index = 0
         self.polls = 0
         self.since = time.monotonic()
@@ -181,8 +183,9 @@ class Lifecycle:
         """Move one state on (or straight to ``to``); False when there is nowhere to go."""
         if to is not None:
             if to not in self.states:
-                raise UsageError(f"unknown state {clip(to)}",
-                                 hint=f"one of: {', '.join(self.states)}")
+                reason = f": {self.why}" if self.why else ""
+                raise UsageError(f"this session cannot reach the state {clip(to)}{reason}",
+                                 hint=f"it can reach {', '.join(self.states)}")
             moved = self.states.index(to) != self.index
             self.index = self.states.index(to)
         else:
