@@ -22,7 +22,7 @@ from ._loading import parse_json
 from ._media import is_json_media
 from ._pointers import escape_pointer
 from ._schema import Direction, SchemaValidators, json_type
-from .errors import InputError, OperationNotFound, UnresolvableRef
+from .errors import InputError, OperationNotFound, UncompilableSchema, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation
 from .invariants import InvariantContext, check_invariants
 from .specs import Located, Operation, Spec, load_spec
@@ -101,9 +101,11 @@ def _coerce(raw: str, schema: Any) -> Any:
 class Validator:
     """Validates exchanges against one spec. Thread-safe; cheap to reuse, costly to rebuild."""
 
-    def __init__(self, spec: Spec | str, *, invariants: bool = True):
+    def __init__(self, spec: Spec | str, *, invariants: bool = True, formats: bool = True):
+        """``formats=False`` treats ``format`` as an annotation, as JSON Schema 2020-12 does
+        by default; the default asserts it, as OpenAPI tools do (``date-time``, ``uuid``)."""
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
-        self._schemas = SchemaValidators(self.spec)
+        self._schemas = SchemaValidators(self.spec, validate_formats=formats)
         entry = vendors.find(self.spec.name) if invariants else None
         self._invariants = entry is not None and entry.invariants is not None
         self._match_cache: dict[tuple[str, str], Any] = {}
@@ -218,6 +220,9 @@ class Validator:
             compiled = self._schemas.compile(schema_node, direction)
         except UnresolvableRef as exc:
             raise UnresolvableRef(exc.ref, source=self.spec.source, reason=exc.reason) from None
+        except UncompilableSchema as exc:
+            raise UncompilableSchema(exc.ref, source=self.spec.source, reason=exc.reason,
+                                     pointer=schema_node.pointer) from None
         for error in compiled.iter_errors(value):
             yield _replace(base, code=f"{where}.schema", message=error.message,
                            pointer=error.pointer, schema_path=error.schema_location,

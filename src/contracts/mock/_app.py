@@ -95,7 +95,10 @@ class MockApp:
         from starlette.applications import Starlette
         from starlette.exceptions import HTTPException
 
-        routes = self._vendor_routes() + ControlAPI(self.vendors, self.options).routes()
+        # Mounted as they are (tuples are the vendor's own endpoints: see _vendor_routes).
+        extra = [route for vendor in self.vendors for route in vendor.extra_routes()
+                 if not isinstance(route, tuple)]
+        routes = self._vendor_routes() + extra + ControlAPI(self.vendors, self.options).routes()
         return Starlette(routes=routes, exception_handlers={HTTPException: self.not_found})
 
     def _vendor_routes(self) -> list[Route]:
@@ -121,8 +124,10 @@ class MockApp:
         for vendor in self.vendors:
             server = next(iter(vendor.spec.server_paths), "/")
             base = self.options.prefix + ("" if server == "/" else server)
-            for path, methods, handler in vendor.extra_routes():
-                extra[_template(base + path)] = _RawEndpoint(vendor, handler, methods)
+            for entry in vendor.extra_routes():
+                if isinstance(entry, tuple):
+                    path, methods, handler = entry
+                    extra[_template(base + path)] = _RawEndpoint(vendor, handler, methods)
         ordered: list[tuple[str, Any, Sequence[str]]] = [
             (path, _Endpoint(self, methods), sorted(methods)) for path, methods in by_path.items()]
         ordered += [(path, endpoint, sorted(endpoint.methods)) for path, endpoint in extra.items()]
@@ -229,8 +234,9 @@ class MockApp:
                             headers={k: v for k, v in reply.headers.items()
                                      if k != "content-type"},
                             media_type="application/problem+json")
-        body = owner.error_body(status, "not_found" if status == 404 else "method_not_allowed",
-                                detail)
+        body = owner.path_error_body(
+            request.url.path, status, "not_found" if status == 404 else "method_not_allowed",
+            detail)
         return Response(orjson.dumps(body), status_code=status, headers=headers,
                         media_type=_JSON)
 

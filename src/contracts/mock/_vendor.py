@@ -276,6 +276,23 @@ class Vendor:
     def error_body(self, status: int, code: str, message: str) -> Any:
         raise NotImplementedError
 
+    def path_error_body(self, path: str, status: int, code: str, message: str) -> Any:
+        """The body of a 404/405 the router answers under this vendor's paths; a vendor whose
+        operations document different error shapes picks one by path."""
+        return self.error_body(status, code, message)
+
+    def extra_routes(self) -> list[Any]:
+        """Endpoints outside the spec's operations that the vendor's clients need. Two kinds:
+
+        - ``(path under the server path, methods, handler)``: an endpoint of the vendor's API
+          that its spec does not describe as an operation (Eka's audio upload behind
+          ``upload_url``); authorized like every operation, the body not parsed (``call.raw``),
+          the handler ``(vendor, call) -> Reply`` run under the vendor's lock;
+        - a Starlette ``Route`` mounted as it is, outside the vendor's API (Eka's presigned
+          storage stand-in ``/__contracts__/eka/storage``, which takes no credentials).
+        """
+        return []
+
     def state(self) -> dict[str, Any]:
         """A JSON summary of the state (``GET /__contracts__/state``)."""
         return {}
@@ -284,11 +301,10 @@ class Vendor:
         """Move a session on; None when this vendor has no such session."""
         return None
 
-    def extra_routes(self) -> list[tuple[str, tuple[str, ...], Handler]]:
-        """Endpoints the vendor serves that its spec does not describe as operations (Eka's
-        audio upload behind ``upload_url``): ``(path under the server path, methods,
-        handler)``. Authorized like every operation; the body is not parsed (``call.raw``)."""
-        return []
+    def known_values(self) -> dict[str, tuple[str, ...]]:
+        """Parameter name -> values that exist in the seeded state without any request (for
+        a gate run against the mock to prove reads that a live run proves with --param)."""
+        return {}
 
     # -- shared helpers -----------------------------------------------------------------
     def rng(self, *parts: object) -> random.Random:
