@@ -190,7 +190,7 @@ def diff_base(ref: str, files: Sequence[str], fmt: str, fail_on: Severity) -> tu
     change at or above ``fail_on`` was found."""
     from ._git import file_at
     from .diff import diff_specs
-    from .reporting import drift_json, drift_markdown, drift_table
+    from .reporting import drift_github, drift_json, drift_markdown, drift_table
     from .specs import load_spec, spec_from_text
 
     texts, failed = [], False
@@ -207,6 +207,7 @@ def diff_base(ref: str, files: Sequence[str], fmt: str, fail_on: Severity) -> tu
                                   folder=path.resolve().parent)
         result = diff_specs(previous, current)
         failed = failed or bool(result.failing(fail_on))
-        render = {"markdown": drift_markdown, "json": drift_json}.get(fmt)
+        render = {"markdown": drift_markdown, "json": drift_json,
+                  "github": drift_github}.get(fmt)
         texts.append(render(result) if render else drift_table(result, color=False, width=160))
     return "".join(texts), failed

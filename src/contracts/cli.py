@@ -328,8 +328,9 @@ def validate(api: str | None, operation: str | None, status: int | None, fmt: st
 @click.argument("old", metavar="OLD_SPEC")
 @click.argument("new", metavar="NEW_SPEC", required=False)
 @click.option("--format", "fmt", default="table", show_default=True,
-              type=click.Choice(["table", "markdown", "json", "junit", "sarif", "html"]),
-              help="Output format.")
+              type=click.Choice(["table", "markdown", "github", "json", "junit", "sarif",
+                                 "html"]),
+              help="Output format (github: workflow annotations; markdown: a PR comment).")
 @click.option("--fail-on", default="ERR", show_default=True, callback=_severity,
               help="Lowest grade that makes the exit code 1 (ERR, WARN or INFO).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -355,6 +356,7 @@ def diff(old: str, new: str | None, fmt: str, fail_on: Severity, output: Path | 
         raise click.UsageError("give OLD_SPEC and NEW_SPEC (or --base REF and spec files)")
     from .diff import diff_specs
     from .reporting import (
+        drift_github,
         drift_html,
         drift_json,
         drift_junit,
@@ -372,7 +374,7 @@ def diff(old: str, new: str | None, fmt: str, fail_on: Severity, output: Path | 
         text = drift_junit(result, fail_on=fail_on)
     else:
         render = {"markdown": drift_markdown, "json": drift_json, "sarif": drift_sarif,
-                  "html": drift_html}[fmt]
+                  "html": drift_html, "github": drift_github}[fmt]
         text = render(result)
     _emit(text, output)
     raise _Exit(EXIT_FINDINGS if result.failing(fail_on) else EXIT_OK)
