@@ -14,12 +14,12 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from ._seeding import without_local_constants
 from .errors import UsageError
 from .findings import Severity, Violation, rank_violations
 from .specs import Operation, Spec, load_spec, suggest_names
@@ -382,7 +382,6 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     import schemathesis
     from schemathesis.engine import from_schema
 
-    global _active
     options = options or SuiteOptions()
     emit: EventHandler = on_event or (lambda stage, message: None)
     spec = api if isinstance(api, Spec) else load_spec(api)
@@ -439,18 +438,7 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     collector = _Collector(validator, result, options.request_budget, token)
     started = time.perf_counter()
     emit("suites", f"{spec.name}: running schemathesis (seed {options.seed})")
-    with _active_lock, _without_local_constants():
-        _active = collector
-        try:
-            stream = from_schema(schema).execute()
-            collector.stop = stream.stop
-            for event in stream:
-                _on_engine_event(event, result, spec, token, emit)
-                if collector.exhausted:
-                    emit("suites", f"{spec.name}: request budget reached, stopping")
-                    break
-        finally:
-            _active = None
+    _drive(from_schema(schema), collector, spec, token, emit)
     for phase in PHASES:
         result.phases.setdefault(phase, "skipped: disabled" if phase not in options.phases else
                                  "not reached (request budget)" if collector.exhausted else
@@ -459,37 +447,22 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     return result
 
 
-@contextmanager
-def _without_local_constants() -> Iterator[None]:
-    """Keep Hypothesis from drawing the literals of the caller's own modules during a run.
-
-    Hypothesis mixes into its draws the string and number literals of every imported module
-    that lives outside site-packages. Which modules those are depends on how the toolkit was
-    installed (editable: all of ``contracts`` and ``generated/``; wheel: none) and on what
-    the process imported before the run (a test session's earlier tests, a user's project),
-    so one seed drew different runs. Hypothesis has no setting for it: its pool is swapped
-    for an empty one for the run. If Hypothesis's internals move, runs stay correct, only no
-    longer independent of the install (tests/test_gate.py says so).
-    """
-    try:
-        from hypothesis.internal.conjecture import providers
-    except ImportError:  # pragma: no cover - a Hypothesis without the pool
-        yield
-        return
-    original = getattr(providers, "_get_local_constants", None)
-    cache = getattr(providers, "CONSTANTS_CACHE", None)
-    if original is None or cache is None or not hasattr(providers, "Constants"):
-        yield  # pragma: no cover
-        return
-    empty = providers.Constants()
-    # The cache holds pools already filtered against the local constants: clear on both ends.
-    cache.cache.clear()
-    providers._get_local_constants = lambda: empty
-    try:
-        yield
-    finally:
-        providers._get_local_constants = original
-        cache.cache.clear()
+def _drive(engine: Any, collector: _Collector, spec: Spec, token: str | None,
+           emit: EventHandler) -> None:
+    """Run the engine to its end, or until the collector's request budget is spent."""
+    global _active
+    with _active_lock, without_local_constants():
+        _active = collector
+        try:
+            stream = engine.execute()
+            collector.stop = stream.stop
+            for event in stream:
+                _on_engine_event(event, collector.result, spec, token, emit)
+                if collector.exhausted:
+                    emit("suites", f"{spec.name}: request budget reached, stopping")
+                    break
+        finally:
+            _active = None
 
 
 def _unfiltered(schema: Any) -> Any:
