@@ -14,8 +14,23 @@ import click
 from .errors import ContractsError, UsageError
 from .findings import Severity
 
-__all__ = ["diff_base", "gate_replay", "live_targets", "print_gate_table", "run_with_progress",
-           "with_history", "write_gate_reports"]
+__all__ = ["configuration", "diff_base", "gate_replay", "live_targets", "parse_severity",
+           "print_gate_table", "run_with_progress", "with_history", "write_gate_reports"]
+
+
+def configuration(path: Path | None) -> Any:
+    """The configuration file given, or found from the working folder upward (or none)."""
+    from .config import Config, find_config, load_config
+
+    found = path or find_config()
+    return load_config(found) if found is not None else Config()
+
+
+def parse_severity(value: str, flag: str) -> Severity:
+    try:
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
 
 
 def with_history(result: Any, history: Path | None) -> Any:

@@ -27,9 +27,11 @@ from ._cli_errors import (
     write_failure,
 )
 from ._cli_gate import (
+    configuration,
     diff_base,
     gate_replay,
     live_targets,
+    parse_severity,
     print_gate_table,
     run_with_progress,
     with_history,
@@ -86,7 +88,7 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
     from .specs import BUNDLED
 
     findings = []
-    configured = tuple(a.target for a in _config(None).apis) if not targets else ()
+    configured = tuple(a.target for a in configuration(None).apis) if not targets else ()
     for target in targets or configured or BUNDLED:
         findings.extend(lint_target(target))
     out = sys.stdout
@@ -114,8 +116,8 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
                    "Retry-After) or a fixed cap such as 5/s or 100/m (schemathesis then does "
                    "not retry 429s).")
 @click.option("--budget", type=click.IntRange(1, None), default=None, metavar="N",
-              help="Stop each API's suite after N answers (default: 200 for live runs, "
-                   "none against the mocks); answers still in flight are not counted.")
+              help="Stop each API's suite at its N-th request (default: 200 for live runs, "
+                   "none against the mocks); schemathesis's 2 start-up probes come on top.")
 @click.option("--operation", "operations", multiple=True, metavar="PATTERN",
               help="Run only the operations whose operationId matches this glob (getSession, "
                    "get*, *Participant*; case-sensitive), optionally qualified by API "
@@ -164,19 +166,21 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path | None, seed: int |
     no operation is an error. Example: --api eka --operation 'get*' --phases examples,fuzzing.
     """
     from .gate import check_known_params, run_gate, select_operations
-    from .specs import BUNDLED
+    from .specs import BUNDLED, spec_location
     from .suites import PHASES, KnownParam, SuiteOptions, parse_phases
 
-    config = _config(config_path)
+    config = configuration(config_path)
     # The command line overrides the file, which overrides the built-in defaults.
     report_dir = report_dir or Path(config.report_dir or "reports")
     seed = seed if seed is not None else (config.seed or 0)
     max_examples = max_examples or config.max_examples or 10
     budget = budget or config.budget
     rate_limit = rate_limit or config.rate_limit
-    lint_fail_on = _parse_severity(fail_on or config.fail_on or "warning", "--fail-on")
+    lint_fail_on = parse_severity(fail_on or config.fail_on or "warning", "--fail-on")
     not_proved = not_proved or config.not_proved or "fail"
     apis = apis or tuple(a.target for a in config.apis)
+    for api in apis:
+        spec_location(api)  # a typo is a usage error, refused before any work or report
     given = {KnownParam.parse(p).name for p in params}
     params = tuple(p for a in config.apis for p in a.params
                    if KnownParam.parse(p).name not in given) + params
@@ -221,27 +225,12 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path | None, seed: int |
     raise _Exit(result.exit_code)
 
 
-def _config(path: Path | None) -> Any:
-    """The configuration file given, or found from the working folder upward (or none)."""
-    from .config import Config, find_config, load_config
-
-    found = path or find_config()
-    return load_config(found) if found is not None else Config()
-
-
-def _parse_severity(value: str, flag: str) -> Severity:
-    try:
-        return Severity.parse(value)
-    except ValueError as exc:
-        raise UsageError(f"{flag}: {exc}") from None
-
-
 @cli.command("config")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Configuration file [default: found from here upward].")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-def show_config(config_path: Path | None, fmt: str) -> None:
+def showconfiguration(config_path: Path | None, fmt: str) -> None:
     """Print the effective configuration (file, then environment), secrets masked.
 
     Tokens are read from CONTRACTS_<API>_TOKEN only; this shows whether each is set, never
@@ -251,7 +240,7 @@ def show_config(config_path: Path | None, fmt: str) -> None:
 
     from .specs import BUNDLED
 
-    config = _config(config_path)
+    config = configuration(config_path)
     data = config.as_dict()
     names = [a.name for a in config.apis] or list(BUNDLED)
     environment = {}
@@ -280,8 +269,10 @@ def show_config(config_path: Path | None, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--api", required=True, metavar="API",
-              help="Bundled API name (upheal, heidi, eka, realtimekit) or a spec path.")
+@click.option("--api", default=None, metavar="API",
+              help="Bundled API name (upheal, heidi, eka, realtimekit) or a spec path; lines "
+                   "of a log that name another API are skipped. Omitted: each line is judged "
+                   "by the spec its 'api' field names.")
 @click.option("--operation", metavar="OP", help="operationId: the files are single bodies.")
 @click.option("--status", type=int, metavar="CODE",
               help="With --operation: the response status (omit for a request body).")
@@ -293,7 +284,7 @@ def show_config(config_path: Path | None, fmt: str) -> None:
 @click.option("--show-values", is_flag=True,
               help="Show offending body values in the output (off: they may be patient data).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(api: str, operation: str | None, status: int | None, fmt: str, strict: bool,
+def validate(api: str | None, operation: str | None, status: int | None, fmt: str, strict: bool,
              fail_on: Severity, show_values: bool, files: tuple[Path, ...]) -> None:
     """Validate recorded traffic or single bodies against a spec.
 
@@ -305,8 +296,14 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
 
     if status is not None and operation is None:
         raise click.UsageError("--status needs --operation")
+    if operation is not None and api is None:
+        raise click.UsageError("--operation needs --api")
+    if api is not None:
+        from .specs import spec_location
+
+        spec_location(api)  # a typo is a usage error before any file is read
     with _progress(files) as advance:
-        if operation is not None:
+        if operation is not None and api is not None:
             report = validate_bodies(api, operation, status, files, strict=strict,
                                      progress=advance)
         else:
@@ -423,7 +420,7 @@ def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Sever
 
     _check_drift_options(baseline, corpus, suggest, ignore)
     spec = load_spec(api)
-    configured = _config(None).api(api)
+    configured = configuration(None).api(api)
     if waivers is None and configured is not None and configured.waivers:
         waivers = Path(configured.waivers)
     if waivers is None:

@@ -6,12 +6,14 @@ memory; a line that cannot be read becomes a problem record and the rest is stil
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ._loading import DEFAULT_LIMITS, parse_json, read_capped
+from .errors import ContractsError
 from .findings import ReadProblem, Severity, Violation
 from .findings import location as _location
 from .specs import Spec
@@ -47,6 +49,8 @@ class CorpusReport:
     records: list[Record] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     exchanges: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    """Exchanges left out because their ``api`` names another API: count per API."""
 
     def failing(self, fail_on: Severity) -> list[Record]:
         return [r for r in self.records if r.violation.severity >= fail_on]
@@ -58,24 +62,39 @@ def _validator(api: Spec | str | Validator) -> Validator:
 
 def exchange_violations(validator: Validator, exchange: Any, *, strict: bool = False
                         ) -> Iterator[Violation]:
-    """Both directions of one recorded exchange (request, then response when recorded)."""
+    """Both directions of one recorded exchange (request, then response when recorded).
+
+    One violation, one record: what both directions find alike (an exchange the spec has no
+    operation for is undocumented once, not once per direction) is yielded once.
+    """
     operation = getattr(exchange, "operation", None) or None
-    yield from validator.iter_request_violations(
-        exchange.method, exchange.url, exchange.request_body,
-        headers=exchange.request_headers or None, strict=strict, operation=operation)
+    seen = set()
+    for violation in validator.iter_request_violations(
+            exchange.method, exchange.url, exchange.request_body,
+            headers=exchange.request_headers or None, strict=strict, operation=operation):
+        seen.add(violation.key)
+        yield violation
     if exchange.status is not None:
-        yield from validator.iter_response_violations(
-            exchange.method, exchange.url, exchange.status, exchange.response_body,
-            headers=exchange.response_headers or None, strict=strict, operation=operation)
+        for violation in validator.iter_response_violations(
+                exchange.method, exchange.url, exchange.status, exchange.response_body,
+                headers=exchange.response_headers or None, strict=strict, operation=operation):
+            if violation.key not in seen:
+                yield violation
 
 
-def validate_corpus(api: Spec | str | Validator, paths: Sequence[str | Path], *,
+def validate_corpus(api: Spec | str | Validator | None, paths: Sequence[str | Path], *,
                     strict: bool = False, progress: Progress | None = None,
                     request_side: bool = True) -> CorpusReport:
-    """Validate every exchange in ``paths`` (format detected per file)."""
+    """Validate every exchange in ``paths`` (format detected per file).
+
+    A recording may mix vendors (the pytest plugin writes ``api`` on every line): with
+    ``api`` given, a line whose ``api`` names another API is skipped and counted in
+    ``CorpusReport.skipped``; with ``api`` None, each line is judged by the spec its ``api``
+    names, and a line that names none is an input problem.
+    """
     from .exchanges import ReadProblem, read_exchanges
 
-    validator = _validator(api)
+    validator = _validator(api) if api is not None else None
     report = CorpusReport()
     for path in paths:
         for item in read_exchanges(path):
@@ -86,8 +105,23 @@ def validate_corpus(api: Spec | str | Validator, paths: Sequence[str | Path], *,
             if isinstance(item, ReadProblem):
                 report.problems.append(replace(item, line=line))
                 continue
+            named = getattr(item, "api", None)
+            if validator is not None and named and not validator.spec.answers_to(named):
+                report.skipped[named] += 1
+                continue
+            if validator is None and not named:
+                report.problems.append(Problem(
+                    item.source, line, "the exchange names no API (no 'api' field): pass "
+                    "--api, or record with the pytest plugin, which writes it", item.pointer))
+                continue
+            try:
+                judge = validator or _validator(str(named))
+            except ContractsError as exc:
+                report.problems.append(Problem(item.source, line, f"api {named!r}: {exc}",
+                                               item.pointer))
+                continue
             report.exchanges += 1
-            found: Iterable[Violation] = exchange_violations(validator, item, strict=strict)
+            found: Iterable[Violation] = exchange_violations(judge, item, strict=strict)
             if not request_side:
                 found = (v for v in found if not v.location.startswith("request.")
                          or v.code == "request.operation.undocumented")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from ._seeding import without_local_constants
 from .errors import UsageError
 from .findings import Severity, Violation, rank_violations
 from .specs import Operation, Spec, load_spec, suggest_names
@@ -258,6 +259,8 @@ class _Collector:
         self.token = token
         self.lock = threading.Lock()
         self.exhausted = False
+        self.stop: Callable[[], None] = lambda: None
+        """Stops the engine; called the moment the budget is spent, from the engine's thread."""
 
 
 _active: _Collector | None = None
@@ -330,6 +333,9 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
                 outcome.add(violation, repro)
         if collector.budget is not None and collector.result.requests >= collector.budget:
             collector.exhausted = True
+            # Now, not when the next event reaches the caller: by then the engine has sent
+            # more requests (to a live vendor, past the budget the user set).
+            collector.stop()
     return [v for v in found if v.severity >= Severity.ERROR]
 
 
@@ -380,7 +386,6 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     import schemathesis
     from schemathesis.engine import from_schema
 
-    global _active
     options = options or SuiteOptions()
     emit: EventHandler = on_event or (lambda stage, message: None)
     spec = api if isinstance(api, Spec) else load_spec(api)
@@ -437,22 +442,31 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     collector = _Collector(validator, result, options.request_budget, token)
     started = time.perf_counter()
     emit("suites", f"{spec.name}: running schemathesis (seed {options.seed})")
-    with _active_lock:
-        _active = collector
-        try:
-            for event in from_schema(schema).execute():
-                _on_engine_event(event, result, spec, token, emit)
-                if collector.exhausted:
-                    emit("suites", f"{spec.name}: request budget reached, stopping")
-                    break
-        finally:
-            _active = None
+    _drive(from_schema(schema), collector, spec, token, emit)
     for phase in PHASES:
         result.phases.setdefault(phase, "skipped: disabled" if phase not in options.phases else
                                  "not reached (request budget)" if collector.exhausted else
                                  "not run")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _drive(engine: Any, collector: _Collector, spec: Spec, token: str | None,
+           emit: EventHandler) -> None:
+    """Run the engine to its end, or until the collector's request budget is spent."""
+    global _active
+    with _active_lock, without_local_constants():
+        _active = collector
+        try:
+            stream = engine.execute()
+            collector.stop = stream.stop
+            for event in stream:
+                _on_engine_event(event, collector.result, spec, token, emit)
+                if collector.exhausted:
+                    emit("suites", f"{spec.name}: request budget reached, stopping")
+                    break
+        finally:
+            _active = None
 
 
 def _unfiltered(schema: Any) -> Any:
@@ -699,6 +713,10 @@ def _engine_config(spec: Spec, options: SuiteOptions, checks: dict[str, Any],
         # (both replay earlier runs' inputs, and both write folders into the user's checkout).
         "generation": {"max-examples": options.max_examples, "database": "none"},
         "cache": {"enabled": False},
+        # Nor by where the toolkit is installed: schemathesis reads literals out of the source
+        # of the app it tests when that source is "local" (not under site-packages), which
+        # the mock is in an editable install and is not in a wheel.
+        "analysis": {"constants": {"enabled": False}},
         "checks": checks,
         "phases": {name: {"enabled": name in options.phases}
                    for name in ("examples", "coverage", "fuzzing", "stateful")},

@@ -76,6 +76,7 @@ def gate_json(result: GateResult) -> str:
 def violations_json(report: CorpusReport, *, show_values: bool = False) -> str:
     return json.dumps({
         "exchanges": report.exchanges,
+        "skipped": dict(report.skipped),
         "violations": [dict(r.violation.as_dict(show_values=show_values), source=r.source,
                             line=r.line, entry=r.pointer) for r in report.records],
         "unreadable": [{"source": p.source, "line": p.line, "entry": p.pointer,
@@ -106,6 +107,7 @@ def traffic_json(report: TrafficReport, *, show_values: bool = False) -> str:
         "kind": report.kind,
         "sources": list(report.sources),
         "exchanges": report.exchanges,
+        "skipped": dict(report.skipped),
         "counts": {GRADE_LABEL[s]: n for s, n in report.counts.items()},
         "findings": [finding(f) for f in report.findings],
         "waived": [dict(f.as_dict(show_values=show_values), waiver={
