@@ -162,7 +162,7 @@ def check_known_params(apis: Sequence[str], params: Sequence[KnownParam]
     Usage errors: an API or operation that is not among ``apis``, and a name that no path,
     query or header parameter of the operations it applies to has (with a did-you-mean).
     """
-    from .suites import operation_parameters
+    from .known_params import operation_parameters
 
     specs = {api: load_spec(api, lenient=True) for api in apis}
     checked = []
