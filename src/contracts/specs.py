@@ -229,6 +229,16 @@ class Spec:
     def __repr__(self) -> str:
         return f"<Spec {self.name!r} from {self.source!r}: {len(self.operations)} operations>"
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle a bundled spec by name (a worker reloads it once per process) and any other
+        by content (its documents, without the caches)."""
+        overrides = dict(self._path_overrides)
+        bundled = getattr(self, "_bundled", None)
+        if bundled is not None:
+            return _bundled_spec, (bundled, self._path_prefix, overrides)
+        return _spec_from_state, (self._name, self._root, self._uri, dict(self._resources),
+                                  self._ref_problems, self._path_prefix, overrides)
+
     # -- references ---------------------------------------------------------------------
     def locate(self, uri: str, pointer: str) -> Located:
         """The node at ``pointer`` in the document ``uri``; UnresolvableRef when absent."""
@@ -547,9 +557,32 @@ def load_spec(
             raise SpecNotFound(str(spec), known=vendors.names())
         name = path.stem
     document = load_document(path, limits=limits)
-    return _from_document(document, name=name, uri=path.resolve().as_uri(),
-                          folder=path.resolve().parent, retriever=retriever, lenient=lenient,
-                          limits=limits)
+    loaded = _from_document(document, name=name, uri=path.resolve().as_uri(),
+                            folder=path.resolve().parent, retriever=retriever, lenient=lenient,
+                            limits=limits)
+    if entry is not None and limits == DEFAULT_LIMITS and retriever is None and not lenient:
+        loaded._bundled = name  # type: ignore[attr-defined]  # pickled by name
+    return loaded
+
+
+_BUNDLED: dict[str, Spec] = {}
+
+
+def _bundled_spec(name: str, prefix: str, overrides: dict[str, str]) -> Spec:
+    """A bundled spec rebuilt from its name, loaded once per process (pickle support)."""
+    spec = _BUNDLED.get(name)
+    if spec is None:
+        spec = _BUNDLED[name] = load_spec(name)
+    if prefix or overrides:
+        return spec.with_paths(prefix=prefix, overrides=overrides)
+    return spec
+
+
+def _spec_from_state(name: str, root: Document, uri: str, resources: dict[str, Document],
+                     ref_problems: tuple[RefProblem, ...], prefix: str,
+                     overrides: dict[str, str]) -> Spec:
+    return Spec(name=name, root=root, uri=uri, resources=resources, ref_problems=ref_problems,
+                path_prefix=prefix, path_overrides=overrides)
 
 
 def spec_from_text(

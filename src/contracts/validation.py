@@ -109,6 +109,12 @@ class Validator:
         self._match_cache: dict[tuple[str, str], Any] = {}
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
+        self._with_invariants = invariants
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as its spec (by bundled name or by content); compiled again on unpickling,
+        once per process for a bundled spec."""
+        return _rebuild_validator, (self.spec, self._with_invariants)
 
     # -- lookup -------------------------------------------------------------------------
     def _operation(self, method: str, url: str, operation: str | None
@@ -562,6 +568,12 @@ _lock = threading.Lock()
 @lru_cache(maxsize=64)
 def _cached(name: str) -> Validator:
     return Validator(name)
+
+
+def _rebuild_validator(spec: Spec, invariants: bool) -> Validator:
+    if invariants:  # a bundled spec unpickles to one shared Spec per process: compile once
+        return validator_for(spec)
+    return Validator(spec, invariants=False)
 
 
 def validator_for(api: Spec | str | Validator) -> Validator:

@@ -20,7 +20,7 @@ from .aggregate import Aggregator, fold_pointer, path_shape
 from .renames import detect_renames
 from .report import TrafficReport, rank_traffic
 
-__all__ = ["traffic_drift"]
+__all__ = ["TrafficAnalyser", "drift_report", "traffic_drift"]
 
 # The schema keyword a body failed -> its rule (any other keyword: drift.schema.mismatch).
 _SCHEMA_KEYWORD_RULES = {
@@ -50,12 +50,12 @@ def _observed_type(actual: Any) -> str:
 class TrafficAnalyser:
     """Validates each exchange against the spec and feeds its findings to the aggregator."""
 
-    def __init__(self, spec: Spec, collect_values: bool):
+    def __init__(self, spec: Spec, collect_values: bool, sources: tuple[str, ...] = ()):
         from ..validation import Validator
 
         self.spec = spec
         self.validator = Validator(spec, invariants=False)
-        self.agg = Aggregator(collect_values)
+        self.agg = Aggregator(collect_values, sources)
         self._ops: dict[tuple[str, str], Any] = {}
         self._keys: dict[tuple[str, int], tuple[tuple[str, ...], bool]] = {}
 
@@ -154,11 +154,17 @@ class TrafficAnalyser:
         return best[1], best[2]
 
     def report(self, sources: tuple[str, ...]) -> TrafficReport:
-        findings = detect_renames(self.spec, self.agg.findings())
-        return TrafficReport(api=self.spec.name, sources=sources,
-                             exchanges=self.agg.exchanges, findings=tuple(rank_traffic(findings)),
-                             problems=tuple(self.agg.problems),
-                             problem_count=self.agg.problem_count)
+        return drift_report(self.spec, self.agg, sources)
+
+
+def drift_report(spec: Spec, accumulator: Aggregator, sources: tuple[str, ...]) -> TrafficReport:
+    """The report of a (merged) accumulator: renames detected and findings graded and ranked
+    only now, over the whole corpus."""
+    findings = detect_renames(spec, accumulator.findings())
+    return TrafficReport(api=spec.name, sources=sources, exchanges=accumulator.exchanges,
+                         findings=tuple(rank_traffic(findings)),
+                         problems=accumulator.read_issues(),
+                         problem_count=accumulator.problem_count)
 
 
 def traffic_drift(api: Spec | str | Path, items: Iterable[Any], *,
@@ -173,10 +179,11 @@ def traffic_drift(api: Spec | str | Path, items: Iterable[Any], *,
     values per finding (for ``--show-values`` and suggestions); off by default, as values may be
     patient data.
     """
-    analyser = TrafficAnalyser(as_spec(api), collect_values)
+    sources = tuple(sources)
+    analyser = TrafficAnalyser(as_spec(api), collect_values, sources)
     for item in items:
         analyser.add(item)
-    return analyser.report(tuple(sources))
+    return analyser.report(sources)
 
 
 
