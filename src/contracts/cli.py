@@ -17,6 +17,7 @@ from typing import IO, Any
 
 import click
 
+from ._cli_scale import JOBS_HELP, SCHEDULER_HELP, scaled_drift, scaled_validate
 from ._cli_errors import (
     EXIT_INTERNAL,
     WRITE_ERRNOS,
@@ -264,9 +265,12 @@ def _write_gate_reports(result: Any, report_dir: Path) -> list[Path]:
               help="Lowest severity that makes the exit code 1 (info, warning, error).")
 @click.option("--show-values", is_flag=True,
               help="Show offending body values in the output (off: they may be patient data).")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--jobs", type=click.IntRange(1), default=None, metavar="N", help=JOBS_HELP)
+@click.option("--scheduler", default=None, metavar="ADDRESS", help=SCHEDULER_HELP)
+@click.argument("names", nargs=-1, required=True, type=click.Path(), metavar="FILES...")
 def validate(api: str, operation: str | None, status: int | None, fmt: str, strict: bool,
-             fail_on: Severity, show_values: bool, files: tuple[Path, ...]) -> None:
+             fail_on: Severity, show_values: bool, jobs: int | None, scheduler: str | None,
+             names: tuple[str, ...]) -> None:
     """Validate recorded traffic or single bodies against a spec.
 
     FILES are exchange logs (JSON Lines, see docs/exchange-log.md), HAR 1.2 files or VCR.py /
@@ -277,11 +281,16 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
 
     if status is not None and operation is None:
         raise click.UsageError("--status needs --operation")
-    with _progress(files) as advance:
+    if operation is not None and scheduler is not None:
+        raise click.UsageError("--scheduler works on recorded traffic, not --operation bodies")
+    files = tuple(Path(n) for n in names)
+    report = None if operation else scaled_validate(api, names, strict=strict, jobs=jobs,
+                                                    scheduler=scheduler)
+    with _progress(files if report is None else ()) as advance:
         if operation is not None:
             report = validate_bodies(api, operation, status, files, strict=strict,
                                      progress=advance)
-        else:
+        elif report is None:
             report = validate_corpus(api, files, strict=strict, progress=advance)
     if fmt == "json":
         sys.stdout.write(violations_json(report, show_values=show_values))
@@ -363,11 +372,13 @@ def diff(old: str, new: str, fmt: str, fail_on: Severity, output: Path | None) -
                    "(/sessions/*/token); repeatable.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of stdout.")
-@click.argument("corpus", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--jobs", type=click.IntRange(1), default=None, metavar="N", help=JOBS_HELP)
+@click.option("--scheduler", default=None, metavar="ADDRESS", help=SCHEDULER_HELP)
+@click.argument("names", nargs=-1, type=click.Path(), metavar="[CORPUS]...")
 def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Severity,
           show_values: bool, waivers: Path | None, history: Path | None,
           suggest: Path | None, ignore: tuple[str, ...], output: Path | None,
-          corpus: tuple[Path, ...]) -> None:
+          jobs: int | None, scheduler: str | None, names: tuple[str, ...]) -> None:
     """Aggregate how recorded traffic departs from API's spec, or (--baseline) what changed
     between two recordings of the same calls.
 
@@ -377,14 +388,18 @@ def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Sever
     from .drift import apply_waivers, load_waivers, record_history
     from .specs import load_spec
 
+    corpus = tuple(Path(n) for n in names)
     _check_drift_options(baseline, corpus, suggest, ignore)
     spec = load_spec(api)
     if waivers is None:
         default = Path("waivers") / f"{spec.name}.yaml"
         waivers = default if default.is_file() else None
     waiver_list = load_waivers(waivers) if waivers is not None else ()
-    report = _drift_report(spec, baseline, corpus, ignore,
-                           collect=show_values or suggest is not None)
+    collect = show_values or suggest is not None
+    report = None if baseline else scaled_drift(spec, names, collect=collect, jobs=jobs,
+                                                scheduler=scheduler)
+    if report is None:
+        report = _drift_report(spec, baseline, corpus, ignore, collect=collect)
     if waiver_list:
         report = apply_waivers(report, waiver_list)
     if history is not None:
