@@ -59,7 +59,7 @@ def test_any_number_of_jobs_gives_identical_output(corpus: tuple[Path, list[Path
     code, out, err = outputs[1]
     assert code == 1 and "unreadable input part" in err and "extra.har" in out
     # Findings from late blocks of the last log keep their absolute line numbers.
-    late = '"traffic-2.jsonl:6' if command == "drift" else '"line": 6'
+    late = 'traffic-2.jsonl:6' if command == "drift" else '"line": 6'
     assert late in out
     assert outputs[1] == outputs[2] == outputs[3]
 
