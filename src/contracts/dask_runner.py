@@ -48,8 +48,11 @@ def dask_client(address: str) -> Iterator[Any]:
     if address == "local":
         from .parallel import default_jobs
 
+        # On loopback, no dashboard: an in-process cluster is a private engine, not a service.
         with LocalCluster(n_workers=default_jobs(), threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+                          host="127.0.0.1", dashboard_address=None,
+                          scheduler_kwargs={"dashboard": False}) as cluster, \
+                Client(cluster) as client:
             yield client
         return
     if "://" not in address:
