@@ -61,8 +61,8 @@ def write_corpus(folder: Path, *, files: int = 3, per_file: int = 700, seed: int
             exchanges.append(Exchange(
                 "GET", f"https://api.example.com/items/i-{i}", status,
                 response_headers={"content-type": "application/json"},
-                response_body=json.dumps({**body, "count": body["count"] if "count" in body
-                                          else 1} if rng.random() < 0.5 else body).encode(),
+                response_body=json.dumps({**body, "count": body.get("count", 1)}
+                                         if rng.random() < 0.5 else body).encode(),
                 time=f"2026-01-{day:02d}T{rng.randrange(24):02d}:00:00Z"))
         with path.open("wb") as fh:
             write_exchanges(fh, exchanges, redactor=Redactor(enabled=False))

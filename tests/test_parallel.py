@@ -68,7 +68,7 @@ def test_jobs_with_a_missing_file_is_a_one_line_input_error(corpus: tuple[Path, 
                                                             cli: CLI, tmp_path: Path) -> None:
     spec, files = corpus
     for jobs in ("1", "2"):
-        code, out, err = cli("drift", "--api", str(spec), "--jobs", jobs, str(files[0]),
+        code, _, err = cli("drift", "--api", str(spec), "--jobs", jobs, str(files[0]),
                              str(tmp_path / "nope.jsonl"))
         assert code == 2 and err.count("\n") == 1 and "no such file" in err, (jobs, err)
 

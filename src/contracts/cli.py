@@ -17,7 +17,6 @@ from typing import IO, Any
 
 import click
 
-from ._cli_scale import JOBS_HELP, SCHEDULER_HELP, scaled_drift, scaled_validate
 from ._cli_errors import (
     EXIT_INTERNAL,
     WRITE_ERRNOS,
@@ -27,6 +26,7 @@ from ._cli_errors import (
     usage_line,
     write_failure,
 )
+from ._cli_scale import JOBS_HELP, SCHEDULER_HELP, scaled_drift, scaled_validate
 from .errors import ContractsError, UsageError
 from .findings import Severity
 

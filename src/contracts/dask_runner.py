@@ -49,17 +49,17 @@ def dask_client(address: str) -> Iterator[Any]:
         from .parallel import default_jobs
 
         # On loopback, no dashboard: an in-process cluster is a private engine, not a service.
-        with LocalCluster(n_workers=default_jobs(), threads_per_worker=1, processes=True,
-                          host="127.0.0.1", dashboard_address=None,
-                          scheduler_kwargs={"dashboard": False}) as cluster, \
-                Client(cluster) as client:
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=default_jobs(), threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, scheduler_kwargs={"dashboard": False})
+        with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
             yield client
         return
     if "://" not in address:
         raise UsageError(f"--scheduler {address!r} is not an address",
                          hint="give tcp://host:port of a Dask scheduler, or local")
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout="10s")  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise InputError(f"cannot reach the Dask scheduler ({exc.__class__.__name__})",
                          source=address) from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -53,15 +53,9 @@ def block_size(total: int, jobs: int) -> int:
 
 def input_format(path: Path, source: str) -> str:
     """The format of a local input, with the checks (and errors) of a single-process read."""
-    from .exchanges import MAX_LINE_BYTES, _check_file, _sniff, _SUFFIXES
+    from .exchanges import exchange_format
 
-    head = _check_file(path, source, MAX_LINE_BYTES)
-    fmt = _SUFFIXES.get(path.suffix.lower())
-    if fmt is None:
-        fmt, _ = _sniff(path, source, head)
-    if fmt == "jsonl" and head is None:
-        raise InputError("file is empty", source=source)
-    return fmt
+    return exchange_format(path)
 
 
 def plan_blocks(paths: Sequence[str | Path], size: int | None = None, jobs: int = 1
@@ -117,31 +111,6 @@ def line_count(data: bytes) -> int:
     return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
-def iter_lines(data: bytes, source: str, *, first: bool) -> Iterator[Any]:
-    """The exchanges (and problems) of a block, lines numbered from 1 within it, read as
-    :func:`contracts.exchanges.read_exchanges` reads a JSON Lines file."""
-    from ._loading import Limits, parse_json
-    from .exchanges import MAX_LINE_BYTES, _Bad, _from_record
-    from .findings import ReadProblem
-
-    limits = Limits(max_bytes=MAX_LINE_BYTES + 2)
-    for number, raw in enumerate(data.split(b"\n"), 1):
-        if len(raw) > MAX_LINE_BYTES:
-            yield ReadProblem(source, number, f"line is longer than {MAX_LINE_BYTES:,} bytes")
-            continue
-        if first and number == 1:
-            raw = raw.removeprefix(b"\xef\xbb\xbf")
-        raw = raw.strip()
-        if not raw:
-            continue
-        try:
-            yield _from_record(parse_json(raw, source=source, limits=limits), source, number)
-        except InputError as exc:
-            yield ReadProblem(source, number, exc.detail)
-        except _Bad as exc:
-            yield ReadProblem(source, number, str(exc))
-
-
 def open_input(path: str) -> IO[bytes]:
     """A local path, or (with the matching fsspec backend installed) a URL such as s3://."""
     if "://" in path and not path.startswith("file://"):
@@ -159,7 +128,10 @@ def block_items(block: Block) -> tuple[Iterable[Any], int]:
         return read_exchanges(block.path, format=block.fmt), 0
     with open_input(block.path) as fh:
         data = read_block(fh, block.offset, block.length)
-    return iter_lines(data, block.source, first=block.offset == 0), line_count(data)
+    from .exchanges import exchanges_from_lines
+
+    return (exchanges_from_lines(data, block.source, at_start=block.offset == 0),
+            line_count(data))
 
 
 # -- work in a worker ----------------------------------------------------------------------------
@@ -185,7 +157,7 @@ class SpecRef:
         key = (self.digest, what, flag)
         hit = _COMPILED.get(key)
         if hit is None:
-            spec = pickle.loads(self.data)  # noqa: S301 - our own pickle, from the driver
+            spec = pickle.loads(self.data)
             if what == "drift":
                 from .drift.traffic import TrafficAnalyser
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 from urllib.request import url2pathname
 
@@ -182,7 +183,9 @@ class Spec:
         ref_problems: tuple[RefProblem, ...] = (),
         path_prefix: str = "",
         path_overrides: Mapping[str, str] | None = None,
+        bundled: str | None = None,
     ):
+        self._bundled = bundled  # the bundled API it was loaded as: pickled by that name
         self._name = name
         self._root = root
         self._uri = uri
@@ -233,9 +236,8 @@ class Spec:
         """Pickle a bundled spec by name (a worker reloads it once per process) and any other
         by content (its documents, without the caches)."""
         overrides = dict(self._path_overrides)
-        bundled = getattr(self, "_bundled", None)
-        if bundled is not None:
-            return _bundled_spec, (bundled, self._path_prefix, overrides)
+        if self._bundled is not None:
+            return _bundled_spec, (self._bundled, self._path_prefix, overrides)
         return _spec_from_state, (self._name, self._root, self._uri, dict(self._resources),
                                   self._ref_problems, self._path_prefix, overrides)
 
@@ -561,7 +563,8 @@ def load_spec(
                             folder=path.resolve().parent, retriever=retriever, lenient=lenient,
                             limits=limits)
     if entry is not None and limits == DEFAULT_LIMITS and retriever is None and not lenient:
-        loaded._bundled = name  # type: ignore[attr-defined]  # pickled by name
+        loaded = Spec(name=name, root=loaded.root, uri=loaded.uri, resources=loaded.resources,
+                      ref_problems=loaded.ref_problems, bundled=name)
     return loaded
 
 

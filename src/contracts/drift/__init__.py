@@ -26,8 +26,30 @@ from .suggest import suggest_spec
 from .traffic import TrafficAnalyser, drift_report, traffic_drift
 from .waivers import apply_waivers, load_waivers
 
-__all__ = ["DEFAULT_VOLATILE_KEYS", "RULES", "TRAFFIC_RULES", "DriftAccumulator", "HistoryMark", "ReadIssue",
-           "Resolved", "SpecDiff", "TrafficReport", "TrendPoint", "VolatileRules", "Waiver",
-           "apply_waivers", "baseline_drift", "diff_specs", "drift_report", "fold_pointer", "iter_spec_changes",
-           "load_waivers", "rank_changes", "rank_traffic", "record_history", "suggest_spec",
-           "TrafficAnalyser", "traffic_drift"]
+__all__ = [
+    "DEFAULT_VOLATILE_KEYS",
+    "RULES",
+    "TRAFFIC_RULES",
+    "DriftAccumulator",
+    "HistoryMark",
+    "ReadIssue",
+    "Resolved",
+    "SpecDiff",
+    "TrafficAnalyser",
+    "TrafficReport",
+    "TrendPoint",
+    "VolatileRules",
+    "Waiver",
+    "apply_waivers",
+    "baseline_drift",
+    "diff_specs",
+    "drift_report",
+    "fold_pointer",
+    "iter_spec_changes",
+    "load_waivers",
+    "rank_changes",
+    "rank_traffic",
+    "record_history",
+    "suggest_spec",
+    "traffic_drift",
+]

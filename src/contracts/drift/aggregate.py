@@ -193,8 +193,8 @@ class Aggregator:
         self.problem_count += other.problem_count
         self.problems = sorted(self.problems + other.problems, key=lambda p: p[0])
         del self.problems[_MAX_PROBLEMS:]
-        for key, count in other.totals.items():
-            self.totals[key] = self.totals.get(key, 0) + count
+        for part, count in other.totals.items():
+            self.totals[part] = self.totals.get(part, 0) + count
         for key, agg in other.aggs.items():
             mine = self.aggs.get(key)
             if mine is None:
@@ -237,4 +237,5 @@ class Aggregator:
 
 
 DriftAccumulator = Aggregator
-"""The public name of the mergeable traffic-drift state (see :func:`contracts.drift.drift_report`)."""
+"""The public name of the mergeable traffic-drift state (its report:
+:func:`contracts.drift.drift_report`)."""
