@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from . import vendors
+from . import _strict, vendors
 from ._loading import parse_json
 from ._schema import Direction, SchemaValidators, json_type
 from .errors import InputError, OperationNotFound, UnresolvableRef
@@ -107,6 +107,7 @@ class Validator:
     def __init__(self, spec: Spec | str, *, invariants: bool = True):
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         self._schemas = SchemaValidators(self.spec)
+        self._shapes = _strict.Shapes(self.spec)
         entry = vendors.find(self.spec.name) if invariants else None
         self._invariants = entry is not None and entry.invariants is not None
         self._lock = threading.Lock()
@@ -230,63 +231,13 @@ class Validator:
                 yield _replace(base, code=f"{where}.{code}", message=message, pointer=pointer,
                                schema_path=location, severity=severity, actual=_clip(actual))
         if strict:
-            yield from self._undocumented(value, schema_node, "", where, base, set())
-
-    def _flatten(self, schema: Located, depth: int = 0) -> list[Located]:
-        """The schema and every allOf/anyOf/oneOf member, recursively (refs resolved)."""
-        try:
-            schema = self.spec.resolve(schema)
-        except UnresolvableRef:
-            return []
-        out = [schema]
-        if isinstance(schema.value, dict) and depth < 16:
-            for combinator in ("allOf", "anyOf", "oneOf"):
-                for i, _ in enumerate(schema.value.get(combinator) or []):
-                    out.extend(self._flatten(schema.child(combinator, i), depth + 1))
-        return out
-
-    def _undocumented(self, value: Any, schema: Located, pointer: str, where: str,
-                      base: Violation, seen: set[tuple[str, str]]) -> Iterator[Violation]:
-        """Fields present in the body that the schema does not declare (strict mode).
-
-        A field declared by any alternative counts as documented; an object schema with no
-        ``properties`` (a free-form map) documents every key.
-        """
-        if (schema.ref, pointer) in seen:
-            return
-        seen.add((schema.ref, pointer))
-        parts = [p for p in self._flatten(schema) if isinstance(p.value, dict)]
-        if isinstance(value, dict):
-            props: dict[str, list[Located]] = {}
-            extra: list[Located] = []
-            free = False
-            for part in parts:
-                for name in part.value.get("properties") or {}:
-                    props.setdefault(name, []).append(part.child("properties", name))
-                additional = part.value.get("additionalProperties")
-                if isinstance(additional, dict):
-                    extra.append(part.child("additionalProperties"))
-                elif additional is True or "patternProperties" in part.value:
-                    free = True
-            if not props and not extra:
-                return
-            for name, child in value.items():
-                child_pointer = f"{pointer}/{_escape(name)}"
-                if name in props or extra:
-                    for child_schema in props.get(name) or extra:
-                        yield from self._undocumented(child, child_schema, child_pointer,
-                                                      where, base, seen)
-                elif not free:
+            shape = self._shapes.root(schema_node)
+            if not _strict.clean(value, shape):
+                for pointer, name, child in _strict.undocumented(value, shape, "", set()):
                     yield _replace(base, code=f"{where}.undocumented_field",
                                    message=f"field {name!r} is not in the spec",
-                                   pointer=child_pointer, severity=Severity.INFO,
+                                   pointer=pointer, severity=Severity.INFO,
                                    actual=json_type(child))
-        elif isinstance(value, list):
-            for part in parts:
-                if "items" in part.value:
-                    for i, item in enumerate(value):
-                        yield from self._undocumented(item, part.child("items"),
-                                                      f"{pointer}/{i}", where, base, seen)
 
     # -- responses ----------------------------------------------------------------------
     def iter_response_violations(
