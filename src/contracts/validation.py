@@ -17,12 +17,14 @@ from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
+from orjson import loads as _loads
+
 from . import _strict, vendors
-from ._loading import parse_json
-from ._schema import Direction, SchemaValidators, json_type
+from ._loading import DEFAULT_LIMITS, parse_json
+from ._schema import CompiledSchema, Direction, SchemaValidators, json_type
 from .errors import InputError, OperationNotFound, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation, rank_violations
-from .invariants import InvariantContext, check_invariants
+from .invariants import InvariantContext, check_invariants, rules_for
 from .specs import Located, Operation, Spec, load_spec
 
 __all__ = [
@@ -48,6 +50,19 @@ _FLAGGED: dict[str, tuple[str, Severity, str]] = {
     "response": ("write_only", Severity.ERROR,
                  "a write-only property is returned in a response"),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A documented JSON response body, compiled: what the clean fast path needs."""
+
+    is_valid: Any
+    compiled: CompiledSchema
+    shape: _strict.Shape
+    headers: bool  # the response documents headers (checked by the full walk)
+
+
+_MAX_BODY = DEFAULT_LIMITS.max_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +127,9 @@ class Validator:
         self._invariants = entry is not None and entry.invariants is not None
         self._lock = threading.Lock()
         self._match_cache: dict[tuple[str, str], Any] = {}
+        self._url_cache: dict[tuple[str, str], Any] = {}
+        self._plans: dict[tuple[str, int, str | None], _Plan | None] = {}
+        self._rules = rules_for(self.spec.name) if self._invariants else ()
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
 
@@ -126,6 +144,9 @@ class Validator:
             except OperationNotFound:
                 params = {}
             return op, params
+        hit = self._url_cache.get((method, url))
+        if hit is not None and not isinstance(hit, OperationNotFound):
+            return hit.operation, hit.path_params
         key = (method.lower(), urlsplit(url).path or url)
         hit = self._match_cache.get(key)
         if hit is None:
@@ -138,6 +159,9 @@ class Validator:
             self._match_cache[key] = hit
         if isinstance(hit, OperationNotFound):
             raise hit
+        if len(self._url_cache) > 4096:  # recorded traffic: one URL per session id
+            self._url_cache.clear()
+        self._url_cache[(method, url)] = hit
         return hit.operation, hit.path_params
 
     def _undocumented_operation(self, exc: OperationNotFound) -> Violation:
@@ -239,6 +263,80 @@ class Validator:
                                    pointer=pointer, severity=Severity.INFO,
                                    actual=json_type(child))
 
+    # -- the clean fast path ------------------------------------------------------------
+    def _plan(self, op: Operation, status: int, content_type: str | None) -> _Plan | None:
+        """Everything the spec says about a response body, found once per (operation,
+        status, content type); None when only the full walk can judge (an undocumented
+        status or content type, a body that is not JSON, documented headers)."""
+        key = (op.operation_id, status, content_type)
+        try:
+            return self._plans[key]
+        except KeyError:
+            pass
+        plan = None
+        found = self._response_node(op, status)
+        if found is not None:
+            response = found[1]
+            media = self._media(response, content_type)
+            headers = [name for name in response.value.get("headers") or {}
+                       if name.lower() != "content-type"]
+            if isinstance(media, _Media) and _is_json_media(media.media_type) \
+                    and "schema" in media.node.value:
+                schema_node = media.node.child("schema")
+                try:
+                    compiled = self._schemas.compile(schema_node, "response")
+                except UnresolvableRef:
+                    compiled = None
+                if compiled is not None:
+                    plan = _Plan(compiled._validator.is_valid, compiled,
+                                 self._shapes.root(schema_node), bool(headers))
+        if len(self._plans) > 4096:
+            self._plans.clear()
+        self._plans[key] = plan
+        return plan
+
+    def _response_clean(self, method: str, url: str, status: int, body: Body,
+                        headers: Mapping[str, str] | None, strict: bool,
+                        operation: str | None,
+                        query: Mapping[str, str] | None = None) -> bool:
+        """True when the response certainly breaks nothing (no violation of any severity);
+        False means "walk it": :meth:`iter_response_violations` then names what is wrong.
+        No generator, no record, no lookup that the spec could answer once."""
+        if body is None or type(status) is not int:
+            return False
+        try:
+            op, _params = self._operation(method, url, operation)
+        except OperationNotFound:
+            return False
+        plan = self._plan(op, status, _content_type(headers) if headers else None)
+        if plan is None or (plan.headers and headers is not None):
+            return False
+        if type(body) is bytes or type(body) is str:
+            if len(body) > _MAX_BODY:
+                return False
+            try:
+                value = _loads(body)
+            except ValueError:  # not JSON, or blank: the walk says which
+                return False
+        elif isinstance(body, bytes | bytearray | memoryview):
+            return False
+        else:
+            value = body
+        if not plan.is_valid(value):
+            return False
+        if plan.compiled.flag is not None and any(plan.compiled.flagged(value)):
+            return False
+        if strict and not _strict.clean(value, plan.shape):
+            return False
+        if self._rules:
+            ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
+                                   status=status, body=value,
+                                   query=dict(query) if query is not None else _query(url))
+            for rule in self._rules:
+                for _found in rule(ctx):
+                    return False
+        return True
+
     # -- responses ----------------------------------------------------------------------
     def iter_response_violations(
         self,
@@ -253,6 +351,8 @@ class Validator:
         query: Mapping[str, str] | None = None,
     ) -> Iterator[Violation]:
         """Every way the response breaks the contract of the operation serving ``url``."""
+        if self._response_clean(method, url, status, body, headers, strict, operation, query):
+            return
         try:
             op, _params = self._operation(method, url, operation)
         except OperationNotFound as exc:
@@ -555,8 +655,11 @@ def validate_response(api: Spec | str | Validator, method: str, url: str, status
     ``strict`` also reports undocumented fields (at INFO); ``fail_on`` is the lowest severity
     that raises (pass ``Severity.INFO`` to fail on undocumented fields).
     """
-    violations = [v for v in iter_response_violations(
-        api, method, url, status, body, headers=headers, strict=strict, operation=operation)
+    validator = api if type(api) is Validator else validator_for(api)
+    if validator._response_clean(method, url, status, body, headers, strict, operation):
+        return
+    violations = [v for v in validator.iter_response_violations(
+        method, url, status, body, headers=headers, strict=strict, operation=operation)
         if v.severity >= fail_on]
     if violations:
         raise ContractViolation(violations, show_values=show_values)
@@ -566,8 +669,11 @@ def is_valid_response(api: Spec | str | Validator, method: str, url: str, status
                       body: Body = None, *, headers: Mapping[str, str] | None = None,
                       strict: bool = False, operation: str | None = None,
                       fail_on: Severity = Severity.ERROR) -> bool:
-    return not any(v.severity >= fail_on for v in iter_response_violations(
-        api, method, url, status, body, headers=headers, strict=strict, operation=operation))
+    validator = api if type(api) is Validator else validator_for(api)
+    if validator._response_clean(method, url, status, body, headers, strict, operation):
+        return True
+    return not any(v.severity >= fail_on for v in validator.iter_response_violations(
+        method, url, status, body, headers=headers, strict=strict, operation=operation))
 
 
 def iter_request_violations(api: Spec | str | Validator, method: str, url: str,
