@@ -27,7 +27,8 @@ class Shape:
     """What strict mode knows of one schema location (its ``allOf``/``anyOf``/``oneOf``
     members and ``$ref`` targets flattened in): documented names and the shapes of children."""
 
-    __slots__ = ("checks", "extra", "flat", "free", "items", "names", "props", "trivial")
+    __slots__ = ("checks", "deep", "deep_extra", "extra", "flat", "free", "items", "names",
+                 "props", "trivial")
 
     def __init__(self) -> None:
         self.names: frozenset[str] = frozenset()
@@ -40,6 +41,9 @@ class Shape:
         self.items: tuple[Shape, ...] = ()
         self.trivial = True  # can never report anything
         self.flat = False  # reports only on this object's own keys (no deeper shapes)
+        self.deep: tuple[tuple[str, tuple[Shape, ...]], ...] = ()
+        """The names whose value has a shape that can report (what the clean pass visits)."""
+        self.deep_extra: tuple[Shape, ...] = ()
 
 
 class Shapes:
@@ -94,8 +98,11 @@ class Shapes:
     def _finish(self) -> None:
         """Mark the flat shapes (after a graph is complete: flatness looks at children)."""
         for shape in self._cache.values():
-            shape.flat = shape.checks and not shape.items and all(
-                s.trivial for group in (*shape.props.values(), shape.extra) for s in group)
+            shape.deep = tuple((name, deep) for name, subs in shape.props.items()
+                               if (deep := tuple(s for s in subs if not s.trivial)))
+            shape.deep_extra = tuple(s for s in shape.extra if not s.trivial)
+            shape.flat = shape.checks and not shape.items and not shape.deep \
+                and not shape.deep_extra
 
     def _flatten(self, schema: Located, depth: int = 0) -> list[Located]:
         """The schema and every allOf/anyOf/oneOf member, recursively (refs resolved)."""
@@ -121,11 +128,20 @@ def clean(value: Any, shape: Shape) -> bool:
             return False
         if shape.flat:
             return True
-        props, extra = shape.props, shape.extra
-        for name, child in value.items():
-            for sub in props.get(name) or extra:
-                if not sub.trivial and not clean(child, sub):
-                    return False
+        if shape.deep_extra:  # every key may lead somewhere: visit them all
+            props, extra = shape.props, shape.extra
+            for name, child in value.items():
+                for sub in props.get(name) or extra:
+                    if not sub.trivial and not clean(child, sub):
+                        return False
+            return True
+        for name, subs in shape.deep:
+            if name in value:
+                child = value[name]
+                if isinstance(child, dict | list):
+                    for sub in subs:
+                        if not clean(child, sub):
+                            return False
         return True
     if isinstance(value, list):
         for sub in shape.items:
