@@ -66,6 +66,20 @@ _MAX_BODY = DEFAULT_LIMITS.max_bytes
 
 
 @dataclass(frozen=True, slots=True)
+class _Param:
+    """A documented parameter, resolved and compiled once per operation."""
+
+    where: str
+    name: str
+    location: str
+    required: bool
+    schema: Any  # the resolved schema (to coerce the text by)
+    compiled: CompiledSchema | None
+    item_schema: Any  # an array's item schema; None when not an array
+    exploded: bool
+
+
+@dataclass(frozen=True, slots=True)
 class _Media:
     media_type: str
     node: Located
@@ -129,6 +143,7 @@ class Validator:
         self._match_cache: dict[tuple[str, str], Any] = {}
         self._url_cache: dict[tuple[str, str], Any] = {}
         self._plans: dict[tuple[str, int, str | None], _Plan | None] = {}
+        self._param_cache: dict[str, tuple[_Param, ...]] = {}
         self._rules = rules_for(self.spec.name) if self._invariants else ()
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
@@ -458,49 +473,54 @@ class Validator:
             yield self._undocumented_operation(exc)
             return
         base = Violation(code="", message="", api=self.spec.name, operation=op.operation_id)
-        query_pairs = parse_qsl(urlsplit(url).query, keep_blank_values=True)
         query: dict[str, list[str]] = {}
-        for key, val in query_pairs:
-            query.setdefault(key, []).append(val)
-        params = self._parameters(op)
-        for (where, name), param in params.items():
-            schema = param.child("schema") if "schema" in param.value else None
-            required = bool(param.value.get("required"))
-            location = f"request.{where}"
+        if "?" in url:
+            for key, val in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+                query.setdefault(key, []).append(val)
+        params = self._request_params(op)
+        for param in params:
+            where, name, location = param.where, param.name, param.location
             if where == "path":
                 raw: str | None = path_params.get(name)
                 values = [raw] if raw is not None else []
             elif where == "query":
                 values = query.get(name, [])
             elif where == "header":
-                raw = _header(headers, name) if headers is not None else None
-                values = [raw] if raw is not None else []
                 if headers is None:
                     continue
+                raw = _header(headers, name)
+                values = [raw] if raw is not None else []
             else:
                 continue
             if not values:
-                if required:
+                if param.required:
                     yield _replace(base, code=f"{location}.missing", location=location,
                                    pointer=f"/{name}",
                                    message=f"required {where} parameter {name!r} is missing")
                 continue
-            if schema is None:
+            compiled = param.compiled
+            if compiled is None:
                 continue
-            resolved = self.spec.resolve(schema).value
-            if isinstance(resolved, dict) and resolved.get("type") == "array":
-                exploded = param.value.get("explode", where == "query")
-                items = _split_list(values[0]) if len(values) == 1 and not exploded else values
-                item_schema = resolved.get("items") or {}
-                coerced = [_coerce(v, item_schema) for v in items]
-                for error in self._schemas.compile(schema).iter_errors(coerced):
+            if param.item_schema is not None:  # an array
+                items = _split_list(values[0]) if len(values) == 1 and not param.exploded \
+                    else values
+                coerced = [_coerce(v, param.item_schema) for v in items]
+                for error in compiled.iter_errors(coerced):
                     yield _replace(base, code=f"{location}.invalid", location=location,
                                    pointer=f"/{name}{error.pointer}", message=error.message,
                                    schema_path=error.schema_location, expected=error.expected)
             else:
-                yield from self._scalar(values[-1], schema, location, name, base)
+                raw = values[-1]
+                value = _coerce(raw, param.schema)
+                if compiled.is_valid(value):
+                    continue
+                for error in compiled.iter_errors(value):
+                    yield _replace(base, code=f"{location}.invalid", location=location,
+                                   pointer=f"/{name}{error.pointer}", message=error.message,
+                                   schema_path=error.schema_location, expected=error.expected,
+                                   actual=_clip(raw))
         if strict:
-            known = {name for (where, name) in params if where == "query"}
+            known = {p.name for p in params if p.where == "query"}
             for name in query:
                 if name not in known:
                     yield _replace(base, code="request.query.undocumented",
@@ -510,6 +530,29 @@ class Validator:
         if headers is not None:
             yield from self._security(op, headers, query, base)
         yield from self._request_body(op, body, headers, strict, base)
+
+    def _request_params(self, op: Operation) -> tuple[_Param, ...]:
+        """The operation's parameters with their schemas resolved and compiled, once."""
+        hit = self._param_cache.get(op.operation_id)
+        if hit is not None:
+            return hit
+        out = []
+        for (where, name), param in self._parameters(op).items():
+            schema = param.child("schema") if "schema" in param.value else None
+            resolved: Any = None
+            compiled = None
+            if schema is not None:
+                resolved = self.spec.resolve(schema).value
+                compiled = self._schemas.compile(schema)
+            is_array = isinstance(resolved, dict) and resolved.get("type") == "array"
+            out.append(_Param(
+                where=where, name=name, location=f"request.{where}",
+                required=bool(param.value.get("required")), schema=resolved,
+                compiled=compiled,
+                item_schema=(resolved.get("items") or {}) if is_array else None,
+                exploded=bool(param.value.get("explode", where == "query"))))
+        hit = self._param_cache[op.operation_id] = tuple(out)
+        return hit
 
     def _parameters(self, op: Operation) -> dict[tuple[str, str], Located]:
         out: dict[tuple[str, str], Located] = {}
