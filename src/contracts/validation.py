@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
@@ -63,6 +63,7 @@ class _Plan:
 
 
 _MAX_BODY = DEFAULT_LIMITS.max_bytes
+_CLEAN = Violation(code="", message="")  # a base for checks whose findings are only counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,6 +353,62 @@ class Validator:
                     return False
         return True
 
+    def _request_clean(self, method: str, url: str, body: Body,
+                       headers: Mapping[str, str] | None, strict: bool,
+                       operation: str | None) -> bool:
+        """True when the request certainly breaks nothing; False means "walk it". Checks what
+        recorded traffic mostly holds (parameters, credentials, no body) from the operation's
+        compiled parameters; a request with a body takes the walk."""
+        try:
+            op, path_params = self._operation(method, url, operation)
+        except OperationNotFound:
+            return False
+        if body is not None and not (type(body) is bytes or type(body) is str) or body:
+            return False
+        if "requestBody" in op.node.value:
+            request_body = self.spec.resolve(op.node.child("requestBody")).value
+            if body is not None or request_body.get("required"):
+                return False
+        query: dict[str, list[str]] = {}
+        if "?" in url:
+            for key, val in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+                query.setdefault(key, []).append(val)
+        params = self._request_params(op)
+        for param in params:
+            where = param.where
+            if where == "path":
+                raw = path_params.get(param.name)
+            elif where == "query":
+                values = query.get(param.name)
+                if values is not None and param.item_schema is not None:
+                    return False  # arrays: the walk splits and coerces them
+                raw = values[-1] if values else None
+            elif where == "header":
+                if headers is None:
+                    continue
+                raw = _header(headers, param.name)
+            else:
+                continue
+            if raw is None:
+                if param.required:
+                    return False
+                continue
+            if param.compiled is not None and (
+                    param.item_schema is not None
+                    or not param.compiled.is_valid(_coerce(raw, param.schema))):
+                return False
+        if strict and query:
+            known = self._known_query(op, params)
+            if not known.issuperset(query):
+                return False
+        if headers is not None:
+            for _problem in self._security(op, headers, query, _CLEAN):
+                return False
+        return True
+
+    def _known_query(self, op: Operation, params: tuple[_Param, ...]) -> frozenset[str]:
+        return frozenset(p.name for p in params if p.where == "query")
+
     # -- responses ----------------------------------------------------------------------
     def iter_response_violations(
         self,
@@ -465,6 +522,8 @@ class Validator:
         operation: str | None = None,
     ) -> Iterator[Violation]:
         """Every way a request breaks the contract (ours, as the API's client)."""
+        if self._request_clean(method, url, body, headers, strict, operation):
+            return
         try:
             op, path_params = self._operation(method, url, operation)
         except OperationNotFound as exc:
@@ -595,9 +654,9 @@ class Validator:
 
     def _request_body(self, op: Operation, body: Body, headers: Mapping[str, str] | None,
                       strict: bool, base: Violation) -> Iterator[Violation]:
-        base = _replace(base, location="request.body")
         if "requestBody" not in op.node.value:
             return
+        base = _replace(base, location="request.body")
         request_body = self.spec.resolve(op.node.child("requestBody"))
         if body is None or (isinstance(body, bytes | str) and not body.strip()):
             if request_body.value.get("required"):
@@ -637,8 +696,6 @@ def _escape(token: str) -> str:
 
 
 def _replace(v: Violation, **changes: Any) -> Violation:
-    from dataclasses import replace
-
     return replace(v, **changes)
 
 
@@ -732,8 +789,11 @@ def validate_request(api: Spec | str | Validator, method: str, url: str, body: B
                      operation: str | None = None, fail_on: Severity = Severity.ERROR,
                      show_values: bool = False) -> None:
     """Raise :class:`ContractViolation` if the request breaks the contract."""
-    violations = [v for v in iter_request_violations(
-        api, method, url, body, headers=headers, strict=strict, operation=operation)
+    validator = api if type(api) is Validator else validator_for(api)
+    if validator._request_clean(method, url, body, headers, strict, operation):
+        return
+    violations = [v for v in validator.iter_request_violations(
+        method, url, body, headers=headers, strict=strict, operation=operation)
         if v.severity >= fail_on]
     if violations:
         raise ContractViolation(violations, show_values=show_values)
@@ -742,8 +802,11 @@ def validate_request(api: Spec | str | Validator, method: str, url: str, body: B
 def is_valid_request(api: Spec | str | Validator, method: str, url: str, body: Body = None,
                      *, headers: Mapping[str, str] | None = None, strict: bool = False,
                      operation: str | None = None, fail_on: Severity = Severity.ERROR) -> bool:
-    return not any(v.severity >= fail_on for v in iter_request_violations(
-        api, method, url, body, headers=headers, strict=strict, operation=operation))
+    validator = api if type(api) is Validator else validator_for(api)
+    if validator._request_clean(method, url, body, headers, strict, operation):
+        return True
+    return not any(v.severity >= fail_on for v in validator.iter_request_violations(
+        method, url, body, headers=headers, strict=strict, operation=operation))
 
 
 def ranked(violations: Iterator[Violation] | list[Violation]) -> list[Violation]:
