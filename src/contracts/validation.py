@@ -94,6 +94,9 @@ def _is_json_media(media_type: str) -> bool:
 def _content_type(headers: Mapping[str, str] | None) -> str | None:
     if not headers:
         return None
+    value = headers.get("content-type")  # recorded exchanges keep names in lower case
+    if value is not None:
+        return str(value)
     for name, value in headers.items():
         if name.lower() == "content-type":
             return str(value)
@@ -104,6 +107,9 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     if not headers:
         return None
     wanted = name.lower()
+    found = headers.get(wanted)
+    if found is not None:
+        return str(found)
     for key, value in headers.items():
         if key.lower() == wanted:
             return str(value)
@@ -363,7 +369,7 @@ class Validator:
             op, path_params = self._operation(method, url, operation)
         except OperationNotFound:
             return False
-        if body is not None and not (type(body) is bytes or type(body) is str) or body:
+        if (body is not None and not (type(body) is bytes or type(body) is str)) or body:
             return False
         if "requestBody" in op.node.value:
             request_body = self.spec.resolve(op.node.child("requestBody")).value
