@@ -106,6 +106,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--exchanges", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--startup-rounds", type=int, default=15)
     parser.add_argument("--loop", metavar="LOG", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loop:
@@ -141,13 +142,38 @@ def main() -> int:
     records = report.get("violations", report.get("records", []))
     ours = {(r.get("source"), r.get("line")) for r in records
             if str(r.get("code", "")).startswith("response.body")}
-    print(f"bodies flagged: loop {flagged:,}, contracts validate {len(ours):,} exchanges")
+    print(f"bodies flagged: loop {flagged:,}, contracts validate {len(ours):,} exchanges"
+          + ("" if flagged == len(ours) else "  (DIFFERENT)"))
     print(f"{'':10}{'CPU s (median)':>16}{'vs loop':>10}{'spread':>16}{'peak RSS':>11}  target")
     for name, target in (("loop", ""), ("validate", "<= 2x"), ("drift", "<= 3x")):
         r = [a / b for a, b in zip(cpu[name], cpu["loop"], strict=True)]
         print(f"{name:10}{statistics.median(cpu[name]):>16.2f}{statistics.median(r):>9.2f}x"
               f"{f'{min(r):.2f}-{max(r):.2f}':>16}{max(rss[name]):>9.0f}MB  {target}")
+    startup(args.startup_rounds)
     return 0
+
+
+def startup(rounds: int) -> None:
+    """A one-body ``contracts validate`` (the 895 B Eka body) against the bare imports."""
+    from call_speed import example
+
+    _url, raw, _ref = example("eka", "getSession", "200", "getSession-200-completed")
+    with tempfile.TemporaryDirectory() as tmp:
+        body = Path(tmp) / "body.json"
+        body.write_bytes(raw)
+        py = sys.executable
+        bare = [py, "-c", "import jsonschema_rs, orjson"]
+        ours = [py, "-m", "contracts", "validate", "--api", "eka", "--operation", "getSession",
+                "--status", "200", str(body)]
+        a: list[float] = []
+        b: list[float] = []
+        for _ in range(rounds):
+            a.append(run(bare)[0])
+            b.append(run(ours)[0])
+    r = [y / x for x, y in zip(a, b, strict=True)]
+    print(f"one-body validate: {statistics.median(b) * 1e3:.0f} ms CPU, bare imports "
+          f"{statistics.median(a) * 1e3:.0f} ms: {statistics.median(r):.2f}x "
+          f"({min(r):.2f}-{max(r):.2f}), target <= 1.5x")
 
 
 if __name__ == "__main__":
