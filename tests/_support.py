@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from contracts import BUNDLED, load_spec
 from contracts.specs import Located, Operation, Spec
+
+# The ``cli`` fixture (conftest.py): ``code, stdout, stderr = cli("lint", "upheal")``.
+CLI = Callable[..., tuple[int, str, str]]
 
 _SPECS: dict[str, Spec] = {}
 

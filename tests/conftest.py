@@ -9,6 +9,24 @@ import pytest
 
 
 @pytest.fixture
+def cli() -> Callable[..., tuple[int, str, str]]:
+    """Run the ``contracts`` CLI in-process: ``code, out, err = cli("lint", "upheal")``.
+
+    Arguments may be paths; stdout and stderr are captured as text.
+    """
+    import io
+
+    from contracts.cli import run
+
+    def call(*args: object) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = run([str(a) for a in args], stdout=out, stderr=err)
+        return code, out.getvalue(), err.getvalue()
+
+    return call
+
+
+@pytest.fixture
 def mock_server() -> Iterator[Callable[..., Any]]:
     """Start a mock on a free 127.0.0.1 port: ``server = mock_server("eka", steps=2)``.
 

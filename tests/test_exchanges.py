@@ -326,6 +326,7 @@ def _peak_reading(path: Path) -> tuple[int, int]:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_memory_does_not_grow_with_the_log(tmp_path: Path) -> None:
     # tracemalloc makes each line ~4x slower; 3k vs 30k lines shows any per-line retention
     # (40 bytes kept per exchange would add 1.2 MB) while keeping the test near two seconds.

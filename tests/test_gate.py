@@ -3,7 +3,6 @@ HTTP as a "live" vendor; a drifting vendor fails and every departure is named.""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shlex
@@ -14,19 +13,14 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from contracts.cli import run
+from _support import CLI
 from contracts.errors import UsageError
 from contracts.gate import LiveTarget, run_gate, select_operations
 from contracts.mock import DEFAULT_TOKEN
 from contracts.suites import SuiteOptions, run_suite
 
 
-def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(args), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
+@pytest.mark.slow
 def test_suite_against_the_in_process_mock_passes_and_covers_every_operation() -> None:
     result = run_suite("heidi", SuiteOptions(seed=3, max_examples=5))
     assert result.fatal is None
@@ -36,6 +30,7 @@ def test_suite_against_the_in_process_mock_passes_and_covers_every_operation() -
     assert result.statuses[401] / result.requests < 0.5
 
 
+@pytest.mark.slow
 def test_the_same_seed_replays_the_same_requests() -> None:
     first = run_suite("eka", SuiteOptions(seed=11, max_examples=3))
     second = run_suite("eka", SuiteOptions(seed=11, max_examples=3))
@@ -43,8 +38,9 @@ def test_the_same_seed_replays_the_same_requests() -> None:
         op: dict(o.statuses) for op, o in second.outcomes.items()}
 
 
+@pytest.mark.slow
 def test_live_plain_mock_passes(mock_server: Callable[..., Any], tmp_path: Path,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+                                monkeypatch: pytest.MonkeyPatch, cli: CLI) -> None:
     server = mock_server("eka", seed=5)
     monkeypatch.setenv("CONTRACTS_EKA_BASE_URL", server.url)
     monkeypatch.setenv("CONTRACTS_EKA_TOKEN", DEFAULT_TOKEN)
@@ -63,9 +59,10 @@ EXPECTED_DEPARTURES = {
 }
 
 
+@pytest.mark.slow
 def test_live_drifting_mock_fails_and_names_each_departure(
         mock_server: Callable[..., Any], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, cli: CLI) -> None:
     server = mock_server("eka", seed=5, drift="all")
     monkeypatch.setenv("CONTRACTS_EKA_BASE_URL", server.url)
     monkeypatch.setenv("CONTRACTS_EKA_TOKEN", DEFAULT_TOKEN)
@@ -90,6 +87,7 @@ def test_live_drifting_mock_fails_and_names_each_departure(
     assert "replay: contracts gate --api eka --seed 0" in out
 
 
+@pytest.mark.slow
 def test_live_is_read_only_unless_writes_are_allowed(mock_server: Callable[..., Any]) -> None:
     server = mock_server("heidi")
     result = run_gate(["heidi"], suites=SuiteOptions(max_examples=3, request_budget=500),
@@ -108,7 +106,8 @@ def test_request_budget_stops_a_live_run(mock_server: Callable[..., Any]) -> Non
     assert 25 <= result.requests < 60
 
 
-def test_live_without_environment_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_live_without_environment_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
+                                                   cli: CLI) -> None:
     monkeypatch.delenv("CONTRACTS_UPHEAL_BASE_URL", raising=False)
     code, _, err = cli("gate", "--api", "upheal", "--live")
     assert code == 2 and "CONTRACTS_UPHEAL_BASE_URL" in err
@@ -124,7 +123,8 @@ def test_coverage_fails_when_most_answers_are_401(mock_server: Callable[..., Any
     assert result.exit_code == 1
 
 
-def test_html_report_is_self_contained(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_html_report_is_self_contained(tmp_path: Path, cli: CLI) -> None:
     code, _, _ = cli("gate", "--api", "heidi", "--max-examples", "3", "--report-dir",
                      str(tmp_path))
     assert code == 0
@@ -134,7 +134,7 @@ def test_html_report_is_self_contained(tmp_path: Path) -> None:
 
 
 def test_markdown_summary_is_appended_to_the_github_step_summary(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: CLI) -> None:
     summary = tmp_path / "step-summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
@@ -164,7 +164,8 @@ def _case(report: dict[str, Any], stage: str, name: str) -> dict[str, Any]:
     return next(c for c in cases if c["name"] == name)
 
 
-def test_a_glob_runs_exactly_the_selected_operations(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_a_glob_runs_exactly_the_selected_operations(tmp_path: Path, cli: CLI) -> None:
     code, out, _ = cli("gate", "--api", "heidi", "--operation", "get*", "--max-examples", "2",
                        "--report-dir", str(tmp_path))
     assert code == 0, out
@@ -186,8 +187,9 @@ def test_a_glob_runs_exactly_the_selected_operations(tmp_path: Path) -> None:
         "deselected by the operation selection")
 
 
+@pytest.mark.slow
 def test_qualified_and_excluded_patterns_and_an_api_left_empty_is_not_run(
-        tmp_path: Path) -> None:
+        tmp_path: Path, cli: CLI) -> None:
     code, out, _ = cli("gate", "--operation", "eka:*", "--exclude-operation", "eka:create*",
                        "--operation", "upheal:getSession", "--max-examples", "2",
                        "--report-dir", str(tmp_path))
@@ -238,7 +240,7 @@ USAGE_ERRORS = [
 @pytest.mark.parametrize(("args", "expected"), USAGE_ERRORS,
                          ids=[" ".join(args) for args, _ in USAGE_ERRORS])
 def test_a_selection_that_cannot_be_met_is_a_usage_error(args: list[str],
-                                                          expected: str) -> None:
+                                                          expected: str, cli: CLI) -> None:
     code, out, err = cli("gate", *args)
     assert code == 2
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
@@ -246,7 +248,7 @@ def test_a_selection_that_cannot_be_met_is_a_usage_error(args: list[str],
     assert out == ""  # refused before anything ran or was printed
 
 
-def test_phases_examples_runs_only_the_examples_phase(tmp_path: Path) -> None:
+def test_phases_examples_runs_only_the_examples_phase(tmp_path: Path, cli: CLI) -> None:
     code, out, _ = cli("gate", "--api", "eka", "--phases", "examples", "--max-examples", "2",
                        "--report-dir", str(tmp_path))
     assert code == 0, out
@@ -274,8 +276,9 @@ def test_stateful_runs_when_the_selection_keeps_a_link_and_is_quiet_when_it_does
     assert set(linked.outcomes) == {"createSession", "getSession"}
 
 
+@pytest.mark.slow
 def test_coverage_fails_when_a_selected_operation_is_never_exercised_and_replays_it(
-        tmp_path: Path) -> None:
+        tmp_path: Path, cli: CLI) -> None:
     # A budget of one request stops the suite before it reaches most selected operations.
     args = ["gate", "--api", "heidi", "--operation", "*Session*", "--phases", "examples",
             "--budget", "1", "--max-examples", "2"]

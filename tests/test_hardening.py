@@ -5,7 +5,6 @@ is ever dialled; arbitrary exchanges and specs never crash the engines."""
 from __future__ import annotations
 
 import functools
-import io
 import json
 import os
 import shutil
@@ -17,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from _support import CLI
 from contracts._loading import load_document
-from contracts.cli import run
 
 HERE = Path(__file__).parent
 BAD = HERE / "data" / "bad"
@@ -39,12 +38,6 @@ COMMANDS = {
     "waivers": ("drift",),
     "history": ("drift",),
 }
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(args), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 # --------------------------------------------------------------------------- the corpus
@@ -173,7 +166,7 @@ def test_the_corpus_is_big_enough_and_every_file_is_listed() -> None:
 
 @pytest.mark.parametrize(("case", "command"), RUNS)
 def test_bad_input_is_one_line_and_the_right_exit_code(case: Case, command: str,
-                                                       tmp_path: Path) -> None:
+                                                       tmp_path: Path, cli: CLI) -> None:
     argv, shown = _argv(case, command, tmp_path)
     if case.recipe:
         code, out, err = _run_bounded(argv, tmp_path)
@@ -278,6 +271,7 @@ def test_the_network_guard_sees_an_outbound_connection(tmp_path: Path) -> None:
     assert attempts == ["connect", "192.0.2.1", "resolve", "vendor.example"]
 
 
+@pytest.mark.slow
 def test_offline_commands_touch_no_network(tmp_path: Path) -> None:
     corpus = str(GOOD_CORPUS)
     har = str(HERE / "data" / "exchanges" / "sample.har")
@@ -296,7 +290,7 @@ def test_offline_commands_touch_no_network(tmp_path: Path) -> None:
         assert attempts == [], (argv, attempts)
 
 
-def test_remote_refs_are_never_fetched_by_any_command(tmp_path: Path) -> None:
+def test_remote_refs_are_never_fetched_by_any_command(tmp_path: Path, cli: CLI) -> None:
     import socket
     import threading
 
@@ -390,6 +384,7 @@ def test_servers_warn_before_listening_beyond_loopback(argv: list[str], tmp_path
     assert line == ""
 
 
+@pytest.mark.slow
 def test_the_pytest_plugins_mock_binds_loopback(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_bind="""
         def test_bind(contract_mock):
@@ -514,7 +509,7 @@ def test_a_recording_keeps_no_canary(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", ["validate", "drift"])
-def test_reports_carry_no_canary_unless_asked(command: str, tmp_path: Path) -> None:
+def test_reports_carry_no_canary_unless_asked(command: str, tmp_path: Path, cli: CLI) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
     corpus = [str(p) for p in _raw_corpus(raw)]
@@ -573,7 +568,8 @@ def _plant(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def test_the_live_gate_reports_no_canary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.slow
+def test_the_live_gate_reports_no_canary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: CLI
                                          ) -> None:
     from contracts.mock import MockServer, app, base_urls
 
@@ -711,6 +707,7 @@ def test_arbitrary_exchanges_never_crash_the_validator(api: str, exchange: Any,
     assert first == again
 
 
+@pytest.mark.slow
 @FUZZ
 @given(api=st.sampled_from(["upheal", "heidi", "eka", "realtimekit"]),
        exchanges=st.lists(_exchanges(), max_size=4), show=st.booleans())
@@ -785,6 +782,7 @@ def _specs(draw: st.DrawFn) -> dict[str, Any]:
             "components": {"schemas": {"Shared": draw(_SCHEMAS.filter(_no_ref))}}}
 
 
+@pytest.mark.slow
 @FUZZ
 @given(old=_specs(), new=_specs())
 def test_arbitrary_specs_never_crash_the_differ(old: dict[str, Any], new: dict[str, Any]

@@ -3,25 +3,18 @@ exits 2 with one line and no traceback."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
+from _support import CLI
 from contracts import BUNDLED, InputError, lint
-from contracts.cli import run
 from contracts.speclint import RULES
 
 DATA = Path(__file__).parent / "data" / "lint"
 CODES = sorted(p.stem for p in (DATA / "codes").glob("*.yaml"))
 BAD = sorted((DATA / "bad").iterdir())
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(args), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_every_rule_has_a_fixture() -> None:
@@ -70,7 +63,7 @@ def test_bundled_specs_are_clean(api: str) -> None:
 
 
 @pytest.mark.parametrize("path", BAD, ids=[p.name for p in BAD])
-def test_unreadable_input_is_exit_2_with_one_line(path: Path) -> None:
+def test_unreadable_input_is_exit_2_with_one_line(path: Path, cli: CLI) -> None:
     code, out, err = cli("lint", str(path))
     assert code == 2, (code, out, err)
     assert err.count("\n") == 1, err
@@ -80,7 +73,7 @@ def test_unreadable_input_is_exit_2_with_one_line(path: Path) -> None:
         lint(path)
 
 
-def test_remote_ref_is_refused_without_touching_the_network() -> None:
+def test_remote_ref_is_refused_without_touching_the_network(cli: CLI) -> None:
     import socket
     import threading
 
@@ -116,7 +109,7 @@ def test_remote_ref_is_refused_without_touching_the_network() -> None:
     assert hits == []
 
 
-def test_cli_exit_codes_and_json() -> None:
+def test_cli_exit_codes_and_json(cli: CLI) -> None:
     assert cli("lint")[0] == 0
     code, out, _ = cli("lint", "--format", "json", str(DATA / "codes" / "schema.invalid.yaml"))
     assert code == 1
@@ -130,7 +123,8 @@ def test_cli_exit_codes_and_json() -> None:
     assert cli("no-such-command")[0] == 2
 
 
-def test_gate_writes_reports(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_gate_writes_reports(tmp_path: Path, cli: CLI) -> None:
     code, out, _ = cli("gate", "--no-suites", "--report-dir", str(tmp_path))
     assert code == 0, out
     junit = (tmp_path / "junit.xml").read_text()
@@ -139,7 +133,7 @@ def test_gate_writes_reports(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "report.json").read_text())["passed"] is True
 
 
-def test_gate_fails_on_a_broken_spec(tmp_path: Path) -> None:
+def test_gate_fails_on_a_broken_spec(tmp_path: Path, cli: CLI) -> None:
     code, _out, _ = cli("gate", "--no-suites", "--api",
                         str(DATA / "codes" / "schema.invalid.yaml"), "--report-dir", str(tmp_path))
     assert code == 1

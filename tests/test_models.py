@@ -5,7 +5,6 @@ validates before it builds a model."""
 from __future__ import annotations
 
 import importlib
-import io
 import shutil
 import textwrap
 from collections.abc import Iterator
@@ -17,8 +16,8 @@ import pytest
 from deepdiff import DeepDiff
 
 import contracts
+from _support import CLI
 from contracts import BUNDLED, ContractViolation, OperationNotFound, UsageError, load_spec
-from contracts.cli import run
 from contracts.codegen import check, generate
 from contracts.gate import run_gate
 from contracts.specs import HTTP_METHODS, Located, Spec
@@ -164,14 +163,9 @@ def test_models_are_importable_under_contracts_models() -> None:
 
 # -- freshness and determinism ------------------------------------------------------------
 
-def _cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(args), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def test_check_passes_on_the_committed_output() -> None:
-    code, out, err = _cli("generate", "--check", "--specs", str(SPECS), "--out", str(GENERATED))
+@pytest.mark.slow
+def test_check_passes_on_the_committed_output(cli: CLI) -> None:
+    code, out, err = cli("generate", "--check", "--specs", str(SPECS), "--out", str(GENERATED))
     assert code == 0, out + err
     assert "4 module(s) up to date" in out
 
@@ -187,7 +181,8 @@ def _checkout(tmp_path: Path, *apis: str) -> tuple[Path, Path]:
     return specs, out
 
 
-def test_check_fails_and_names_the_module_after_a_spec_changes(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_check_fails_and_names_the_module_after_a_spec_changes(tmp_path: Path, cli: CLI) -> None:
     specs, out_dir = _checkout(tmp_path, "eka", "heidi")
     spec = specs / "eka.yaml"
     text = spec.read_text("utf-8")
@@ -195,7 +190,7 @@ def test_check_fails_and_names_the_module_after_a_spec_changes(tmp_path: Path) -
     spec.write_text(text.replace("description: Patient name.\n",
                                  "description: Patient full name.\n"), "utf-8")
 
-    code, out, _err = _cli("generate", "--check", "--specs", str(specs), "--out", str(out_dir))
+    code, out, _err = cli("generate", "--check", "--specs", str(specs), "--out", str(out_dir))
 
     assert code == 1
     assert "eka.py: changed" in out
@@ -203,9 +198,9 @@ def test_check_fails_and_names_the_module_after_a_spec_changes(tmp_path: Path) -
     assert "heidi.py" not in out
 
 
-def test_generate_writes_the_modules(tmp_path: Path) -> None:
+def test_generate_writes_the_modules(tmp_path: Path, cli: CLI) -> None:
     specs, _out = _checkout(tmp_path, "realtimekit")
-    code, out, err = _cli("generate", "--specs", str(specs), "--out", str(tmp_path / "new"))
+    code, out, err = cli("generate", "--specs", str(specs), "--out", str(tmp_path / "new"))
     assert code == 0, out + err
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["py.typed",
                                                                     "realtimekit.py"]
@@ -223,6 +218,7 @@ def test_check_reports_leftover_and_missing_modules(tmp_path: Path) -> None:
         ("heidi.py", "missing"), ("old_vendor.py", "unexpected")}
 
 
+@pytest.mark.slow
 def test_generation_is_deterministic(tmp_path: Path) -> None:
     first = generate(SPECS, tmp_path / "a")
     second = generate(SPECS, tmp_path / "b")
@@ -233,13 +229,13 @@ def test_generation_is_deterministic(tmp_path: Path) -> None:
         assert a.read_bytes() == (GENERATED / a.name).read_bytes(), a.name
 
 
-def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    code, _out, err = _cli("generate", "--check", "--specs", str(tmp_path / "nope"),
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, cli: CLI) -> None:
+    code, _out, err = cli("generate", "--check", "--specs", str(tmp_path / "nope"),
                            "--out", str(GENERATED))
     assert code == 2 and err.count("\n") == 1 and "not a folder of specs" in err
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "broken.yaml").write_text("openapi: [unclosed\n", "utf-8")
-    code, _out, err = _cli("generate", "--specs", str(tmp_path / "specs"),
+    code, _out, err = cli("generate", "--specs", str(tmp_path / "specs"),
                            "--out", str(tmp_path / "out"))
     assert code == 2 and err.count("\n") == 1 and "broken.yaml" in err
 
@@ -324,6 +320,7 @@ def _installed_layout(root: Path) -> Path:
     return site
 
 
+@pytest.mark.slow
 def test_user_code_type_checks_against_the_models(tmp_path: Path) -> None:
     from mypy import api as mypy_api
 

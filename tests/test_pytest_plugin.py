@@ -589,6 +589,7 @@ def test_the_docs_examples_pass_live(pytester: pytest.Pytester,
 # --------------------------------------------------------------------------- pytest-xdist
 
 
+@pytest.mark.slow
 def test_under_xdist_the_workers_findings_reach_one_report_and_summary(
         inner: pytest.Pytester) -> None:
     """With ``-n 2`` the tests run in two worker processes: the controller's report and summary

@@ -5,7 +5,6 @@ matter; bad input exits 2 with one line; every output format is well formed."""
 from __future__ import annotations
 
 import copy
-import io
 import json
 import random
 import re
@@ -18,8 +17,8 @@ from xml.etree import ElementTree as ET
 import pytest
 import yaml
 
+from _support import CLI
 from contracts import BUNDLED, Severity
-from contracts.cli import run
 from contracts.diff import RULES, diff_specs
 from contracts.findings import DriftChange
 
@@ -611,12 +610,6 @@ def test_removed_operation_points_at_the_old_spec(tmp_path: Path) -> None:
 
 
 # -- command line -------------------------------------------------------------------------------
-def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(args), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
 def _breaking_pair(tmp_path: Path) -> tuple[Path, Path]:
     def mutate(doc: Any) -> None:
         del doc["paths"]["/things/{thing_id}"]["delete"]  # ERR
@@ -627,7 +620,7 @@ def _breaking_pair(tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.mark.parametrize(("fail_on", "exit_code"),
                          [("ERR", 1), ("WARN", 1), ("INFO", 1), ("err", 1)])
-def test_exit_code_follows_fail_on(tmp_path: Path, fail_on: str, exit_code: int) -> None:
+def test_exit_code_follows_fail_on(tmp_path: Path, fail_on: str, exit_code: int, cli: CLI) -> None:
     old, new = _breaking_pair(tmp_path)
     code, out, err = cli("diff", str(old), str(new), "--fail-on", fail_on)
     assert (code, err) == (exit_code, "")
@@ -636,12 +629,12 @@ def test_exit_code_follows_fail_on(tmp_path: Path, fail_on: str, exit_code: int)
 
 @pytest.mark.parametrize(("fail_on", "exit_code"), [("ERR", 0), ("WARN", 1), ("INFO", 1)])
 def test_exit_code_below_the_level_is_zero(tmp_path: Path, fail_on: str,
-                                           exit_code: int) -> None:
+                                           exit_code: int, cli: CLI) -> None:
     old, new = pair(tmp_path, lambda d: at(d, f"{THING}/properties/kind/enum").append("c"))
     assert cli("diff", str(old), str(new), "--fail-on", fail_on)[0] == exit_code
 
 
-def test_no_changes_exit_zero(tmp_path: Path) -> None:
+def test_no_changes_exit_zero(tmp_path: Path, cli: CLI) -> None:
     path = write(tmp_path / "a.yaml", BASE)
     code, out, _err = cli("diff", str(path), str(path), "--fail-on", "INFO")
     assert code == 0 and "no changes" in out
@@ -649,7 +642,7 @@ def test_no_changes_exit_zero(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("content", [b"", b"openapi: [", b"\xff\xfe", b"swagger: '2.0'\n"],
                          ids=["empty", "malformed", "not-utf8", "swagger2"])
-def test_unreadable_spec_exits_2_with_one_line(tmp_path: Path, content: bytes) -> None:
+def test_unreadable_spec_exits_2_with_one_line(tmp_path: Path, content: bytes, cli: CLI) -> None:
     good = write(tmp_path / "good.yaml", BASE)
     bad = tmp_path / "bad.yaml"
     bad.write_bytes(content)
@@ -659,7 +652,7 @@ def test_unreadable_spec_exits_2_with_one_line(tmp_path: Path, content: bytes) -
         assert err.count("\n") == 1 and "bad.yaml" in err and "Traceback" not in err
 
 
-def test_missing_spec_and_bad_option_exit_2(tmp_path: Path) -> None:
+def test_missing_spec_and_bad_option_exit_2(tmp_path: Path, cli: CLI) -> None:
     good = write(tmp_path / "good.yaml", BASE)
     code, _out, err = cli("diff", str(tmp_path / "nope.yaml"), str(good))
     assert code == 2 and err.count("\n") == 1
@@ -668,7 +661,7 @@ def test_missing_spec_and_bad_option_exit_2(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def rendered(tmp_path: Path) -> Callable[[str], str]:
+def rendered(tmp_path: Path, cli: CLI) -> Callable[[str], str]:
     old, new = _breaking_pair(tmp_path)
 
     def render(fmt: str) -> str:
@@ -724,19 +717,19 @@ def test_table_output(rendered: Callable[[str], str]) -> None:
     assert "\x1b[" not in text  # no colour codes in a file
 
 
-def test_table_on_stdout(tmp_path: Path) -> None:
+def test_table_on_stdout(tmp_path: Path, cli: CLI) -> None:
     old, new = _breaking_pair(tmp_path)
     code, out, _err = cli("diff", str(old), str(new))
     assert code == 1
     assert "1 ERR, 4 WARN, 4 INFO" in out
 
 
-def test_bundled_names_are_accepted(tmp_path: Path) -> None:
+def test_bundled_names_are_accepted(tmp_path: Path, cli: CLI) -> None:
     code, out, err = cli("diff", "heidi", "heidi", "--format", "json")
     assert (code, err) == (0, "") and json.loads(out)["changes"] == []
 
 
-def test_unwritable_output_exits_2(tmp_path: Path) -> None:
+def test_unwritable_output_exits_2(tmp_path: Path, cli: CLI) -> None:
     path = write(tmp_path / "a.yaml", BASE)
     code, _out, err = cli("diff", str(path), str(path), "--output",
                           str(tmp_path / "missing" / "dir" / "x.json"), "--format", "json")

@@ -20,6 +20,7 @@ from xml.etree import ElementTree as ET
 import httpx
 import pytest
 
+from _support import CLI
 from contracts import Severity, load_spec
 from contracts._loading import dump_document, parse_document
 from contracts.cli import run
@@ -116,12 +117,6 @@ def write_log(path: Path, exchanges: Iterable[Exchange]) -> Path:
     with path.open("wb") as fh:
         write_exchanges(fh, exchanges, redactor=Redactor(enabled=False))
     return path
-
-
-def cli(*argv: str | Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run([str(a) for a in argv], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 # -- every rule -------------------------------------------------------------------------------
@@ -248,7 +243,7 @@ FORMATS = ["table", "markdown", "json", "junit", "sarif", "html"]
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_values_are_printed_only_with_show_values(spec_path: Path, tmp_path: Path,
-                                                  fmt: str) -> None:
+                                                  fmt: str, cli: CLI) -> None:
     log = write_log(tmp_path / "log.jsonl", [
         ex({**ITEM, "state": CANARY, "count": CANARY, "extra": CANARY, "note": None},
            time="2026-01-01T00:00:00Z")])
@@ -268,7 +263,7 @@ def mixed_log(tmp_path: Path) -> Path:
         ex({**ITEM, "extra": 1}, line=3)])
 
 
-def test_json_output(spec_path: Path, mixed_log: Path) -> None:
+def test_json_output(spec_path: Path, mixed_log: Path, cli: CLI) -> None:
     code, out, _ = cli("drift", "--api", spec_path, mixed_log, "--format", "json")
     data = json.loads(out)
     assert code == 1
@@ -279,7 +274,7 @@ def test_json_output(spec_path: Path, mixed_log: Path) -> None:
     assert all("values" not in f for f in data["findings"])
 
 
-def test_junit_and_sarif_outputs(spec_path: Path, mixed_log: Path) -> None:
+def test_junit_and_sarif_outputs(spec_path: Path, mixed_log: Path, cli: CLI) -> None:
     _code, out, _ = cli("drift", "--api", spec_path, mixed_log, "--format", "junit",
                         "--fail-on", "WARN")
     suite = ET.fromstring(out.split("\n", 1)[1])
@@ -293,7 +288,7 @@ def test_junit_and_sarif_outputs(spec_path: Path, mixed_log: Path) -> None:
         1, 2, 3}
 
 
-def test_markdown_table_and_html_outputs(spec_path: Path, mixed_log: Path) -> None:
+def test_markdown_table_and_html_outputs(spec_path: Path, mixed_log: Path, cli: CLI) -> None:
     _code, md, _ = cli("drift", "--api", spec_path, mixed_log, "--format", "markdown")
     assert md.startswith("## contracts drift (traffic drift) of items: 1 ERR, 1 WARN, 1 INFO")
     assert "| ERR | `drift.field.type_changed` | getItem | `response.200.body/count` | 1/3 |" in md
@@ -306,18 +301,19 @@ def test_markdown_table_and_html_outputs(spec_path: Path, mixed_log: Path) -> No
 
 @pytest.mark.parametrize(("fail_on", "code"), [("ERR", 0), ("WARN", 0), ("INFO", 1)])
 def test_fail_on_sets_the_exit_code(spec_path: Path, tmp_path: Path, fail_on: str,
-                                    code: int) -> None:
+                                    code: int, cli: CLI) -> None:
     log = write_log(tmp_path / "info.jsonl", [ex({**ITEM, "extra": 1})])
     assert cli("drift", "--api", spec_path, log, "--fail-on", fail_on)[0] == code
 
 
-def test_clean_traffic_exits_zero(spec_path: Path, tmp_path: Path) -> None:
+def test_clean_traffic_exits_zero(spec_path: Path, tmp_path: Path, cli: CLI) -> None:
     log = write_log(tmp_path / "clean.jsonl", [ex(), ex()])
     code, out, err = cli("drift", "--api", spec_path, log, "--fail-on", "INFO")
     assert (code, err) == (0, "") and "no drift" in out
 
 
-def test_broken_lines_mid_file_leave_the_rest_analysed(spec_path: Path, tmp_path: Path) -> None:
+def test_broken_lines_mid_file_leave_the_rest_analysed(spec_path: Path, tmp_path: Path,
+                                                       cli: CLI) -> None:
     log = write_log(tmp_path / "broken.jsonl", [ex({**ITEM, "extra": 1}, line=n)
                                                 for n in range(4)])
     lines = log.read_text().splitlines()
@@ -343,7 +339,7 @@ def test_broken_lines_mid_file_leave_the_rest_analysed(spec_path: Path, tmp_path
 ])
 def test_usage_and_input_errors_exit_2_with_one_line(spec_path: Path, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch,
-                                                     argv: list[str]) -> None:
+                                                     argv: list[str], cli: CLI) -> None:
     monkeypatch.chdir(tmp_path)
     write_log(tmp_path / "log.jsonl", [ex()])
     code, _out, err = cli(*argv)
@@ -388,7 +384,7 @@ def test_waivers_silence_until_they_expire(spec_path: Path, tmp_path: Path) -> N
 
 
 def test_a_waiver_that_silenced_nothing_is_reported_as_unused(spec_path: Path,
-                                                              tmp_path: Path) -> None:
+                                                              tmp_path: Path, cli: CLI) -> None:
     (tmp_path / "w.yaml").write_text(WAIVERS)
     waivers = load_waivers(tmp_path / "w.yaml")
     fixed = traffic_drift(spec_path, [ex({**ITEM, "state": "new"})])  # no undocumented field
@@ -410,7 +406,8 @@ def test_a_waiver_that_silenced_nothing_is_reported_as_unused(spec_path: Path,
 
 
 def test_default_waiver_file_is_used_from_the_working_folder(spec_path: Path, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             cli: CLI
                                                              ) -> None:
     log = write_log(tmp_path / "log.jsonl", [ex({**ITEM, "extra": 1})])
     monkeypatch.chdir(tmp_path)
@@ -431,7 +428,7 @@ def test_default_waiver_file_is_used_from_the_working_folder(spec_path: Path, tm
     "- [not, a, mapping]\n",
     "- {code: x, reason: r, expires: 2026-01-01\n",                      # broken YAML
 ])
-def test_invalid_waiver_files_exit_2(spec_path: Path, tmp_path: Path, text: str) -> None:
+def test_invalid_waiver_files_exit_2(spec_path: Path, tmp_path: Path, text: str, cli: CLI) -> None:
     (tmp_path / "w.yaml").write_text(text)
     with pytest.raises(InputError):
         load_waivers(tmp_path / "w.yaml")
@@ -462,7 +459,7 @@ def test_history_across_runs(spec_path: Path, tmp_path: Path) -> None:
         assert conn.execute("SELECT COUNT(*) FROM findings").fetchone()[0] == 4
 
 
-def test_history_in_the_reports(spec_path: Path, tmp_path: Path) -> None:
+def test_history_in_the_reports(spec_path: Path, tmp_path: Path, cli: CLI) -> None:
     db = tmp_path / "h.sqlite"
     a = write_log(tmp_path / "a.jsonl", [ex({**ITEM, "count": "1", "extra": 1})])
     b = write_log(tmp_path / "b.jsonl", [ex({**ITEM, "extra": 1})])
@@ -597,7 +594,7 @@ def test_each_injected_kind_is_found_where_the_mock_applied_it(
 
 
 def test_all_kinds_at_once_grade_as_documented(plain_tours: dict[str, list[httpx.Response]],
-                                               tmp_path: Path) -> None:
+                                               tmp_path: Path, cli: CLI) -> None:
     plain = plain_tours["eka"]
     drifted = _record("eka", "all", [r.request for r in plain])
     log = _log(tmp_path, "eka-all", drifted)
@@ -614,7 +611,7 @@ def test_all_kinds_at_once_grade_as_documented(plain_tours: dict[str, list[httpx
 
 # -- suggestions ------------------------------------------------------------------------------
 def test_suggested_spec_lints_clean_and_documents_the_drift(
-        plain_tours: dict[str, list[httpx.Response]], tmp_path: Path) -> None:
+        plain_tours: dict[str, list[httpx.Response]], tmp_path: Path, cli: CLI) -> None:
     drifted = _record("realtimekit", "all", [r.request for r in plain_tours["realtimekit"]])
     log = _log(tmp_path, "rtk-all", drifted)
     out = tmp_path / "suggested.yaml"
@@ -670,7 +667,7 @@ def _pair(tmp_path: Path, old_bodies: list[Any], new_bodies: list[Any]) -> tuple
     return log("old", old_bodies), log("new", new_bodies)
 
 
-def test_baseline_ignores_volatile_fields(spec_path: Path, tmp_path: Path) -> None:
+def test_baseline_ignores_volatile_fields(spec_path: Path, tmp_path: Path, cli: CLI) -> None:
     old, new = _pair(tmp_path, [
         _session("s-1", "2026-01-01T00:00:00Z", "https://x.example/a?sig=1"),
         _session("s-2", "2026-01-01T00:00:01Z", "https://x.example/b?sig=1")], [
@@ -683,7 +680,8 @@ def test_baseline_ignores_volatile_fields(spec_path: Path, tmp_path: Path) -> No
     assert code == 0
 
 
-def test_baseline_reports_shape_and_value_changes(spec_path: Path, tmp_path: Path) -> None:
+def test_baseline_reports_shape_and_value_changes(spec_path: Path, tmp_path: Path,
+                                                  cli: CLI) -> None:
     old, new = _pair(tmp_path, [
         _session("s-1", "2026-01-01T00:00:00Z", "u", score=1),
         _session("s-2", "2026-01-01T00:00:00Z", "u", score=1)], [
@@ -759,9 +757,7 @@ def test_report_counts_and_failing(spec_path: Path) -> None:
 
 
 def test_a_broken_har_entry_is_named_by_its_pointer(tmp_path: Path) -> None:
-    import io
 
-    from contracts.cli import run
 
     broken = Path(__file__).parent / "data" / "exchanges" / "broken.har"
     out, err = io.StringIO(), io.StringIO()

@@ -3,7 +3,6 @@ hostile input answered in one line."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -11,16 +10,10 @@ from xml.etree import ElementTree as ET
 import orjson
 import pytest
 
-from contracts.cli import run
+from _support import CLI
 
 DATA = Path(__file__).parent / "data" / "exchanges"
 HEIDI = "https://registrar.api.heidihealth.com/api/v2/ml-scribe/open-api"
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(args), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def write(tmp_path: Path, name: str, data: bytes | str) -> str:
@@ -36,7 +29,7 @@ def exchange(url: str, status: int, body: object, method: str = "GET") -> dict[s
                          "body": body}}
 
 
-def test_single_body_clean_and_failing(tmp_path: Path) -> None:
+def test_single_body_clean_and_failing(tmp_path: Path, cli: CLI) -> None:
     good = write(tmp_path, "good.json", '{"session": {"session_id": "s1"}}')
     bad = write(tmp_path, "bad.json", '{"session": {"session_id": 7}}')
     assert cli("validate", "--api", "heidi", "--operation", "getSession", "--status", "200",
@@ -51,13 +44,13 @@ def test_single_body_clean_and_failing(tmp_path: Path) -> None:
     assert out.splitlines()[-1] == "2 exchange(s) checked: 2 errors"
 
 
-def test_request_body_with_operation_and_no_status(tmp_path: Path) -> None:
+def test_request_body_with_operation_and_no_status(tmp_path: Path, cli: CLI) -> None:
     body = write(tmp_path, "req.json", '{"duration": "long"}')
     code, out, _ = cli("validate", "--api", "heidi", "--operation", "updateSession", body)
     assert code == 1 and "request.body.schema" in out
 
 
-def test_corpus_with_broken_lines_still_validates_the_rest(tmp_path: Path) -> None:
+def test_corpus_with_broken_lines_still_validates_the_rest(tmp_path: Path, cli: CLI) -> None:
     lines = [
         orjson.dumps(exchange(f"{HEIDI}/sessions/1", 200, {"session": {"session_id": "1"}})),
         b'{"version": 1, "request": {"method": "GET"',  # truncated
@@ -74,7 +67,7 @@ def test_corpus_with_broken_lines_still_validates_the_rest(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("name", ["sample.jsonl", "sample.har", "cassette.yaml"])
-def test_every_corpus_format_is_read(name: str) -> None:
+def test_every_corpus_format_is_read(name: str, cli: CLI) -> None:
     code, out, err = cli("validate", "--api", "heidi", "--format", "json", str(DATA / name))
     assert code in (0, 1), err
     report = json.loads(out)
@@ -82,7 +75,7 @@ def test_every_corpus_format_is_read(name: str) -> None:
     assert "Traceback" not in err
 
 
-def test_output_formats(tmp_path: Path) -> None:
+def test_output_formats(tmp_path: Path, cli: CLI) -> None:
     log = write(tmp_path, "log.jsonl", orjson.dumps(exchange(
         f"{HEIDI}/sessions/1", 200, {"session": {"session_id": 5, "duration": "Jane"}})) + b"\n")
     code, out, _ = cli("validate", "--api", "heidi", "--format", "json", log)
@@ -104,7 +97,7 @@ def test_output_formats(tmp_path: Path) -> None:
     assert "Jane" in out
 
 
-def test_strict_and_fail_on(tmp_path: Path) -> None:
+def test_strict_and_fail_on(tmp_path: Path, cli: CLI) -> None:
     log = write(tmp_path, "log.jsonl", orjson.dumps(exchange(
         f"{HEIDI}/sessions/1", 200, {"session": {"session_id": "1", "brand_new": 1}})) + b"\n")
     assert cli("validate", "--api", "heidi", log)[0] == 0
@@ -121,7 +114,8 @@ def test_strict_and_fail_on(tmp_path: Path) -> None:
     ("nan", b'{"session": {"duration": NaN}}'),
     ("empty", b""),
 ])
-def test_hostile_bodies_exit_2_in_one_line(tmp_path: Path, label: str, payload: bytes) -> None:
+def test_hostile_bodies_exit_2_in_one_line(tmp_path: Path, label: str, payload: bytes,
+                                           cli: CLI) -> None:
     path = write(tmp_path, f"{label}.json", payload)
     code, out, err = cli("validate", "--api", "heidi", "--operation", "getSession", "--status",
                          "200", path)
@@ -129,14 +123,15 @@ def test_hostile_bodies_exit_2_in_one_line(tmp_path: Path, label: str, payload: 
     assert err.count("\n") == 1 and f"{label}.json" in err and "Traceback" not in err
 
 
-def test_thirty_megabyte_string_is_a_violation_with_a_short_report(tmp_path: Path) -> None:
+def test_thirty_megabyte_string_is_a_violation_with_a_short_report(tmp_path: Path,
+                                                                   cli: CLI) -> None:
     path = write(tmp_path, "big.json", b'{"session": {"duration": "' + b"x" * 30_000_000 + b'"}}')
     code, out, _err = cli("validate", "--api", "heidi", "--operation", "getSession", "--status",
                           "200", "--show-values", path)
     assert code == 1 and len(out) < 2_000, len(out)
 
 
-def test_usage_errors(tmp_path: Path) -> None:
+def test_usage_errors(tmp_path: Path, cli: CLI) -> None:
     body = write(tmp_path, "b.json", "{}")
     assert cli("validate", "--api", "heidi", "--status", "200", body)[0] == 2
     code, _, err = cli("validate", "--api", "nope", body)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from contracts._stream_violations import write_violations
 from contracts.corpus import iter_corpus, validate_corpus
 from contracts.findings import Severity
 from contracts.reporting import (
@@ -17,6 +16,7 @@ from contracts.reporting import (
     violations_sarif,
     violations_text,
 )
+from contracts.reporting.stream import write_violations
 
 DATA = Path(__file__).parent / "data" / "exchanges"
 LOGS = [[DATA / "sample.jsonl"], [DATA / "broken.jsonl"], [DATA / "sample.har"],

@@ -126,26 +126,31 @@ def sites(ex: Example, schema: Located, value: Any, pointer: str = "", depth: in
                     continue
                 prop = _resolve(ex, member.child("properties", name))
                 child_pointer = f"{pointer}/{name.replace('~', '~0').replace('/', '~1')}"
-                pv = prop.value if isinstance(prop.value, dict) else {}
-                if any(k in pv for k in ("anyOf", "oneOf", "not", "allOf")):
-                    yield from sites(ex, prop, value[name], child_pointer, depth + 1)
-                    continue
-                types = _types(pv)
-                if types:
-                    yield ("wrong_type", child_pointer, types)
-                if "enum" in pv and isinstance(value[name], str):
-                    yield ("bad_enum", child_pointer, pv["enum"])
-                if pv.get("format") in BAD_FORMATS and isinstance(value[name], str):
-                    yield ("bad_format", child_pointer, pv["format"])
-                if "integer" in types and isinstance(value[name], int) and not isinstance(
-                        value[name], bool):
-                    yield ("integer_as_float", child_pointer, None)
+                yield from _property_sites(ex, prop, value[name], child_pointer)
                 yield from sites(ex, prop, value[name], child_pointer, depth + 1)
     elif isinstance(value, list) and value:
         for member in members:
             if "items" in member.value:
                 yield from sites(ex, member.child("items"), value[0], f"{pointer}/0",
                                  depth + 1)
+
+
+def _property_sites(ex: Example, prop: Located, value: Any, pointer: str
+                    ) -> Iterator[tuple[str, str, Any]]:
+    """The defects one property's own schema can take (none under a combinator: there the
+    recursion into its members decides)."""
+    pv = prop.value if isinstance(prop.value, dict) else {}
+    if any(k in pv for k in ("anyOf", "oneOf", "not", "allOf")):
+        return
+    types = _types(pv)
+    if types:
+        yield ("wrong_type", pointer, types)
+    if "enum" in pv and isinstance(value, str):
+        yield ("bad_enum", pointer, pv["enum"])
+    if pv.get("format") in BAD_FORMATS and isinstance(value, str):
+        yield ("bad_format", pointer, pv["format"])
+    if "integer" in types and isinstance(value, int) and not isinstance(value, bool):
+        yield ("integer_as_float", pointer, None)
 
 
 def _get(doc: Any, pointer: str) -> Any:
@@ -164,6 +169,22 @@ def _set(doc: Any, pointer: str, value: Any) -> Any:
     return doc
 
 
+def _wrong_types(ex: Example, pointer: str, allowed_types: set[str]
+                 ) -> Iterator[tuple[str, Any, str, bool]]:
+    current = _get(ex.value, pointer)
+    for allowed in sorted(allowed_types):
+        for wrong in WRONG_VALUES.get(allowed, []):
+            wrong_type = contracts._schema.json_type(wrong)
+            if wrong_type in allowed_types or ("number" in allowed_types
+                                               and wrong_type == "integer"):
+                continue
+            if wrong == current:
+                continue
+            yield f"{pointer} as {wrong!r}", _set(ex.value, pointer, wrong), pointer, True
+    if "null" not in allowed_types:
+        yield f"{pointer} as null", _set(ex.value, pointer, None), pointer, True
+
+
 def mutations(ex: Example) -> Iterator[tuple[str, Any, str, bool]]:
     """(label, mutated body, pointer where it must be reported, should_fail)."""
     for kind, pointer, payload in sites(ex, ex.schema, ex.value):
@@ -172,17 +193,7 @@ def mutations(ex: Example) -> Iterator[tuple[str, Any, str, bool]]:
             del _get(body, pointer)[payload]
             yield f"missing {pointer}/{payload}", body, pointer, True
         elif kind == "wrong_type":
-            current = _get(ex.value, pointer)
-            for allowed in sorted(payload):
-                for wrong in WRONG_VALUES.get(allowed, []):
-                    wrong_type = contracts._schema.json_type(wrong)
-                    if wrong_type in payload or ("number" in payload and wrong_type == "integer"):
-                        continue
-                    if wrong == current:
-                        continue
-                    yield f"{pointer} as {wrong!r}", _set(ex.value, pointer, wrong), pointer, True
-            if "null" not in payload:
-                yield f"{pointer} as null", _set(ex.value, pointer, None), pointer, True
+            yield from _wrong_types(ex, pointer, payload)
         elif kind == "bad_enum":
             current = _get(ex.value, pointer)
             yield f"{pointer} bad enum", _set(ex.value, pointer, "NOT_A_VALUE"), pointer, True

@@ -18,12 +18,13 @@ from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
+from ._pointers import escape_pointer
+from ._typing import JSON
 from .errors import InputError
 
 __all__ = ["Document", "Limits", "dump_document", "escape_pointer", "load_document",
            "parse_document", "parse_json"]
 
-JSON = Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +55,6 @@ class Document:
             if not pointer:
                 return None
             pointer = pointer.rsplit("/", 1)[0]
-
-
-def escape_pointer(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 try:  # libyaml scans in C: a 30 MB scalar takes half a second instead of half a minute

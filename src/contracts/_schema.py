@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._loading import escape_pointer
+from ._pointers import escape_pointer, join_pointer, split_pointer
 from .errors import UnresolvableRef
 
 if TYPE_CHECKING:
@@ -56,10 +56,6 @@ class SchemaError:
 
 def _refuse(uri: str) -> Any:
     raise ValueError(f"reference {uri} is not part of the loaded spec (nothing is fetched)")
-
-
-def _pointer(parts: list[str | int]) -> str:
-    return "".join("/" + escape_pointer(str(p)) for p in parts)
 
 
 def json_type(value: Any) -> str:
@@ -145,11 +141,14 @@ class CompiledSchema:
     for, set only when the spec uses it for this schema's direction.
     """
 
-    __slots__ = ("_spec", "_validator", "flag", "ref")
+    __slots__ = ("_spec", "_validator", "flag", "ref", "valid")
 
     def __init__(self, validator: Any, ref: str, spec: Spec | None = None,
                  flag: str | None = None):
         self._validator = validator
+        self.valid = validator.is_valid
+        """The engine's own ``is_valid`` (no Python frame: for hot paths that call it per
+        exchange)."""
         self._spec = spec
         self.ref = ref
         self.flag = flag
@@ -168,8 +167,7 @@ class CompiledSchema:
             notes = unit.get("annotations")
             if isinstance(notes, dict) and notes.get(self.flag) is True:
                 pointer = str(unit.get("instanceLocation", ""))
-                parts: list[str | int] = [token.replace("~1", "/").replace("~0", "~")
-                                          for token in pointer.split("/")[1:]]
+                parts: list[str | int] = [*split_pointer(pointer)]
                 yield pointer, str(unit.get("absoluteKeywordLocation")
                                    or unit.get("schemaLocation", "")), _at(instance, parts)
 
@@ -225,9 +223,9 @@ class CompiledSchema:
         actual = _at(instance, path)
         message, expected = _describe(name, params, actual)
         yield SchemaError(
-            pointer=_pointer(path),
+            pointer=join_pointer(path),
             keyword=name,
-            schema_location=str(err.absolute_keyword_location or _pointer(list(err.schema_path))),
+            schema_location=str(err.absolute_keyword_location or join_pointer(err.schema_path)),
             message=message,
             expected=expected,
             actual=actual,
@@ -282,7 +280,7 @@ class CompiledSchema:
         names = [*map(str, mapping), *(r.rsplit("/", 1)[-1] for r in refs
                                        if isinstance(r, str) and where(r) not in reached)]
         return SchemaError(
-            pointer=_pointer([*path, str(name)]),
+            pointer=join_pointer([*path, str(name)]),
             keyword="discriminator",
             schema_location=f"{node.ref}/discriminator",
             message=f"not one of the discriminator's values ({', '.join(names)})",

@@ -15,12 +15,12 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .errors import UnresolvableRef
+from ._pointers import escape_pointer
 
 if TYPE_CHECKING:
     from .specs import Located, Spec
 
-__all__ = ["Shape", "Shapes"]
+__all__ = ["Shape", "Shapes", "clean_of", "undocumented_in"]
 
 
 class Shape:
@@ -72,7 +72,7 @@ class Shapes:
         if shape is not None:
             return shape
         shape = self._cache[key] = Shape()
-        parts = [p for p in self._flatten(node) if isinstance(p.value, dict)]
+        parts = [p for p in self._spec.flatten(node) if isinstance(p.value, dict)]
         props: dict[str, list[Located]] = {}
         extra: list[Located] = []
         items: list[Located] = []
@@ -104,23 +104,11 @@ class Shapes:
             shape.flat = shape.checks and not shape.items and not shape.deep \
                 and not shape.deep_extra
 
-    def _flatten(self, schema: Located, depth: int = 0) -> list[Located]:
-        """The schema and every allOf/anyOf/oneOf member, recursively (refs resolved)."""
-        try:
-            schema = self._spec.resolve(schema)
-        except UnresolvableRef:
-            return []
-        out = [schema]
-        if isinstance(schema.value, dict) and depth < 16:
-            for combinator in ("allOf", "anyOf", "oneOf"):
-                for i, _ in enumerate(schema.value.get(combinator) or []):
-                    out.extend(self._flatten(schema.child(combinator, i), depth + 1))
-        return out
 
 
-def clean(value: Any, shape: Shape) -> bool:
+def clean_of(value: Any, shape: Shape) -> bool:
     """True when strict mode has nothing to report (no pointers built, no set of seen
-    locations: the exact walk :func:`undocumented` runs only when this says False)."""
+    locations: the exact walk :func:`undocumented_in` runs only when this says False)."""
     if isinstance(value, dict):
         if not shape.checks:
             return True
@@ -132,7 +120,7 @@ def clean(value: Any, shape: Shape) -> bool:
             props, extra = shape.props, shape.extra
             for name, child in value.items():
                 for sub in props.get(name) or extra:
-                    if not sub.trivial and not clean(child, sub):
+                    if not sub.trivial and not clean_of(child, sub):
                         return False
             return True
         for name, subs in shape.deep:
@@ -140,26 +128,25 @@ def clean(value: Any, shape: Shape) -> bool:
                 child = value[name]
                 if isinstance(child, dict | list):
                     for sub in subs:
-                        if not clean(child, sub):
+                        if not clean_of(child, sub):
                             return False
         return True
     if isinstance(value, list):
-        for sub in shape.items:
-            if sub.trivial:
-                continue
-            if sub.flat and not (sub.extra or sub.free):
-                try:  # C-level: every dict's keys among the names (strings pass: no keys)
-                    if all(map(sub.names.issuperset, value)):
-                        continue
-                except TypeError:
-                    pass
-            for item in value:
-                if not clean(item, sub):
-                    return False
+        return all(sub.trivial or _items_clean(value, sub) for sub in shape.items)
     return True
 
 
-def undocumented(value: Any, shape: Shape, pointer: str,
+def _items_clean(value: list[Any], sub: Shape) -> bool:
+    if sub.flat and not (sub.extra or sub.free):
+        try:  # C-level: every dict's keys among the names (strings pass: no keys)
+            if all(map(sub.names.issuperset, value)):
+                return True
+        except TypeError:
+            pass
+    return all(clean_of(item, sub) for item in value)
+
+
+def undocumented_in(value: Any, shape: Shape, pointer: str,
                  seen: set[tuple[int, str]]) -> Iterator[tuple[str, str, Any]]:
     """(pointer, name, value) of every undocumented field, in the body's order."""
     key = (id(shape), pointer)
@@ -171,18 +158,15 @@ def undocumented(value: Any, shape: Shape, pointer: str,
             return
         props, extra, free = shape.props, shape.extra, shape.free
         for name, child in value.items():
-            child_pointer = f"{pointer}/{_escape(name)}"
+            child_pointer = f"{pointer}/{escape_pointer(name)}"
             subs = props.get(name) or extra
             if subs:
                 for sub in subs:
-                    yield from undocumented(child, sub, child_pointer, seen)
+                    yield from undocumented_in(child, sub, child_pointer, seen)
             elif not free:
                 yield child_pointer, name, child
     elif isinstance(value, list):
         for sub in shape.items:
             for i, item in enumerate(value):
-                yield from undocumented(item, sub, f"{pointer}/{i}", seen)
+                yield from undocumented_in(item, sub, f"{pointer}/{i}", seen)
 
-
-def _escape(token: str) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")

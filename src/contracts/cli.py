@@ -1,7 +1,9 @@
 """The ``contracts`` command line: parses options, calls the library, renders, sets exit codes.
 
 Exit codes: 0 clean, 1 contract violations / findings / breaking drift, 2 usage or input
-error. No command prints a traceback: tool failures become one line on stderr.
+error (including output that cannot be written), 3 internal error (a bug in the tool: one line
+asking for a report; the traceback only with ``CONTRACTS_DEBUG=1``). No command prints a
+traceback otherwise: tool failures become one line on stderr.
 """
 
 from __future__ import annotations
@@ -15,12 +17,25 @@ from typing import IO, Any
 
 import click
 
+from ._cli_errors import (
+    EXIT_INTERNAL,
+    WRITE_ERRNOS,
+    internal_error,
+    one_line,
+    silence_stdout,
+    usage_line,
+    write_failure,
+)
 from .errors import ContractsError, UsageError
 from .findings import Severity
 
 __all__ = ["main", "run"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_CODES = (EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL)  # as documented in README
+# A closed pipe (``contracts lint | head``) ends quietly with the status of a process killed by
+# SIGPIPE, as other command-line tools do.
+EXIT_BROKEN_PIPE = 141
 
 
 class _Exit(Exception):
@@ -35,7 +50,10 @@ def _severity(_ctx: click.Context, _param: click.Parameter, value: str) -> Sever
         raise click.BadParameter(str(exc)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Exit codes: 0 clean; 1 violations, findings or breaking drift; 2 usage or "
+                    "input error (also: output that cannot be written); 3 internal error of the "
+                    "tool (please report it; CONTRACTS_DEBUG=1 shows the traceback).")
 @click.version_option(package_name="scribe-contracts", prog_name="contracts")
 def cli() -> None:
     """Check clinical-session vendor APIs against their documented contracts."""
@@ -256,8 +274,8 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
     """
     if status is not None and operation is None:
         raise click.UsageError("--status needs --operation")
-    from ._stream_violations import write_violations
     from .corpus import iter_corpus, validate_bodies
+    from .reporting.stream import write_violations
 
     with _progress(files) as advance:
         if operation is None:  # recorded traffic: streamed, in constant memory
@@ -351,27 +369,36 @@ def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Sever
     CORPUS files are exchange logs (JSON Lines), HAR files or VCR cassettes. Grades: ERR (our
     code will break), WARN (it may break), INFO (safe); see docs/drift.md for the rules.
     """
-    import itertools
-
-    from .drift import (
-        apply_waivers,
-        baseline_drift,
-        load_waivers,
-        record_history,
-        suggest_spec,
-        traffic_drift,
-    )
-    from .exchanges import read_exchanges
-    from .reporting import (
-        traffic_html,
-        traffic_json,
-        traffic_junit,
-        traffic_markdown,
-        traffic_sarif,
-        traffic_table,
-    )
+    from .drift import apply_waivers, load_waivers, record_history
     from .specs import load_spec
 
+    _check_drift_options(baseline, corpus, suggest, ignore)
+    spec = load_spec(api)
+    if waivers is None:
+        default = Path("waivers") / f"{spec.name}.yaml"
+        waivers = default if default.is_file() else None
+    waiver_list = load_waivers(waivers) if waivers is not None else ()
+    report = _drift_report(spec, baseline, corpus, ignore,
+                           collect=show_values or suggest is not None)
+    if waiver_list:
+        report = apply_waivers(report, waiver_list)
+    if history is not None:
+        report = record_history(history, report)
+    if suggest is not None:
+        _write_suggestion(spec, report, suggest)
+    text = _render_traffic(report, fmt, fail_on=fail_on, show_values=show_values,
+                           tty=output is None and sys.stdout.isatty())
+    _emit(text, output)
+    if report.problems:
+        first = report.problems[0]
+        sys.stderr.write(f"contracts: {report.problem_count} unreadable input part(s); first: "
+                         f"{first.location}: {first.message}\n")
+    failed = bool(report.failing(fail_on))
+    raise _Exit(EXIT_FINDINGS if failed else (EXIT_USAGE if report.problem_count else EXIT_OK))
+
+
+def _check_drift_options(baseline: tuple[Path, Path] | None, corpus: tuple[Path, ...],
+                         suggest: Path | None, ignore: tuple[str, ...]) -> None:
     if baseline and corpus:
         raise click.UsageError("give either --baseline OLD NEW or CORPUS files, not both")
     if not baseline and not corpus:
@@ -380,55 +407,62 @@ def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Sever
         raise click.UsageError("--suggest works on CORPUS files, not --baseline")
     if ignore and not baseline:
         raise click.UsageError("--ignore applies to --baseline")
-    spec = load_spec(api)
-    if waivers is None:
-        default = Path("waivers") / f"{spec.name}.yaml"
-        waivers = default if default.is_file() else None
-    waiver_list = load_waivers(waivers) if waivers is not None else ()
-    collect = show_values or suggest is not None
+
+
+def _drift_report(spec: Any, baseline: tuple[Path, Path] | None, corpus: tuple[Path, ...],
+                  ignore: tuple[str, ...], *, collect: bool) -> Any:
+    """Baseline drift of two recordings, or traffic drift of the corpus (with progress)."""
+    import itertools
+
+    from .drift import baseline_drift, traffic_drift
+    from .exchanges import read_exchanges
+
     if baseline:
         old, new = baseline
-        report = baseline_drift(spec, read_exchanges(old), read_exchanges(new), ignore=ignore,
-                                collect_values=collect, sources=(str(old), str(new)))
-    else:
-        with _progress(corpus) as advance:
-            def stream() -> Any:
-                for item in itertools.chain.from_iterable(map(read_exchanges, corpus)):
-                    advance(1)
-                    yield item
+        return baseline_drift(spec, read_exchanges(old), read_exchanges(new), ignore=ignore,
+                              collect_values=collect, sources=(str(old), str(new)))
+    with _progress(corpus) as advance:
+        def stream() -> Any:
+            for item in itertools.chain.from_iterable(map(read_exchanges, corpus)):
+                advance(1)
+                yield item
 
-            report = traffic_drift(spec, stream(), collect_values=collect,
-                                   sources=[str(p) for p in corpus])
-    if waiver_list:
-        report = apply_waivers(report, waiver_list)
-    if history is not None:
-        report = record_history(history, report)
-    if suggest is not None:
-        text, notes = suggest_spec(spec, report)
-        try:
-            suggest.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ContractsError(f"cannot write the suggested spec ({exc.strerror})",
-                                 source=str(suggest)) from None
-        for note in notes:
-            sys.stderr.write(f"contracts: suggest: skipped {note}\n")
+        return traffic_drift(spec, stream(), collect_values=collect,
+                             sources=[str(p) for p in corpus])
+
+
+def _write_suggestion(spec: Any, report: Any, suggest: Path) -> None:
+    from .drift import suggest_spec
+
+    text, notes = suggest_spec(spec, report)
+    try:
+        suggest.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ContractsError(f"cannot write the suggested spec ({exc.strerror})",
+                             source=str(suggest)) from None
+    for note in notes:
+        sys.stderr.write(f"contracts: suggest: skipped {note}\n")
+
+
+def _render_traffic(report: Any, fmt: str, *, fail_on: Severity, show_values: bool,
+                    tty: bool) -> str:
+    from .reporting import (
+        traffic_html,
+        traffic_json,
+        traffic_junit,
+        traffic_markdown,
+        traffic_sarif,
+        traffic_table,
+    )
+
     if fmt == "table":
-        tty = output is None and sys.stdout.isatty()
         width = __import__("shutil").get_terminal_size((120, 24)).columns if tty else 160
-        text = traffic_table(report, show_values=show_values, color=tty, width=width)
-    elif fmt == "junit":
-        text = traffic_junit(report, fail_on=fail_on, show_values=show_values)
-    else:
-        render = {"markdown": traffic_markdown, "json": traffic_json, "sarif": traffic_sarif,
-                  "html": traffic_html}[fmt]
-        text = render(report, show_values=show_values)
-    _emit(text, output)
-    if report.problems:
-        first = report.problems[0]
-        sys.stderr.write(f"contracts: {report.problem_count} unreadable input part(s); first: "
-                         f"{first.location}: {first.message}\n")
-    failed = bool(report.failing(fail_on))
-    raise _Exit(EXIT_FINDINGS if failed else (EXIT_USAGE if report.problem_count else EXIT_OK))
+        return traffic_table(report, show_values=show_values, color=tty, width=width)
+    if fmt == "junit":
+        return traffic_junit(report, fail_on=fail_on, show_values=show_values)
+    render = {"markdown": traffic_markdown, "json": traffic_json, "sarif": traffic_sarif,
+              "html": traffic_html}[fmt]
+    return render(report, show_values=show_values)
 
 
 class _progress:
@@ -692,10 +726,13 @@ def run(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
     except _Exit as exc:
         return exc.code
     except ContractsError as exc:
-        sys.stderr.write(f"contracts: error: {_one_line(str(exc))}\n")
+        sys.stderr.write(f"contracts: error: {one_line(str(exc))}\n")
         return EXIT_USAGE
     except click.exceptions.Exit as exc:  # --help, --version
         return int(exc.exit_code or 0)
+    except click.UsageError as exc:
+        sys.stderr.write(f"{usage_line(exc)}\n")
+        return EXIT_USAGE
     except click.ClickException as exc:
         exc.show(file=sys.stderr)
         return EXIT_USAGE
@@ -705,21 +742,32 @@ def run(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
     except KeyboardInterrupt:
         sys.stderr.write("contracts: interrupted\n")
         return 130
-    except Exception as exc:
-        if os.environ.get("CONTRACTS_DEBUG"):
-            raise
-        sys.stderr.write(f"contracts: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
-                         "(set CONTRACTS_DEBUG=1 for the traceback)\n")
+    except (BrokenPipeError, SystemExit):
+        # click answers a closed output pipe (EPIPE) with SystemExit(1) even outside standalone
+        # mode, and no command of ours calls sys.exit: either way the reader has gone.
+        silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRNOS:
+            return internal_error(exc)
+        sys.stderr.write(f"contracts: error: {write_failure(exc)}\n")
         return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - the one boundary where a bug becomes exit 3
+        return internal_error(exc)
     finally:
         sys.stdout, sys.stderr = old_out, old_err
 
 
-def _one_line(text: str, limit: int = 1_000) -> str:
-    """An error as one bounded line: a message may quote a file name or value we were given."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else f"{text[:limit]}..."
-
-
 def main() -> None:
-    sys.exit(run())
+    code = run()
+    try:
+        sys.stdout.flush()  # what is still buffered can fail too (a full disk, a closed pipe)
+    except BrokenPipeError:
+        silence_stdout()
+        code = EXIT_BROKEN_PIPE
+    except OSError as exc:
+        silence_stdout()
+        if code != EXIT_USAGE:
+            sys.stderr.write(f"contracts: error: {write_failure(exc)}\n")
+        code = EXIT_USAGE
+    sys.exit(code)

@@ -35,8 +35,9 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from ._media import is_json_media, media_base
+from ._typing import JSON
 from .errors import ContractsError, InputError, UsageError
 from .specs import HTTP_METHODS, Located, Spec, load_spec
 
@@ -55,7 +56,6 @@ __all__ = [
     "render",
 ]
 
-JSON = Any
 
 GENERATOR_OPTIONS: tuple[str, ...] = (
     "--input-file-type", "openapi",
@@ -166,12 +166,12 @@ def _json_schema(holder: Located) -> Located | None:
         return None
     chosen = None
     for media_type, media in content.items():
-        base = str(media_type).split(";", 1)[0].strip().lower()
+        base = media_base(str(media_type))
         if not isinstance(media, dict) or "schema" not in media:
             continue
         if base == "application/json":
             return holder.child("content", media_type, "schema")
-        if chosen is None and (base.endswith("+json") or base == "*/*"):
+        if chosen is None and is_json_media(base):
             chosen = holder.child("content", media_type, "schema")
     return chosen
 

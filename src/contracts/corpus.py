@@ -7,13 +7,13 @@ memory; a line that cannot be read becomes a problem record and the rest is stil
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ._loading import parse_json
 from .errors import InputError
-from .findings import Severity, Violation
+from .findings import ReadProblem, Severity, Violation
 from .findings import location as _location
 from .specs import Spec
 from .validation import Validator, validator_for
@@ -39,18 +39,8 @@ class Record:
         return _location(self.source, self.line, self.pointer)
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """A part of an input that could not be read (a broken line, a bad HAR entry)."""
-
-    source: str
-    line: int | None
-    message: str
-    pointer: str | None = None
-
-    @property
-    def location(self) -> str:
-        return _location(self.source, self.line, self.pointer)
+# A part of an input that could not be read (the name this module has always used).
+Problem = ReadProblem
 
 
 @dataclass
@@ -97,7 +87,7 @@ def iter_corpus(api: Spec | str | Validator, paths: Sequence[str | Path], *,
             # A HAR or VCR "line" is an entry index: the pointer names it, and not as a line.
             line = item.line if item.pointer is None else None
             if isinstance(item, ReadProblem):
-                yield Problem(item.source, line, item.message, item.pointer)
+                yield replace(item, line=line)
                 continue
             exchanges += 1
             found: Iterable[Violation] = exchange_violations(validator, item, strict=strict)

@@ -37,7 +37,11 @@ class UsageError(ContractsError):
 
 
 class InputError(ContractsError):
-    """An input file or body could not be read: not UTF-8, not YAML/JSON, too large, too deep."""
+    """An input file or body could not be read: not UTF-8, not YAML/JSON, too large, too deep.
+
+    ``source``, ``line`` and ``pointer`` stay separate fields (a report or a caller can place
+    them); only ``str()`` joins them into ``source:line: message at pointer (hint)``.
+    """
 
     def __init__(
         self,
@@ -50,12 +54,20 @@ class InputError(ContractsError):
     ):
         self.line = line
         self.pointer = pointer
-        place = source
-        if source and line is not None:
-            place = f"{source}:{line}"
-        if pointer:
-            message = f"{message} at {pointer or '/'}"
-        super().__init__(message, source=place, hint=hint)
+        super().__init__(message, source=source, hint=hint)
+
+    @property
+    def detail(self) -> str:
+        """The message with its pointer but without the source, to quote inside another line."""
+        return f"{self.message} at {self.pointer}" if self.pointer else self.message
+
+    def __str__(self) -> str:
+        where = self.source or ""
+        if where and self.line is not None:
+            where = f"{where}:{self.line}"
+        where = f"{where}: " if where else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}{self.detail}{hint}"
 
 
 class SpecError(InputError):

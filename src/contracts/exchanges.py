@@ -19,18 +19,15 @@ import binascii
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, Any, cast
 from urllib.parse import urlencode
 
+from ._exchange import NO_HEADERS, Body, Exchange, freeze_headers
 from ._loading import Document, Limits, load_document, parse_json
 from .errors import InputError, UsageError
-from .findings import location
-
-if TYPE_CHECKING:
-    from .redaction import Redactor
+from .findings import ReadProblem
+from .redaction import Redactor
 
 __all__ = [
     "FORMATS",
@@ -46,9 +43,6 @@ __all__ = [
     "write_exchanges",
 ]
 
-Body = Any
-"""``None`` (no body), ``bytes``/``str`` (raw text, JSON to be parsed), or a parsed JSON value."""
-
 FORMATS = ("jsonl", "har", "vcr")
 LOG_VERSION = 1
 MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -63,96 +57,10 @@ _TOP_KEYS = frozenset({"version", "time", "api", "operation", "request", "respon
 _REQUEST_KEYS = frozenset({"method", "url", "headers", "body", "body_text", "body_base64"})
 _RESPONSE_KEYS = frozenset({"status", "headers", "body", "body_text", "body_base64"})
 _BODY_KEYS = ("body", "body_text", "body_base64")
-_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 class _Bad(Exception):
     """One record or entry is unusable; the message says what and where inside it."""
-
-
-# --------------------------------------------------------------------------- records
-
-
-def _freeze_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> Mapping[str, str]:
-    if isinstance(headers, MappingProxyType) and all(k == k.lower() for k in headers):
-        return headers
-    if type(headers) is dict:  # a log record's: one pass in C unless names repeat in case
-        try:
-            lowered = {k.lower(): v for k, v in headers.items() if type(v) is str}
-        except AttributeError:  # a name that is not a string
-            lowered = {}
-        if len(lowered) == len(headers):
-            return MappingProxyType(lowered) if lowered else _NO_HEADERS
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    out: dict[str, str] = {}
-    for name, value in items:
-        key = str(name).lower()
-        text = value if isinstance(value, str) else str(value)
-        # Repeated headers fold into one, as RFC 9110 section 5.3 allows.
-        out[key] = f"{out[key]}, {text}" if key in out else text
-    return MappingProxyType(out) if out else _NO_HEADERS
-
-
-@dataclass(frozen=True, slots=True)
-class Exchange:
-    """One recorded request and (when there was one) its response.
-
-    ``method`` is upper case; header names are lower case (repeated headers are joined with
-    ``", "``). ``url`` is absolute or a path. ``source``, ``line`` and ``pointer`` say where it
-    was read (``line`` is the 1-based line of a JSON Lines log, or the 0-based entry index of a
-    HAR file or VCR cassette, whose ``pointer`` is then ``/log/entries/N`` or
-    ``/interactions/N``); they do not take part in equality.
-    """
-
-    method: str
-    url: str
-    status: int | None = None
-    request_headers: Mapping[str, str] = field(default_factory=lambda: _NO_HEADERS)
-    request_body: Body = None
-    response_headers: Mapping[str, str] = field(default_factory=lambda: _NO_HEADERS)
-    response_body: Body = None
-    api: str | None = None
-    operation: str | None = None
-    time: str | None = None
-    source: str = field(default="<memory>", compare=False)
-    line: int | None = field(default=None, compare=False)
-    pointer: str | None = field(default=None, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "method", self.method.upper())
-        object.__setattr__(self, "request_headers", _freeze_headers(self.request_headers))
-        object.__setattr__(self, "response_headers", _freeze_headers(self.response_headers))
-        if self.status is None and (self.response_headers or self.response_body is not None):
-            raise ValueError("an exchange without a response status cannot have a response")
-
-    @property
-    def has_response(self) -> bool:
-        return self.status is not None
-
-    @property
-    def location(self) -> str:
-        """``file:line`` for a log line, ``file#/log/entries/N`` for a HAR or VCR entry."""
-        return location(self.source, self.line, self.pointer)
-
-
-@dataclass(frozen=True, slots=True)
-class ReadProblem:
-    """A line or entry that could not be read as an exchange; reading went on after it.
-
-    ``message`` never contains values from the line (it may be patient data).
-    """
-
-    source: str
-    line: int | None
-    message: str
-    pointer: str | None = None
-
-    @property
-    def location(self) -> str:
-        return location(self.source, self.line, self.pointer)
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
 
 
 # --------------------------------------------------------------------------- our log format
@@ -233,7 +141,7 @@ def _from_record(record: Any, source: str, line: int | None) -> Exchange:
     if not _URL.match(url):
         raise _Bad("'request.url' must be an absolute URL or a path starting with '/'")
     status = None
-    response_headers: Mapping[str, str] = _NO_HEADERS
+    response_headers: Mapping[str, str] = NO_HEADERS
     response_body = None
     response = record.get("response")
     if response is not None:
@@ -312,7 +220,7 @@ def _record_headers(part: dict[str, Any], prefix: str) -> Mapping[str, str]:
     if headers is None:
         if "headers" in part:
             raise _Bad(f"'{prefix}headers' must be an object, not null")
-        return _NO_HEADERS
+        return NO_HEADERS
     if not isinstance(headers, dict):
         raise _Bad(f"'{prefix}headers' must be an object, not {_kind(headers)}")
     for value in headers.values():
@@ -358,8 +266,6 @@ def write_exchanges(
     redactor is passed: nothing unredacted is ever written.
     """
     import orjson
-
-    from .redaction import Redactor
 
     active = redactor if redactor is not None else Redactor()
     text = isinstance(fh, io.TextIOBase)
@@ -465,6 +371,7 @@ def _sniff(path: Path, source: str, head: bytes | None) -> tuple[str, Any]:
             data = _load_json(path, source)
         except InputError as exc:
             raise InputError(f"cannot tell the format: {exc.message}", source=exc.source,
+                             line=exc.line, pointer=exc.pointer,
                              hint="name the file .jsonl, .har or .yaml, or pass a format"
                              ) from None
         if isinstance(data, dict) and "log" in data:
@@ -494,7 +401,7 @@ def _load_json(path: Path, source: str) -> Any:
         return parse_json(raw, source=source, limits=Limits(max_bytes=MAX_DOCUMENT_BYTES))
     except InputError as exc:
         # The line orjson reports is useful for a document (unlike a log line's "1").
-        raise InputError(exc.message, source=source, line=exc.line) from None
+        raise InputError(exc.message, source=source, line=exc.line, pointer=exc.pointer) from None
 
 
 def _load_yaml(path: Path, source: str) -> Document:
@@ -533,7 +440,7 @@ def _iter_jsonl(path: Path, source: str, max_line_bytes: int) -> Iterator[Exchan
                 record = parse_json(raw, source=source, limits=limits)
                 yield _from_record(record, source, number)
             except InputError as exc:
-                yield ReadProblem(source, number, exc.message)
+                yield ReadProblem(source, number, exc.detail)
             except _Bad as exc:
                 yield ReadProblem(source, number, str(exc))
 
@@ -579,7 +486,7 @@ def _har_exchange(entry: Any, source: str, index: int, pointer: str) -> Exchange
             body = urlencode([(str(p.get("name", "")), str(p.get("value", "")))
                               for p in params if isinstance(p, dict)])
     status = None
-    response_headers: Mapping[str, str] = _NO_HEADERS
+    response_headers: Mapping[str, str] = NO_HEADERS
     response_body: Body = None
     response = _har_object(entry, "response", required=False)
     if response:
@@ -620,7 +527,7 @@ def _har_object(obj: dict[str, Any], key: str, *, required: bool,
 def _har_headers(part: dict[str, Any], prefix: str) -> Mapping[str, str]:
     headers = part.get("headers")
     if headers is None:
-        return _NO_HEADERS
+        return NO_HEADERS
     if not isinstance(headers, list):
         raise _Bad(f"'{prefix}headers' must be an array, not {_kind(headers)}")
     pairs: list[tuple[str, str]] = []
@@ -630,7 +537,7 @@ def _har_headers(part: dict[str, Any], prefix: str) -> Mapping[str, str]:
             raise _Bad(f"'{prefix}headers' items must be objects with string name and value")
         if not item["name"].startswith(":"):  # HTTP/2 pseudo-headers are not headers
             pairs.append((item["name"], item["value"]))
-    return _freeze_headers(pairs)
+    return freeze_headers(pairs)
 
 
 def _har_content(response: dict[str, Any]) -> Body:
@@ -680,7 +587,7 @@ def _vcr_exchange(interaction: Any, source: str, index: int, pointer: str) -> Ex
         raise _Bad("'request.method' is not an HTTP method")
     url = _required_str(request, "uri", "request.")
     status = None
-    response_headers: Mapping[str, str] = _NO_HEADERS
+    response_headers: Mapping[str, str] = NO_HEADERS
     response_body: Body = None
     response = _har_object(interaction, "response", required=False)
     if response:
@@ -707,7 +614,7 @@ def _vcr_exchange(interaction: Any, source: str, index: int, pointer: str) -> Ex
 def _vcr_headers(part: dict[str, Any], prefix: str) -> Mapping[str, str]:
     headers = part.get("headers")
     if headers is None:
-        return _NO_HEADERS
+        return NO_HEADERS
     if not isinstance(headers, dict):
         raise _Bad(f"'{prefix}headers' must be a mapping, not {_kind(headers)}")
     pairs: list[tuple[str, str]] = []
@@ -716,7 +623,7 @@ def _vcr_headers(part: dict[str, Any], prefix: str) -> Mapping[str, str]:
             if isinstance(value, bool) or not isinstance(value, str | int | float):
                 raise _Bad(f"'{prefix}headers' values must be strings or lists of strings")
             pairs.append((name, str(value)))
-    return _freeze_headers(pairs)
+    return freeze_headers(pairs)
 
 
 def _vcr_body(body: Any, what: str) -> Body:

@@ -10,6 +10,7 @@ __all__ = [
     "ContractViolation",
     "DriftChange",
     "Finding",
+    "ReadProblem",
     "Severity",
     "TrafficDrift",
     "Violation",
@@ -79,6 +80,27 @@ def location(source: str, line: int | None, pointer: str | None = None) -> str:
     if pointer is not None:
         return f"{source}#{pointer}"
     return f"{source}:{line}" if line is not None else source
+
+
+@dataclass(frozen=True, slots=True)
+class ReadProblem:
+    """A part of an input that could not be read (a broken line, a bad HAR entry); reading
+    went on after it and the rest was analysed.
+
+    ``message`` never contains values from the input (they may be patient data).
+    """
+
+    source: str
+    line: int | None
+    message: str
+    pointer: str | None = None  # a HAR entry or VCR interaction: /log/entries/N
+
+    @property
+    def location(self) -> str:
+        return location(self.source, self.line, self.pointer)
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
 
 
 def ranked(findings: Iterable[Finding]) -> list[Finding]:

@@ -21,14 +21,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import pytest
 
 if TYPE_CHECKING:
     from .exchanges import Exchange
-    from .findings import ContractViolation, Violation
-    from .redaction import Redactor
+    from .findings import Violation
     from .specs import Spec
     from .validation import Validator
 
@@ -265,7 +264,12 @@ class Contracts:
         failing = [v for v in violations if v.severity >= fail_on]
         if failing:
             error = ContractViolation(failing, show_values=self._session.show_values)
-            error.args = (_failure_text(error, exchange, api, self._session.show_values),)
+            from .reporting.failure import failure_text
+
+            error.args = (failure_text(error, exchange, api,
+                                       show_values=self._session.show_values,
+                                       value_hint=_SHOW_VALUES_HINT,
+                                       more_hint="--contracts-report lists them all"),)
             raise error
 
     def _check(self, response: Any, api: str | None, operation: str | None
@@ -303,7 +307,9 @@ class Contracts:
     def _api_for(self, url: str) -> str | None:
         candidates = {h.base_url: h.api for h in self._handles.values()}
         candidates.update(self._session.origins)
-        return _api_of_url(candidates, url)
+        from .recording import api_of_url
+
+        return api_of_url(candidates, url)
 
 
 class MockHandle:
@@ -531,107 +537,28 @@ def _control(origin: str, method: str, path: str, body: Any) -> Any:
 
 
 class _Recorder:
-    """Writes every httpx/requests exchange of the session to ``DIR/contracts-*.jsonl``."""
+    """The session's :class:`~contracts.recording.Recorder`, writing to
+    ``DIR/contracts-*.jsonl``."""
 
     def __init__(self, directory: Path, session: _Session):
-        from .redaction import Redactor
+        from .recording import Recorder, api_of_url
 
         try:
             directory.mkdir(parents=True, exist_ok=True)
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
             self.path = directory / f"contracts-{stamp}-{os.getpid()}.jsonl"
-            self._fh: IO[bytes] | None = self.path.open("wb")
+            fh = self.path.open("wb")
         except OSError as exc:
             raise pytest.UsageError(f"--contracts-record: cannot write to {directory}: "
                                     f"{exc.strerror or exc}") from None
-        self._redactor: Redactor = Redactor()
-        self._session = session
-        self._lock = threading.Lock()
-        self.count = 0
-        self._undo: list[Callable[[], None]] = []
-        self._patch_httpx()
-        self._patch_requests()
+        self._recorder = Recorder(fh, api_of=lambda url: api_of_url(session.origins, url))
 
-    def add(self, exchange: Exchange) -> None:
-        from dataclasses import replace
-
-        from .exchanges import write_exchanges
-
-        api = _api_of_url(self._session.origins, exchange.url)
-        if api is not None:
-            exchange = replace(exchange, api=api)
-        with self._lock:
-            if self._fh is None:
-                return
-            self.count += write_exchanges(self._fh, [exchange], redactor=self._redactor)
-            self._fh.flush()
+    @property
+    def count(self) -> int:
+        return self._recorder.count
 
     def close(self) -> None:
-        while self._undo:
-            self._undo.pop()()
-        with self._lock:
-            if self._fh is not None:
-                self._fh.close()
-                self._fh = None
-
-    def _patch_httpx(self) -> None:
-        try:
-            import httpx
-        except ImportError:
-            return
-        sync_send, async_send = httpx.Client.send, httpx.AsyncClient.send
-        recorder = self
-
-        def send(client: Any, request: Any, **kwargs: Any) -> Any:
-            try:
-                response = sync_send(client, request, **kwargs)
-            except Exception:
-                recorder.add(_exchange_from(request, None))
-                raise
-            recorder.add(_exchange_from(request, response))
-            return response
-
-        async def asend(client: Any, request: Any, **kwargs: Any) -> Any:
-            try:
-                response = await async_send(client, request, **kwargs)
-            except Exception:
-                recorder.add(_exchange_from(request, None))
-                raise
-            recorder.add(_exchange_from(request, response))
-            return response
-
-        httpx.Client.send = send  # type: ignore[method-assign,assignment]
-        httpx.AsyncClient.send = asend  # type: ignore[method-assign,assignment]
-
-        def undo() -> None:
-            httpx.Client.send = sync_send  # type: ignore[method-assign]
-            httpx.AsyncClient.send = async_send  # type: ignore[method-assign]
-
-        self._undo.append(undo)
-
-    def _patch_requests(self) -> None:
-        try:
-            import requests
-        except ImportError:
-            return
-        original = requests.Session.send
-        recorder = self
-
-        def send(session: Any, request: Any, **kwargs: Any) -> Any:
-            try:
-                response = original(session, request, **kwargs)
-            except Exception:
-                recorder.add(_exchange_from(request, None))
-                raise
-            recorder.add(_exchange_from(request, response))
-            return response
-
-        requests.Session.send = send  # type: ignore[method-assign,assignment]
-
-        def undo() -> None:
-            requests.Session.send = original  # type: ignore[method-assign]
-
-        self._undo.append(undo)
+        self._recorder.close()
 
 
 # --------------------------------------------------------------------------- translation
@@ -648,60 +575,15 @@ def _exchange_of(response: Any) -> Exchange:
     if request is None or not isinstance(status, int):
         pytest.fail("assert_conforms needs an httpx, requests or Starlette TestClient "
                     f"response, not {type(response).__name__}", pytrace=False)
-    if not _body_was_read(response):  # a streamed response the test has not read yet
+    from .recording import body_was_read, exchange_from
+
+    if not body_was_read(response):  # a streamed response the test has not read yet
         try:
             response.read() if hasattr(response, "is_stream_consumed") else response.content
         except Exception as exc:  # noqa: BLE001 - httpx stream errors, async streams
             pytest.fail(f"assert_conforms could not read the response body ({exc}); read it "
                         "first (await response.aread() for an async stream)", pytrace=False)
-    return _exchange_from(request, response)
-
-
-def _exchange_from(request: Any, response: Any | None) -> Exchange:
-    """Duck-typed over httpx and requests: both have ``method``, ``url``, ``headers``."""
-    from .exchanges import Exchange
-
-    status = getattr(response, "status_code", None) if response is not None else None
-    return Exchange(
-        method=str(request.method),
-        url=str(request.url),
-        status=status,
-        request_headers=dict(request.headers.items()),
-        request_body=_request_body(request),
-        response_headers=dict(response.headers.items()) if response is not None else {},
-        response_body=_response_body(response) if response is not None else None,
-        time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    )
-
-
-def _request_body(request: Any) -> bytes | str | None:
-    try:
-        body = request.content if hasattr(request, "content") else getattr(request, "body", None)
-    except Exception:  # noqa: BLE001 - httpx RequestNotRead: a streamed body is not kept
-        return None
-    return body if isinstance(body, bytes | str) and body else None
-
-
-def _body_was_read(response: Any) -> bool:
-    """Whether the body is in memory: never read a stream the test has not read itself."""
-    if hasattr(response, "is_stream_consumed"):  # httpx
-        return hasattr(response, "_content")
-    return getattr(response, "_content", False) is not False  # requests
-
-
-def _response_body(response: Any) -> bytes | None:
-    # A streamed response the test has not read is recorded without its body.
-    if not _body_was_read(response):
-        return None
-    body = response.content
-    return bytes(body) if body else None
-
-
-def _api_of_url(origins: Mapping[str, str], url: str) -> str | None:
-    for base, api in sorted(origins.items(), key=lambda item: -len(item[0])):
-        if url == base or url.startswith(base.rstrip("/") + "/"):
-            return api
-    return None
+    return exchange_from(request, response)
 
 
 def _translated(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
@@ -759,60 +641,6 @@ def _path_of(url: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(url).path or url
-
-
-def _failure_text(error: ContractViolation, exchange: Exchange, api: str,
-                  show_values: bool) -> str:
-    """The best violation, expected and actual at its pointer, then the rest (a count and up
-    to ten lines). Body values appear only with ``--contracts-show-values``."""
-    best = error.best
-    lines = [best.describe(show_values=False),
-             f"  response: {exchange.method} {_path_of(exchange.url)} -> {exchange.status} "
-             f"({api})"]
-    if best.schema_path:
-        lines.append(f"  schema:   {_short_uri(best.schema_path)}")
-    if best.expected is not None:
-        lines.append(f"  expected: {_expected_text(best)}")
-    if best.code.endswith((".schema", ".invalid")):
-        actual = _value_text(best.actual) if show_values else _SHOW_VALUES_HINT
-        lines.append(f"  actual:   {actual}")
-    rest = error.violations[1:]
-    if rest:
-        lines.append(f"and {len(rest)} more violation(s):")
-        lines.extend("  " + v.describe(show_values=show_values) for v in rest[:10])
-        if len(rest) > 10:
-            lines.append(f"  ... {len(rest) - 10} more (--contracts-report lists them all)")
-    return "\n".join(lines)
-
-
-def _short_uri(uri: str) -> str:
-    """``file:///.../specs/eka.yaml#/components/...`` -> ``eka.yaml#/components/...``."""
-    where, hash_, fragment = uri.partition("#")
-    return where.rsplit("/", 1)[-1] + hash_ + fragment
-
-
-def _expected_text(violation: Violation) -> str:
-    expected = violation.expected
-    keyword = violation.schema_path.rsplit("/", 1)[-1]
-    if keyword == "enum" and isinstance(expected, list):
-        return "one of " + ", ".join(_value_text(v) for v in expected)
-    if keyword == "type" and isinstance(expected, list):
-        return " or ".join(map(str, expected))
-    if keyword == "required":
-        return f"property {expected!r} present"
-    if violation.code.endswith("status.undocumented") and isinstance(expected, list):
-        return "a documented status: " + ", ".join(map(str, expected))
-    if isinstance(expected, list):
-        return ", ".join(map(str, expected))
-    return str(expected) if keyword in ("pattern", "format") else _value_text(expected)
-
-
-def _value_text(value: Any) -> str:
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _violation_data(violation: Violation, show_values: bool) -> dict[str, Any]:

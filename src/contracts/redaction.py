@@ -44,9 +44,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
+from ._exchange import Body, Exchange
 from ._loading import parse_json
 from .errors import InputError, UsageError
-from .exchanges import Body, Exchange
 
 __all__ = [
     "DEFAULT_PATIENT_KEYS",

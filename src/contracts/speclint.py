@@ -15,15 +15,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ._loading import escape_pointer
+from ._pointers import escape_pointer, join_pointer
 from ._schema import SchemaValidators
+from ._typing import JSON
 from .errors import UnresolvableRef
 from .findings import Finding, Severity, ranked
 from .specs import Located, Spec, load_spec
 
 __all__ = ["RULES", "iter_findings", "lint", "lint_spec"]
 
-JSON = Any
 Rule = Callable[["_Context"], Iterator[Finding]]
 
 RULES: dict[str, str] = {
@@ -95,37 +95,47 @@ class _Context:
         stack: list[tuple[Located, str]] = [(root, "doc")]
         while stack:
             node, kind = stack.pop()
-            value = node.value
             if kind == "schema":
-                if isinstance(value, dict):
+                if isinstance(node.value, dict):
                     yield node
-                    for key in _SCHEMA_KEYWORDS_OBJECT:
-                        if isinstance(value.get(key), dict):
-                            for name in value[key]:
-                                stack.append((node.child(key, name), "schema"))
-                    for key in _SCHEMA_KEYWORDS_SINGLE:
-                        if key in value:
-                            stack.append((node.child(key), "schema"))
-                    for key in _SCHEMA_KEYWORDS_LIST:
-                        if isinstance(value.get(key), list):
-                            for i in range(len(value[key])):
-                                stack.append((node.child(key, i), "schema"))
+                    stack.extend((child, "schema") for child in _subschemas(node))
                 continue
-            if isinstance(value, dict):
-                for key, child in value.items():
-                    if str(key).startswith("x-") or key in ("example", "examples", "default"):
-                        continue
-                    if key == "schema" or (key == "schemas" and node.pointer == "/components"):
-                        if key == "schemas":
-                            for name in child if isinstance(child, dict) else ():
-                                stack.append((node.child(key, name), "schema"))
-                        else:
-                            stack.append((node.child(key), "schema"))
-                    else:
-                        stack.append((node.child(key), "doc"))
-            elif isinstance(value, list):
-                for i in range(len(value)):
-                    stack.append((node.child(i), "doc"))
+            stack.extend(_document_children(node))
+
+
+def _subschemas(node: Located) -> Iterator[Located]:
+    """The schemas directly inside a Schema Object (properties, items, allOf members...)."""
+    value = node.value
+    for key in _SCHEMA_KEYWORDS_OBJECT:
+        if isinstance(value.get(key), dict):
+            for name in value[key]:
+                yield node.child(key, name)
+    for key in _SCHEMA_KEYWORDS_SINGLE:
+        if key in value:
+            yield node.child(key)
+    for key in _SCHEMA_KEYWORDS_LIST:
+        if isinstance(value.get(key), list):
+            for i in range(len(value[key])):
+                yield node.child(key, i)
+
+
+def _document_children(node: Located) -> Iterator[tuple[Located, str]]:
+    """The children of a non-schema node, each marked as a schema or more document."""
+    value = node.value
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if str(key).startswith("x-") or key in ("example", "examples", "default"):
+                continue
+            if key == "schemas" and node.pointer == "/components":
+                for name in child if isinstance(child, dict) else ():
+                    yield node.child(key, name), "schema"
+            elif key == "schema":
+                yield node.child(key), "schema"
+            else:
+                yield node.child(key), "doc"
+    elif isinstance(value, list):
+        for i in range(len(value)):
+            yield node.child(i), "doc"
 
 
 # -- rules -----------------------------------------------------------------------------------
@@ -142,7 +152,7 @@ def rule_oas_schema(ctx: _Context) -> Iterator[Finding]:
     seen = set()
     for error in _oas_validator().iter_errors(ctx.spec.document):
         best = _best(error)
-        pointer = "".join("/" + escape_pointer(str(p)) for p in best.absolute_path)
+        pointer = join_pointer(best.absolute_path)
         key = (pointer, best.message)
         if key in seen:
             continue
@@ -158,8 +168,7 @@ def rule_schema_invalid(ctx: _Context) -> Iterator[Finding]:
                    + _SCHEMA_KEYWORDS_LIST}
         for error in _meta_validator().iter_errors(shallow):
             best = _best(error)
-            where = schema.pointer + "".join("/" + escape_pointer(str(p))
-                                             for p in best.absolute_path)
+            where = join_pointer(best.absolute_path, schema.pointer)
             yield ctx.finding("schema.invalid", best.message[:300], where)
 
 
@@ -405,12 +414,12 @@ def _required(ctx: _Context, schema: Located, depth: int = 0) -> set[str]:
 
 
 def rule_unused_components(ctx: _Context) -> Iterator[Finding]:
-    from .specs import _iter_refs, _split_ref
+    from .specs import iter_refs, split_ref
 
     used: set[tuple[str, str]] = set()
     for uri, doc in ctx.spec.resources.items():
-        for ref, _where in _iter_refs(doc.data):
-            used.add(_split_ref(ref, uri))
+        for ref, _where in iter_refs(doc.data):
+            used.add(split_ref(ref, uri))
     components = ctx.spec.document.get("components") or {}
     for section, entries in components.items():
         if section == "securitySchemes" or not isinstance(entries, dict):

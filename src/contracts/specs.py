@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 
 from . import vendors
@@ -22,11 +21,13 @@ from ._loading import (
     DEFAULT_LIMITS,
     Document,
     Limits,
-    escape_pointer,
     load_document,
     parse_document,
 )
+from ._pointers import escape_pointer, unescape_token
+from ._typing import JSON
 from .errors import (
+    ContractsError,
     InputError,
     OperationNotFound,
     RemoteRefRefused,
@@ -46,13 +47,14 @@ __all__ = [
     "Retriever",
     "Spec",
     "bundled_path",
+    "iter_refs",
     "load_spec",
+    "split_ref",
     "suggest_names",
 ]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
-JSON = Any
 _FRAGMENT_SAFE = "/~!$&'()*+,;=:@-._"
 Retriever = Callable[[str], JSON]
 """Called with an absolute non-file URI; returns the parsed document. Only used when passed."""
@@ -242,7 +244,7 @@ class Spec:
         """Follow ``$ref`` chains (Reference Objects) until a node that is not a bare ref."""
         seen: set[str] = set()
         while isinstance(node.value, dict) and isinstance(node.value.get("$ref"), str):
-            target_uri, target_pointer = _split_ref(node.value["$ref"], node.uri)
+            target_uri, target_pointer = split_ref(node.value["$ref"], node.uri)
             key = f"{target_uri}#{target_pointer}"
             if key in seen:
                 raise UnresolvableRef(node.value["$ref"], source=self._source_of(node.uri),
@@ -251,6 +253,21 @@ class Spec:
             seen.add(key)
             node = self.locate(target_uri, target_pointer)
         return node
+
+    def flatten(self, schema: Located, depth: int = 0) -> list[Located]:
+        """The schema and its ``allOf``/``anyOf``/``oneOf`` members, recursively, ``$ref``s
+        resolved (an unresolvable member is left out; 16 levels at most)."""
+        try:
+            schema = self.resolve(schema)
+        except ContractsError:
+            return []
+        out = [schema]
+        if isinstance(schema.value, dict) and depth < 16:
+            for combinator in ("allOf", "anyOf", "oneOf"):
+                members = schema.value.get(combinator)
+                for i, _ in enumerate(members if isinstance(members, list) else []):
+                    out.extend(self.flatten(schema.child(combinator, i), depth + 1))
+        return out
 
     def marked(self, schema: Located, keyword: str) -> bool:
         """Whether a schema, or the schema its ``$ref`` names, has ``keyword: true``
@@ -443,7 +460,7 @@ def _walk(data: JSON, pointer: str) -> JSON:
         return _MISSING
     node = data
     for raw in pointer[1:].split("/"):
-        token = unquote(raw).replace("~1", "/").replace("~0", "~")
+        token = unescape_token(unquote(raw))
         if isinstance(node, dict):
             if token not in node:
                 return _MISSING
@@ -457,7 +474,9 @@ def _walk(data: JSON, pointer: str) -> JSON:
     return node
 
 
-def _split_ref(ref: str, base_uri: str) -> tuple[str, str]:
+def split_ref(ref: str, base_uri: str) -> tuple[str, str]:
+    """The absolute URI of the document a ``$ref`` names (against ``base_uri``) and its
+    fragment (a JSON pointer, percent-decoded)."""
     absolute = urljoin(base_uri, ref) if not ref.startswith("#") else base_uri + ref
     uri, fragment = urldefrag(absolute)
     return uri, unquote(fragment)
@@ -466,7 +485,7 @@ def _split_ref(ref: str, base_uri: str) -> tuple[str, str]:
 _DATA_KEYS = frozenset({"example", "default", "const", "enum", "value"})
 
 
-def _iter_refs(node: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
+def iter_refs(node: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
     """Every ``$ref`` string in a document with the pointer of the object holding it.
 
     Example values, defaults, consts and enums are data, not spec: a ``$ref`` key inside them
@@ -610,8 +629,8 @@ def _from_document(
     while queue:
         current_uri = queue.pop()
         current = resources[current_uri]
-        for ref, where in _iter_refs(current.data):
-            target_uri, target_pointer = _split_ref(ref, current_uri)
+        for ref, where in iter_refs(current.data):
+            target_uri, target_pointer = split_ref(ref, current_uri)
             line = current.line_of(where + "/$ref")
 
             def problem(reason: str, *, _ref: str = ref, _where: str = where,
@@ -639,7 +658,7 @@ def _from_document(
                     try:
                         loaded = load_document(target_path, limits=limits)
                     except InputError as exc:
-                        problem(f"names a file that cannot be read ({exc.message})")
+                        problem(f"names a file that cannot be read ({exc.detail})")
                         continue
                     resources[target_uri] = loaded
                     queue.append(target_uri)
@@ -655,7 +674,7 @@ def _from_document(
 
 def _check_bare_cycles(spec: Spec) -> None:
     for doc_uri, doc in spec.resources.items():
-        for _ref, where in _iter_refs(doc.data):
+        for _ref, where in iter_refs(doc.data):
             node = Located(_walk(doc.data, where), doc_uri, where)
             try:
                 spec.resolve(node)

@@ -204,7 +204,7 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
                                message=f"the server answered {status}", actual=status))
     elif negative:
         # Schema-violating requests: only the documented error shapes are checked.
-        documented = collector.validator._response_node(
+        documented = collector.validator.response_node(
             collector.validator.spec.operation(operation), status) is not None
         if documented:
             found.extend(v for v in collector.validator.iter_response_violations(
@@ -316,20 +316,7 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
 
         token = str(options.mock_options.get("token", DEFAULT_TOKEN))
         app = mock_app(spec.name, **{"seed": options.seed, **options.mock_options})
-    config_dict: dict[str, Any] = {
-        "seed": options.seed,
-        # A run is decided by its seed alone: no example database, no schemathesis cache
-        # (both replay earlier runs' inputs, and both write folders into the user's checkout).
-        "generation": {"max-examples": options.max_examples, "database": "none"},
-        "cache": {"enabled": False},
-        "checks": checks,
-        "phases": {name: {"enabled": name in options.phases}
-                   for name in ("examples", "coverage", "fuzzing", "stateful")},
-        "headers": _auth_headers(spec, token),
-        "output": {"sanitization": {"enabled": True}},
-    }
-    if options.rate_limit:
-        config_dict["rate-limit"] = options.rate_limit
+    config_dict = _engine_config(spec, options, checks, token)
     try:
         config = schemathesis.Config.from_dict(config_dict)
         schema: Any = schemathesis.openapi.from_dict(_plain(spec.document), config=config)
@@ -356,25 +343,7 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
         _active = collector
         try:
             for event in from_schema(schema).execute():
-                name = type(event).__name__
-                if name == "ScenarioFinished":
-                    _collect_engine_failures(result, spec, event)
-                    label = getattr(event, "label", None)
-                    if label:
-                        phase = getattr(getattr(event, "phase", None), "value", "")
-                        status = getattr(getattr(event, "status", None), "value", "")
-                        emit("suites", f"{spec.name}: {phase} {label} {status}")
-                elif name == "PhaseFinished":
-                    _record_phase(result, event)
-                elif name == "FatalError":
-                    result.fatal = _redact(str(getattr(event, "exception", "")), token)
-                elif name == "NonFatalError":
-                    info = getattr(event, "info", None)
-                    message = getattr(info, "message", None) or str(getattr(event, "value", ""))
-                    label = getattr(event, "label", "engine")
-                    key = f"engine error: {_redact(str(message), token)[:300]}"
-                    outcome = _outcome_for_label(result, spec, str(label))
-                    outcome.engine_failures[key] = outcome.engine_failures.get(key, 0) + 1
+                _on_engine_event(event, result, spec, token, emit)
                 if collector.exhausted:
                     emit("suites", f"{spec.name}: request budget reached, stopping")
                     break
@@ -386,6 +355,50 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
                                  "not run")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _engine_config(spec: Spec, options: SuiteOptions, checks: dict[str, Any],
+                   token: str | None) -> dict[str, Any]:
+    """schemathesis's configuration for one run, decided by the options alone."""
+    config_dict: dict[str, Any] = {
+        "seed": options.seed,
+        # A run is decided by its seed alone: no example database, no schemathesis cache
+        # (both replay earlier runs' inputs, and both write folders into the user's checkout).
+        "generation": {"max-examples": options.max_examples, "database": "none"},
+        "cache": {"enabled": False},
+        "checks": checks,
+        "phases": {name: {"enabled": name in options.phases}
+                   for name in ("examples", "coverage", "fuzzing", "stateful")},
+        "headers": _auth_headers(spec, token),
+        "output": {"sanitization": {"enabled": True}},
+    }
+    if options.rate_limit:
+        config_dict["rate-limit"] = options.rate_limit
+    return config_dict
+
+
+def _on_engine_event(event: Any, result: SuiteResult, spec: Spec, token: str | None,
+                     emit: EventHandler) -> None:
+    """Fold one schemathesis engine event into the result (and report progress)."""
+    name = type(event).__name__
+    if name == "ScenarioFinished":
+        _collect_engine_failures(result, spec, event)
+        label = getattr(event, "label", None)
+        if label:
+            phase = getattr(getattr(event, "phase", None), "value", "")
+            status = getattr(getattr(event, "status", None), "value", "")
+            emit("suites", f"{spec.name}: {phase} {label} {status}")
+    elif name == "PhaseFinished":
+        _record_phase(result, event)
+    elif name == "FatalError":
+        result.fatal = _redact(str(getattr(event, "exception", "")), token)
+    elif name == "NonFatalError":
+        info = getattr(event, "info", None)
+        message = getattr(info, "message", None) or str(getattr(event, "value", ""))
+        label = getattr(event, "label", "engine")
+        key = f"engine error: {_redact(str(message), token)[:300]}"
+        outcome = _outcome_for_label(result, spec, str(label))
+        outcome.engine_failures[key] = outcome.engine_failures.get(key, 0) + 1
 
 
 def _select(schema: Any, runnable: Sequence[Any], methods: Sequence[str] | None, *,

@@ -19,11 +19,24 @@ from urllib.parse import parse_qsl, urlsplit
 
 from orjson import loads as _loads
 
-from . import _strict, vendors
-from ._loading import DEFAULT_LIMITS, parse_json
-from ._schema import CompiledSchema, Direction, SchemaValidators, json_type
+from . import vendors
+from ._compiled import (
+    MAX_BODY,
+    Param,
+    Plan,
+    coerce,
+    content_type_of,
+    credential_check,
+    header,
+    params_clean,
+    split_list,
+)
+from ._loading import parse_json
+from ._media import is_json_media
+from ._schema import Direction, SchemaValidators, json_type
+from ._strict import Shapes, clean_of, undocumented_in
 from .errors import InputError, OperationNotFound, UnresolvableRef
-from .findings import ContractViolation, Severity, Violation, rank_violations
+from .findings import ContractViolation, Severity, Violation
 from .invariants import InvariantContext, check_invariants, rules_for
 from .specs import Located, Operation, Spec, load_spec
 
@@ -53,87 +66,9 @@ _FLAGGED: dict[str, tuple[str, Severity, str]] = {
 
 
 @dataclass(frozen=True, slots=True)
-class _Plan:
-    """A documented JSON response body, compiled: what the clean fast path needs."""
-
-    is_valid: Any
-    compiled: CompiledSchema
-    shape: _strict.Shape
-    headers: bool  # the response documents headers (checked by the full walk)
-
-
-_MAX_BODY = DEFAULT_LIMITS.max_bytes
-
-
-@dataclass(frozen=True, slots=True)
-class _Param:
-    """A documented parameter, resolved and compiled once per operation."""
-
-    where: str
-    name: str
-    location: str
-    required: bool
-    schema: Any  # the resolved schema (to coerce the text by)
-    compiled: CompiledSchema | None
-    item_schema: Any  # an array's item schema; None when not an array
-    exploded: bool
-
-
-@dataclass(frozen=True, slots=True)
 class _Media:
     media_type: str
     node: Located
-
-
-def _is_json_media(media_type: str) -> bool:
-    base = media_type.split(";", 1)[0].strip().lower()
-    return base == "application/json" or base.endswith("+json") or base == "*/*"
-
-
-def _content_type(headers: Mapping[str, str] | None) -> str | None:
-    if not headers:
-        return None
-    value = headers.get("content-type")  # recorded exchanges keep names in lower case
-    if value is not None:
-        return str(value)
-    for name, value in headers.items():
-        if name.lower() == "content-type":
-            return str(value)
-    return None
-
-
-def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
-    if not headers:
-        return None
-    wanted = name.lower()
-    found = headers.get(wanted)
-    if found is not None:
-        return str(found)
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return str(value)
-    return None
-
-
-def _coerce(raw: str, schema: Any) -> Any:
-    """Turn a parameter's text into the JSON value its schema describes (best effort)."""
-    types = schema.get("type") if isinstance(schema, dict) else None
-    types = [types] if isinstance(types, str) else (types or [])
-    if "integer" in types:
-        try:
-            return int(raw)
-        except ValueError:
-            pass
-    if "number" in types:
-        try:
-            return float(raw)
-        except ValueError:
-            pass
-    if "boolean" in types and raw in ("true", "false"):
-        return raw == "true"
-    if "null" in types and raw == "":
-        return None
-    return raw
 
 
 class Validator:
@@ -142,14 +77,13 @@ class Validator:
     def __init__(self, spec: Spec | str, *, invariants: bool = True):
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         self._schemas = SchemaValidators(self.spec)
-        self._shapes = _strict.Shapes(self.spec)
+        self._shapes = Shapes(self.spec)
         entry = vendors.find(self.spec.name) if invariants else None
         self._invariants = entry is not None and entry.invariants is not None
-        self._lock = threading.Lock()
         self._match_cache: dict[tuple[str, str], Any] = {}
         self._url_cache: dict[tuple[str, str], Any] = {}
-        self._plans: dict[tuple[str, int, str | None], _Plan | None] = {}
-        self._param_cache: dict[str, tuple[_Param, ...]] = {}
+        self._plans: dict[tuple[str, int, str | None], Plan | None] = {}
+        self._param_cache: dict[str, tuple[Param, ...]] = {}
         self._security_plans: dict[str, tuple[tuple[tuple[str, str, str], ...], ...]] = {}
         self._rules = rules_for(self.spec.name) if self._invariants else ()
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
@@ -192,7 +126,9 @@ class Validator:
                          location="request.path",
                          message=f"no documented operation: {exc.wanted}{hint}")
 
-    def _response_node(self, op: Operation, status: int) -> tuple[str, Located] | None:
+    def response_node(self, op: Operation, status: int) -> tuple[str, Located] | None:
+        """The Response Object documenting ``status`` for ``op`` (exact code, then its ``NXX``
+        class, then ``default``) with the key it is under; None if nothing documents it."""
         key = (op.operation_id, status)
         try:
             return self._response_cache[key]
@@ -232,7 +168,7 @@ class Validator:
             return None
         if content_type is None:
             for media_type in content:
-                if _is_json_media(media_type):
+                if is_json_media(media_type):
                     return _Media(media_type, holder.child("content", media_type))
             first = next(iter(content))
             return _Media(first, holder.child("content", first))
@@ -254,7 +190,7 @@ class Validator:
                 return parse_json(raw, source=where), None
             except InputError as exc:
                 return _NO_BODY, _replace(base, code=f"{where}.not_json",
-                                          message=f"the body is not JSON: {exc.message}")
+                                          message=f"the body is not JSON: {exc.detail}")
         return body, None
 
     def _check_body(self, value: Any, media: _Media, where: str, base: Violation,
@@ -278,15 +214,15 @@ class Validator:
                                schema_path=location, severity=severity, actual=_clip(actual))
         if strict:
             shape = self._shapes.root(schema_node)
-            if not _strict.clean(value, shape):
-                for pointer, name, child in _strict.undocumented(value, shape, "", set()):
+            if not clean_of(value, shape):
+                for pointer, name, child in undocumented_in(value, shape, "", set()):
                     yield _replace(base, code=f"{where}.undocumented_field",
                                    message=f"field {name!r} is not in the spec",
                                    pointer=pointer, severity=Severity.INFO,
                                    actual=json_type(child))
 
     # -- the clean fast path ------------------------------------------------------------
-    def _plan(self, op: Operation, status: int, content_type: str | None) -> _Plan | None:
+    def _plan(self, op: Operation, status: int, content_type: str | None) -> Plan | None:
         """Everything the spec says about a response body, found once per (operation,
         status, content type); None when only the full walk can judge (an undocumented
         status or content type, a body that is not JSON, documented headers)."""
@@ -296,13 +232,13 @@ class Validator:
         except KeyError:
             pass
         plan = None
-        found = self._response_node(op, status)
+        found = self.response_node(op, status)
         if found is not None:
             response = found[1]
             media = self._media(response, content_type)
             headers = [name for name in response.value.get("headers") or {}
                        if name.lower() != "content-type"]
-            if isinstance(media, _Media) and _is_json_media(media.media_type) \
+            if isinstance(media, _Media) and is_json_media(media.media_type) \
                     and "schema" in media.node.value:
                 schema_node = media.node.child("schema")
                 try:
@@ -310,7 +246,7 @@ class Validator:
                 except UnresolvableRef:
                     compiled = None
                 if compiled is not None:
-                    plan = _Plan(compiled._validator.is_valid, compiled,
+                    plan = Plan(compiled.valid, compiled,
                                  self._shapes.root(schema_node), bool(headers))
         if len(self._plans) > 4096:
             self._plans.clear()
@@ -330,11 +266,11 @@ class Validator:
             op, _params = self._operation(method, url, operation)
         except OperationNotFound:
             return False
-        plan = self._plan(op, status, _content_type(headers) if headers else None)
+        plan = self._plan(op, status, content_type_of(headers) if headers else None)
         if plan is None or (plan.headers and headers is not None):
             return False
         if type(body) is bytes or type(body) is str:
-            if len(body) > _MAX_BODY:
+            if len(body) > MAX_BODY:
                 return False
             try:
                 value = _loads(body)
@@ -348,7 +284,7 @@ class Validator:
             return False
         if plan.compiled.flag is not None and any(plan.compiled.flagged(value)):
             return False
-        if strict and not _strict.clean(value, plan.shape):
+        if strict and not clean_of(value, plan.shape):
             return False
         if self._rules:
             ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
@@ -380,29 +316,8 @@ class Validator:
             for key, val in parse_qsl(urlsplit(url).query, keep_blank_values=True):
                 query.setdefault(key, []).append(val)
         params = self._request_params(op)
-        for param in params:
-            where = param.where
-            if where == "path":
-                raw = path_params.get(param.name)
-            elif where == "query":
-                values = query.get(param.name)
-                if values is not None and param.item_schema is not None:
-                    return False  # arrays: the walk splits and coerces them
-                raw = values[-1] if values else None
-            elif where == "header":
-                if headers is None:
-                    continue
-                raw = _header(headers, param.name)
-            else:
-                continue
-            if raw is None:
-                if param.required:
-                    return False
-                continue
-            if param.compiled is not None and (
-                    param.item_schema is not None
-                    or not param.compiled.is_valid(_coerce(raw, param.schema))):
-                return False
+        if not params_clean(params, path_params, query, headers):
+            return False
         if strict and query:
             known = self._known_query(op, params)
             if not known.issuperset(query):
@@ -418,18 +333,18 @@ class Validator:
             requirements = op.node.value.get("security", self.spec.document.get("security"))
             schemes = (self.spec.document.get("components") or {}).get("securitySchemes") or {}
             plan = self._security_plans[op.operation_id] = tuple(
-                tuple(_credential_check(schemes.get(name) or {}) for name in requirement)
+                tuple(credential_check(schemes.get(name) or {}) for name in requirement)
                 for requirement in requirements or ())
         if not plan:
             return True
         for requirement in plan:
             for kind, key, where in requirement:
                 if kind == "http":
-                    auth = _header(headers, "authorization") or ""
+                    auth = header(headers, "authorization") or ""
                     if not auth.lower().startswith(key) and not auth.startswith("[REDACTED"):
                         break
                 elif kind == "apiKey":
-                    if where == "header" and _header(headers, key) is None:
+                    if where == "header" and header(headers, key) is None:
                         break
                     if where == "query" and key not in query:
                         break
@@ -437,7 +352,7 @@ class Validator:
                 return True
         return False
 
-    def _known_query(self, op: Operation, params: tuple[_Param, ...]) -> frozenset[str]:
+    def _known_query(self, op: Operation, params: tuple[Param, ...]) -> frozenset[str]:
         return frozenset(p.name for p in params if p.where == "query")
 
     # -- responses ----------------------------------------------------------------------
@@ -464,7 +379,7 @@ class Validator:
             yield self._undocumented_operation(exc)
             return
         base = Violation(code="", message="", api=self.spec.name, operation=op.operation_id)
-        found = self._response_node(op, int(status))
+        found = self.response_node(op, int(status))
         if found is None:
             documented = sorted(str(k) for k in op.node.value.get("responses") or {})
             yield _replace(base, code="response.status.undocumented", location="response.status",
@@ -476,13 +391,13 @@ class Validator:
                                 and k[:1] in "23")
             if not same_class:
                 return
-            found = self._response_node(op, _status_number(same_class[0]))
+            found = self.response_node(op, _status_number(same_class[0]))
             if found is None:
                 return
         _key, response = found
         if headers is not None:
             yield from self._response_headers(response, headers, base)
-        content_type = _content_type(headers)
+        content_type = content_type_of(headers)
         media = self._media(response, content_type)
         if media is False:
             documented = sorted((response.value.get("content") or {}).keys())
@@ -493,7 +408,7 @@ class Validator:
             return
         if media is None:  # the response documents no body: nothing to check
             return
-        if not _is_json_media(media.media_type):
+        if not is_json_media(media.media_type):
             return
         body_base = Violation(code="", message="", api=self.spec.name,
                               operation=op.operation_id, location="response.body")
@@ -520,7 +435,7 @@ class Validator:
             if name.lower() == "content-type":
                 continue
             spec_header = self.spec.resolve(response.child("headers", name))
-            raw = _header(headers, name)
+            raw = header(headers, name)
             if raw is None:
                 if spec_header.value.get("required"):
                     yield _replace(base, code="response.header.missing",
@@ -534,7 +449,7 @@ class Validator:
     def _scalar(self, raw: str, schema: Located, location: str, name: str,
                 base: Violation) -> Iterator[Violation]:
         resolved = self.spec.resolve(schema)
-        value = _coerce(raw, resolved.value)
+        value = coerce(raw, resolved.value)
         for error in self._schemas.compile(schema).iter_errors(value):
             yield _replace(base, code=f"{location}.invalid", location=location,
                            pointer=f"/{name}{error.pointer}", message=error.message,
@@ -569,46 +484,18 @@ class Validator:
                 query.setdefault(key, []).append(val)
         params = self._request_params(op)
         for param in params:
-            where, name, location = param.where, param.name, param.location
+            where, name = param.where, param.name
             if where == "path":
                 raw: str | None = path_params.get(name)
                 values = [raw] if raw is not None else []
             elif where == "query":
                 values = query.get(name, [])
-            elif where == "header":
-                if headers is None:
-                    continue
-                raw = _header(headers, name)
+            elif where == "header" and headers is not None:
+                raw = header(headers, name)
                 values = [raw] if raw is not None else []
             else:
                 continue
-            if not values:
-                if param.required:
-                    yield _replace(base, code=f"{location}.missing", location=location,
-                                   pointer=f"/{name}",
-                                   message=f"required {where} parameter {name!r} is missing")
-                continue
-            compiled = param.compiled
-            if compiled is None:
-                continue
-            if param.item_schema is not None:  # an array
-                items = _split_list(values[0]) if len(values) == 1 and not param.exploded \
-                    else values
-                coerced = [_coerce(v, param.item_schema) for v in items]
-                for error in compiled.iter_errors(coerced):
-                    yield _replace(base, code=f"{location}.invalid", location=location,
-                                   pointer=f"/{name}{error.pointer}", message=error.message,
-                                   schema_path=error.schema_location, expected=error.expected)
-            else:
-                raw = values[-1]
-                value = _coerce(raw, param.schema)
-                if compiled.is_valid(value):
-                    continue
-                for error in compiled.iter_errors(value):
-                    yield _replace(base, code=f"{location}.invalid", location=location,
-                                   pointer=f"/{name}{error.pointer}", message=error.message,
-                                   schema_path=error.schema_location, expected=error.expected,
-                                   actual=_clip(raw))
+            yield from self._parameter(param, values, base)
         if strict:
             known = {p.name for p in params if p.where == "query"}
             for name in query:
@@ -621,7 +508,7 @@ class Validator:
             yield from self._security(op, headers, query, base)
         yield from self._request_body(op, body, headers, strict, base)
 
-    def _request_params(self, op: Operation) -> tuple[_Param, ...]:
+    def _request_params(self, op: Operation) -> tuple[Param, ...]:
         """The operation's parameters with their schemas resolved and compiled, once."""
         hit = self._param_cache.get(op.operation_id)
         if hit is not None:
@@ -635,7 +522,7 @@ class Validator:
                 resolved = self.spec.resolve(schema).value
                 compiled = self._schemas.compile(schema)
             is_array = isinstance(resolved, dict) and resolved.get("type") == "array"
-            out.append(_Param(
+            out.append(Param(
                 where=where, name=name, location=f"request.{where}",
                 required=bool(param.value.get("required")), schema=resolved,
                 compiled=compiled,
@@ -643,6 +530,38 @@ class Validator:
                 exploded=bool(param.value.get("explode", where == "query"))))
         hit = self._param_cache[op.operation_id] = tuple(out)
         return hit
+
+    def _parameter(self, param: Param, values: list[str],
+                   base: Violation) -> Iterator[Violation]:
+        """One request parameter's values (all of them, as sent) against its schema."""
+        where, name, location = param.where, param.name, param.location
+        if not values:
+            if param.required:
+                yield _replace(base, code=f"{location}.missing", location=location,
+                               pointer=f"/{name}",
+                               message=f"required {where} parameter {name!r} is missing")
+            return
+        compiled = param.compiled
+        if compiled is None:
+            return
+        if param.item_schema is not None:  # an array
+            items = split_list(values[0]) if len(values) == 1 and not param.exploded \
+                else values
+            coerced = [coerce(v, param.item_schema) for v in items]
+            for error in compiled.iter_errors(coerced):
+                yield _replace(base, code=f"{location}.invalid", location=location,
+                               pointer=f"/{name}{error.pointer}", message=error.message,
+                               schema_path=error.schema_location, expected=error.expected)
+            return
+        raw = values[-1]
+        value = coerce(raw, param.schema)
+        if compiled.is_valid(value):
+            return
+        for error in compiled.iter_errors(value):
+            yield _replace(base, code=f"{location}.invalid", location=location,
+                           pointer=f"/{name}{error.pointer}", message=error.message,
+                           schema_path=error.schema_location, expected=error.expected,
+                           actual=_clip(raw))
 
     def _parameters(self, op: Operation) -> dict[tuple[str, str], Located]:
         out: dict[tuple[str, str], Located] = {}
@@ -665,14 +584,14 @@ class Validator:
                 scheme = schemes.get(name) or {}
                 kind = scheme.get("type")
                 if kind == "http":
-                    auth = _header(headers, "authorization") or ""
+                    auth = header(headers, "authorization") or ""
                     # Recorded traffic carries "[REDACTED]": it was present when sent.
                     if not auth.lower().startswith(str(scheme.get("scheme", "")).lower() + " ") \
                             and not auth.startswith("[REDACTED"):
                         return False
                 elif kind == "apiKey":
                     where, key = scheme.get("in"), str(scheme.get("name", ""))
-                    if where == "header" and _header(headers, key) is None:
+                    if where == "header" and header(headers, key) is None:
                         return False
                     if where == "query" and key not in query:
                         return False
@@ -694,7 +613,7 @@ class Validator:
                 yield _replace(base, code="request.body.missing",
                                message="the operation requires a body but none was sent")
             return
-        content_type = _content_type(headers)
+        content_type = content_type_of(headers)
         media = self._media(request_body, content_type)
         if media is False:
             documented = sorted((request_body.value.get("content") or {}).keys())
@@ -703,7 +622,7 @@ class Validator:
                            message=f"content type {content_type} is not documented",
                            expected=documented, actual=content_type)
             return
-        if not isinstance(media, _Media) or not _is_json_media(media.media_type):
+        if not isinstance(media, _Media) or not is_json_media(media.media_type):
             return
         value, problem = self._parse(body, "request.body", base)
         if problem is not None:
@@ -712,27 +631,8 @@ class Validator:
         yield from self._check_body(value, media, "request.body", base, strict)
 
 
-def _credential_check(scheme: Mapping[str, Any]) -> tuple[str, str, str]:
-    """(type, what to look for, where) of a security scheme: an ``http`` scheme's
-    ``"<scheme> "`` prefix of the Authorization header, an ``apiKey``'s name."""
-    kind = str(scheme.get("type"))
-    key = str(scheme.get("scheme", "")).lower() + " " if kind == "http" else str(
-        scheme.get("name", ""))
-    return kind, key, str(scheme.get("in"))
-
-
-def _split_list(raw: str) -> list[str]:
-    """A comma-separated (non-exploded) array parameter's items; ``name=`` is the empty array,
-    as OpenAPI's style table serialises it (``form``, ``explode: false``)."""
-    return raw.split(",") if raw else []
-
-
 def _status_number(key: str) -> int:
     return int(key) if key.isdigit() else int(key[0]) * 100
-
-
-def _escape(token: str) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
 
 
 def _replace(v: Violation, **changes: Any) -> Violation:
@@ -848,6 +748,3 @@ def is_valid_request(api: Spec | str | Validator, method: str, url: str, body: B
     return not any(v.severity >= fail_on for v in validator.iter_request_violations(
         method, url, body, headers=headers, strict=strict, operation=operation))
 
-
-def ranked(violations: Iterator[Violation] | list[Violation]) -> list[Violation]:
-    return rank_violations(violations)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from .._loading import escape_pointer
+from .._pointers import escape_pointer
 from ..findings import DriftChange
 from .adapter import Node
 from .context import Context, Rule, Where, change

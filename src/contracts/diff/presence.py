@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 
-from .._loading import escape_pointer
+from .._pointers import escape_pointer
 from ..findings import DriftChange
 from .context import Context, FieldGroup, change
 from .text import Tree, describe

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .._loading import escape_pointer
+from .._pointers import escape_pointer
 from ..findings import DriftChange
 from .adapter import Node
 from .context import Context, Where, change

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .._typing import JSON
+
 __all__ = ["JSON", "Tree", "as_json", "constraint_text", "describe", "flag", "short"]
 
-JSON = Any
 Tree = dict[str, Any]  # a normalised spec or schema: plain dicts, no lists
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .._loading import escape_pointer
+from .._pointers import escape_pointer
 from ..diff.adapter import body_changes
 from ..diff.compare import as_spec
 from ..errors import ContractsError, InputError

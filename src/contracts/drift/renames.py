@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .._loading import escape_pointer
+from .._pointers import escape_pointer
 from ..findings import Severity, TrafficDrift
 from ..specs import Spec
 from .rules import last_token, traffic_message

@@ -7,25 +7,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..findings import Severity, TrafficDrift
-from ..findings import location as _input_location
+from ..findings import ReadProblem, Severity, TrafficDrift
 
 __all__ = ["HistoryMark", "ReadIssue", "Resolved", "TrafficReport", "TrendPoint", "Waiver",
            "rank_traffic"]
 
 
-@dataclass(frozen=True, slots=True)
-class ReadIssue:
-    """A part of an input that could not be read; the rest was analysed."""
-
-    source: str
-    line: int | None
-    message: str
-    pointer: str | None = None  # a HAR entry or VCR interaction: /log/entries/N
-
-    @property
-    def location(self) -> str:
-        return _input_location(self.source, self.line, self.pointer)
+# A part of an input that could not be read; the rest was analysed (the name drift has used).
+ReadIssue = ReadProblem
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from .._pointers import unescape_token
 from ..diff.text import short
 from ..findings import Severity
 
@@ -69,7 +70,7 @@ TRAFFIC_RULES: Mapping[str, tuple[Severity, str]] = MappingProxyType({
 
 def last_token(pointer: str) -> str:
     """The last token of a JSON pointer, unescaped: the field a finding is about."""
-    return pointer.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+    return unescape_token(pointer.rsplit("/", 1)[-1])
 
 
 # rule -> message from (name, expected, observed); a rule not listed is described by its

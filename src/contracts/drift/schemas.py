@@ -3,25 +3,17 @@ a JSON pointer inside a response body."""
 
 from __future__ import annotations
 
+from .._media import is_json_media
+from .._pointers import split_pointer
 from ..errors import ContractsError
 from ..specs import Located, Spec
 
 __all__ = ["body_schema", "flatten_schema", "schemas_at"]
 
 
-def flatten_schema(spec: Spec, node: Located, depth: int = 0) -> list[Located]:
-    """The schema and its allOf/anyOf/oneOf members, recursively, ``$ref``s resolved."""
-    try:
-        node = spec.resolve(node)
-    except ContractsError:
-        return []
-    out = [node]
-    if isinstance(node.value, dict) and depth < 16:
-        for combinator in ("allOf", "anyOf", "oneOf"):
-            members = node.value.get(combinator)
-            for i, _ in enumerate(members if isinstance(members, list) else []):
-                out.extend(flatten_schema(spec, node.child(combinator, i), depth + 1))
-    return out
+def flatten_schema(spec: Spec, node: Located) -> list[Located]:
+    """The schema and its allOf/anyOf/oneOf members (kept for callers: :meth:`Spec.flatten`)."""
+    return spec.flatten(node)
 
 
 def body_schema(spec: Spec, operation: str, location: str) -> Located | None:
@@ -36,9 +28,7 @@ def body_schema(spec: Spec, operation: str, location: str) -> Located | None:
         return None
     content = response.value.get("content") if isinstance(response.value, dict) else None
     for media, entry in (content or {}).items():
-        base = str(media).split(";", 1)[0].strip().lower()
-        if (base == "application/json" or base.endswith("+json") or base == "*/*") and \
-                isinstance(entry, dict) and "schema" in entry:
+        if is_json_media(str(media)) and isinstance(entry, dict) and "schema" in entry:
             return response.child("content", media, "schema")
     return None
 
@@ -46,7 +36,7 @@ def body_schema(spec: Spec, operation: str, location: str) -> Located | None:
 def schemas_at(spec: Spec, root: Located, pointer: str) -> list[Located]:
     """Every schema part that describes the instance at ``pointer`` (``*`` = any item)."""
     current = [root]
-    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+    tokens = split_pointer(pointer)
     for token in tokens:
         following: list[Located] = []
         for schema in current:

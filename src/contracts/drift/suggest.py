@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .._pointers import unescape_token
 from ..diff.compare import as_spec
 from ..findings import TrafficDrift
 from ..specs import Spec
@@ -36,7 +37,7 @@ def _when(finding: TrafficDrift) -> str:
 
 def _node_at(data: Any, pointer: str) -> Any:
     for token in pointer.split("/")[1:]:
-        token = token.replace("~1", "/").replace("~0", "~")
+        token = unescape_token(token)
         data = data[int(token)] if isinstance(data, list) else data[token]
     return data
 
@@ -67,7 +68,7 @@ def _suggest_field(spec: Spec, data: Any, finding: TrafficDrift, notes: list[str
     siblings."""
     root = body_schema(spec, finding.operation, finding.location)
     parent, token = finding.pointer.rsplit("/", 1)
-    name = token.replace("~1", "/").replace("~0", "~")
+    name = unescape_token(token)
     parts = schemas_at(spec, root, parent) if root is not None else []
     holder = next((p for p in parts if isinstance(p.value.get("properties"), dict)),
                   None) or next((p for p in parts if p.value.get("type") == "object"), None)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .._loading import escape_pointer
+from .._pointers import escape_pointer
 from ..diff.compare import as_spec
 from ..diff.rules import CONSTRAINTS
 from ..diff.text import short

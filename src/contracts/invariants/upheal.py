@@ -12,7 +12,7 @@ from itertools import chain
 from operator import itemgetter, le
 from typing import Any, NamedTuple, TypeGuard
 
-from .._loading import escape_pointer
+from .._pointers import escape_pointer
 from ..findings import Severity, Violation
 from . import InvariantContext, Rule
 
@@ -93,13 +93,6 @@ def _speaker_pairs(ctx: InvariantContext, session: dict[str, Any]) -> list[tuple
     """(index, label) of every utterance with a string speaker."""
     return [(i, u["speaker"]) for i, u in _cached_utterances(ctx, session) or []
             if type(u.get("speaker")) is str]
-
-
-def _words(utterance: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
-    words = utterance.get("words")
-    if not isinstance(words, list):
-        return []
-    return [(j, w) for j, w in enumerate(words) if isinstance(w, dict)]
 
 
 def _topics(session: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:

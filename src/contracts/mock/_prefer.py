@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from .._media import is_json_media
 from ..specs import Located, Operation
 from ._vendor import Call, Handler, Reply, Vendor, clip
 
@@ -402,8 +403,7 @@ class Preferred:
 
 
 def _json(media_type: str) -> bool:
-    base = media_type.split(";", 1)[0].strip().lower()
-    return base == "application/json" or base.endswith("+json") or base == "*/*"
+    return is_json_media(media_type)
 
 
 def _phrase(status: int) -> str:

@@ -133,7 +133,7 @@ def _webhook_violations(spec: Spec, operation: str, body: Any) -> Iterator[Viola
                                source="request.body")
         except InputError as exc:
             yield replace(base, code="request.body.not_json",
-                          message=f"the body is not JSON: {exc.message}")
+                          message=f"the body is not JSON: {exc.detail}")
             return
     for error in compiled.iter_errors(value):
         yield replace(base, code="request.body.schema", message=error.message,

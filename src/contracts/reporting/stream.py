@@ -1,6 +1,6 @@
 """``contracts validate`` output written as the records stream in, in constant memory.
 
-The same bytes as :func:`contracts.reporting.violations_text` / ``_json`` / ``_sarif`` /
+The same bytes as :func:`~contracts.reporting.violations_text` / ``_json`` / ``_sarif`` /
 ``_junit`` of a :class:`~contracts.corpus.CorpusReport` (a test holds them equal), without
 keeping the records: text is written line by line; the JSON and SARIF documents spool their
 records to a temporary file and are assembled around it at the end (their header counts come
@@ -16,8 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .corpus import Problem, Record
-from .findings import Severity
+from ..corpus import Problem, Record
+from ..findings import Severity
+from ._common import SARIF_LEVEL, sarif_log
 
 __all__ = ["StreamSummary", "write_violations"]
 
@@ -115,8 +116,6 @@ def _json(items: Iterable[Record | Problem | int], out: IO[str], summary: Stream
 
 def _sarif(items: Iterable[Record | Problem | int], out: IO[str], summary: StreamSummary,
            fail_on: Severity, show_values: bool) -> None:
-    from .reporting import _SARIF_LEVEL, _sarif_log
-
     rules: dict[str, dict[str, object]] = {}
 
     def results() -> Iterable[dict[str, Any]]:
@@ -129,7 +128,7 @@ def _sarif(items: Iterable[Record | Problem | int], out: IO[str], summary: Strea
                 location["region"] = {"startLine": record.line}
             yield {
                 "ruleId": v.code,
-                "level": _SARIF_LEVEL[v.severity],
+                "level": SARIF_LEVEL[v.severity],
                 "message": {"text": v.describe(show_values=show_values)},
                 "locations": [{"physicalLocation": location}],
                 "partialFingerprints": {"contractsKey": "/".join(v.key)},
@@ -137,7 +136,7 @@ def _sarif(items: Iterable[Record | Problem | int], out: IO[str], summary: Strea
 
     spool, any_records = _spool(results(), " " * 8, ensure_ascii=False)
     with spool:
-        _assemble(out, _sarif_log(rules, [_MARK] if any_records else []), spool)
+        _assemble(out, sarif_log(rules, [_MARK] if any_records else []), spool)
 
 
 def _junit(items: Iterable[Record | Problem | int], out: IO[str], summary: StreamSummary,

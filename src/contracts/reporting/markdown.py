@@ -1,0 +1,104 @@
+"""Markdown summaries (a CI job summary, a pull-request comment)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._common import (
+    GRADE_LABEL,
+    case_lines,
+    case_mark,
+    drift_change,
+    drift_counts,
+    drift_where,
+    md_cell,
+    narrowing,
+    not_run_by_reason,
+    traffic_counts,
+    traffic_history,
+    traffic_seen,
+    traffic_summary,
+    traffic_title,
+    traffic_values,
+)
+
+if TYPE_CHECKING:
+    from ..diff import SpecDiff
+    from ..drift import TrafficReport
+    from ..gate import GateResult
+
+__all__ = ["drift_markdown", "gate_markdown", "traffic_markdown"]
+
+
+def gate_markdown(result: GateResult) -> str:
+    verdict = "passed" if result.passed else "FAILED"
+    narrowed = "".join(f" · {label} " + ", ".join(f"`{md_cell(v)}`" for v in values)
+                       for label, values in narrowing(result).items())
+    lines = [f"## contracts gate: {verdict}", "",
+             f"APIs: {', '.join(result.apis)} · seed {result.seed}{narrowed}", "",
+             "| stage | case | result | summary |", "|---|---|---|---|"]
+    for case in result.cases:
+        if case.passed and case.stage == "suites":
+            continue  # one line per passing operation is noise; coverage summarises them
+        lines.append(f"| {case.stage} | {md_cell(case.name)} | {case_mark(case)} | "
+                     f"{md_cell(case.summary)} |")
+    passing_ops = sum(1 for c in result.cases
+                      if c.stage == "suites" and c.passed and not c.skipped)
+    if passing_ops:
+        lines.append(f"| suites | {passing_ops} operation check(s) | pass | |")
+    not_run = not_run_by_reason(result)
+    if not_run:
+        count = sum(len(ops) for ops in not_run.values())
+        lines.append(f"| suites | {count} operation(s) not run | skipped | see Not run |")
+    failing = [(c, line) for c in result.cases if not c.passed for line in case_lines(c)]
+    if failing:
+        lines += ["", "### Failures", ""]
+        for case, line in failing[:200]:
+            lines.append(f"- `{case.name}`: {md_cell(line)}")
+        if len(failing) > 200:
+            lines.append(f"- … and {len(failing) - 200} more (see report.json)")
+    if not_run:
+        lines += ["", "### Not run", ""]
+        lines += [f"- {md_cell(why)}: {', '.join(f'`{op}`' for op in ops)}"
+                  for why, ops in not_run.items()]
+    return "\n".join(lines) + "\n"
+
+
+def drift_markdown(diff: SpecDiff) -> str:
+    lines = [f"## contracts diff: {drift_counts(diff)}", "",
+             f"`{md_cell(diff.old)}` → `{md_cell(diff.new)}`", ""]
+    if diff.changes:
+        lines += ["| grade | rule | operation | where | old → new | change |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {c.grade_label} | `{c.rule}` | {md_cell(c.operation) or '-'} | "
+                  f"{md_cell(drift_where(c.location, c.pointer))} | "
+                  f"{md_cell(drift_change(c.old, c.new))} | {md_cell(c.message)} |"
+                  for c in diff.changes]
+    return "\n".join(lines) + "\n"
+
+
+def traffic_markdown(report: TrafficReport, *, show_values: bool = False) -> str:
+    lines = [f"## {traffic_title(report)}: {traffic_counts(report)}", "",
+             md_cell(traffic_summary(report)), ""]
+    if report.findings:
+        head = ["grade", "rule", "operation", "where", "seen", "first … last", "finding"]
+        head += ["history"] if report.history else []
+        head += ["values"] if show_values else []
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for f in report.findings:
+            cells = [f.grade_label, f"`{f.rule}`", md_cell(f.operation) or "-",
+                     f"`{md_cell(f.location + f.pointer)}`", f"{f.count}/{f.total}",
+                     md_cell(traffic_seen(f)), md_cell(f.message)]
+            cells += [md_cell(traffic_history(report, f))] if report.history else []
+            cells += [md_cell(traffic_values(f))] if show_values else []
+            lines.append("| " + " | ".join(cells) + " |")
+    if report.resolved:
+        lines += ["", "### Resolved", ""]
+        lines += [f"- {GRADE_LABEL[r.grade]} `{r.rule}` {md_cell(r.operation)} "
+                  f"`{md_cell(r.location + r.pointer)}`: last seen {r.last_seen}, resolved since "
+                  f"{r.resolved_since}" for r in report.resolved]
+    if report.waived:
+        lines += ["", "### Waived", ""]
+        lines += [f"- `{f.rule}` {md_cell(f.operation)} `{md_cell(f.location + f.pointer)}` until "
+                  f"{w.expires}: {md_cell(w.reason)}" for f, w in report.waived]
+    return "\n".join(lines) + "\n"
