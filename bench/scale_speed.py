@@ -119,7 +119,7 @@ def main() -> int:
                 digests.add(digest)
                 base = base or row["seconds"]
                 print(f"| {kind} | {mode} | {row['seconds']:.1f} | "
-                      f"{opts.exchanges / row['seconds']:,.0f} | {base / row['seconds']:.2f}× | "
+                      f"{opts.exchanges / row['seconds']:,.0f} | {base / row['seconds']:.2f}x | "
                       f"{row['driver_mib']:.0f} MiB | {row['worker_mib']:.0f} MiB | "
                       f"{digest} (exit {row['code']}) |", flush=True)
             if len(digests) != 1:

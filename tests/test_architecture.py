@@ -18,7 +18,8 @@ SRC = Path(contracts.__file__).parent
 LAYERS = {
     "errors": 0, "findings": 0, "_loading": 0, "_typing": 0, "_pointers": 0, "_media": 0,
     "specs": 1, "vendors": 1, "_exchange": 1,
-    "_schema": 2, "validation": 2, "invariants": 2, "speclint": 2, "codegen": 2, "diff": 2,
+    "_schema": 2, "_strict": 2, "_compiled": 2,
+    "validation": 2, "invariants": 2, "speclint": 2, "codegen": 2, "diff": 2,
     "drift": 2,
     "models": 2,
     "exchanges": 3, "redaction": 3, "mock": 3, "gate": 3, "suites": 3,

@@ -39,18 +39,20 @@ def _check(jobs: int | None, scheduler: str | None) -> None:
 
 def scaled_validate(api: str, files: Sequence[str], *, strict: bool, jobs: int | None,
                     scheduler: str | None) -> Any:
-    """A CorpusReport from Dask or a process pool, or None for the single-process path."""
+    """A merged CorpusAccumulator from Dask or a process pool, or None for the
+    single-process path."""
     _check(jobs, scheduler)
     if scheduler is not None:
         from .dask_runner import validate_on_dask
 
-        return validate_on_dask(api, files, scheduler=scheduler, strict=strict)
+        return validate_on_dask(api, files, scheduler=scheduler, strict=strict,
+                                accumulator=True)
     n = choose_jobs(jobs, files)
     if n <= 1:
         return None
     from .parallel import validate_parallel
 
-    return validate_parallel(api, files, jobs=n, strict=strict)
+    return validate_parallel(api, files, jobs=n, strict=strict, accumulator=True)
 
 
 def scaled_drift(spec: Any, corpus: Sequence[str], *, collect: bool, jobs: int | None,

@@ -3,7 +3,7 @@ workers) and merged in any order give the report of one pass, record for record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -88,6 +88,15 @@ class CorpusAccumulator:
         self.problems = [(moved(p), replace(q, line=q.line + lines) if q.line is not None
                           else q) for p, q in self.problems]
         return self
+
+    def stream(self) -> Iterator[Record | Problem | int]:
+        """Records and problems in input order, then the exchange count: what
+        :func:`contracts.corpus.iter_corpus` yields for one pass (its running counts aside)."""
+        entries: list[tuple[Place, int, Record | Problem]] = [*self.records]
+        entries.extend((place, -1, p) for place, p in self.problems)
+        for _, _, item in sorted(entries, key=lambda e: (e[0], e[1])):
+            yield item
+        yield self.exchanges
 
     def report(self) -> CorpusReport:
         records = sorted(self.records, key=lambda r: (r[0], r[1]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -276,36 +276,33 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
     FILES are exchange logs (JSON Lines, see docs/exchange-log.md), HAR 1.2 files or VCR.py /
     pytest-recording cassettes; with --operation, each file is one JSON body.
     """
-    from .corpus import validate_bodies, validate_corpus
-    from .reporting import violations_json, violations_junit, violations_sarif, violations_text
-
     if status is not None and operation is None:
         raise click.UsageError("--status needs --operation")
     if operation is not None and scheduler is not None:
         raise click.UsageError("--scheduler works on recorded traffic, not --operation bodies")
+    from .corpus import iter_corpus, validate_bodies
+    from .reporting.stream import write_violations
+
     files = tuple(Path(n) for n in names)
-    report = None if operation else scaled_validate(api, names, strict=strict, jobs=jobs,
+    scaled = None if operation else scaled_validate(api, names, strict=strict, jobs=jobs,
                                                     scheduler=scheduler)
-    with _progress(files if report is None else ()) as advance:
-        if operation is not None:
+    with _progress(files if scaled is None else ()) as advance:
+        if scaled is not None:  # merged from workers, streamed out in input order
+            items: Iterable[Any] = scaled.stream()
+        elif operation is None:  # recorded traffic: streamed, in constant memory
+            items = iter_corpus(api, files, strict=strict, progress=advance)
+        else:
             report = validate_bodies(api, operation, status, files, strict=strict,
                                      progress=advance)
-        elif report is None:
-            report = validate_corpus(api, files, strict=strict, progress=advance)
-    if fmt == "json":
-        sys.stdout.write(violations_json(report, show_values=show_values))
-    elif fmt == "junit":
-        sys.stdout.write(violations_junit(report, fail_on=fail_on, show_values=show_values))
-    elif fmt == "sarif":
-        sys.stdout.write(violations_sarif(report, show_values=show_values))
-    else:
-        sys.stdout.write(violations_text(report, show_values=show_values))
-    if report.problems:
-        first = report.problems[0]
-        sys.stderr.write(f"contracts: {len(report.problems)} unreadable input part(s); first: "
+            items = [*report.records, report.exchanges]
+        summary = write_violations(items, fmt, sys.stdout, fail_on=fail_on,
+                                   show_values=show_values)
+    problems, failed = summary.problems, summary.failed
+    if problems:
+        first = problems[0]
+        sys.stderr.write(f"contracts: {len(problems)} unreadable input part(s); first: "
                          f"{first.location}: {first.message}\n")
-    failed = bool(report.failing(fail_on))
-    raise _Exit(EXIT_FINDINGS if failed else (EXIT_USAGE if report.problems else EXIT_OK))
+    raise _Exit(EXIT_FINDINGS if failed else (EXIT_USAGE if problems else EXIT_OK))
 
 
 @cli.command()

@@ -18,8 +18,8 @@ from .findings import location as _location
 from .specs import Spec
 from .validation import Validator, validator_for
 
-__all__ = ["CorpusReport", "Problem", "Record", "exchange_violations", "validate_bodies",
-           "validate_corpus"]
+__all__ = ["CorpusReport", "Problem", "Record", "exchange_violations", "iter_corpus",
+           "validate_bodies", "validate_corpus"]
 
 Progress = Callable[[int], None]
 """Called with the number of bytes (or items) just consumed."""
@@ -70,14 +70,16 @@ def exchange_violations(validator: Validator, exchange: Any, *, strict: bool = F
             headers=exchange.response_headers or None, strict=strict, operation=operation)
 
 
-def validate_corpus(api: Spec | str | Validator, paths: Sequence[str | Path], *,
-                    strict: bool = False, progress: Progress | None = None,
-                    request_side: bool = True) -> CorpusReport:
-    """Validate every exchange in ``paths`` (format detected per file)."""
+def iter_corpus(api: Spec | str | Validator, paths: Sequence[str | Path], *,
+                strict: bool = False, progress: Progress | None = None,
+                request_side: bool = True) -> Iterator[Record | Problem | int]:
+    """Stream :func:`validate_corpus`: every :class:`Record` and :class:`Problem` as it is
+    found, and after each exchange the number of exchanges read so far (an ``int``). Memory
+    stays flat at any corpus size: nothing is kept."""
     from .exchanges import ReadProblem, read_exchanges
 
     validator = _validator(api)
-    report = CorpusReport()
+    exchanges = 0
     for path in paths:
         for item in read_exchanges(path):
             if progress:
@@ -85,14 +87,32 @@ def validate_corpus(api: Spec | str | Validator, paths: Sequence[str | Path], *,
             # A HAR or VCR "line" is an entry index: the pointer names it, and not as a line.
             line = item.line if item.pointer is None else None
             if isinstance(item, ReadProblem):
-                report.problems.append(replace(item, line=line))
+                yield replace(item, line=line)
                 continue
-            report.exchanges += 1
+            exchanges += 1
             found: Iterable[Violation] = exchange_violations(validator, item, strict=strict)
             if not request_side:
                 found = (v for v in found if not v.location.startswith("request.")
                          or v.code == "request.operation.undocumented")
-            report.records.extend(Record(v, item.source, line, item.pointer) for v in found)
+            for v in found:
+                yield Record(v, item.source, line, item.pointer)
+            yield exchanges
+
+
+def validate_corpus(api: Spec | str | Validator, paths: Sequence[str | Path], *,
+                    strict: bool = False, progress: Progress | None = None,
+                    request_side: bool = True) -> CorpusReport:
+    """Validate every exchange in ``paths`` (format detected per file), keeping every
+    record (:func:`iter_corpus` streams them instead)."""
+    report = CorpusReport()
+    for item in iter_corpus(api, paths, strict=strict, progress=progress,
+                            request_side=request_side):
+        if isinstance(item, int):
+            report.exchanges = item
+        elif isinstance(item, Record):
+            report.records.append(item)
+        else:
+            report.problems.append(item)
     return report
 
 

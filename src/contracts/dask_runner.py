@@ -123,8 +123,9 @@ def _run(client: Any, job: Job, names: Sequence[str]) -> Any:
 
 
 def validate_on_dask(api: Any, names: Sequence[str], *, scheduler: str, strict: bool = False,
-                     request_side: bool = True) -> Any:
-    """:func:`contracts.corpus.validate_corpus` on a Dask cluster: the same report."""
+                     request_side: bool = True, accumulator: bool = False) -> Any:
+    """:func:`contracts.corpus.validate_corpus` on a Dask cluster: the same report (with
+    ``accumulator``, the merged :class:`~contracts.accumulate.CorpusAccumulator`)."""
     from .validation import validator_for
 
     spec = validator_for(api).spec
@@ -132,7 +133,8 @@ def validate_on_dask(api: Any, names: Sequence[str], *, scheduler: str, strict: 
         files = expand_inputs(names)
         job = Job("validate", SpecRef.of(spec), tuple(files), strict=strict,
                   request_side=request_side)
-        return _run(client, job, files).report()
+        merged = _run(client, job, files)
+        return merged if accumulator else merged.report()
 
 
 def drift_on_dask(spec: Any, names: Sequence[str], *, scheduler: str,

@@ -226,7 +226,7 @@ def _record_headers(part: dict[str, Any], prefix: str) -> Mapping[str, str]:
     for value in headers.values():
         if not isinstance(value, str):
             raise _Bad(f"'{prefix}headers' values must be strings, not {_kind(value)}")
-    return freeze_headers(headers)
+    return headers  # Exchange freezes (and lower-cases) them, once
 
 
 def _record_body(part: dict[str, Any], prefix: str) -> Body:

@@ -253,15 +253,18 @@ def run_job(job: Job, blocks: Sequence[Block], mapper: Mapper) -> Any:
 
 
 def validate_parallel(api: Any, paths: Sequence[str | Path], *, jobs: int, strict: bool = False,
-                      request_side: bool = True, block_bytes: int | None = None) -> Any:
-    """:func:`contracts.corpus.validate_corpus` on ``jobs`` processes: the same report."""
+                      request_side: bool = True, block_bytes: int | None = None,
+                      accumulator: bool = False) -> Any:
+    """:func:`contracts.corpus.validate_corpus` on ``jobs`` processes: the same report (with
+    ``accumulator``, the merged :class:`~contracts.accumulate.CorpusAccumulator`)."""
     from .validation import validator_for
 
     spec = validator_for(api).spec
     blocks = plan_blocks(paths, block_bytes, jobs)
     job = Job("validate", SpecRef.of(spec), tuple(str(p) for p in paths), strict=strict,
               request_side=request_side)
-    return run_job(job, blocks, _pool_map(jobs)).report()
+    merged = run_job(job, blocks, _pool_map(jobs))
+    return merged if accumulator else merged.report()
 
 
 def drift_parallel(spec: Any, paths: Sequence[str | Path], *, jobs: int,

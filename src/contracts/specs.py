@@ -16,7 +16,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
-from urllib.request import url2pathname
 
 from . import vendors
 from ._loading import (
@@ -533,6 +532,9 @@ def iter_refs(node: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
 
 
 def _as_file_path(uri: str) -> Path:
+    # imported here: urllib.request pulls in http.client and ssl, which validation never needs
+    from urllib.request import url2pathname
+
     return Path(url2pathname(urlsplit(uri).path))
 
 

@@ -57,24 +57,33 @@ class TrafficAnalyser:
         self.validator = Validator(spec, invariants=False)
         self.agg = Aggregator(collect_values, sources)
         self._ops: dict[tuple[str, str], Any] = {}
+        self._urls: dict[tuple[str, str], Any] = {}
         self._keys: dict[tuple[str, int], tuple[tuple[str, ...], bool]] = {}
 
     def _match(self, item: Any) -> tuple[Any, bool]:
         """(operation or None, matched by URL)."""
-        from urllib.parse import urlsplit
+        op = self._urls.get((item.method, item.url), False)
+        if op is not False:  # the same URL again (a path with its query): no parsing
+            key = None
+        else:
+            from urllib.parse import urlsplit
 
-        from ..errors import OperationNotFound
-
-        key = (item.method, urlsplit(item.url).path or item.url)
-        op = self._ops.get(key, False)
+            key = (item.method, urlsplit(item.url).path or item.url)
+            op = self._ops.get(key, False)
+            if len(self._urls) > 4096:
+                self._urls.clear()
         if op is False:
+            from ..errors import OperationNotFound
+
             try:
                 op = self.spec.match(item.method, item.url).operation
             except OperationNotFound:
                 op = None
             if len(self._ops) > 4096:
                 self._ops.clear()
-            self._ops[key] = op
+            self._ops[key] = op  # type: ignore[index]
+        if key is not None:
+            self._urls[(item.method, item.url)] = op
         if op is None and getattr(item, "operation", None):
             try:
                 return self.spec.operation(item.operation), False
