@@ -48,6 +48,17 @@ def build(folder: Path, count: int, files: int = 4) -> list[Path]:
     return paths
 
 
+def peak_mib() -> float:
+    """This process's peak RSS (VmHWM: unlike ru_maxrss, not inherited across fork + exec
+    from the bench's own 300 MB parent)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def measure(mode: str, kind: str, out: str, files: list[str]) -> dict[str, Any]:
     """In a subprocess: run the command once in ``mode``; seconds and peak memory."""
     import resource
@@ -71,10 +82,9 @@ def measure(mode: str, kind: str, out: str, files: list[str]) -> dict[str, Any]:
         start = time.perf_counter()
         code = run([*args, *files], stdout=sink, stderr=errors)
         seconds = time.perf_counter() - start
-    driver = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    driver = peak_mib()
     if client is not None:
-        peaks = client.run(lambda: __import__("resource").getrusage(
-            __import__("resource").RUSAGE_SELF).ru_maxrss / 1024)
+        peaks = client.run(peak_mib)
         worker = max(peaks.values())
         client.close()
         cluster.close()
