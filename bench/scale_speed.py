@@ -7,7 +7,9 @@ files. Each mode runs the real command (``contracts.cli.run``, JSON output to a 
 fresh subprocess, so that its peak memory is its own; the Dask cluster (a ``LocalCluster`` of
 two single-threaded worker processes on 127.0.0.1) is started before the clock starts, as a
 running cluster would be. Reported: wall seconds, exchanges per second, speed-up over one
-process, peak RSS of the driver and of the largest worker; the outputs of the three modes are
+process, CPU seconds of the driver and all its workers (the Dask workers' whole lives, start-up
+included) and exchanges per CPU second (the per-core rate to size a cluster), peak RSS of the
+driver and of the largest worker; the outputs of the three modes are
 compared byte for byte.
 
     python bench/scale_speed.py                     # 100,000 exchanges
@@ -78,12 +80,18 @@ def measure(mode: str, kind: str, out: str, files: list[str]) -> dict[str, Any]:
         args += ["--scheduler", cluster.scheduler_address]
     else:
         args += ["--jobs", "1" if mode == "single" else "2"]
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
     with open(out, "w", encoding="utf-8") as sink, open(out + ".err", "w") as errors:
         start = time.perf_counter()
         code = run([*args, *files], stdout=sink, stderr=errors)
         seconds = time.perf_counter() - start
     driver = peak_mib()
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime - cpu_before
     if client is not None:
+        cpu += sum(client.run(time.process_time).values())
         peaks = client.run(peak_mib)
         worker = max(peaks.values())
         client.close()
@@ -91,7 +99,7 @@ def measure(mode: str, kind: str, out: str, files: list[str]) -> dict[str, Any]:
     else:
         worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 \
             if mode == "jobs2" else driver
-    return {"mode": mode, "code": code, "seconds": seconds, "driver_mib": driver,
+    return {"mode": mode, "code": code, "seconds": seconds, "cpu": cpu, "driver_mib": driver,
             "worker_mib": worker}
 
 
@@ -111,9 +119,9 @@ def main() -> int:
         size = sum(Path(f).stat().st_size for f in files)
         print(f"{opts.exchanges:,} exchanges of {API} in {len(files)} files, "
               f"{size / 2**20:.0f} MiB\n")
-        print("| command | mode | seconds | exchanges/s | speed-up | driver peak | "
-              "worker peak | output |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| command | mode | seconds | exchanges/s | speed-up | CPU s | exchanges/CPU s | "
+              "driver peak | worker peak | output |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for kind in opts.kinds.split(","):
             base: float | None = None
             digests = set()
@@ -130,6 +138,7 @@ def main() -> int:
                 base = base or row["seconds"]
                 print(f"| {kind} | {mode} | {row['seconds']:.1f} | "
                       f"{opts.exchanges / row['seconds']:,.0f} | {base / row['seconds']:.2f}x | "
+                      f"{row['cpu']:.1f} | {opts.exchanges / row['cpu']:,.0f} | "
                       f"{row['driver_mib']:.0f} MiB | {row['worker_mib']:.0f} MiB | "
                       f"{digest} (exit {row['code']}) |", flush=True)
             if len(digests) != 1:
