@@ -85,7 +85,7 @@ class Validator:
         self._plans: dict[tuple[str, int, str | None], Plan | None] = {}
         self._param_cache: dict[str, tuple[Param, ...]] = {}
         self._security_plans: dict[str, tuple[tuple[tuple[str, str, str], ...], ...]] = {}
-        self._rules = rules_for(self.spec.name) if self._invariants else ()
+        self._rules: tuple[Any, ...] | None = None  # loaded on first use: imports stay lazy
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
 
@@ -286,11 +286,14 @@ class Validator:
             return False
         if strict and not clean_of(value, plan.shape):
             return False
-        if self._rules:
+        rules = self._rules
+        if rules is None:
+            rules = self._rules = rules_for(self.spec.name) if self._invariants else ()
+        if rules:
             ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
                                    status=status, body=value,
                                    query=dict(query) if query is not None else _query(url))
-            for rule in self._rules:
+            for rule in rules:
                 for _found in rule(ctx):
                     return False
         return True
