@@ -8,6 +8,10 @@ resident set of the server's process tree after the load.
     python bench/mock_load.py                  # 5 s per server
     python bench/mock_load.py --seconds 10 --connections 32
     python bench/mock_load.py --prism "npx --prefix /tmp/prism prism"   # Prism command
+    python bench/mock_load.py --spec tests/data/oas30/pets-3.0.yaml --get /pets/1
+
+With ``--spec`` both serve a user's spec (any OpenAPI 3.0/3.1 file; ours is the stateless
+``contracts mock PATH``) and ``--get`` names the path loaded, without the server URL's path.
 
 Prism runs when Node (``npx``) is available; otherwise a note is printed and only our mock is
 measured. Any non-200 answer under load is counted and reported.
@@ -250,8 +254,19 @@ def measure(name: str, argv: list[str], port: int, probe: str, args: argparse.Na
                   unexpected)
 
 
+def _server_path(spec: Path) -> str:
+    sys.path.insert(0, str(ROOT / "src"))
+    from contracts import load_spec
+
+    server = next(iter(load_spec(spec).server_paths), "/")
+    return "" if server == "/" else server
+
+
 def ours(args: argparse.Namespace) -> Result:
     port = free_port()
+    if args.spec is not None:
+        argv = [sys.executable, "-m", "contracts", "mock", str(args.spec), "--port", str(port)]
+        return measure("contracts mock", argv, port, _server_path(args.spec) + args.get, args)
     argv = [sys.executable, "-m", "contracts", "mock", "realtimekit", "--port", str(port),
             "--seed", "1"]
     listing = f"/client/v4{APP}"
@@ -273,9 +288,9 @@ def prism(args: argparse.Namespace) -> Result | None:
     # Quiet logging: Prism logs every request at "info", which costs it about half its
     # throughput; compare against Prism at its best.
     argv = [*command, "mock", "-p", str(port), "-h", "127.0.0.1", "--verboseLevel", "silent",
-            str(SPEC)]
+            str(args.spec or SPEC)]
     # Prism serves the spec's paths without the server URL's path.
-    path = f"{APP}/{PRISM_SESSION}"
+    path = args.get if args.spec is not None else f"{APP}/{PRISM_SESSION}"
     try:
         return measure("Prism", argv, port, path, args)
     except RuntimeError as exc:
@@ -290,13 +305,17 @@ def main() -> None:
     parser.add_argument("--prism", default=None,
                         help="command that runs prism (default: npx @stoplight/prism-cli)")
     parser.add_argument("--no-prism", action="store_true")
+    parser.add_argument("--spec", type=Path, default=None,
+                        help="serve this user spec instead of RealtimeKit (both servers)")
+    parser.add_argument("--get", default="/", help="with --spec: the path to load")
     args = parser.parse_args()
     results = [ours(args)]
     if not args.no_prism:
         other = prism(args)
         if other is not None:
             results.append(other)
-    print(f"\nRealtimeKit getSessionDetails, {args.connections} keep-alive connections, "
+    what = f"{args.spec.name} GET {args.get}" if args.spec else "RealtimeKit getSessionDetails"
+    print(f"\n{what}, {args.connections} keep-alive connections, "
           f"{args.seconds:g} s, 127.0.0.1, {os.cpu_count()} CPUs\n")
     print(f"{'server':<16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'start s':>8} "
           f"{'RSS MB':>8} {'non-200':>8}")

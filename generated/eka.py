@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
@@ -41,7 +41,9 @@ class CreateSessionRequestUploadType(StrEnum):
 
 class CreateSessionRequestCommunicationProtocol(StrEnum):
     """
-    Communication protocol used for the session.
+    Communication protocol used for the session. Assumption: optional (see the
+    schema's description); Eka's current OpenAPI file derives it from `upload_type`.
+
     """
 
     HTTP = "http"
@@ -52,8 +54,10 @@ class CreateSessionRequestCommunicationProtocol(StrEnum):
 class PatientDetails(BaseModel):
     """
     Patient demographic / identifier metadata; the `oid` key is promoted to `patient_oid`
-    for indexing. Eka's SDK also names `age`, `gender` and `mobile`; their types differ
-    between the SDK's files, so they are left undeclared (any value).
+    for indexing. `oid` and `name` are on the Create Session page; `age`, `gender` and
+    `mobile` come from Eka's SDK (`src/types/session.ts`, `PatientDetails`). Eka's current
+    OpenAPI file types the object as open (`additionalProperties: true`), so other keys are
+    accepted.
 
     """
 
@@ -68,6 +72,22 @@ class PatientDetails(BaseModel):
     name: str | None = None
     """
     Patient name.
+    """
+    age: str | float | None = None
+    """
+    Patient age. Assumption: a number is accepted as well as the string Eka's SDK types
+    (`age?: string`); the pages print no age and give no unit.
+
+    """
+    gender: str | None = None
+    """
+    Patient gender (Eka's SDK, `gender?: string`).
+    """
+    mobile: float | str | None = None
+    """
+    Patient mobile number. Assumption: a string is accepted as well as the number Eka's
+    SDK types (`mobile?: number`); phone numbers are often sent as strings.
+
     """
 
 
@@ -85,10 +105,19 @@ class UploadUrl(RootModel[str | dict[str, Any]]):
 
 class CreateSessionResponseStatus(StrEnum):
     """
-    Always `created` on success.
+    Always `created` on success, says the Create Session page. Assumption: every value
+    Eka's SDK JSON schemas (`openapi-schemas.json`, `CreateSessionResponse`) allow is
+    accepted (`created`, `initialized`, `processing`, `completed`, `failed`); Eka's
+    OpenAPI files print only the example `created` and list no values, so the widest
+    list a source enumerates is the one kept.
+
     """
 
     CREATED = "created"
+    INITIALIZED = "initialized"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
 
 
 class CreateSessionResponse(BaseModel):
@@ -113,9 +142,16 @@ class CreateSessionResponse(BaseModel):
     """
     Unique session identifier; use it in all subsequent calls.
     """
-    status: CreateSessionResponseStatus | None = None
+    status: Annotated[
+        CreateSessionResponseStatus | None, Field(examples=["created"])
+    ] = None
     """
-    Always `created` on success.
+    Always `created` on success, says the Create Session page. Assumption: every value
+    Eka's SDK JSON schemas (`openapi-schemas.json`, `CreateSessionResponse`) allow is
+    accepted (`created`, `initialized`, `processing`, `completed`, `failed`); Eka's
+    OpenAPI files print only the example `created` and list no values, so the widest
+    list a source enumerates is the one kept.
+
     """
     created_at: AwareDatetime | None = None
     """
@@ -141,9 +177,13 @@ class EndSessionRequest(BaseModel):
         extra="allow",
         validate_by_name=True,
     )
-    audio_files_sent: Annotated[int, Field(ge=0)]
+    audio_files_sent: Annotated[int | None, Field(ge=0)] = None
     """
-    Number of audio chunks/files the client sent; validated against what the server received.
+    Number of audio chunks/files the client sent; validated against what the server
+    received. Assumption: optional. The End Session page, the 0.1 OpenAPI file and Eka's
+    SDK require it; Eka's current OpenAPI file (`ekascribe/api-reference/openapi.yaml`)
+    makes it "Optional ... used for reconciliation logging", so an empty body is accepted.
+
     """
     audio_files_uploaded: Annotated[int | None, Field(ge=0)] = None
     """
@@ -261,11 +301,19 @@ class SessionDetails(SessionCommon):
 
 class Status(StrEnum):
     """
-    Still processing; keep polling.
+    Still processing; keep polling (`processing` or `initialized`, says the page's status
+    table). Assumption: `created`, `completed` and `failed` are accepted too, because Eka's
+    SDK JSON schemas (`openapi-schemas.json`, `SessionProcessingResponse`) allow them; the
+    invariant `eka.status_mismatch` still reports a body status the page's table puts
+    under another HTTP status.
+
     """
 
     PROCESSING = "processing"
     INITIALIZED = "initialized"
+    CREATED = "created"
+    COMPLETED = "completed"
+    FAILED = "failed"
 
 
 class SessionProcessingResponse(SessionDetails):
@@ -279,25 +327,47 @@ class SessionProcessingResponse(SessionDetails):
     )
     status: Status
     """
-    Still processing; keep polling.
+    Still processing; keep polling (`processing` or `initialized`, says the page's status
+    table). Assumption: `created`, `completed` and `failed` are accepted too, because Eka's
+    SDK JSON schemas (`openapi-schemas.json`, `SessionProcessingResponse`) allow them; the
+    invariant `eka.status_mismatch` still reports a body status the page's table puts
+    under another HTTP status.
+
     """
 
 
 class Status1(StrEnum):
     """
-    `completed`: transcript and templates available. `failed`: processing failed (terminal).
+    `completed`: transcript and templates available. `failed`: processing failed
+    (terminal). Assumption: `created`, `initialized` and `processing` are accepted too,
+    because Eka's SDK JSON schemas (`openapi-schemas.json`, `SessionCompletedResponse`)
+    allow them; the invariant `eka.status_mismatch` still reports a body status the
+    page's table puts under another HTTP status.
+
     """
 
     COMPLETED = "completed"
     FAILED = "failed"
+    CREATED = "created"
+    INITIALIZED = "initialized"
+    PROCESSING = "processing"
 
 
 class Status2(StrEnum):
     """
-    Lifecycle state; the HTTP status code tells which values are possible.
+    `partial` in the page's status table. Assumption: `created`, `processing`,
+    `completed` and `failed` are accepted too, because Eka's SDK JSON schemas
+    (`openapi-schemas.json`, `SessionPartialResponse`) allow them; the invariant
+    `eka.status_mismatch` still reports a body status the page's table puts under
+    another HTTP status.
+
     """
 
     PARTIAL = "partial"
+    CREATED = "created"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
 
 
 class Status3(StrEnum):
@@ -354,9 +424,603 @@ class ErrorObject(BaseModel):
     """
 
 
+class LoginRequest(BaseModel):
+    """
+    Body of the client login (Eka's `authorization.yml`, `AccountConnectLoginRequest`).
+    `api_key` is not in Eka's file; the SDK sends it when the client has one.
+
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    client_id: str
+    """
+    The client id.
+    """
+    client_secret: str
+    """
+    The client secret.
+    """
+    sharing_key: str | None = None
+    """
+    Optional key for accessing another workspace.
+    """
+    api_key: str | None = None
+    """
+    The client's API key (Eka's SDK sends it when set).
+    """
+
+
+class LoginResponse(BaseModel):
+    """
+    Tokens from the client login (Eka's `AccountConnectLoginResponse`); none is called required.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    access_token: str | None = None
+    """
+    The access token (a JWT) for `Authorization: Bearer`.
+    """
+    expires_in: int | None = None
+    """
+    Access token expiry in seconds.
+    """
+    refresh_expires_in: int | None = None
+    """
+    Refresh token expiry in seconds.
+    """
+    refresh_token: str | None = None
+    """
+    The refresh token.
+    """
+
+
+class GenericError(BaseModel):
+    """
+    Eka's generic error body of the Connect APIs (`OpenapiGenericError`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    code: int | None = None
+    """
+    The HTTP status code.
+    """
+    error: str | None = None
+    """
+    The error message.
+    """
+
+
+class UploadLocationUploadDataFields(BaseModel):
+    """
+    Form fields for the S3 upload; `key` carries a `${filename}` placeholder.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    x_amz_meta_mode: Annotated[str | None, Field(alias="x-amz-meta-mode")] = None
+    """
+    The transaction's mode, for example `dictation`.
+    """
+    key: str | None = None
+    """
+    The S3 key, `folderPath` + `${filename}`.
+    """
+    x_amz_algorithm: Annotated[str | None, Field(alias="x-amz-algorithm")] = None
+    """
+    The signing algorithm, for example `AWS4-HMAC-SHA256`.
+    """
+    x_amz_credential: Annotated[str | None, Field(alias="x-amz-credential")] = None
+    """
+    The signing credential scope.
+    """
+    x_amz_date: Annotated[str | None, Field(alias="x-amz-date")] = None
+    """
+    The signing date (`YYYYMMDDTHHMMSSZ`).
+    """
+    x_amz_security_token: Annotated[str | None, Field(alias="x-amz-security-token")] = (
+        None
+    )
+    """
+    AWS security token for the upload.
+    """
+    policy: str | None = None
+    """
+    Base64-encoded policy document.
+    """
+    x_amz_signature: Annotated[str | None, Field(alias="x-amz-signature")] = None
+    """
+    AWS signature of the policy.
+    """
+
+
+class UploadLocationUploadData(BaseModel):
+    """
+    The S3 upload URL and the form fields to send with each file.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    url: str | None = None
+    """
+    The S3 bucket URL to POST each file to.
+    """
+    fields: UploadLocationUploadDataFields | None = None
+    """
+    Form fields for the S3 upload; `key` carries a `${filename}` placeholder.
+    """
+
+
+class UploadLocation(BaseModel):
+    """
+    A presigned S3 POST form for a transaction's files (Eka's File Upload, 200); none is called required.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    upload_data: Annotated[
+        UploadLocationUploadData | None, Field(alias="uploadData")
+    ] = None
+    """
+    The S3 upload URL and the form fields to send with each file.
+    """
+    folder_path: Annotated[str | None, Field(alias="folderPath")] = None
+    """
+    The folder the transaction's files are stored under (ends with `/`).
+    """
+    txn_id: str | None = None
+    """
+    The transaction id, for the later calls.
+    """
+
+
+class UploadError(BaseModel):
+    """
+    An error of the File Upload and Initialize Transaction endpoints (`{error, code}`, both strings).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    error: str | None = None
+    """
+    Error message.
+    """
+    code: str | None = None
+    """
+    Error code.
+    """
+
+
+class LegacyAuthError(BaseModel):
+    """
+    The 401 body of the SDK's EkaScribe endpoints (`{error, message}`; Eka's OpenAPI files print `{"message": "Unauthorized"}` for the v1 status).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    error: str | None = None
+    """
+    Error, for example `Unauthorized`.
+    """
+    message: str | None = None
+    """
+    Error message.
+    """
+
+
+class InitTransactionRequestMode(Enum):
+    """
+    Processing mode. Assumption: null is accepted; the SDK sends the caller's
+    `extra_data['mode']`, which is null when the caller gave none.
+
+    """
+
+    DICTATION = "dictation"
+    CONSULTATION = "consultation"
+    NONE_TYPE_NONE = None
+
+
+class InitTransactionRequestTransfer(StrEnum):
+    """
+    `vaded` for audio pre-processed with voice activity detection, `non-vaded` for raw audio.
+    """
+
+    NON_VADED = "non-vaded"
+    VADED = "vaded"
+
+
+class InitTransactionRequestModelType(StrEnum):
+    """
+    The transcription model.
+    """
+
+    PRO = "pro"
+    LITE = "lite"
+
+
+class InitTransactionRequestInputLanguageEnum(StrEnum):
+    EN_IN = "en-IN"
+    EN_US = "en-US"
+    HI = "hi"
+    GU = "gu"
+    KN = "kn"
+    ML = "ml"
+    TA = "ta"
+    TE = "te"
+    BN = "bn"
+    MR = "mr"
+    PA = "pa"
+    OR = "or"
+
+
+class InitTransactionRequestOutputLanguage(StrEnum):
+    """
+    Output language for the result.
+    """
+
+    EN_IN = "en-IN"
+    EN_US = "en-US"
+    HI = "hi"
+    GU = "gu"
+    KN = "kn"
+    ML = "ml"
+    TA = "ta"
+    TE = "te"
+    BN = "bn"
+    MR = "mr"
+    PA = "pa"
+    OR = "or"
+
+
+class InitTransactionRequestOutputFormatTemplateItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    template_id: Annotated[
+        str | None,
+        Field(
+            examples=["eka_emr_template", "clinical_notes_template", "transcript_template"]
+        ),
+    ] = None
+    """
+    A template id. Eka's OpenAPI file lists `eka_emr_template`,
+    `clinical_notes_template` and `transcript_template`. Assumption: any template
+    id is accepted (custom templates exist), so the list is not enforced.
+
+    """
+    codification_needed: bool | None = None
+    """
+    Whether codification is needed for the output.
+    """
+
+
+class InitTransactionRequest(BaseModel):
+    """
+    Body of Initialize Transaction. `required` as in Eka's OpenAPI file. `s3_url` and
+    `Section` are not in Eka's file; the SDK sends them.
+
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    mode: InitTransactionRequestMode | None
+    """
+    Processing mode. Assumption: null is accepted; the SDK sends the caller's
+    `extra_data['mode']`, which is null when the caller gave none.
+
+    """
+    transfer: InitTransactionRequestTransfer
+    """
+    `vaded` for audio pre-processed with voice activity detection, `non-vaded` for raw audio.
+    """
+    batch_s3_url: str
+    """
+    The S3 folder the audio was uploaded to (`uploadData.url` + `folderPath`; the SDK sends `s3://<bucket>/<folderPath>`).
+    """
+    s3_url: str | None = None
+    """
+    The same folder (the SDK sends it beside `batch_s3_url`).
+    """
+    client_generated_files: list[str]
+    """
+    Names of the audio files uploaded to S3.
+    """
+    model_type: InitTransactionRequestModelType
+    """
+    The transcription model.
+    """
+    additional_data: dict[str, Any] | None = None
+    """
+    Contextual information for the transaction (the SDK sends the caller's `extra_data`).
+    """
+    input_language: list[InitTransactionRequestInputLanguageEnum] | None = None
+    """
+    Input languages. Assumption: null is accepted; the SDK sends the caller's
+    `output_format['input_language']`, null when the caller gave none.
+
+    """
+    output_language: InitTransactionRequestOutputLanguage | None = None
+    """
+    Output language for the result.
+    """
+    speciality: str | None = None
+    """
+    Medical speciality context (the SDK sends the literal `speciality`).
+    """
+    section: Annotated[str | None, Field(alias="Section")] = None
+    """
+    Not in Eka's OpenAPI file; the SDK sends the literal `section`.
+    """
+    output_format_template: list[InitTransactionRequestOutputFormatTemplateItem] | None = (
+        None
+    )
+    """
+    Templates to produce. Assumption: null is accepted; the SDK sends the caller's
+    `output_format['output_template']`, null when the caller gave none.
+
+    """
+
+
+class InitTransactionResponse(BaseModel):
+    """
+    Body of a 201 from Initialize Transaction; none is called required.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    status: str | None = None
+    """
+    For example `success`.
+    """
+    message: str | None = None
+    """
+    Human-readable message.
+    """
+    txn_id: str | None = None
+    """
+    The transaction id.
+    """
+    b_id: str | None = None
+    """
+    The business id.
+    """
+
+
+class StatusMessage(BaseModel):
+    """
+    A `{status, message}` body (Initialize Transaction, 409).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    status: str | None = None
+    """
+    For example `error`.
+    """
+    message: str | None = None
+    """
+    Human-readable message.
+    """
+
+
+class ValidationDetails(BaseModel):
+    """
+    A 422 body listing what is missing (item shape not documented).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    details: list[dict[str, Any]] | None = None
+    """
+    One object per problem.
+    """
+
+
+class TransactionOutputStatus(StrEnum):
+    """
+    Processing status of the template.
+    """
+
+    SUCCESS = "success"
+    PARTIAL_SUCCESS = "partial_success"
+    FAILURE = "failure"
+
+
+class TransactionOutput(BaseModel):
+    """
+    One template's result.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    template_id: str | None = None
+    """
+    The template id, for example `eka_emr_template`.
+    """
+    value: str | None = None
+    """
+    The template's structured output, base64-encoded JSON (empty when it failed).
+    """
+    type: str | None = None
+    """
+    Type of template output, for example `eka_emr`.
+    """
+    name: str | None = None
+    """
+    Human-readable template name.
+    """
+    status: TransactionOutputStatus | None = None
+    """
+    Processing status of the template.
+    """
+    errors: list[str] | None = None
+    """
+    Error messages, if any.
+    """
+    warnings: list[str] | None = None
+    """
+    Warning messages, if any.
+    """
+
+
+class CodeMsgErrorError(BaseModel):
+    """
+    The error.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    code: str | None = None
+    """
+    Error code. Eka's OpenAPI file lists `missing_business_id` and
+    `transaction_not_found` (400) and `system_error` and `output_not_available` (500).
+
+    """
+    msg: str | None = None
+    """
+    Error message.
+    """
+
+
+class CodeMsgError(BaseModel):
+    """
+    An error of Transaction Result (`{"error": {"code", "msg"}}`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    error: CodeMsgErrorError | None = None
+    """
+    The error.
+    """
+
+
+class VoiceRecordStatusStatus(StrEnum):
+    """
+    The record's stage.
+    """
+
+    QUEUED = "queued"
+    INPROGRESS = "inprogress"
+    COMPLETED = "completed"
+    DELETED = "deleted"
+    ERROR = "error"
+    PARTIAL_COMPLETED = "partial_completed"
+
+
+class VoiceRecordStatusDataOutput(BaseModel):
+    """
+    The output.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    fhir: str | None = None
+    """
+    A FHIR bundle, base64-encoded JSON.
+    """
+
+
+class VoiceRecordStatusData(BaseModel):
+    """
+    The result, once completed.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    output: VoiceRecordStatusDataOutput | None = None
+    """
+    The output.
+    """
+
+
+class CodeMessage(BaseModel):
+    """
+    A `{code, message}` item.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    code: str | None = None
+    """
+    Code.
+    """
+    message: str | None = None
+    """
+    Message.
+    """
+
+
+class MessageOnly(BaseModel):
+    """
+    A `{"message": ...}` body (v1 status, 404).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    message: str | None = None
+    """
+    Message, for example `Not Found`.
+    """
+
+
+class GetUploadLocationRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+
+
 class CreateSessionRequest(BaseModel):
     """
     Body of Create Session (fields from Eka's Create Session page and OpenAPI file).
+    Assumption: only `upload_type` is required. The Create Session page, the 0.1 OpenAPI
+    file (`protocol.yaml`) and Eka's SDK also require `communication_protocol`, but Eka's
+    current OpenAPI file (`ekascribe/api-reference/openapi.yaml`) requires `upload_type`
+    alone and derives the protocol from it ("single/chunked → http, stream → websocket"),
+    so a request without `communication_protocol` is accepted.
+
     """
 
     model_config = ConfigDict(
@@ -383,17 +1047,23 @@ class CreateSessionRequest(BaseModel):
     """
     ISO 639-1 code(s) hinting the spoken language(s), for example `["en"]`; the page also recommends `["auto_detect"]`.
     """
-    transcript_language: str | None = None
+    transcript_language: str | list[str] | None = None
     """
-    ISO 639-1 code for the transcript output language.
+    ISO 639-1 code for the transcript output language. Assumption: a list of codes is
+    accepted as well as one code; the pages and OpenAPI files type it as a string, while
+    Eka's SDK JSON schemas (`openapi-schemas.json`) and an earlier SDK revision
+    (`src/types/session.ts` @ cbb92e7) type it as an array of strings.
+
     """
     upload_type: CreateSessionRequestUploadType
     """
     Audio upload method (the protocol APIs currently support `chunked` and `stream`).
     """
-    communication_protocol: CreateSessionRequestCommunicationProtocol
+    communication_protocol: CreateSessionRequestCommunicationProtocol | None = None
     """
-    Communication protocol used for the session.
+    Communication protocol used for the session. Assumption: optional (see the
+    schema's description); Eka's current OpenAPI file derives it from `upload_type`.
+
     """
     additional_data: dict[str, Any] | None = None
     """
@@ -482,6 +1152,78 @@ class ErrorResponse(BaseModel):
     error: ErrorObject | None = None
 
 
+class TransactionResultData(BaseModel):
+    """
+    The result.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    output: list[TransactionOutput] | None = None
+    """
+    One item per template; empty while in progress.
+    """
+    additional_data: dict[str, Any] | None = None
+    """
+    Contextual data of the transaction.
+    """
+
+
+class TransactionResult(BaseModel):
+    """
+    Body of Transaction Result (v3 status) in 200, 202 and 206; none is called required.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    data: TransactionResultData | None = None
+    """
+    The result.
+    """
+
+
+class VoiceRecordStatus(BaseModel):
+    """
+    Body of the v1 status (200); none is called required.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    status: VoiceRecordStatusStatus | None = None
+    """
+    The record's stage.
+    """
+    error: dict[str, Any] | list[CodeMessage] | None = None
+    """
+    Errors. Assumption: a list of `{code, message}` is accepted as well as an object;
+    Eka's OpenAPI file types it `object` but prints a list as its example.
+
+    """
+    warning: dict[str, Any] | list[CodeMessage] | None = None
+    """
+    Warnings. Assumption: a list is accepted as well as an object, as for `error`.
+
+    """
+    data: VoiceRecordStatusData | None = None
+    """
+    The result, once completed.
+    """
+
+
+class TemplateMap(RootModel[dict[str, TemplateResult]]):
+    """
+    Template results as a map keyed by template id (Eka's SDK JSON schemas).
+    """
+
+    root: dict[str, TemplateResult]
+
+
 class TemplateEntry(RootModel[dict[str, TemplateResult]]):
     """
     One generated document, as a single-key object whose key is the template_id.
@@ -512,72 +1254,6 @@ class TemplateList(RootModel[list[TemplateEntry]]):
     """
 
 
-class SessionResults(SessionDetails):
-    """
-    Fields the finished states (200, 206) add.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    completed_at: AwareDatetime | None = None
-    """
-    ISO 8601 completion timestamp (nullable in Eka's OpenAPI file).
-    """
-    model_used: Annotated[str | None, Field(examples=["pro"])] = None
-    """
-    The model that processed the session (nullable in Eka's OpenAPI file).
-    """
-    language_detected: Annotated[str | None, Field(examples=["en"])] = None
-    """
-    ISO 639-1 language code detected from the audio (nullable in Eka's OpenAPI file).
-    """
-    templates: TemplateList | None = None
-
-
-class SessionCompletedResponse(SessionResults):
-    """
-    Returned with HTTP 200 when processing finished, successfully (`completed`) or not (`failed`).
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    status: Annotated[Status1, Field(examples=["completed"])]
-    """
-    `completed`: transcript and templates available. `failed`: processing failed (terminal).
-    """
-    error: ErrorObject | None = None
-    """
-    Why processing failed. Not on the Get Session page; Eka's SDK types it on the session status response.
-    """
-
-
-class SessionPartialResponse(SessionResults):
-    """
-    Returned with HTTP 206 when the session finished but some templates failed.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    status: Status2
-    """
-    Lifecycle state; the HTTP status code tells which values are possible.
-    """
-    audio_files_processed: int | None = None
-    """
-    Number of audio files successfully processed.
-    """
-    processing_errors: list[ProcessingError] | None = None
-    """
-    The non-fatal failures.
-    """
-
-
 class ExpiredSessionResponse(SessionCommon):
     """
     Returned with HTTP 410 when the session expired before processing was initiated.
@@ -599,13 +1275,115 @@ class ExpiredSessionResponse(SessionCommon):
     """
     Human-readable expiry reason.
     """
+    model_used: str | None = None
+    """
+    The model of the session, if one was chosen (Eka's SDK JSON schemas, `ExpiredSessionResponse`).
+    """
+    language_detected: str | None = None
+    """
+    Language detected, if any (Eka's SDK JSON schemas, `ExpiredSessionResponse`).
+    """
+    audio_files_processed: Annotated[int | None, Field(ge=0)] = None
+    """
+    Audio files processed before expiry (Eka's SDK JSON schemas, `ExpiredSessionResponse`).
+    """
     templates: TemplateList | dict[str, Any] | None = None
     """
-    Empty. Assumption: either an empty templates list or an empty object is accepted,
-    and emptiness is not enforced; the Get Session page makes templates a list, while
-    Eka's OpenAPI file types this state's templates as an object and the MedScribeAlliance
+    Empty. Assumption: an empty templates list, an empty object or a map keyed by
+    template id is accepted, and emptiness is left to the invariant
+    `eka.expired_with_results` (a warning); the Get Session page makes templates a
+    list, while Eka's OpenAPI files type this state's templates as an object, Eka's SDK
+    JSON schemas as a map of template results, and the MedScribeAlliance
     expired-session example prints `{}`.
 
+    """
+
+
+class Templates(RootModel[TemplateList | TemplateMap]):
+    root: TemplateList | TemplateMap
+    """
+    Template results. Assumption: either shape is accepted in every finished state (200,
+    206): the Get Session page and Eka's OpenAPI files print a list of single-key objects
+    (`TemplateList`), while Eka's SDK JSON schemas (`openapi-schemas.json`) and an earlier
+    SDK revision (`src/types/session.ts` @ cbb92e7, `TemplatesOutput`) type a map keyed by
+    template id (`TemplateMap`).
+
+    """
+
+
+class SessionResults(SessionDetails):
+    """
+    Fields the finished states (200, 206) add.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    completed_at: AwareDatetime | None = None
+    """
+    ISO 8601 completion timestamp (nullable in Eka's OpenAPI file).
+    """
+    model_used: Annotated[str | None, Field(examples=["pro"])] = None
+    """
+    The model that processed the session (nullable in Eka's OpenAPI file).
+    """
+    language_detected: Annotated[str | None, Field(examples=["en"])] = None
+    """
+    ISO 639-1 language code detected from the audio (nullable in Eka's OpenAPI file).
+    """
+    templates: Templates | None = None
+
+
+class SessionCompletedResponse(SessionResults):
+    """
+    Returned with HTTP 200 when processing finished, successfully (`completed`) or not (`failed`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    status: Annotated[Status1, Field(examples=["completed"])]
+    """
+    `completed`: transcript and templates available. `failed`: processing failed
+    (terminal). Assumption: `created`, `initialized` and `processing` are accepted too,
+    because Eka's SDK JSON schemas (`openapi-schemas.json`, `SessionCompletedResponse`)
+    allow them; the invariant `eka.status_mismatch` still reports a body status the
+    page's table puts under another HTTP status.
+
+    """
+    error: ErrorObject | None = None
+    """
+    Why processing failed. Not on the Get Session page; Eka's SDK types it on the session status response.
+    """
+
+
+class SessionPartialResponse(SessionResults):
+    """
+    Returned with HTTP 206 when the session finished but some templates failed.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    status: Status2
+    """
+    `partial` in the page's status table. Assumption: `created`, `processing`,
+    `completed` and `failed` are accepted too, because Eka's SDK JSON schemas
+    (`openapi-schemas.json`, `SessionPartialResponse`) allow them; the invariant
+    `eka.status_mismatch` still reports a body status the page's table puts under
+    another HTTP status.
+
+    """
+    audio_files_processed: int | None = None
+    """
+    Number of audio files successfully processed.
+    """
+    processing_errors: list[ProcessingError] | None = None
+    """
+    The non-fatal failures.
     """
 
 
@@ -628,6 +1406,34 @@ BODY_MODELS: dict[tuple[str, str], type[BaseModel]] = {
     ("getSession", "401"): ErrorResponse,
     ("getSession", "404"): ErrorResponse,
     ("getSession", "410"): ExpiredSessionResponse,
+    ("login", "request"): LoginRequest,
+    ("login", "200"): LoginResponse,
+    ("login", "4XX"): GenericError,
+    ("login", "5XX"): GenericError,
+    ("getUploadLocation", "request"): GetUploadLocationRequest,
+    ("getUploadLocation", "200"): UploadLocation,
+    ("getUploadLocation", "400"): UploadError,
+    ("getUploadLocation", "401"): LegacyAuthError,
+    ("getUploadLocation", "403"): UploadError,
+    ("getUploadLocation", "500"): UploadError,
+    ("initTransaction", "request"): InitTransactionRequest,
+    ("initTransaction", "201"): InitTransactionResponse,
+    ("initTransaction", "401"): LegacyAuthError,
+    ("initTransaction", "409"): StatusMessage,
+    ("initTransaction", "422"): ValidationDetails,
+    ("initTransaction", "500"): UploadError,
+    ("getTransactionResult", "200"): TransactionResult,
+    ("getTransactionResult", "202"): TransactionResult,
+    ("getTransactionResult", "206"): TransactionResult,
+    ("getTransactionResult", "400"): CodeMsgError,
+    ("getTransactionResult", "401"): LegacyAuthError,
+    ("getTransactionResult", "500"): CodeMsgError,
+    ("getVoiceRecordStatus", "200"): VoiceRecordStatus,
+    ("getVoiceRecordStatus", "400"): ErrorResponse,
+    ("getVoiceRecordStatus", "401"): LegacyAuthError,
+    ("getVoiceRecordStatus", "403"): ErrorResponse,
+    ("getVoiceRecordStatus", "404"): MessageOnly,
+    ("getVoiceRecordStatus", "500"): ErrorResponse,
 }
 
 # The operationIds in BODY_MODELS that are web-hooks (not paths).

@@ -248,6 +248,10 @@ class Session(BaseModel):
     """
     Context for the session; the page types the PATCH field of the same name as an array of strings.
     """
+    linked_sessions_for_context: list[str] | None = None
+    """
+    IDs of the patient's earlier sessions whose consult notes are used as context. Not on the Sessions page's session object; Heidi's Context page prints it in the PATCH answer (`{"session": {"linked_sessions_for_context": ["1234567891", ...]}}`).
+    """
     consult_note: ConsultNote | None = None
     duration: float | None = None
     """

@@ -102,61 +102,6 @@ class Session(BaseModel):
     """
 
 
-class Participant(BaseModel):
-    """
-    A participant of a session, shared by `SessionGetSessionParticipantsResponse.data.participants[]` and `SessionGetSessionParticipantDetailsResponse.data.participant` (the page prints the same fields for both). Every field is optional on the page, so each may be absent or null (the reading stated in `info.description`).
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    id: str | None = None
-    """
-    Participant ID. This maps to the corresponding peerId.
-    """
-    created_at: str | None = None
-    """
-    timestamp when this participant was created. (The page names no format; plain string.)
-    """
-    custom_participant_id: str | None = None
-    """
-    ID passed by client to create this participant.
-    """
-    display_name: str | None = None
-    """
-    Display name of participant when joining the session.
-    """
-    duration: float | None = None
-    """
-    number of minutes for which the participant was in the session.
-    """
-    joined_at: str | None = None
-    """
-    timestamp at which participant joined the session. (The page names no format; plain string.)
-    """
-    left_at: str | None = None
-    """
-    timestamp at which participant left the session. (The page names no format; plain string.)
-    """
-    peer_events: list[dict[str, Any]] | None = None
-    """
-    Connection lifecycle events for the participant's peer, sent when `include_peer_events` is true. Assumption: the page's participant model does not list this field, but the SDK's `include_peer_events` query parameter and its response models (`session_get_session_participants_response.py`, `session_get_session_participant_details_response.py`: `peer_events`) add it. It is typed as the page types `peer_events` in the peer report (array of map[unknown]).
-    """
-    preset_name: str | None = None
-    """
-    Name of the preset associated with the participant.
-    """
-    updated_at: str | None = None
-    """
-    timestamp when this participant's data was last updated. (The page names no format; plain string.)
-    """
-    user_id: str | None = None
-    """
-    User id for this participant.
-    """
-
-
 class SessionGetSessionsResponseData(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -199,48 +144,6 @@ class SessionGetSessionDetailsResponse(BaseModel):
         validate_by_name=True,
     )
     data: Session | None = None
-    success: bool | None = None
-
-
-class SessionGetSessionParticipantsResponseData(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    participants: list[Participant] | None = None
-
-
-class SessionGetSessionParticipantsResponse(BaseModel):
-    """
-    Response of "Fetch participants list of a session".
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    data: SessionGetSessionParticipantsResponseData | None = None
-    success: bool | None = None
-
-
-class SessionGetSessionParticipantDetailsResponseData(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    participant: Participant | None = None
-
-
-class SessionGetSessionParticipantDetailsResponse(BaseModel):
-    """
-    Response of "Fetch details of a participant".
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    data: SessionGetSessionParticipantDetailsResponseData | None = None
     success: bool | None = None
 
 
@@ -364,9 +267,147 @@ class SessionGenerateSummaryOfTranscriptsResponse(BaseModel):
     success: bool | None = None
 
 
-class SessionGetParticipantDataFromPeerIDResponseDataPeerReport(BaseModel):
+class PeerEvent(BaseModel):
     """
-    Peer call statistics report.
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerEvent`, and the participants' `peer_events` items of session_get_session_participants_response.py and session_get_session_participant_details_response.py). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    id: str | None = None
+    created_at: str | None = None
+    event_name: str | None = None
+    """
+    The SDK types it as one of `PEER_CREATED`, `PEER_JOINING`, `PEER_LEAVING` (a `Literal`). Assumption: the values are not enforced, because the page prints these objects as map[unknown] and the SDK does not validate responses; a new value is drift, not a contract failure.
+    """
+    minutes_consumed: float | None = None
+    participant_id: str | None = None
+    peer_id: str | None = None
+    preset_view_type: str | None = None
+    """
+    The SDK types it as one of `GROUP_CALL`, `WEBINAR`, `AUDIO_ROOM`, `LIVESTREAM`, `CHAT` (a `Literal`). Assumption: the values are not enforced, because the page prints these objects as map[unknown] and the SDK does not validate responses; a new value is drift, not a contract failure.
+    """
+    session_id: str | None = None
+    socket_session_id: str | None = None
+    updated_at: str | None = None
+
+
+class PeerReportDevice(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataAudioDevicesUpdateAdded`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    device_id: str | None = None
+    kind: str | None = None
+    label: str | None = None
+
+
+class PeerReportDeviceListUpdate(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataAudioDevicesUpdate`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    added: list[PeerReportDevice] | None = None
+    removed: list[PeerReportDevice] | None = None
+    timestamp: str | None = None
+
+
+class PeerReportBrowserMetadata(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataBrowserMetadata`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    browser: str | None = None
+    browser_version: str | None = None
+    engine: str | None = None
+    user_agent: str | None = None
+    webgl_support: bool | None = None
+
+
+class PeerReportCandidatePair(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataCandidatePairsConsumingTransport`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    available_incoming_bitrate: float | None = None
+    available_outgoing_bitrate: float | None = None
+    bytes_discarded_on_send: float | None = None
+    bytes_received: float | None = None
+    bytes_sent: float | None = None
+    current_round_trip_time: float | None = None
+    last_packet_received_timestamp: float | None = None
+    last_packet_sent_timestamp: float | None = None
+    local_candidate_address: str | None = None
+    local_candidate_id: str | None = None
+    local_candidate_network_type: str | None = None
+    local_candidate_port: float | None = None
+    local_candidate_protocol: str | None = None
+    local_candidate_related_address: str | None = None
+    local_candidate_related_port: float | None = None
+    local_candidate_type: str | None = None
+    local_candidate_url: str | None = None
+    nominated: bool | None = None
+    packets_discarded_on_send: float | None = None
+    packets_received: float | None = None
+    packets_sent: float | None = None
+    remote_candidate_address: str | None = None
+    remote_candidate_id: str | None = None
+    remote_candidate_port: float | None = None
+    remote_candidate_protocol: str | None = None
+    remote_candidate_type: str | None = None
+    remote_candidate_url: str | None = None
+    total_round_trip_time: float | None = None
+
+
+class PeerReportCandidatePairs(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataCandidatePairs`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    consuming_transport: list[PeerReportCandidatePair] | None = None
+    producing_transport: list[PeerReportCandidatePair] | None = None
+
+
+class PeerReportDeviceInfo(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataDeviceInfo`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    cpus: float | None = None
+    is_mobile: bool | None = None
+    os: str | None = None
+    os_version: str | None = None
+
+
+class PeerReportEvent(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataEvent`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
     """
 
     model_config = ConfigDict(
@@ -374,13 +415,597 @@ class SessionGetParticipantDataFromPeerIDResponseDataPeerReport(BaseModel):
         validate_by_name=True,
     )
     metadata: dict[str, Any] | None = None
+    name: str | None = None
+    timestamp: str | None = None
+
+
+class PeerReportASN(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataIPInformationASN`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    asn: str | None = None
+    domain: str | None = None
+    name: str | None = None
+    route: str | None = None
+    type: str | None = None
+
+
+class PeerReportIPInformation(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataIPInformation`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    asn: PeerReportASN | None = None
+    city: str | None = None
+    country: str | None = None
+    ipv4: str | None = None
+    org: str | None = None
+    region: str | None = None
+    timezone: str | None = None
+
+
+class PeerReportNativeMetadata(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataNativeMetadata`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    audio_encoder: str | None = None
+    video_encoder: str | None = None
+
+
+class PeerReportPcMetadata(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataPcMetadata`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    effective_network_type: str | None = None
+    reflexive_connectivity: bool | None = None
+    relay_connectivity: bool | None = None
+    sdp: list[str] | None = None
+    timestamp: str | None = None
+    turn_connectivity: bool | None = None
+
+
+class PeerReportSelectedDeviceUpdate(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadataSelectedDeviceUpdate`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    device: PeerReportDevice | None = None
+    timestamp: str | None = None
+
+
+class PeerReportAudioConsumerStats(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityAudioConsumer`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    bytes_received: float | None = None
+    concealment_events: float | None = None
+    consumer_id: str | None = None
+    jitter: float | None = None
+    jitter_buffer_delay: float | None = None
+    jitter_buffer_emitted_count: float | None = None
+    mid: str | None = None
+    mos_quality: float | None = None
+    packets_lost: float | None = None
+    packets_received: float | None = None
+    peer_id: str | None = None
+    producer_id: str | None = None
+    ssrc: float | None = None
+    timestamp: str | None = None
+
+
+class PeerReportMsThresholdFractions(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityAudioConsumerCumulativeJitterBufferDelay`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    field_100ms_or_greater_event_fraction: Annotated[
+        float | None, Field(alias="100ms_or_greater_event_fraction")
+    ] = None
+    field_250ms_or_greater_event_fraction: Annotated[
+        float | None, Field(alias="250ms_or_greater_event_fraction")
+    ] = None
+    field_500ms_or_greater_event_fraction: Annotated[
+        float | None, Field(alias="500ms_or_greater_event_fraction")
+    ] = None
+    avg: float | None = None
+
+
+class PeerReportPacketLossFractions(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityAudioConsumerCumulativePacketLoss`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    field_10_or_greater_event_fraction: Annotated[
+        float | None, Field(alias="10_or_greater_event_fraction")
+    ] = None
+    field_25_or_greater_event_fraction: Annotated[
+        float | None, Field(alias="25_or_greater_event_fraction")
+    ] = None
+    field_5_or_greater_event_fraction: Annotated[
+        float | None, Field(alias="5_or_greater_event_fraction")
+    ] = None
+    field_50_or_greater_event_fraction: Annotated[
+        float | None, Field(alias="50_or_greater_event_fraction")
+    ] = None
+    avg: float | None = None
+
+
+class PeerReportPercentiles(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityAudioConsumerCumulativeQualityMos`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    avg: float | None = None
+    p50: float | None = None
+    p75: float | None = None
+    p90: float | None = None
+
+
+class PeerReportAudioConsumerCumulative(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityAudioConsumerCumulative`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    jitter_buffer_delay: PeerReportMsThresholdFractions | None = None
+    packet_loss: PeerReportPacketLossFractions | None = None
+    quality_mos: PeerReportPercentiles | None = None
+
+
+class PeerReportAudioProducerStats(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityAudioProducer`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    bytes_sent: float | None = None
+    jitter: float | None = None
+    mid: str | None = None
+    mos_quality: float | None = None
+    packets_lost: float | None = None
+    packets_sent: float | None = None
+    producer_id: str | None = None
+    rtt: float | None = None
+    ssrc: float | None = None
+    timestamp: str | None = None
+
+
+class PeerReportAudioProducerCumulative(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityAudioProducerCumulative`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    packet_loss: PeerReportPacketLossFractions | None = None
+    quality_mos: PeerReportPercentiles | None = None
+    rtt: PeerReportMsThresholdFractions | None = None
+
+
+class PeerReportVideoConsumerStats(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityScreenshareVideoConsumer`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    bytes_received: float | None = None
+    consumer_id: str | None = None
+    fir_count: float | None = None
+    frame_height: float | None = None
+    frame_width: float | None = None
+    frames_decoded: float | None = None
+    frames_dropped: float | None = None
+    frames_per_second: float | None = None
+    jitter: float | None = None
+    jitter_buffer_delay: float | None = None
+    jitter_buffer_emitted_count: float | None = None
+    key_frames_decoded: float | None = None
+    mid: str | None = None
+    mos_quality: float | None = None
+    packets_lost: float | None = None
+    packets_received: float | None = None
+    peer_id: str | None = None
+    producer_id: str | None = None
+    ssrc: float | None = None
+    timestamp: str | None = None
+
+
+class PeerReportVideoConsumerIssues(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityScreenshareVideoConsumerCumulativeIssues`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    lag_fraction: float | None = None
+    no_video_fraction: float | None = None
+    poor_resolution_fraction: float | None = None
+
+
+class PeerReportVideoConsumerCumulative(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityScreenshareVideoConsumerCumulative`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    frame_per_second: PeerReportPercentiles | None = None
+    frame_width: PeerReportPercentiles | None = None
+    issues: PeerReportVideoConsumerIssues | None = None
+    jitter_buffer_delay: PeerReportMsThresholdFractions | None = None
+    key_frames_decoded_fraction: float | None = None
+    packet_loss: PeerReportPacketLossFractions | None = None
+    quality_mos: PeerReportPercentiles | None = None
+
+
+class PeerReportQualityLimitationDurations(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityScreenshareVideoProducerQualityLimitationDurations`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    bandwidth: float | None = None
+    cpu: float | None = None
+    none: float | None = None
+    other: float | None = None
+
+
+class PeerReportVideoProducerStats(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityScreenshareVideoProducer`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    bytes_sent: float | None = None
+    fir_count: float | None = None
+    frame_height: float | None = None
+    frame_width: float | None = None
+    frames_encoded: float | None = None
+    frames_per_second: float | None = None
+    jitter: float | None = None
+    key_frames_encoded: float | None = None
+    mid: str | None = None
+    mos_quality: float | None = None
+    packets_lost: float | None = None
+    packets_sent: float | None = None
+    pli_count: float | None = None
+    producer_id: str | None = None
+    quality_limitation_durations: PeerReportQualityLimitationDurations | None = None
+    quality_limitation_reason: str | None = None
+    """
+    The SDK types it as one of `cpu`, `bandwidth`, `none`, `other` (a `Literal`). Assumption: the values are not enforced, because the page prints these objects as map[unknown] and the SDK does not validate responses; a new value is drift, not a contract failure.
+    """
+    quality_limitation_resolution_changes: float | None = None
+    rtt: float | None = None
+    ssrc: float | None = None
+    timestamp: str | None = None
+
+
+class PeerReportVideoProducerIssues(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityScreenshareVideoProducerCumulativeIssues`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    bandwidth_quality_limitation_fraction: float | None = None
+    cpu_quality_limitation_fraction: float | None = None
+    no_video_fraction: float | None = None
+    poor_resolution_fraction: float | None = None
+    quality_limitation_fraction: float | None = None
+
+
+class PeerReportVideoProducerCumulative(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQualityScreenshareVideoProducerCumulative`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    frame_per_second: PeerReportPercentiles | None = None
+    frame_width: PeerReportPercentiles | None = None
+    high_negative_feedback_fraction: float | None = None
+    issues: PeerReportVideoProducerIssues | None = None
+    key_frames_encoded_fraction: float | None = None
+    packet_loss: PeerReportPacketLossFractions | None = None
+    quality_mos: PeerReportPercentiles | None = None
+    rtt: PeerReportMsThresholdFractions | None = None
+
+
+class ErrorResponseError(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    code: int | None = None
+    message: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    """
+    Assumption: the page documents no error body. The official SDK reads an optional `errors` list (`{code, message, documentation_url, source}`, all optional) from any JSON error body (`cloudflare/_exceptions.py` `APIError`, `cloudflare/types/shared/error_data.py`). Cloudflare's v4 error bodies carry `success: false`, and RealtimeKit may send a single `error` object. Everything here is optional, and extra fields are allowed.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    success: bool | None = None
+    error: Any | None = None
+    """
+    A single error, if the API sends one (no shape is documented, so no type is set).
+    """
+    errors: list[ErrorResponseError] | None = None
+
+
+class Participant(BaseModel):
+    """
+    A participant of a session, shared by `SessionGetSessionParticipantsResponse.data.participants[]` and `SessionGetSessionParticipantDetailsResponse.data.participant` (the page prints the same fields for both). Every field is optional on the page, so each may be absent or null (the reading stated in `info.description`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    id: str | None = None
+    """
+    Participant ID. This maps to the corresponding peerId.
+    """
+    created_at: str | None = None
+    """
+    timestamp when this participant was created. (The page names no format; plain string.)
+    """
+    custom_participant_id: str | None = None
+    """
+    ID passed by client to create this participant.
+    """
+    display_name: str | None = None
+    """
+    Display name of participant when joining the session.
+    """
+    duration: float | None = None
+    """
+    number of minutes for which the participant was in the session.
+    """
+    joined_at: str | None = None
+    """
+    timestamp at which participant joined the session. (The page names no format; plain string.)
+    """
+    left_at: str | None = None
+    """
+    timestamp at which participant left the session. (The page names no format; plain string.)
+    """
+    peer_events: list[PeerEvent] | None = None
+    """
+    Connection lifecycle events for the participant's peer, sent when `include_peer_events` is true. Assumption: the page's participant model does not list this field, but the SDK's `include_peer_events` query parameter and its response models (`session_get_session_participants_response.py`, `session_get_session_participant_details_response.py`: `peer_events`) add it. It lists each event's keys; they are typed as the SDK types them (`PeerEvent`).
+    """
+    preset_name: str | None = None
+    """
+    Name of the preset associated with the participant.
+    """
+    updated_at: str | None = None
+    """
+    timestamp when this participant's data was last updated. (The page names no format; plain string.)
+    """
+    user_id: str | None = None
+    """
+    User id for this participant.
+    """
+
+
+class SessionGetSessionParticipantsResponseData(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    participants: list[Participant] | None = None
+
+
+class SessionGetSessionParticipantsResponse(BaseModel):
+    """
+    Response of "Fetch participants list of a session".
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    data: SessionGetSessionParticipantsResponseData | None = None
+    success: bool | None = None
+
+
+class SessionGetSessionParticipantDetailsResponseData(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    participant: Participant | None = None
+
+
+class SessionGetSessionParticipantDetailsResponse(BaseModel):
+    """
+    Response of "Fetch details of a participant".
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    data: SessionGetSessionParticipantDetailsResponseData | None = None
+    success: bool | None = None
+
+
+class PeerReportMetadata(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportMetadata`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    precall_network_information: dict[str, Any] | None = None
+    """
+    The pre-call network test. Assumption: an object of any shape; the SDK's `filters` parameter (session_get_participant_data_from_peer_id_params.py) names this part of the report, but its response model does not type it.
+    """
+    audio_devices_updates: list[PeerReportDeviceListUpdate] | None = None
+    browser_metadata: PeerReportBrowserMetadata | None = None
+    candidate_pairs: PeerReportCandidatePairs | None = None
+    device_info: PeerReportDeviceInfo | None = None
+    events: list[PeerReportEvent] | None = None
+    ip_information: PeerReportIPInformation | None = None
+    native_metadata: PeerReportNativeMetadata | None = None
+    pc_metadata: list[PeerReportPcMetadata] | None = None
+    room_view_type: str | None = None
+    sdk_name: str | None = None
+    sdk_type: str | None = None
+    sdk_version: str | None = None
+    selected_device_updates: list[PeerReportSelectedDeviceUpdate] | None = None
+    speaker_devices_updates: list[PeerReportDeviceListUpdate] | None = None
+    video_devices_updates: list[PeerReportDeviceListUpdate] | None = None
+
+
+class PeerReportQuality(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReportQuality`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    audio_consumer: list[PeerReportAudioConsumerStats] | None = None
+    audio_consumer_cumulative: PeerReportAudioConsumerCumulative | None = None
+    audio_producer: list[PeerReportAudioProducerStats] | None = None
+    audio_producer_cumulative: PeerReportAudioProducerCumulative | None = None
+    screenshare_audio_consumer: list[PeerReportAudioConsumerStats] | None = None
+    screenshare_audio_consumer_cumulative: PeerReportAudioConsumerCumulative | None = (
+        None
+    )
+    screenshare_audio_producer: list[PeerReportAudioProducerStats] | None = None
+    screenshare_audio_producer_cumulative: PeerReportAudioProducerCumulative | None = (
+        None
+    )
+    screenshare_video_consumer: list[PeerReportVideoConsumerStats] | None = None
+    screenshare_video_consumer_cumulative: PeerReportVideoConsumerCumulative | None = (
+        None
+    )
+    screenshare_video_producer: list[PeerReportVideoProducerStats] | None = None
+    screenshare_video_producer_cumulative: PeerReportVideoProducerCumulative | None = (
+        None
+    )
+    video_consumer: list[PeerReportVideoConsumerStats] | None = None
+    video_consumer_cumulative: PeerReportVideoConsumerCumulative | None = None
+    video_producer: list[PeerReportVideoProducerStats] | None = None
+    video_producer_cumulative: PeerReportVideoProducerCumulative | None = None
+
+
+class PeerReport(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipantPeerReport`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    metadata: PeerReportMetadata | None = None
     """
     Connection and device metadata (the page prints map[unknown]; `filters` selects parts of it).
     """
-    quality: dict[str, Any] | None = None
+    quality: PeerReportQuality | None = None
     """
     Media quality statistics (the page prints map[unknown]).
     """
+
+
+class PeerReportParticipant(BaseModel):
+    """
+    Transcribed from the official SDK (PyPI cloudflare 5.9.0, session_get_participant_data_from_peer_id_response.py, `DataParticipant`). Every field is `Optional` there, so each may be absent or null (the reading on `info`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    id: str | None = None
+    created_at: str | None = None
+    custom_participant_id: str | None = None
+    display_name: str | None = None
+    duration: float | None = None
+    joined_at: str | None = None
+    left_at: str | None = None
+    peer_events: list[PeerEvent] | None = None
+    peer_report: PeerReport | None = None
+    role: str | None = None
+    session_id: str | None = None
+    updated_at: str | None = None
+    user_id: str | None = None
 
 
 class SessionGetParticipantDataFromPeerIDResponseData(BaseModel):
@@ -420,13 +1045,17 @@ class SessionGetParticipantDataFromPeerIDResponseData(BaseModel):
     """
     timestamp at which participant left the session. (The page names no format; plain string.)
     """
-    peer_events: list[dict[str, Any]] | None = None
+    peer_events: list[PeerEvent] | None = None
     """
-    Peer events of the participant, sent when `include_peer_events` is true. The page prints "array of map[unknown]". The SDK lists `id`, `created_at`, `event_name`, `minutes_consumed`, `participant_id`, `peer_id`, `preset_view_type`, `session_id`, `socket_session_id` and `updated_at`.
+    Peer events of the participant, sent when `include_peer_events` is true. The page prints "array of map[unknown]". The SDK lists `id`, `created_at`, `event_name`, `minutes_consumed`, `participant_id`, `peer_id`, `preset_view_type`, `session_id`, `socket_session_id` and `updated_at`, typed here as the SDK types them (`PeerEvent`).
     """
-    peer_report: SessionGetParticipantDataFromPeerIDResponseDataPeerReport | None = None
+    peer_report: PeerReport | None = None
     """
-    Peer call statistics report.
+    Peer call statistics report. The page prints `metadata` and `quality` as map[unknown]; their keys are typed as the SDK types them (`PeerReport`).
+    """
+    participant: PeerReportParticipant | None = None
+    """
+    The same participant data in the SDK's shape (`data.participant`, with `role` and typed `peer_events` and `peer_report`). Assumption: accepted beside the page's flat fields, because the page and the SDK disagree on where they sit.
     """
     preset_name: str | None = None
     """
@@ -448,7 +1077,7 @@ class SessionGetParticipantDataFromPeerIDResponseData(BaseModel):
 
 class SessionGetParticipantDataFromPeerIDResponse(BaseModel):
     """
-    Response of "Fetch details of peer", in the page's flat shape: the participant's fields sit directly under `data`. The installed SDK (cloudflare 5.9.0) has a different shape: the same data nested one level down, under `data.participant`, with `role` in place of `preset_name` and typed `peer_events` and `peer_report` objects. Because every field here is optional, responses in the SDK's shape still validate, and strict mode reports `data.participant` as undocumented drift.
+    Response of "Fetch details of peer", in the page's flat shape: the participant's fields sit directly under `data`. The installed SDK (cloudflare 5.9.0) has a different shape: the same data nested one level down, under `data.participant`, with `role` in place of `preset_name` and typed `peer_events` and `peer_report` objects. Both shapes are accepted: `data.participant` is declared with the SDK's models (`PeerReportParticipant`), and the page's flat fields keep their page types.
     """
 
     model_config = ConfigDict(
@@ -460,32 +1089,6 @@ class SessionGetParticipantDataFromPeerIDResponse(BaseModel):
     The peer's participant data and call statistics. Assumption: the page and the SDK disagree on this object's shape (see the schema description). The spec follows the page.
     """
     success: bool | None = None
-
-
-class ErrorResponseError(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    code: int | None = None
-    message: str | None = None
-
-
-class ErrorResponse(BaseModel):
-    """
-    Assumption: the page documents no error body. The official SDK reads an optional `errors` list (`{code, message, documentation_url, source}`, all optional) from any JSON error body (`cloudflare/_exceptions.py` `APIError`, `cloudflare/types/shared/error_data.py`). Cloudflare's v4 error bodies carry `success: false`, and RealtimeKit may send a single `error` object. Everything here is optional, and extra fields are allowed.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    success: bool | None = None
-    error: Any | None = None
-    """
-    A single error, if the API sends one (no shape is documented, so no type is set).
-    """
-    errors: list[ErrorResponseError] | None = None
 
 
 # Which model parses which JSON body: (operationId, "request" or the status key as

@@ -566,7 +566,17 @@ class TherapySession(BaseModel):
     """
     date: str | None = None
     """
-    Date and time when session was created. ISO 8601 format (the page does not narrow it to RFC 3339, so no `format` is asserted).
+    Date and time when session was created. ISO 8601 format (the page does not narrow it to RFC 3339, so no `format` is asserted). Upheal's Update session page calls it the editable datetime of the therapy session itself; `sessionCreatedAt` is the immutable creation time.
+    """
+    partner_appointment_id: Annotated[
+        str | None, Field(alias="partnerAppointmentId")
+    ] = None
+    """
+    Partner's identifier for the session, as provided during session creation. Printed in the session object of Upheal's Update session note templates page (200), not on the Get session page.
+    """
+    session_created_at: Annotated[str | None, Field(alias="sessionCreatedAt")] = None
+    """
+    Immutable timestamp of when the session was first created in Upheal, in ISO 8601 format; use it for incremental sync. Printed in the session object of Upheal's Update session note templates page (200), not on the Get session page; no `format` is asserted, as for `date`.
     """
     provider_user_id: Annotated[str, Field(alias="providerUserId")]
     """

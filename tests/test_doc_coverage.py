@@ -6,6 +6,7 @@ tests compare each entry with the spec. A failure names the vendor, the entry an
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ DOCS = Path(__file__).parent / "data" / "docs"
 VENDORS = ("upheal", "heidi", "eka", "realtimekit")
 
 
+@functools.cache
 def _load(vendor: str) -> dict[str, Any]:
+    # Cached: every field entry's tests read the file (a few hundred entries per vendor).
     return yaml.safe_load((DOCS / f"{vendor}.yaml").read_text("utf-8"))
 
 
@@ -64,6 +67,13 @@ def _property(spec: Spec, holder: Located, name: str) -> Located | None:
         props = member.value.get("properties") if isinstance(member.value, dict) else None
         if isinstance(props, dict) and name in props:
             return _resolve(spec, member.child("properties", name))
+    # A nullable object is `anyOf: [{$ref: X}, {type: "null"}]`: its properties live in X.
+    for member in _members(spec, holder):
+        for key in ("anyOf", "oneOf"):
+            for i, _ in enumerate(member.value.get(key) or []):
+                found = _property(spec, member.child(key, i), name)
+                if found is not None:
+                    return found
     return None
 
 
@@ -124,6 +134,19 @@ def _allowed_types(spec: Spec, node: Located) -> set[str] | None:
     if not types and not branches and "type" not in value:
         return None
     return types
+
+
+def _array_items(spec: Spec, node: Located) -> Located | None:
+    """The items schema of an array, also when the array is one branch of an anyOf/oneOf."""
+    node = _resolve(spec, node)
+    if "items" in node.value:
+        return _resolve(spec, node.child("items"))
+    for key in ("anyOf", "oneOf"):
+        for i, _ in enumerate(node.value.get(key) or []):
+            found = _array_items(spec, node.child(key, i))
+            if found is not None:
+                return found
+    return None
 
 
 def _admits(allowed: set[str] | None, documented: str) -> bool:
@@ -190,13 +213,18 @@ def test_field_documented(vendor: str, entry: dict[str, Any]) -> None:
             f"{name}: required in the spec ({where}) but optional on the page")
     target = prop
     if entry.get("items") is not None:
-        items = _resolve(spec, prop.child("items"))
+        items = _array_items(spec, prop)
+        assert items is not None, f"{name}: the spec declares no array items"
         assert _admits(_allowed_types(spec, items), entry["items"]), f"{name}: item type"
         target = items
     if "enum" in entry:
         enum_node = target if "enum" in target.value else _resolve(spec, prop)
-        values = set(enum_node.value.get("enum") or [])
-        assert set(entry["enum"]) <= values, f"{name}: enum values {set(entry['enum']) - values}"
+        # Wider than the page (no enum at all) only as a recorded choice: another source
+        # allows other values.
+        if "enum" in enum_node.value or not enum_node.value.get("x-contracts-assumption"):
+            values = set(enum_node.value.get("enum") or [])
+            assert set(entry["enum"]) <= values, (
+                f"{name}: enum values {set(entry['enum']) - values}")
     if "format" in entry:
         formats = {target.value.get("format"), prop.value.get("format")}
         assert entry["format"] in formats, f"{name}: format {entry['format']} not in the spec"
@@ -290,6 +318,37 @@ def test_page_example(vendor: str, entry: dict[str, Any]) -> None:
         f"undocumented failures: {sorted(failing)}; documented: {sorted(expected)}")
 
 
+def _source_keys(entry: dict[str, Any]) -> list[str]:
+    source = entry.get("source")
+    return [source] if isinstance(source, str) else list(source or [])
+
+
+@pytest.mark.parametrize(("vendor", "entry"), _entries("fields"))
+def test_field_names_its_source(vendor: str, entry: dict[str, Any]) -> None:
+    """Each field says where it was read: keys of the file's `provenance` map."""
+    provenance = _load(vendor).get("provenance") or {}
+    keys = _source_keys(entry)
+    assert keys, f"{entry['name']}: no `source` (which page, file or SDK type names it?)"
+    unknown = [k for k in keys if k not in provenance]
+    assert not unknown, f"{entry['name']}: source keys {unknown} are not in `provenance`"
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_provenance_is_cited_by_the_spec(vendor: str) -> None:
+    """Every source a field is read from is cited in the spec's info.x-contracts-source, and
+    every provenance key is used by some field (no stale sources)."""
+    data = _load(vendor)
+    provenance = data.get("provenance") or {}
+    assert provenance, "the transcription has no `provenance` map"
+    cited = json.dumps(spec_of(vendor).document["info"].get("x-contracts-source"))
+    for key, item in provenance.items():
+        assert item["cites"] in cited, (
+            f"provenance {key!r}: the spec's info.x-contracts-source does not cite "
+            f"{item['cites']!r}")
+    used = {k for entry in data.get("fields") or [] for k in _source_keys(entry)}
+    assert set(provenance) <= used, f"provenance keys no field uses: {set(provenance) - used}"
+
+
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_transcription_names_its_sources(vendor: str) -> None:
     data = _load(vendor)
@@ -299,3 +358,26 @@ def test_transcription_names_its_sources(vendor: str) -> None:
     for source in data["sources"]:
         assert source.split("_")[0] in sources or source in sources, (
             f"spec info.x-contracts-source does not cite {source}")
+
+
+_EKA_LIST = [{"eka_emr_template": {"status": "success", "data": {"chief_complaint": "cough"}}}]
+_EKA_MAP = {"eka_emr_template": {"status": "success", "data": {"chief_complaint": "cough"}}}
+
+
+@pytest.mark.parametrize(("status", "state"), [(200, "completed"), (206, "partial"),
+                                               (410, "expired")])
+@pytest.mark.parametrize("templates", [_EKA_LIST, _EKA_MAP, {}, []], ids=["list", "map",
+                                                                           "empty-map",
+                                                                           "empty-list"])
+def test_eka_templates_list_or_map_in_every_state_a_source_describes(
+        status: int, state: str, templates: Any) -> None:
+    """The Get Session page and Eka's OpenAPI files print `templates` as a list of single-key
+    objects; Eka's SDK JSON schemas type it as a map keyed by template id (200, 206, 410)."""
+    spec = spec_of("eka")
+    compiled = SchemaValidators(spec).compile(_media(spec, "getSession", status).child("schema"))
+    body = {"session_id": "ses_abc123def456", "status": state, "templates": templates}
+    assert compiled.is_valid(body), [e.message for e in compiled.iter_errors(body)]
+    bad = dict(body, templates="eka_emr_template")
+    assert not compiled.is_valid(bad)
+    if status != 410:  # a map whose values are not template results is still refused
+        assert not compiled.is_valid(dict(body, templates={"eka_emr_template": "done"}))

@@ -15,6 +15,7 @@ from contracts.mock import DEFAULT_TOKEN
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 OTHER_4XX = 0  # stands for "some 4xx besides 401" where the spec documents "4XX"
+SOME_5XX = -5  # stands for "some 5xx" where the spec documents "5XX"
 
 
 def _tour_upheal(c: httpx.Client, anon: httpx.Client) -> None:
@@ -104,6 +105,44 @@ def _tour_eka(c: httpx.Client, anon: httpx.Client) -> None:
     anon.post("/voice/v1/sessions", json=body)
     anon.post(f"/voice/v1/sessions/{stream}/end", json={"audio_files_sent": 1})
     anon.get(f"/voice/v1/sessions/{stream}")
+    _tour_eka_sdk(c, anon)
+
+
+def _tour_eka_sdk(c: httpx.Client, anon: httpx.Client) -> None:
+    """The endpoints the official Python SDK calls; the statuses no request can provoke
+    (an expired upload policy, server errors) are asked for with ``Prefer``."""
+    fail = {"Prefer": "code=500"}
+    login = {"client_id": "EC_TOUR_0001", "client_secret": "synthetic-secret"}
+    c.post("/connect-auth/v1/account/login", json=login)
+    c.post("/connect-auth/v1/account/login", json={"client_id": "EC_TOUR_0001"})
+    anon.post("/connect-auth/v1/account/login", json=login, headers={"Prefer": "code=401"})
+    c.post("/connect-auth/v1/account/login", json=login, headers=fail)
+    init = {"mode": "dictation", "transfer": "non-vaded", "model_type": "pro",
+            "batch_s3_url": "s3://bucket/folder/", "client_generated_files": ["a.m4a"],
+            "output_format_template": [{"template_id": "eka_emr_template"}]}
+    for scenario in ("completed", "partial", "failed"):
+        txn = f"txn_tour_{scenario}"
+        c.post("/v1/file-upload", params={"txn_id": txn, "action": "ekascribe-v2"}, json={},
+               headers={"x-contracts-scenario": scenario})
+        c.post(f"/voice/api/v2/transaction/init/{txn}", json=init)
+        for _ in range(3):
+            c.get(f"/voice/api/v3/status/{txn}")
+            c.get(f"/voice-record/api/status/{txn}")
+    c.post("/voice/api/v2/transaction/init/txn_tour_completed", json=init)  # 409
+    c.post("/voice/api/v2/transaction/init/txn_tour_bad", json={"mode": "dictation"})  # 422
+    c.post("/v1/file-upload", json={})  # 400: no txn_id
+    c.post("/v1/file-upload", params={"txn_id": "txn_tour_x"}, headers={"Prefer": "code=403"})
+    c.post("/v1/file-upload", params={"txn_id": "txn_tour_x"}, headers=fail)
+    c.post("/voice/api/v2/transaction/init/txn_tour_y", json=init, headers=fail)
+    c.get("/voice/api/v3/status/txn_tour_missing")
+    c.get("/voice-record/api/status/txn_tour_missing")
+    for status in (400, 403, 500):
+        c.get("/voice-record/api/status/txn_tour_completed",
+              headers={"Prefer": f"code={status}"})
+    anon.post("/v1/file-upload", params={"txn_id": "txn_tour_x"})
+    anon.post("/voice/api/v2/transaction/init/txn_tour_x", json=init)
+    anon.get("/voice/api/v3/status/txn_tour_completed")
+    anon.get("/voice-record/api/status/txn_tour_completed")
 
 
 def _tour_realtimekit(c: httpx.Client, anon: httpx.Client) -> None:
@@ -181,7 +220,8 @@ def _documented(api: str) -> set[tuple[str, int]]:
     wanted = set()
     for op in load_spec(api).operations:
         for key in op.node.value.get("responses") or {}:
-            statuses = (401, OTHER_4XX) if key.upper() == "4XX" else (int(key),)
+            statuses = (401, OTHER_4XX) if key.upper() == "4XX" else \
+                (SOME_5XX,) if key.upper() == "5XX" else (int(key),)
             wanted.update((op.operation_id, s) for s in statuses)
     return wanted
 
@@ -197,6 +237,8 @@ def test_tour_reaches_every_documented_status(api: str,
         reached.add((op, r.status_code))
         if 400 <= r.status_code < 500 and r.status_code != 401:
             reached.add((op, OTHER_4XX))
+        if r.status_code >= 500:
+            reached.add((op, SOME_5XX))
     missing = _documented(api) - reached
     assert not missing, f"the tour never produced {sorted(missing)}"
 

@@ -266,7 +266,7 @@ def test_gate_models_stage_fails_on_stale_output(tmp_path: Path) -> None:
 # -- static typing of user code -----------------------------------------------------------
 
 USER_SCRIPT = '''
-from contracts.models.eka import SessionPartialResponse
+from contracts.models.eka import SessionPartialResponse, TemplateList
 from contracts.models.heidi import SessionResponse
 from contracts.models.realtimekit import SessionGetSessionsResponse
 from contracts.models.upheal import TherapySession
@@ -289,7 +289,9 @@ def eka_first_template_status(body: bytes) -> str | None:
     partial = SessionPartialResponse.model_validate_json(body)
     if partial.templates is None:
         return None
-    first = partial.templates.root[0].root
+    # Eka's sources print templates as a list of single-key objects or as one map.
+    shape = partial.templates.root
+    first = shape.root[0].root if isinstance(shape, TemplateList) else shape.root
     return next(iter(first.values())).status
 
 

@@ -391,6 +391,16 @@ def _tour_eka(c: httpx.Client, mock_url: str) -> None:
     c.post(f"/voice/v1/sessions/{sid}/end", json={"audio_files_sent": 1})
     c.get(f"/voice/v1/sessions/{sid}")
     c.get(f"/voice/v1/sessions/{sid}", params={"template_id": "eka_emr_template"})
+    # The endpoints the official Python SDK calls.
+    c.post("/connect-auth/v1/account/login", json={"client_id": "EC_PROXY_0001",
+                                                   "client_secret": "synthetic-secret"})
+    c.post("/v1/file-upload", params={"txn_id": "txn_proxy", "action": "ekascribe-v2"},
+           json={})
+    c.post("/voice/api/v2/transaction/init/txn_proxy", json={
+        "mode": "dictation", "transfer": "non-vaded", "model_type": "pro",
+        "batch_s3_url": "s3://bucket/folder/", "client_generated_files": ["a.m4a"]})
+    c.get("/voice/api/v3/status/txn_proxy")
+    c.get("/voice-record/api/status/txn_proxy")
 
 
 def _tour_realtimekit(c: httpx.Client, mock_url: str) -> None:

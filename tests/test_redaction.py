@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import io
 import json
@@ -400,6 +401,59 @@ def test_ekas_generated_documents_are_patient_data_under_any_template_name() -> 
     assert Redactor(enabled=False).json(body) == body
     # A user's own rules replace the built-in paths; credentials rules stay regardless.
     assert Redactor(patient_paths=()).json(body)["templates"][1] == body["templates"][1]
+
+
+def test_ekas_documents_are_redacted_in_the_map_shape_and_in_fhir_form() -> None:
+    """Eka's SDK types ``templates`` as a map keyed by template id, and a document may carry
+    its FHIR form: both are the clinical note, redacted by default; bookkeeping stays."""
+    body = {
+        "session_id": "ses_1", "status": "completed",
+        "templates": {
+            "eka_emr_template": {"status": "success", "document_id": "doc_1",
+                                 "data": {"chief_complaint": SENTENCE},
+                                 "fhir": {"resourceType": "Bundle", "entry": [{"name": NAME}]}},
+        },
+    }
+    out = Redactor().json(body)
+    text = json.dumps(out)
+    assert not [c for c in PATIENT if c in text]
+    entry = out["templates"]["eka_emr_template"]
+    assert entry["status"] == "success" and entry["document_id"] == "doc_1"
+    assert _shape(out) == _shape(body)
+    listed = {"templates": [{"t": {"fhir": {"note": SENTENCE}, "status": "success"}}]}
+    assert SENTENCE not in json.dumps(Redactor().json(listed))
+    assert Redactor(enabled=False).json(body) == body
+
+
+def test_eka_sdk_endpoints_documents_and_upload_signature_are_redacted() -> None:
+    """The SDK endpoints carry the clinical documents base64-encoded (v3 `output[*].value`,
+    v1 `output.fhir`) and a presigned upload form whose signature grants uploads."""
+    note = base64.b64encode(json.dumps({"chief_complaint": SENTENCE}).encode()).decode()
+    v3 = {"data": {"output": [{"template_id": "eka_emr_template", "value": note,
+                               "status": "success"}], "additional_data": {}}}
+    v1 = {"status": "completed", "data": {"output": {"fhir": note}}}
+    form = {"uploadData": {"url": "https://bucket.s3.amazonaws.com/", "fields": {
+        "key": "EC_1/txn/${filename}", "x-amz-signature": "f" * 64,
+        "x-amz-security-token": "t" * 40}}, "folderPath": "EC_1/txn/"}
+    out = [Redactor().json(body) for body in (v3, v1, form)]
+    assert note not in json.dumps(out[0]) and note not in json.dumps(out[1])
+    assert out[0]["data"]["output"][0]["template_id"] == "eka_emr_template"
+    fields = out[2]["uploadData"]["fields"]
+    assert "f" * 64 not in json.dumps(fields) and "t" * 40 not in json.dumps(fields)
+    assert fields["key"] == "EC_1/txn/${filename}"
+    assert Redactor(enabled=False).json(v3) == v3
+
+
+def test_realtimekit_peer_report_location_is_redacted() -> None:
+    """The peer report (the SDK's typed `metadata.ip_information`) locates a participant."""
+    body = {"success": True, "data": {"participant": {"peer_report": {"metadata": {
+        "sdk_name": "web-core",
+        "ip_information": {"ipv4": "203.0.113.7", "city": "Canaryfield", "country": "IN"},
+    }}}}}
+    out = Redactor().json(body)
+    assert "203.0.113.7" not in json.dumps(out) and "Canaryfield" not in json.dumps(out)
+    assert out["data"]["participant"]["peer_report"]["metadata"]["sdk_name"] == "web-core"
+    assert Redactor(enabled=False).json(body) == body
 
 
 @pytest.mark.parametrize("key", ["ehr_patient_id", "ai_command_text", "patient_details"])

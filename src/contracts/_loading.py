@@ -7,8 +7,11 @@ huge files); they can be raised by callers that know better.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ from typing import Any
 import yaml
 from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.resolver import Resolver
+from yaml.resolver import BaseResolver
 
 from ._pointers import escape_pointer
 from ._typing import JSON
@@ -63,7 +66,31 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml.parser import Parser as _Parser  # type: ignore[assignment]
 
 
-class _Loader(Composer, _Parser, Resolver):
+class _Resolver12(BaseResolver):
+    """YAML 1.2 core-schema tags for plain scalars (PyYAML's own resolver is YAML 1.1's).
+
+    1.2 is what OpenAPI documents are written in and a superset of JSON: ``1e-8`` and
+    ``1.5e3`` are numbers, ``yes``/``on``/``0777``/``1:30`` are not booleans, octals or
+    sexagesimals. ``yaml_implicit_resolvers`` is this class's own, so PyYAML's global
+    resolver is untouched.
+    """
+
+    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012 - PyYAML reads it from the class
+
+
+for _tag, _pattern, _first in (
+    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    ("float", r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+              r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)", "-+0123456789."),
+    ("null", r"null|Null|NULL|~|", ["~", "n", "N", ""]),
+    ("merge", r"<<", "<"),  # not 1.2, but recognised so that it is refused by name
+):
+    _Resolver12.add_implicit_resolver(
+        f"tag:yaml.org,2002:{_tag}", re.compile(f"^(?:{_pattern})$"), list(_first))
+
+
+class _Loader(Composer, _Parser, _Resolver12):
     """Composes nodes only; construction is ours so that limits and lines are kept.
 
     The events come from libyaml when present, but the composer is PyYAML's Python one: the
@@ -74,18 +101,32 @@ class _Loader(Composer, _Parser, Resolver):
     def __init__(self, stream: str):
         _Parser.__init__(self, stream)
         Composer.__init__(self)
-        Resolver.__init__(self)
+        _Resolver12.__init__(self)
 
 
-_constructor = yaml.constructor.SafeConstructor()
+def _int12(node: ScalarNode) -> int:
+    text = node.value
+    if text[:2] in ("0o", "0x"):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text, 10)  # "017" is seventeen in 1.2, not fifteen
+
+
+def _float12(node: ScalarNode) -> float:
+    text = node.value.lower()
+    if text.endswith(("inf", "nan")):
+        return float(text.replace(".", ""))
+    return float(text)
+
+
 _TAG = "tag:yaml.org,2002:"
-# Stateless per-tag constructors (construct_object would cache every node it sees).
+# Stateless per-tag constructors (construct_object would cache every node it sees); an
+# explicit tag (`!!int 0b11`) is read by the same 1.2 rules.
 _COLLECTIONS = frozenset({_TAG + "seq", _TAG + "map"})
-_SCALARS = {
-    _TAG + "int": _constructor.construct_yaml_int,
-    _TAG + "float": _constructor.construct_yaml_float,
-    _TAG + "bool": _constructor.construct_yaml_bool,
-    _TAG + "null": _constructor.construct_yaml_null,
+_SCALARS: dict[str, Callable[[ScalarNode], JSON]] = {
+    _TAG + "int": _int12,
+    _TAG + "float": _float12,
+    _TAG + "bool": lambda node: str(node.value).lower() == "true",
+    _TAG + "null": lambda node: None,
 }
 
 
@@ -181,7 +222,9 @@ def parse_document(
     if not text.strip():
         raise InputError("file is empty", source=source)
     if source.lower().endswith(".json"):
-        _check_strict_json(text, source)
+        # JSON is parsed as JSON; a scan of its tokens gives the line of every pointer.
+        data = _strict_json(text, source)
+        return Document(source=source, data=data, lines=_LazyLines(text))
     try:
         loader = _Loader(text)
         try:
@@ -211,12 +254,114 @@ def parse_document(
     return Document(source=source, data=data, lines=builder.lines)
 
 
-def _check_strict_json(text: str, source: str) -> None:
-    """A .json file must be JSON: YAML would quietly accept trailing commas and comments."""
-    import json
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],\n]|[-0-9tfn][^,\]}\s]*')
 
+
+class _LazyLines(dict[str, int]):
+    """A JSON document's line map, scanned on first use: a clean load never asks for a
+    line, and a big spec saves the scan."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._text: str | None = text
+
+    def _fill(self) -> None:
+        if self._text is not None:
+            text, self._text = self._text, None
+            self.update(_json_lines(text))
+
+    def __contains__(self, key: object) -> bool:
+        self._fill()
+        return super().__contains__(key)
+
+    def __getitem__(self, key: str) -> int:
+        self._fill()
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._fill()
+        return super().get(key, default)
+
+    def __iter__(self) -> Iterator[str]:
+        self._fill()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._fill()
+        return super().__len__()
+
+    def __eq__(self, other: object) -> bool:
+        self._fill()
+        return super().__eq__(other)
+
+    __hash__ = None
+
+    def keys(self) -> Any:
+        self._fill()
+        return super().keys()
+
+    def items(self) -> Any:
+        self._fill()
+        return super().items()
+
+    def values(self) -> Any:
+        self._fill()
+        return super().values()
+
+
+def _json_lines(text: str) -> dict[str, int]:
+    """The 1-based line of every pointer of a valid JSON text (a member's is its key's line,
+    as the YAML pass gives it), from one scan of its tokens."""
+    lines: dict[str, int] = {}
+    line = 1
+    # One frame per open container: [pointer, next index (-1: an object), member pointer,
+    # expecting a key].
+    stack: list[list[Any]] = []
+    for m in _JSON_TOKEN.finditer(text):
+        token = m.group()
+        first = token[0]
+        if first == "\n":
+            line += 1
+        elif first in "]}":
+            stack.pop()
+        elif first == ",":
+            frame = stack[-1]
+            if frame[1] < 0:
+                frame[3] = True
+            else:
+                frame[1] += 1
+        elif first == '"' and stack and stack[-1][3]:
+            frame = stack[-1]
+            key = json.loads(token) if "\\" in token else token[1:-1]
+            frame[2] = f"{frame[0]}/{escape_pointer(key)}"
+            frame[3] = False
+            lines[frame[2]] = line
+        else:  # a value starts here
+            if not stack:
+                at = ""
+            elif stack[-1][1] < 0:
+                at = stack[-1][2]
+            else:
+                at = f"{stack[-1][0]}/{stack[-1][1]}"
+            lines.setdefault(at, line)
+            if first == "{":
+                stack.append([at, -1, None, True])
+            elif first == "[":
+                stack.append([at, 0, None, False])
+    return lines
+
+
+def _strict_json(text: str, source: str) -> JSON:
+    """A .json file must be JSON: YAML would quietly accept trailing commas and comments."""
     try:
-        json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique)
+    except _DuplicateKey as exc:
+        # The second occurrence of the key as a member name is where the reader should look.
+        named = [m.start() for m in re.finditer(
+            re.escape(json.dumps(exc.key)) + r"\s*:", text)]
+        at = named[1] if len(named) > 1 else (named[0] if named else 0)
+        raise InputError(f"duplicate key {exc.key!r}", source=source,
+                         line=text.count("\n", 0, at) + 1) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", source=source,
                          line=exc.lineno) from None
@@ -225,6 +370,23 @@ def _check_strict_json(text: str, source: str) -> None:
         raise InputError(f"not valid JSON: {reason}", source=source) from None
     except RecursionError:
         raise InputError("nested too deeply to read", source=source) from None
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique(pairs: list[tuple[str, JSON]]) -> dict[str, JSON]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
 
 
 def _digits() -> str:

@@ -9,6 +9,8 @@ __all__ = ["escape_pointer", "join_pointer", "split_pointer", "unescape_token"]
 
 def escape_pointer(token: str) -> str:
     """One reference token as it appears in a pointer: ``~`` is ``~0``, ``/`` is ``~1``."""
+    if "~" not in token and "/" not in token:  # nearly every key: no copies
+        return token
     return token.replace("~", "~0").replace("/", "~1")
 
 

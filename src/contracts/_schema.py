@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._pointers import escape_pointer, join_pointer, split_pointer
-from .errors import UnresolvableRef
+from ._refs import dialects, schema_objects
+from .errors import UncompilableSchema, UnresolvableRef
 
 if TYPE_CHECKING:
     from .specs import Located, Spec
 
-__all__ = ["FLAGS", "CompiledSchema", "SchemaError", "SchemaValidators", "json_type"]
+__all__ = ["FLAGS", "CompiledSchema", "SchemaError", "SchemaValidators", "json_type",
+           "quick_check"]
 
 Direction = Literal["request", "response"]
 
@@ -299,7 +301,7 @@ class SchemaValidators:
         self._spec = spec
         self._formats = validate_formats
         self._registry = jsonschema_rs.Registry(
-            [(uri, doc.data) for uri, doc in spec.resources.items()],
+            _engine_resources((uri, doc.data) for uri, doc in spec.resources.items()),
             retriever=_refuse,
         )
         # Per direction: the registry to compile against, and the flag to look for; a spec
@@ -324,7 +326,9 @@ class SchemaValidators:
             if hit is None:
                 registry, flag = (self._registry, None) if direction is None else (
                     self._for(direction))
-                hit = self._build(schema.ref, registry, flag)
+                dialect = schema.value.get("$schema") if isinstance(schema.value, dict) else None
+                hit = self._build(self._target(schema), registry, flag,
+                                  dialect if isinstance(dialect, str) else None)
                 self._cache[key] = hit
         return hit
 
@@ -338,7 +342,8 @@ class SchemaValidators:
                 hit = (self._registry, None)
             else:
                 hit = (self._engine.Registry(
-                    [(uri, self._relaxed(doc.data, uri, flag)) for uri, doc in resources.items()],
+                    _engine_resources((uri, self._relaxed(doc.data, uri, flag))
+                                      for uri, doc in resources.items()),
                     retriever=_refuse), flag)
             self._directed[direction] = hit
         return hit
@@ -372,24 +377,101 @@ class SchemaValidators:
 
         return walk(data, "")
 
-    def _build(self, ref: str, registry: Any, flag: str | None) -> CompiledSchema:
+    def _target(self, schema: Located) -> str:
+        """What to compile: the schema's location, or its own URI when it has an ``$id``
+        (its references then resolve against that, as the standard says)."""
+        value = schema.value
+        if isinstance(value, dict) and isinstance(value.get("$id"), str):
+            return self._spec.base_uri(schema)
+        return schema.ref
+
+    def compiles(self, schemas: list[Located]) -> bool:
+        """Whether all these schemas compile, tried as one (a fast all-clear for lint)."""
         try:
-            validator = self._engine.Draft202012Validator(
-                {"$ref": ref},
+            self._engine.Draft202012Validator(
+                {"anyOf": [{"$ref": self._target(s)} for s in schemas]},
+                registry=self._registry, retriever=_refuse, validate_formats=self._formats,
+                ignore_unknown_formats=True)
+        except (self._engine.ValidationError, ValueError):
+            return False
+        return True
+
+    def _build(self, ref: str, registry: Any, flag: str | None,
+               dialect: str | None = None) -> CompiledSchema:
+        # A schema naming its dialect (`$schema`) is compiled by that dialect's vocabularies.
+        wrapper = {"$ref": ref} if dialect is None else {"$schema": dialect, "$ref": ref}
+        make = self._engine.Draft202012Validator if dialect is None else self._engine.validator_for
+        try:
+            validator = make(
+                wrapper,
                 registry=registry,
                 retriever=_refuse,
                 validate_formats=self._formats,
                 ignore_unknown_formats=True,
             )
         except self._engine.ValidationError as exc:
-            # jsonschema-rs reports an unresolvable reference at compile time this way.
-            raise UnresolvableRef(ref, source=self._spec.source,
-                                  reason=f"cannot be compiled ({str(exc).splitlines()[0]})"
-                                  ) from None
+            reason = str(exc).splitlines()[0]
+            # jsonschema-rs reports an unresolvable reference at compile time this way too.
+            if type(exc.kind).__name__.endswith("Referencing"):
+                raise UnresolvableRef(ref, source=self._spec.source,
+                                      reason=f"cannot be compiled ({reason})") from None
+            raise UncompilableSchema(ref, source=self._spec.source, reason=reason) from None
         except ValueError as exc:
-            raise UnresolvableRef(ref, source=self._spec.source,
-                                  reason=f"cannot be compiled ({exc})") from None
+            raise UncompilableSchema(ref, source=self._spec.source, reason=str(exc)) from None
         return CompiledSchema(validator, ref, self._spec, flag)
+
+
+_IDENTIFIERS = ("$id", "$anchor", "$dynamicAnchor")
+
+
+def _engine_resources(documents: Iterator[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The documents as the engine should see them, with the OpenAPI dialect meta-schemas.
+
+    The engine reads an OpenAPI document as one schema and does not know where its Schema
+    Objects are, so it would miss an ``$id`` or ``$anchor`` inside one. A document whose
+    Schema Objects identify themselves is handed over as a shallow copy that also lists
+    them under ``$defs`` (a keyword the engine crawls); nothing else in the copy changes.
+    """
+    out = []
+    for uri, data in documents:
+        if isinstance(data, dict) and isinstance(data.get("openapi"), str):
+            named = [schema for _tokens, schema in schema_objects(data)
+                     if _identifies(schema)]
+            if named:
+                defs = dict(data["$defs"]) if isinstance(data.get("$defs"), dict) else {}
+                defs.update((f"contracts:schema-object-{i}", schema)
+                            for i, schema in enumerate(named))
+                data = {**data, "$defs": defs}
+        out.append((uri, data))
+    out.extend(dialects())
+    return out
+
+
+def _identifies(node: Any) -> bool:
+    """Whether an ``$id``, ``$anchor`` or ``$dynamicAnchor`` appears anywhere in ``node``."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if any(isinstance(item.get(key), str) for key in _IDENTIFIERS):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def quick_check(schema: Any) -> Any:
+    """A fast yes/no validator for ``schema`` (its own ``$schema`` dialect; nothing fetched):
+    callers with a slower, more explanatory validator ask this one first and explain only
+    what it refuses."""
+    import jsonschema_rs
+
+    dialect = str(schema.get("$schema", "")) if isinstance(schema, dict) else ""
+    # The draft's class directly: `validator_for` is far slower to build for a big schema.
+    make = jsonschema_rs.Draft4Validator if "draft-04" in dialect else (
+        jsonschema_rs.Draft202012Validator)
+    return make(schema, retriever=_refuse).is_valid
 
 
 def _uses(node: Any, flag: str) -> bool:

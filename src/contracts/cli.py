@@ -26,6 +26,15 @@ from ._cli_errors import (
     usage_line,
     write_failure,
 )
+from ._cli_gate import (
+    diff_base,
+    gate_replay,
+    live_targets,
+    print_gate_table,
+    run_with_progress,
+    with_history,
+    write_gate_reports,
+)
 from ._cli_scale import JOBS_HELP, SCHEDULER_HELP, scaled_drift, scaled_validate
 from .errors import ContractsError, UsageError
 from .findings import Severity
@@ -70,14 +79,16 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
     """Lint specs: OpenAPI 3.1 meta-schema, $refs, examples and house rules.
 
     Each target is a bundled API name (upheal, heidi, eka, realtimekit) or a spec file;
-    with none, every bundled spec is linted.
+    with none, the configuration file's APIs (contracts.toml or [tool.contracts]), else
+    every bundled spec.
     """
     from .reporting import findings_json, findings_text
     from .speclint import lint as lint_target
     from .specs import BUNDLED
 
     findings = []
-    for target in targets or BUNDLED:
+    configured = tuple(a.target for a in _config(None).apis) if not targets else ()
+    for target in targets or configured or BUNDLED:
         findings.extend(lint_target(target))
     out = sys.stdout
     out.write(findings_json(findings) if fmt == "json" else findings_text(findings))
@@ -91,11 +102,12 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
               help="Test the live vendors named by CONTRACTS_<API>_BASE_URL and "
                    "CONTRACTS_<API>_TOKEN instead of the bundled mocks.")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("reports"), show_default=True, help="Where reports are written.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed for every generated request (printed; rerun with it to replay).")
-@click.option("--max-examples", type=click.IntRange(1, 10_000), default=10, show_default=True,
-              help="Generated examples per operation and phase.")
+              default=None, help="Where reports are written [default: reports].")
+@click.option("--seed", type=int, default=None,
+              help="Seed for every generated request (printed; rerun with it to replay) "
+                   "[default: 0].")
+@click.option("--max-examples", type=click.IntRange(1, 10_000), default=None,
+              help="Generated examples per operation and phase [default: 10].")
 @click.option("--allow-writes", is_flag=True,
               help="Live runs: also send POST/PATCH/PUT/DELETE (default: read-only).")
 @click.option("--rate-limit", default=None, metavar="auto|N/s",
@@ -118,12 +130,29 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
 @click.option("--no-suites", is_flag=True, help="Only lint the specs (no requests at all).")
 @click.option("--schemathesis-checks", is_flag=True,
               help="Also run schemathesis's own checks (negative data rejection, ...).")
-@click.option("--fail-on", default="warning", show_default=True, callback=_severity,
-              help="Lowest lint severity that fails the gate.")
-def gate(apis: tuple[str, ...], live: bool, report_dir: Path, seed: int, max_examples: int,
-         allow_writes: bool, rate_limit: str | None, budget: int | None,
-         operations: tuple[str, ...], excluded: tuple[str, ...], phases: str | None,
-         no_suites: bool, schemathesis_checks: bool, fail_on: Severity) -> None:
+@click.option("--fail-on", default=None, help="Lowest lint severity that fails the gate "
+              "[default: warning].")
+@click.option("--param", "params", multiple=True, metavar="[API:][OPERATION.]NAME=VALUE",
+              help="A path, query or header parameter value that exists at the vendor (a "
+                   "session id kept for monitoring): every request of an operation with that "
+                   "parameter uses it, so a read-only run fetches real success answers; repeat "
+                   "for several values or names.")
+@click.option("--not-proved", type=click.Choice(["fail", "warn"]), default=None,
+              help="An operation with no validated documented success answer fails the "
+                   "coverage stage, or (warn) is only reported [default: fail].")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Configuration file [default: the first contracts.toml, or "
+                                 "pyproject.toml with [tool.contracts], from here upward].")
+@click.option("--history", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite file that keeps every run's per-operation results (the same file "
+                   "as `contracts drift --history`; created when missing); report.html then "
+                   "shows since when each operation fails.")
+def gate(apis: tuple[str, ...], live: bool, report_dir: Path | None, seed: int | None,
+         max_examples: int | None, allow_writes: bool, rate_limit: str | None,
+         budget: int | None, operations: tuple[str, ...], excluded: tuple[str, ...],
+         phases: str | None, no_suites: bool, schemathesis_checks: bool, fail_on: str | None,
+         params: tuple[str, ...], not_proved: str | None, config_path: Path | None,
+         history: Path | None) -> None:
     """Run the CI gate: spec lint, model freshness, schemathesis suites, coverage, reports.
 
     Against the bundled mocks (in-process, offline) by default; with --live, against the
@@ -135,10 +164,23 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path, seed: int, max_exa
     the patterns leave empty is not run (an error if --api named it); a pattern that matches
     no operation is an error. Example: --api eka --operation 'get*' --phases examples,fuzzing.
     """
-    from .gate import LiveTarget, run_gate, select_operations
+    from .gate import check_known_params, run_gate, select_operations
     from .specs import BUNDLED
-    from .suites import PHASES, SuiteOptions, parse_phases
+    from .suites import PHASES, KnownParam, SuiteOptions, parse_phases
 
+    config = _config(config_path)
+    # The command line overrides the file, which overrides the built-in defaults.
+    report_dir = report_dir or Path(config.report_dir or "reports")
+    seed = seed if seed is not None else (config.seed or 0)
+    max_examples = max_examples or config.max_examples or 10
+    budget = budget or config.budget
+    rate_limit = rate_limit or config.rate_limit
+    lint_fail_on = _parse_severity(fail_on or config.fail_on or "warning", "--fail-on")
+    not_proved = not_proved or config.not_proved or "fail"
+    apis = apis or tuple(a.target for a in config.apis)
+    given = {KnownParam.parse(p).name for p in params}
+    params = tuple(p for a in config.apis for p in a.params
+                   if KnownParam.parse(p).name not in given) + params
     if no_suites and (operations or excluded or phases is not None):
         raise UsageError("--operation, --exclude-operation and --phases choose what the suites "
                          "run: they do nothing with --no-suites")
@@ -147,25 +189,13 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path, seed: int, max_exa
                                   read_only=live and not allow_writes) if (
         operations or excluded) else None
     chosen = apis or BUNDLED
-    targets: dict[str, LiveTarget] = {}
-    if live:
-        missing = []
-        for api in chosen:
-            if selection is not None and api in selection.not_run:
-                continue  # nothing of it runs: no vendor to reach
-            key = Path(api).stem.upper().replace("-", "_")
-            base_url = os.environ.get(f"CONTRACTS_{key}_BASE_URL")
-            if not base_url:
-                missing.append(f"CONTRACTS_{key}_BASE_URL")
-                continue
-            targets[api] = LiveTarget(base_url, os.environ.get(f"CONTRACTS_{key}_TOKEN"))
-        if missing:
-            raise click.UsageError(f"--live needs {', '.join(missing)} in the environment")
+    known = check_known_params(chosen, [KnownParam.parse(p) for p in params])
+    targets = live_targets(chosen, selection, config) if live else {}
     options = None if no_suites else SuiteOptions(
         max_examples=max_examples, allow_writes=allow_writes,
         rate_limit=rate_limit or ("auto" if live else None),
         request_budget=budget or (200 if live else None),
-        schemathesis_checks=schemathesis_checks, phases=phase_list)
+        schemathesis_checks=schemathesis_checks, phases=phase_list, known_params=known)
     where = "live vendors" if live else "bundled mocks"
     click.echo(f"contracts gate: {', '.join(chosen)} against the {where} (seed {seed})")
     if selection is not None:
@@ -175,81 +205,79 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path, seed: int, max_exa
                    + (f"; not run: {not_run}" if not_run else ""))
     if phases is not None:
         click.echo(f"phases: {', '.join(phase_list)}")
-    result = _run_with_progress(lambda emit: run_gate(
-        chosen, seed=seed, fail_on=fail_on, on_event=emit, suites=options, live=targets,
-        selection=selection))
-    _print_gate_table(result)
-    written = _write_gate_reports(result, report_dir)
+    result = run_with_progress(lambda emit: run_gate(
+        chosen, seed=seed, fail_on=lint_fail_on, on_event=emit, suites=options, live=targets,
+        selection=selection, not_proved=not_proved))
+    result = with_history(result, history or (Path(config.history) if config.history else None))
+    print_gate_table(result)
+    written = write_gate_reports(result, report_dir)
     click.echo(f"reports: {', '.join(str(p) for p in written)}")
     if not result.passed:
-        replay = _gate_replay(apis, seed, max_examples, operations, excluded,
+        replay = gate_replay(apis, seed, max_examples, operations, excluded,
                               phase_list if phases is not None else (), budget,
                               live=live, allow_writes=allow_writes,
-                              schemathesis_checks=schemathesis_checks)
+                              schemathesis_checks=schemathesis_checks, params=params)
         click.echo(f"replay: {replay}")
     click.echo("gate passed" if result.passed else "gate FAILED")
     raise _Exit(result.exit_code)
 
 
-def _gate_replay(apis: Sequence[str], seed: int, max_examples: int, operations: Sequence[str],
-                 excluded: Sequence[str], phases: Sequence[str], budget: int | None, *,
-                 live: bool, allow_writes: bool, schemathesis_checks: bool) -> str:
-    """The command that runs the same requests again: the same APIs, seed, selection, phases,
-    budget and checks.
+def _config(path: Path | None) -> Any:
+    """The configuration file given, or found from the working folder upward (or none)."""
+    from .config import Config, find_config, load_config
 
-    Only the APIs given are repeated (none: every bundled API), so that an API the selection
-    left out stays out; patterns are shell-quoted (``'get*'``).
-    """
-    import shlex
-
-    args = ["contracts", "gate"]
-    for api in apis:
-        args += ["--api", api]
-    args += ["--seed", str(seed), "--max-examples", str(max_examples)]
-    for pattern in operations:
-        args += ["--operation", pattern]
-    for pattern in excluded:
-        args += ["--exclude-operation", pattern]
-    if phases:
-        args += ["--phases", ",".join(phases)]
-    if budget is not None:
-        args += ["--budget", str(budget)]
-    args += ["--live"] if live else []
-    args += ["--allow-writes"] if allow_writes else []
-    args += ["--schemathesis-checks"] if schemathesis_checks else []
-    return shlex.join(args)
+    found = path or find_config()
+    return load_config(found) if found is not None else Config()
 
 
-def _run_with_progress(job: Any) -> Any:
-    """Run ``job(emit)`` with a rich status line on a terminal, plain lines otherwise."""
-    if not sys.stderr.isatty():
-        return job(lambda stage, message: sys.stderr.write(f"[{stage}] {message}\n"))
-    from rich.console import Console
-
-    console = Console(file=sys.stderr)
-    with console.status("starting") as status:
-        return job(lambda stage, message: status.update(f"[{stage}] {message}"))
-
-
-def _write_gate_reports(result: Any, report_dir: Path) -> list[Path]:
-    from .reporting import gate_html, gate_json, gate_junit, gate_markdown, gate_sarif
-
-    markdown = gate_markdown(result)
-    outputs = {"junit.xml": gate_junit(result), "summary.md": markdown,
-               "report.sarif": gate_sarif(result), "report.json": gate_json(result),
-               "report.html": gate_html(result)}
+def _parse_severity(value: str, flag: str) -> Severity:
     try:
-        report_dir.mkdir(parents=True, exist_ok=True)
-        for name, text in outputs.items():
-            (report_dir / name).write_text(text, encoding="utf-8")
-        summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
-        if summary_file:
-            with open(summary_file, "a", encoding="utf-8") as fh:
-                fh.write(markdown)
-    except OSError as exc:
-        raise ContractsError(f"cannot write reports ({exc.strerror})",
-                             source=str(report_dir)) from None
-    return [report_dir / name for name in outputs]
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
+
+
+@cli.command("config")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Configuration file [default: found from here upward].")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def show_config(config_path: Path | None, fmt: str) -> None:
+    """Print the effective configuration (file, then environment), secrets masked.
+
+    Tokens are read from CONTRACTS_<API>_TOKEN only; this shows whether each is set, never
+    its value.
+    """
+    import json
+
+    from .specs import BUNDLED
+
+    config = _config(config_path)
+    data = config.as_dict()
+    names = [a.name for a in config.apis] or list(BUNDLED)
+    environment = {}
+    for name in names:
+        key = Path(name).stem.upper().replace("-", "_")
+        environment[name] = {
+            "base-url": os.environ.get(f"CONTRACTS_{key}_BASE_URL"),
+            "token": "set (masked)" if os.environ.get(f"CONTRACTS_{key}_TOKEN") else "not set"}
+    data["environment"] = environment
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+        raise _Exit(EXIT_OK)
+    click.echo(f"configuration: {data['source'] or 'none found (built-in defaults)'}")
+    for key in ("report-dir", "budget", "rate-limit", "max-examples", "seed", "fail-on",
+                "not-proved", "history"):
+        click.echo(f"  {key}: {data[key] if data[key] is not None else '(default)'}")
+    for name, api in data["apis"].items():
+        click.echo(f"  api {name}:")
+        for key, value in api.items():
+            if value not in (None, [], {}):
+                click.echo(f"    {key}: {value}")
+    click.echo("environment:")
+    for name, env in environment.items():
+        click.echo(f"  {name}: base-url {env['base-url'] or '(not set)'}; token {env['token']}")
+    raise _Exit(EXIT_OK)
 
 
 @cli.command()
@@ -307,7 +335,7 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
 
 @cli.command()
 @click.argument("old", metavar="OLD_SPEC")
-@click.argument("new", metavar="NEW_SPEC")
+@click.argument("new", metavar="NEW_SPEC", required=False)
 @click.option("--format", "fmt", default="table", show_default=True,
               type=click.Choice(["table", "markdown", "json", "junit", "sarif", "html"]),
               help="Output format.")
@@ -315,12 +343,25 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
               help="Lowest grade that makes the exit code 1 (ERR, WARN or INFO).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of stdout.")
-def diff(old: str, new: str, fmt: str, fail_on: Severity, output: Path | None) -> None:
+@click.option("--base", "base", default=None, metavar="REF",
+              help="Compare each spec FILE given with its version at git revision REF (e.g. "
+                   "origin/main): `contracts diff --base origin/main specs/a.yaml ...`. A "
+                   "spec new since REF has nothing to compare and is skipped.")
+@click.argument("more", nargs=-1, metavar="")
+def diff(old: str, new: str | None, fmt: str, fail_on: Severity, output: Path | None,
+         base: str | None, more: tuple[str, ...]) -> None:
     """Classify every change from OLD_SPEC to NEW_SPEC for a consumer of the API.
 
     Each spec is a bundled API name or a file. Grades: ERR (code written against OLD_SPEC
     breaks), WARN (it may break), INFO (nothing to do); see docs/drift.md for the rules.
+    With --base REF, every argument is a spec file compared with its version at REF.
     """
+    if base is not None:
+        text, failed = diff_base(base, [old, *([new] if new else []), *more], fmt, fail_on)
+        _emit(text, output)
+        raise _Exit(EXIT_FINDINGS if failed else EXIT_OK)
+    if new is None or more:
+        raise click.UsageError("give OLD_SPEC and NEW_SPEC (or --base REF and spec files)")
     from .diff import diff_specs
     from .reporting import (
         drift_html,
@@ -359,7 +400,8 @@ def diff(old: str, new: str, fmt: str, fail_on: Severity, output: Path | None) -
 @click.option("--show-values", is_flag=True,
               help="Show observed body values (off: they may be patient data).")
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Waiver file [default: waivers/<api>.yaml when it exists].")
+              help="Waiver file [default: the configuration file's waivers for the API, "
+                   "else waivers/<api>.yaml when it exists].")
 @click.option("--history", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="SQLite file that keeps every run's findings (created when missing).")
 @click.option("--suggest", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -388,6 +430,9 @@ def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Sever
     corpus = tuple(Path(n) for n in names)
     _check_drift_options(baseline, corpus, suggest, ignore)
     spec = load_spec(api)
+    configured = _config(None).api(api)
+    if waivers is None and configured is not None and configured.waivers:
+        waivers = Path(configured.waivers)
     if waivers is None:
         default = Path("waivers") / f"{spec.name}.yaml"
         waivers = default if default.is_file() else None
@@ -556,7 +601,8 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> float
 def mock(api: str, host: str, port: int, token: str | None, seed: int, steps: int,
          step_seconds: float | None, scenario: str | None, latency: float, error_rate: float,
          drift: str, webhook_url: str | None) -> None:
-    """Serve a stateful mock of API (upheal, heidi, eka, realtimekit, or all).
+    """Serve a stateful mock of API (upheal, heidi, eka, realtimekit, or all), or a stateless
+    mock of any OpenAPI 3.0/3.1 spec given by path (examples, Prefer, request validation).
 
     Prints each base URL (with the vendor's server path, e.g. http://127.0.0.1:PORT/client/v4)
     and serves until interrupted.
@@ -564,8 +610,17 @@ def mock(api: str, host: str, port: int, token: str | None, seed: int, steps: in
     from .mock import DEFAULT_TOKEN, VENDORS, MockOptions, parse_drift, serve
 
     if api != "all" and api not in VENDORS:
-        raise click.BadParameter(f"{api!r} (one of: {', '.join(VENDORS)}, all)",
-                                 param_hint="API")
+        if Path(api).is_file():  # any team's spec: a stateless mock, as Prism serves one
+            from .mock.generic import serve_spec
+
+            def announce(url: str) -> None:
+                click.echo(f"{Path(api).stem}: {url}")
+                sys.stdout.flush()
+
+            serve_spec(api, host=host, port=port, on_ready=announce)
+            return
+        raise click.BadParameter(f"{api!r} (one of: {', '.join(VENDORS)}, all, or the path of "
+                                 "an OpenAPI 3.0/3.1 spec)", param_hint="API")
     options = MockOptions(token=token or DEFAULT_TOKEN, seed=seed, steps=steps,
                           step_seconds=step_seconds, latency=latency, error_rate=error_rate,
                           drift=parse_drift(drift), webhook_url=webhook_url,
@@ -686,46 +741,6 @@ def _emit(text: str, output: Path | None) -> None:
     except OSError as exc:
         raise ContractsError(f"cannot write the report ({exc.strerror})",
                              source=str(output)) from None
-
-
-def _print_gate_table(result: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title="contracts gate")
-    for column in ("stage", "case", "result", "summary"):
-        table.add_column(column)
-    passing_ops = 0
-    not_run: dict[str, int] = {}
-    for case in result.cases:
-        if case.skipped and case.stage == "suites":
-            not_run[case.skipped] = not_run.get(case.skipped, 0) + 1
-            continue
-        if case.passed and case.stage == "suites":
-            passing_ops += 1
-            continue
-        mark = Text("skipped", style="yellow") if case.skipped else Text(
-            "pass", style="green") if case.passed else Text(
-            "error" if case.error else "FAIL", style="red")
-        table.add_row(case.stage, case.name, mark, case.summary)
-    if passing_ops:
-        table.add_row("suites", f"{passing_ops} operation check(s)", Text("pass", style="green"),
-                      "")
-    if not_run:
-        table.add_row("suites", f"{sum(not_run.values())} operation(s) not run",
-                      Text("skipped", style="yellow"),
-                      "; ".join(f"{n}: {why}" for why, n in not_run.items()))
-    Console(file=sys.stdout, width=120).print(table)
-    for case in result.cases:
-        if case.passed:
-            continue
-        for f in case.findings:
-            click.echo(f"  {case.name}: {f.location}: {f.severity.label}: {f.code}: {f.message}")
-        for v in case.violations:
-            click.echo(f"  {case.name}: {v.describe()}")
-        for line in case.details:
-            click.echo(f"  {case.name}: {line}")
 
 
 def run(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,

@@ -117,3 +117,15 @@ class RemoteRefRefused(UnresolvableRef):
             line=line,
             reason="is remote and remote references are refused (pass a retriever to allow them)",
         )
+
+
+class UncompilableSchema(SpecError):
+    """A Schema Object the validation engine cannot compile (a bad regex, a wrong keyword
+    value): the schema is at fault, not a reference. ``reason`` is the engine's."""
+
+    def __init__(self, ref: str, *, reason: str, source: str | None = None,
+                 pointer: str | None = None, line: int | None = None):
+        self.ref = ref
+        self.reason = reason
+        super().__init__(f"schema {ref!r} cannot be compiled: {reason}", source=source,
+                         pointer=pointer, line=line)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ContractsError, OperationNotFound, UsageError
 from .findings import Finding, Severity, Violation
@@ -21,10 +21,13 @@ from .speclint import lint_spec
 from .specs import BUNDLED, load_spec, suggest_names
 
 if TYPE_CHECKING:
-    from .suites import SuiteOptions, SuiteResult
+    from .suites import KnownParam, SuiteOptions, SuiteResult
 
-__all__ = ["CaseResult", "GateResult", "LiveTarget", "Selection", "StageResult", "run_gate",
-           "select_operations"]
+__all__ = ["NOT_PROVED_POLICIES", "CaseResult", "GateResult", "LiveTarget", "Selection",
+           "StageResult", "check_known_params", "run_gate", "select_operations"]
+
+NOT_PROVED_POLICIES = ("fail", "warn")
+"""What an operation with no validated success answer does to the coverage stage."""
 
 EventHandler = Callable[[str, str], None]
 """Called with (stage, message) as the gate progresses."""
@@ -64,6 +67,9 @@ class LiveTarget:
 
     base_url: str
     token: str | None = None
+    path_prefix: str | None = None
+    paths: Mapping[str, str] = field(default_factory=dict)
+    """operationId -> the path the vendor really serves it at (Upheal publishes none)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,47 @@ def select_operations(apis: Sequence[str] | None = None, include: Sequence[str] 
     return Selection(tuple(include), tuple(exclude), operations, not_run)
 
 
+def check_known_params(apis: Sequence[str], params: Sequence[KnownParam]
+                       ) -> tuple[KnownParam, ...]:
+    """Known values (``--param``) checked against the specs before anything runs.
+
+    Returns them with an API qualifier given as a spec path replaced by the spec's name.
+    Usage errors: an API or operation that is not among ``apis``, and a name that no path,
+    query or header parameter of the operations it applies to has (with a did-you-mean).
+    """
+    from .suites import operation_parameters
+
+    specs = {api: load_spec(api, lenient=True) for api in apis}
+    checked = []
+    for param in params:
+        scope = [a for a in apis if param.api is None or param.api in (a, specs[a].name)]
+        if not scope:
+            close = suggest_names(param.api or "", [specs[a].name for a in apis])
+            raise UsageError(f"--param {param.describe()}: no API {param.api!r} in this run",
+                             hint=f"did you mean {' or '.join(close)}?" if close else None)
+        ops = [(a, op) for a in scope for op in specs[a].operations
+               if param.operation is None or op.operation_id == param.operation]
+        if not ops:
+            assert param.operation is not None
+            close = suggest_names(param.operation,
+                                  [op.operation_id for a in scope for op in specs[a].operations])
+            raise OperationNotFound(f"--param {param.describe()}",
+                                    api=", ".join(specs[a].name for a in scope),
+                                    suggestions=close)
+        names = {name for a, op in ops for (_loc, name) in operation_parameters(specs[a], op)}
+        if not any(n == param.name or n.lower() == param.name.lower() for n in names):
+            close = suggest_names(param.name, sorted(names))
+            raise UsageError(
+                f"--param {param.describe()}: no path, query or header parameter "
+                f"{param.name!r} in {param.operation or 'any operation'}"
+                + (f" of {param.api}" if param.api else ""),
+                hint=(f"did you mean {' or '.join(close)}?" if close and names
+                      else "this operation has no parameters"))
+        api_name = specs[scope[0]].name if param.api is not None else None
+        checked.append(replace(param, api=api_name))
+    return tuple(checked)
+
+
 @dataclass(frozen=True)
 class GateResult:
     apis: tuple[str, ...]
@@ -156,6 +203,9 @@ class GateResult:
     suites: tuple[SuiteResult, ...] = field(default=())
     selection: Selection | None = None
     phases: tuple[str, ...] = ()
+    trend: tuple[Any, ...] = ()
+    """Per operation, ``gate_history.OperationTrend`` records from the history file when one
+    is kept (typed loosely: gate_history imports this module)."""
 
     @property
     def passed(self) -> bool:
@@ -200,7 +250,8 @@ def _suite_stage(apis: Sequence[str], options: SuiteOptions, live: Mapping[str, 
     results: list[SuiteResult] = []
     for api in apis:
         target = live.get(api)
-        api_options = replace(options, base_url=target.base_url, token=target.token) if (
+        api_options = replace(options, base_url=target.base_url, token=target.token,
+                              path_prefix=target.path_prefix, paths=target.paths) if (
             target) else options
         if selection is not None and api in selection.operations:
             api_options = replace(api_options, operations=selection.operations[api])
@@ -242,11 +293,16 @@ def _suite_stage(apis: Sequence[str], options: SuiteOptions, live: Mapping[str, 
     return StageResult("suites", tuple(cases), time.perf_counter() - started), tuple(results)
 
 
-def _coverage_stage(results: Sequence[SuiteResult], max_unauthorized: float) -> StageResult:
-    """A green run must mean something: every selected operation exercised, answers real.
+def _coverage_stage(results: Sequence[SuiteResult], max_unauthorized: float,
+                    not_proved: str = "fail") -> StageResult:
+    """A green run must mean something: every selected operation exercised, answers real, and
+    each proved by at least one documented success answer that was validated.
 
     ``documented`` holds the operations a suite was asked to run (selected and, on a read-only
-    live run, reads): the operations left out are listed, never counted as missing.
+    live run, reads): the operations left out are listed as not run, never counted as missing
+    or not proved. An operation that ran without a validated success answer (every answer a
+    404, say) is *not proved*: a ``coverage.not_proved`` record at error (``not_proved="fail"``,
+    the case fails) or at warning (``"warn"``, it passes).
     """
     from .suites import NOT_RUN_REASONS, PHASES
 
@@ -271,6 +327,12 @@ def _coverage_stage(results: Sequence[SuiteResult], max_unauthorized: float) -> 
             problems.append(f"{unauthorized:.0%} of {total} answers were 401 (check the token)")
         if total == 0:
             problems.append("no request was answered")
+        unproved = [op for op in result.documented
+                    if op not in missing and not result.outcomes[op].proved]
+        records = tuple(_not_proved_record(result, op, not_proved) for op in unproved)
+        if unproved and not_proved == "fail":
+            problems.append(f"not proved: {', '.join(unproved)} (no documented success "
+                            "answer was validated)")
         exercised = len(result.documented) - len(missing)
         summary = (f"{exercised}/{len(result.documented)} "
                    f"{'selected ' if result.deselected else ''}operations, {total} requests, "
@@ -279,15 +341,35 @@ def _coverage_stage(results: Sequence[SuiteResult], max_unauthorized: float) -> 
             summary += f"; writes skipped (live, read-only): {', '.join(result.skipped_writes)}"
         if result.deselected:
             summary += f"; not selected: {', '.join(result.deselected)}"
-        details = tuple(f"{op}: " + ", ".join(f"{k}x{n}" for k, n in sorted(
-            result.outcomes[op].statuses.items())) + _phase_counts(result.outcomes[op].phases)
+        proved = len(result.documented) - len(missing) - len(unproved)
+        summary += f"; {proved}/{len(result.documented)} proved"
+        if unproved and not_proved != "fail":
+            summary += f"; not proved (warning): {', '.join(unproved)}"
+        details = tuple(f"{op}: {result.outcomes[op].requests} request(s), " + ", ".join(
+            f"{k}x{n}" for k, n in sorted(result.outcomes[op].statuses.items()))
+            + _phase_counts(result.outcomes[op].phases) + (
+                f"; proved by {result.outcomes[op].proved} validated success answer(s)"
+                if result.outcomes[op].proved else "; not proved")
             for op in sorted(result.outcomes))
         details += (("phases: " + ", ".join(f"{p} {result.phases[p]}" for p in PHASES
                                             if p in result.phases)),) if result.phases else ()
         details += left_out
         cases.append(CaseResult("coverage", result.api, not problems,
-                                "; ".join(problems) if problems else summary, details=details))
+                                "; ".join(problems) if problems else summary, details=details,
+                                violations=records))
     return StageResult("coverage", tuple(cases), 0.0)
+
+
+def _not_proved_record(result: SuiteResult, op: str, policy: str) -> Violation:
+    outcome = result.outcomes[op]
+    seen = ", ".join(f"{k}x{n}" for k, n in sorted(outcome.statuses.items()))
+    where = "live vendor" if result.live else "mock"
+    return Violation(
+        code="coverage.not_proved", api=result.api, operation=op, location="coverage",
+        message=(f"not proved: {outcome.requests} request(s) to the {where}, statuses {seen}, "
+                 "and no documented success answer was validated (give known values with "
+                 "--param NAME=VALUE)"),
+        severity=Severity.ERROR if policy == "fail" else Severity.WARNING)
 
 
 def _phase_counts(phases: Mapping[str, int]) -> str:
@@ -357,6 +439,7 @@ def run_gate(
     live: Mapping[str, LiveTarget] | None = None,
     max_unauthorized: float = 0.5,
     selection: Selection | None = None,
+    not_proved: str = "fail",
 ) -> GateResult:
     """Run every stage for ``apis`` (bundled names or spec paths) and return the result.
 
@@ -364,8 +447,12 @@ def run_gate(
     mocks, or against the ``live`` targets named per API, then operation/status coverage.
     With a ``selection`` (:func:`select_operations`) the suites run only its operations, and
     an API it leaves with nothing to run is not run at all (no lint, no models, no suite): the
-    suites and coverage stages list it as skipped, with why.
+    suites and coverage stages list it as skipped, with why. ``not_proved`` ("fail" or
+    "warn") is what an operation without a validated success answer does to coverage.
     """
+    if not_proved not in NOT_PROVED_POLICIES:
+        raise UsageError(f"not_proved must be one of {', '.join(NOT_PROVED_POLICIES)}, "
+                         f"not {not_proved!r}")
     emit: EventHandler = on_event or (lambda stage, message: None)
     not_run = selection.not_run if selection is not None else {}
     running = [api for api in apis if api not in not_run]
@@ -376,6 +463,6 @@ def run_gate(
         stage, suite_results = _suite_stage(apis, replace(suites, seed=seed), live or {}, emit,
                                             selection)
         stages.append(stage)
-        stages.append(_coverage_stage(suite_results, max_unauthorized))
+        stages.append(_coverage_stage(suite_results, max_unauthorized, not_proved))
     return GateResult(apis=tuple(apis), seed=seed, stages=tuple(stages), suites=suite_results,
                       selection=selection, phases=suites.phases if suites is not None else ())

@@ -70,7 +70,9 @@ SECRET_KEYS = frozenset({
     "client_secret", "authorization", "cookie", "signature", "private_key", "jwt",
 })
 # A key ending in one of these (after normalising) is a credential too: upload_token, x_api_key.
-_SECRET_SUFFIXES = ("token", "secret", "password", "apikey", "privatekey")
+_SECRET_SUFFIXES = ("token", "secret", "password", "apikey", "privatekey",
+                    # a presigned upload form's x-amz-signature: whoever holds it may upload
+                    "signature")
 
 DEFAULT_PATIENT_KEYS = frozenset({
     # names
@@ -86,12 +88,24 @@ DEFAULT_PATIENT_KEYS = frozenset({
     "message", "demographic_details", "externalTreatmentPlan",
     # what a clinician types to Heidi's AI about the consult
     "ai_command_text",
+    # where a call's participant (a patient, in a consult) sits: RealtimeKit's peer report
+    # carries their IP address, city, region and network
+    "ip_information",
 })
 
 DEFAULT_PATIENT_PATHS: tuple[str, ...] = (
     # Eka's generated documents: the structured clinical note itself (complaints, diagnoses,
-    # medications, the patient's name...), under keys that vary by template.
+    # medications, the patient's name...), under keys that vary by template, and its FHIR
+    # form. Eka's sources print `templates` as a list of single-key objects or as one map
+    # keyed by template id; both shapes are covered.
     "$.templates[*].*.data",
+    "$.templates[*].*.fhir",
+    "$.templates.*.data",
+    "$.templates.*.fhir",
+    # The endpoints Eka's Python SDK calls: the v3 status's template outputs and the v1
+    # status's FHIR bundle (both base64-encoded clinical documents).
+    "$.data.output[*].value",
+    "$.data.output.fhir",
 )
 
 # Query parameters that make a URL a signed (bearer) URL: whoever holds it can fetch the media.

@@ -1,4 +1,4 @@
-"""Spec lint: the OpenAPI 3.1 meta-schema, references, examples and house rules, as findings.
+"""Spec lint: the OpenAPI 3.0 or 3.1 meta-schema, references, examples and house rules, as findings.
 
 Every rule is a generator of :class:`Finding` records with a stable code; ``iter_findings``
 runs them all and ``lint`` ranks the result. A document that cannot be read at all raises
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ._pointers import escape_pointer, join_pointer
-from ._schema import SchemaValidators
+from ._schema import Direction, SchemaValidators, quick_check
 from ._typing import JSON
-from .errors import UnresolvableRef
+from .errors import UncompilableSchema, UnresolvableRef
 from .findings import Finding, Severity, ranked
 from .specs import Located, Spec, load_spec
 
@@ -27,9 +27,11 @@ __all__ = ["RULES", "iter_findings", "lint", "lint_spec"]
 Rule = Callable[["_Context"], Iterator[Finding]]
 
 RULES: dict[str, str] = {
-    "oas.schema": "the document breaks the OpenAPI 3.1 meta-schema",
+    "oas.schema": "the document breaks the OpenAPI meta-schema of its version (3.0 or 3.1)",
     "schema.invalid": "a Schema Object breaks the JSON Schema 2020-12 meta-schema",
     "ref.unresolved": "a $ref points at nothing or at a file that cannot be read",
+    "schema.uncompilable": "a Schema Object cannot be compiled by the validation engine "
+                           "(a bad regex, a wrong keyword value); the engine's reason is given",
     "example.invalid": "an example, or a schema default, does not validate against its schema",
     "operation.no_operation_id": "an operation has no operationId",
     "operation.duplicate_operation_id": "two operations share an operationId",
@@ -67,10 +69,32 @@ def _oas_validator() -> Any:
 
 
 @cache
+def _oas30_validator() -> Any:
+    import jsonschema
+
+    text = resources.files("contracts").joinpath("_meta/oas-3.0-schema.json").read_text("utf-8")
+    return jsonschema.Draft4Validator(json.loads(text))
+
+
+@cache
 def _meta_validator() -> Any:
     import jsonschema
 
     return jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
+
+
+@cache
+def _quick(which: str) -> Any:
+    """The fast yes/no form of a meta-schema check (the engine's); python-jsonschema then
+    explains only what it refuses, with ``best_match`` (importing it costs seconds: its
+    format checkers build parsers, so a clean spec never does)."""
+    if which == "2020-12":
+        from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
+
+        return quick_check(REGISTRY.contents("https://json-schema.org/draft/2020-12/schema"))
+    name = {"oas-3.0": "oas-3.0-schema.json", "oas-3.1": "oas-3.1-schema.json"}[which]
+    return quick_check(json.loads(
+        resources.files("contracts").joinpath(f"_meta/{name}").read_text("utf-8")))
 
 
 class _Context:
@@ -150,7 +174,13 @@ def _best(error: Any) -> Any:
 
 def rule_oas_schema(ctx: _Context) -> Iterator[Finding]:
     seen = set()
-    for error in _oas_validator().iter_errors(ctx.spec.document):
+    # A 3.0 spec is checked as written, against the 3.0 meta-schema (its 3.1 reading is ours).
+    is_30 = ctx.spec.openapi_version.startswith("3.0.")
+    # The engine's fast all-clear first (not for 3.0: its draft-4 build costs seconds).
+    if not is_30 and _quick("oas-3.1")(ctx.spec.original.data):
+        return
+    validator = _oas30_validator() if is_30 else _oas_validator()
+    for error in validator.iter_errors(ctx.spec.original.data):
         best = _best(error)
         pointer = join_pointer(best.absolute_path)
         key = (pointer, best.message)
@@ -161,11 +191,14 @@ def rule_oas_schema(ctx: _Context) -> Iterator[Finding]:
 
 
 def rule_schema_invalid(ctx: _Context) -> Iterator[Finding]:
+    quick = _quick("2020-12")
     for schema in ctx.schemas():
         # Check only this level: children are visited on their own.
         shallow = {k: v for k, v in schema.value.items()
                    if k not in _SCHEMA_KEYWORDS_OBJECT + _SCHEMA_KEYWORDS_SINGLE
                    + _SCHEMA_KEYWORDS_LIST}
+        if quick(shallow):
+            continue
         for error in _meta_validator().iter_errors(shallow):
             best = _best(error)
             where = join_pointer(best.absolute_path, schema.pointer)
@@ -180,14 +213,43 @@ def rule_ref_unresolved(ctx: _Context) -> Iterator[Finding]:
 
 def _validate_example(ctx: _Context, schema: Located, value: JSON, where: str,
                       uri: str | None = None) -> Iterator[Finding]:
+    # A body example is checked as the body it shows: a required read-only property is not
+    # required in a request example, a required write-only one not in a response example.
+    direction: Direction | None = ("request" if "/requestBody/" in where else
+                                   "response" if "/responses/" in where else None)
     try:
-        compiled = ctx.validators.compile(schema)
+        compiled = ctx.validators.compile(schema, direction)
     except UnresolvableRef as exc:
         yield ctx.finding("ref.unresolved", str(exc), schema.pointer, uri=uri)
         return
+    except UncompilableSchema:
+        return  # rule_schema_uncompilable names it once, where it is
     for error in compiled.iter_errors(value):
         yield ctx.finding("example.invalid",
                           f"{error.pointer or '/'}: {error.message[:240]}", where, uri=uri)
+
+
+def rule_schema_uncompilable(ctx: _Context) -> Iterator[Finding]:
+    """Every outermost Schema Object of the document is compiled; one the engine refuses
+    is named with the engine's reason (a reference that leads nowhere is ref.unresolved)."""
+    from ._refs import schema_objects
+
+    root = Located(ctx.spec.document, ctx.spec.uri, "")
+    nodes = [(root.child(*tokens), schema) for tokens, schema in schema_objects(
+        ctx.spec.document) if not (isinstance(schema, dict) and set(schema) <= {
+            "$ref", "description", "summary"})]  # a bare reference: its target is named
+    if ctx.validators.compiles([node for node, _ in nodes]):
+        return  # the common case: one compile of everything
+    for node, schema in nodes:
+        if not _quick("2020-12")(schema):
+            continue  # schema.invalid names the keyword at fault
+        try:
+            ctx.validators.compile(node)
+        except UncompilableSchema as exc:
+            yield ctx.finding("schema.uncompilable",
+                              f"the schema cannot be compiled: {exc.reason[:240]}", node.pointer)
+        except UnresolvableRef:
+            continue  # ref.unresolved reports it
 
 
 def rule_example_invalid(ctx: _Context) -> Iterator[Finding]:
@@ -420,15 +482,20 @@ def rule_unused_components(ctx: _Context) -> Iterator[Finding]:
     for uri, doc in ctx.spec.resources.items():
         for ref, _where in iter_refs(doc.data):
             used.add(split_ref(ref, uri))
+    # A component is used if anything refers to it or to something inside it: every
+    # referenced pointer of this document with all its ancestors, as one set.
+    reached: set[str] = set()
+    for u, p in used:
+        if u == ctx.spec.uri:
+            parts = p.split("/")
+            reached.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
     components = ctx.spec.document.get("components") or {}
     for section, entries in components.items():
         if section == "securitySchemes" or not isinstance(entries, dict):
             continue
         for name in entries:
             pointer = f"/components/{escape_pointer(section)}/{escape_pointer(name)}"
-            # A component is used if anything refers to it or to something inside it.
-            if not any(u == ctx.spec.uri and (p == pointer or p.startswith(pointer + "/"))
-                       for u, p in used):
+            if pointer not in reached:
                 yield ctx.finding("component.unused", f"{section}/{name} is never referenced",
                                   pointer, severity=Severity.WARNING)
     schemes = components.get("securitySchemes") or {}
@@ -470,7 +537,8 @@ def rule_servers(ctx: _Context) -> Iterator[Finding]:
 
 
 _RULES: tuple[Rule, ...] = (
-    rule_oas_schema, rule_schema_invalid, rule_ref_unresolved, rule_example_invalid,
+    rule_oas_schema, rule_schema_invalid, rule_ref_unresolved, rule_schema_uncompilable,
+    rule_example_invalid,
     rule_operation_ids, rule_operation_docs, rule_operation_responses, rule_path_parameters,
     rule_path_ambiguous, rule_security, rule_links, rule_required_undefined,
     rule_discriminator, rule_unused_components, rule_assumptions, rule_servers,

@@ -1,4 +1,6 @@
-"""Loading OpenAPI 3.1 specs into immutable :class:`Spec` objects with operation lookup.
+"""Loading OpenAPI 3.0 and 3.1 specs into immutable :class:`Spec` objects with operation lookup.
+
+A 3.0 spec is read as its 3.1 equivalent (``_oas30``); ``Spec.original`` keeps it as written.
 
 References: local ``#/...`` pointers and relative file references are resolved at load time;
 a file reference may not leave the spec's folder, and remote references are refused unless
@@ -25,7 +27,17 @@ from ._loading import (
     load_document,
     parse_document,
 )
+from ._oas30 import is_30, upgrade
 from ._pointers import escape_pointer, unescape_token
+from ._refs import (
+    Missing,
+    Pointless,
+    base_after,
+    iter_refs_with_base,
+    registry_of,
+    resource_of,
+)
+from ._refs import resolve as resolve_ref
 from ._typing import JSON
 from .errors import (
     ContractsError,
@@ -165,7 +177,8 @@ def _normalise_path(path: str) -> str:
 
 
 class Spec:
-    """An immutable, loaded OpenAPI 3.1 document and every file it references.
+    """An immutable, loaded OpenAPI document (3.1, or 3.0 read as 3.1) and every file it
+    references.
 
     Build one with :func:`load_spec`. A Spec has no setters and ``resources`` is a read-only
     mapping; ``document`` is the parsed JSON itself (shared with the compiled validators), to
@@ -182,11 +195,13 @@ class Spec:
         ref_problems: tuple[RefProblem, ...] = (),
         path_prefix: str = "",
         path_overrides: Mapping[str, str] | None = None,
+        original: Document | None = None,
         bundled: str | None = None,
     ):
         self._bundled = bundled  # the bundled API it was loaded as: pickled by that name
         self._name = name
         self._root = root
+        self._original = original
         self._uri = uri
         self._resources = MappingProxyType(dict(resources))
         self._ref_problems = ref_problems
@@ -214,6 +229,16 @@ class Spec:
     @property
     def root(self) -> Document:
         return self._root
+
+    @property
+    def openapi_version(self) -> str:
+        """The version the spec is written in (``document`` is always its 3.1 reading)."""
+        return str((self._original or self._root).data.get("openapi", ""))
+
+    @property
+    def original(self) -> Document:
+        """The root document as written (a 3.0 spec before its conversion to 3.1)."""
+        return self._original or self._root
 
     @property
     def resources(self) -> Mapping[str, Document]:
@@ -263,8 +288,62 @@ class Spec:
                                       pointer=node.pointer,
                                       reason="is part of a cycle of bare $refs")
             seen.add(key)
-            node = self.locate(target_uri, target_pointer)
+            try:
+                node = self.locate(target_uri, target_pointer)
+            except UnresolvableRef:
+                found = self._by_standard(node)
+                if found is None:
+                    raise
+                node = found
         return node
+
+    def base_uri(self, node: Located) -> str:
+        """The base URI of references written at ``node`` (each enclosing ``$id`` applied)."""
+        doc = self._resources.get(node.uri)
+        base = node.uri
+        value: JSON = doc.data if doc is not None else None
+        tokens = node.pointer[1:].split("/") if node.pointer else []
+        for raw in tokens:
+            base = base_after(base, value)
+            token = raw.replace("~1", "/").replace("~0", "~")
+            if isinstance(value, dict) and token in value:
+                value = value[token]
+            elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
+                value = value[int(token)]
+            else:
+                return base
+        return base_after(base, value)
+
+    @cached_property
+    def _registry(self) -> Any:
+        return registry_of((uri, doc.data) for uri, doc in self._resources.items())
+
+    @cached_property
+    def _places(self) -> Mapping[int, tuple[str, str]]:
+        """Where each loaded object lives, by identity (the resolver returns contents)."""
+        places: dict[int, tuple[str, str]] = {}
+        for uri, doc in self._resources.items():
+            stack: list[tuple[JSON, str]] = [(doc.data, "")]
+            while stack:
+                value, pointer = stack.pop()
+                if isinstance(value, dict):
+                    places.setdefault(id(value), (uri, pointer))
+                    stack.extend((v, f"{pointer}/{escape_pointer(str(k))}")
+                                 for k, v in value.items())
+                elif isinstance(value, list):
+                    places.setdefault(id(value), (uri, pointer))
+                    stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(value))
+        return places
+
+    def _by_standard(self, node: Located) -> Located | None:
+        """Follow ``node``'s ``$ref`` by the standard (``$id``, anchors); None if nowhere."""
+        try:
+            contents, _base = resolve_ref(self._registry, node.value["$ref"],
+                                            self.base_uri(node))
+        except LookupError:
+            return None
+        place = self._places.get(id(contents))
+        return None if place is None else Located(contents, *place)
 
     def flatten(self, schema: Located, depth: int = 0) -> list[Located]:
         """The schema and its ``allOf``/``anyOf``/``oneOf`` members, recursively, ``$ref``s
@@ -445,6 +524,7 @@ class Spec:
             ref_problems=self._ref_problems,
             path_prefix=(prefix.rstrip("/") if prefix is not None else self._path_prefix),
             path_overrides={**self._path_overrides, **overrides},
+            original=self._original,
         )
 
 
@@ -524,7 +604,8 @@ def iter_refs(node: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
                     # a JSON Schema `examples` list holds values only
                 else:
                     is_names = where == "/components" or key in (
-                        "properties", "patternProperties", "$defs", "dependentSchemas")
+                        "properties", "patternProperties", "$defs", "dependentSchemas",
+                        "responses")  # a status may be called `default`
                     stack.append((child, child_at, is_names))
         elif isinstance(value, list):
             for i, child in enumerate(value):
@@ -545,7 +626,7 @@ def load_spec(
     lenient: bool = False,
     limits: Limits = DEFAULT_LIMITS,
 ) -> Spec:
-    """Load a bundled spec by name (``"upheal"``) or any OpenAPI 3.1 file by path.
+    """Load a bundled spec by name (``"upheal"``) or any OpenAPI 3.0/3.1 file by path.
 
     Raises :class:`SpecNotFound`, :class:`InputError`/:class:`SpecError` for unreadable
     documents, :class:`RemoteRefRefused` and :class:`UnresolvableRef`. With ``lenient=True``
@@ -613,7 +694,9 @@ def _check_openapi(document: Document) -> None:
                         source=document.source)
     if "swagger" in data:
         raise SpecError(f"Swagger {str(data.get('swagger'))[:20]} is not supported; convert it to "
-                        "OpenAPI 3.1", source=document.source, line=document.line_of("/swagger"))
+                        "OpenAPI 3 first, e.g. `npx swagger2openapi spec.yaml -o openapi.yaml` "
+                        "(no maintained Python converter exists)", source=document.source,
+                        line=document.line_of("/swagger"))
     version = data.get("openapi")
     if version is None:
         raise SpecError("not an OpenAPI document (no 'openapi' field)", source=document.source)
@@ -621,8 +704,8 @@ def _check_openapi(document: Document) -> None:
         shown = repr(version) if len(repr(version)) <= 40 else f"{repr(version)[:40]}..."
         raise SpecError(f"unknown OpenAPI version {shown}", source=document.source,
                         line=document.line_of("/openapi"))
-    if not version.startswith("3.1."):
-        raise SpecError(f"OpenAPI {version} is not supported; only 3.1 is (JSON Schema 2020-12)",
+    if not version.startswith(("3.0.", "3.1.")):
+        raise SpecError(f"OpenAPI {version} is not supported; 3.0 and 3.1 are",
                         source=document.source, line=document.line_of("/openapi"))
 
 
@@ -659,58 +742,92 @@ def _from_document(
     _check_openapi(document)
     if not lenient:  # lint reports a bad shape as meta-schema findings instead
         _check_shape(document)
+    original = None
+    if is_30(document.data):  # read as its 3.1 equivalent; lint sees the original
+        original = document
+        document = _upgraded(document)
     resources: dict[str, Document] = {uri: document}
     problems: list[RefProblem] = []
+    registry = None  # built on the first reference the fast path below cannot settle
     queue = [uri]
     while queue:
         current_uri = queue.pop()
         current = resources[current_uri]
-        for ref, where in iter_refs(current.data):
-            target_uri, target_pointer = split_ref(ref, current_uri)
+        for ref, where, base in iter_refs_with_base(current.data, current_uri):
+            if base == current_uri and ref.startswith("#/") and _walk(
+                    current.data, unquote(ref[1:])) is not _MISSING:
+                continue  # the common case, without building a resolver
             line = current.line_of(where + "/$ref")
 
             def problem(reason: str, *, _ref: str = ref, _where: str = where,
                         _line: int | None = line, _source: str = current.source) -> None:
                 problems.append(RefProblem(_ref, _source, _where, _line, reason))
 
-            if target_uri not in resources:
-                scheme = urlsplit(target_uri).scheme
-                if scheme != "file":
-                    if retriever is None:
-                        err = RemoteRefRefused(ref, source=current.source, pointer=where, line=line)
-                        raise err
-                    try:
-                        fetched = retriever(target_uri)
-                    except Exception as exc:  # noqa: BLE001 - any retriever failure is a bad ref
-                        problem(f"could not be retrieved ({exc})")
+            if registry is None:
+                registry = registry_of((u, d.data) for u, d in resources.items())
+            while True:  # each round loads the resource the reference names, then retries
+                try:
+                    resolve_ref(registry, ref, base)
+                except Pointless:
+                    problem("points at nothing")
+                except Missing as missing:
+                    loaded = _load_resource(missing.uri, ref, current, where, line, folder,
+                                            retriever, limits, problem)
+                    if loaded is not None:
+                        if original is not None:
+                            loaded = _upgraded(loaded)
+                        resources[missing.uri] = loaded
+                        registry = registry.with_resource(
+                            missing.uri, resource_of(loaded.data)).crawl()
+                        queue.append(missing.uri)
                         continue
-                    resources[target_uri] = Document(source=target_uri, data=fetched)
-                    queue.append(target_uri)
-                else:
-                    target_path = _as_file_path(target_uri).resolve()
-                    if not target_path.is_relative_to(folder):
-                        raise UnresolvableRef(ref, source=current.source, pointer=where,
-                                              line=line, reason="leaves the spec's folder")
-                    try:
-                        loaded = load_document(target_path, limits=limits)
-                    except InputError as exc:
-                        problem(f"names a file that cannot be read ({exc.detail})")
-                        continue
-                    resources[target_uri] = loaded
-                    queue.append(target_uri)
-            if _walk(resources[target_uri].data, target_pointer) is _MISSING:
-                problem("points at nothing")
+                break
     spec = Spec(name=name, root=document, uri=uri, resources=resources,
-                ref_problems=tuple(problems))
+                ref_problems=tuple(problems), original=original)
     _check_bare_cycles(spec)
     if problems and not lenient:
         raise problems[0].as_error()
     return spec
 
 
+def _upgraded(document: Document) -> Document:
+    return Document(source=document.source, data=upgrade(document.data),
+                    lines=document.lines)
+
+
+def _load_resource(target_uri: str, ref: str, current: Document, where: str, line: int | None,
+                   folder: Path, retriever: Retriever | None, limits: Limits,
+                   problem: Callable[[str], None]) -> Document | None:
+    """The document a reference names: a file inside the spec's folder, or a remote one
+    from the caller's retriever (refused without one). None (and a problem) if unreadable."""
+    if urlsplit(target_uri).scheme != "file":
+        if retriever is None:
+            raise RemoteRefRefused(ref, source=current.source, pointer=where, line=line)
+        try:
+            return Document(source=target_uri, data=retriever(target_uri))
+        except Exception as exc:  # noqa: BLE001 - any retriever failure is a bad ref
+            problem(f"could not be retrieved ({exc})")
+            return None
+    target_path = _as_file_path(target_uri).resolve()
+    if not target_path.is_relative_to(folder):
+        raise UnresolvableRef(ref, source=current.source, pointer=where, line=line,
+                              reason="leaves the spec's folder")
+    try:
+        return load_document(target_path, limits=limits)
+    except InputError as exc:
+        problem(f"names a file that cannot be read ({exc.detail})")
+        return None
+
+
 def _check_bare_cycles(spec: Spec) -> None:
     for doc_uri, doc in spec.resources.items():
-        for _ref, where in iter_refs(doc.data):
+        for ref, where in iter_refs(doc.data):
+            if not ref.startswith("#"):
+                pass  # another document: follow it below
+            else:
+                target = _walk(doc.data, unquote(ref[1:]))
+                if not (isinstance(target, dict) and isinstance(target.get("$ref"), str)):
+                    continue  # one step lands on a schema, not on another bare ref: no cycle
             node = Located(_walk(doc.data, where), doc_uri, where)
             try:
                 spec.resolve(node)

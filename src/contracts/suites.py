@@ -21,11 +21,11 @@ from urllib.parse import urlencode
 
 from .errors import UsageError
 from .findings import Severity, Violation, rank_violations
-from .specs import Spec, load_spec, suggest_names
+from .specs import Operation, Spec, load_spec, suggest_names
 from .validation import Validator
 
-__all__ = ["PHASES", "OperationOutcome", "SuiteOptions", "SuiteResult", "parse_phases",
-           "run_suite"]
+__all__ = ["PHASES", "KnownParam", "OperationOutcome", "SuiteOptions", "SuiteResult",
+           "known_values", "parse_phases", "run_suite"]
 
 EventHandler = Callable[[str, str], None]
 
@@ -45,6 +45,85 @@ _TOKEN_RE = re.compile(r"(?i)(authorization|heidi-api-key|x-api-key|cookie)(:\s*
                        r"([^'\"\s]+(?:\s+[^'\"\s]+)?)")
 
 
+PARAM_LOCATIONS = ("path", "query", "header")
+"""Where a known value (``--param``) can go."""
+
+
+@dataclass(frozen=True)
+class KnownParam:
+    """Values of a path, query or header parameter that exist at the vendor (``--param``).
+
+    ``api`` and ``operation`` (an operationId) narrow where it applies; None applies it to
+    every operation that has a parameter called ``name``. Several values for one name are
+    several ``KnownParam`` (or one with several ``values``).
+    """
+
+    name: str
+    values: tuple[str, ...]
+    api: str | None = None
+    operation: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> KnownParam:
+        """``NAME=VALUE``, ``OPERATION.NAME=VALUE``, ``API:NAME=VALUE`` or
+        ``API:OPERATION.NAME=VALUE``; :class:`UsageError` when it is none of them."""
+        key, eq, value = text.partition("=")
+        hint = "--param NAME=VALUE or --param API:OPERATION.NAME=VALUE"
+        if not eq or not key.strip():
+            raise UsageError(f"--param {text!r} is not NAME=VALUE", hint=hint)
+        if "${" in value:
+            # schemathesis expands ${VAR} in configured values: a value must stay literal.
+            raise UsageError(f"--param {key}: a value must not contain '${{'",
+                             hint="known values are sent as given")
+        api, colon, rest = key.strip().partition(":")
+        if not colon:
+            api, rest = "", key.strip()
+        operation, dot, name = rest.partition(".")
+        if not dot:
+            operation, name = "", rest
+        if not name or (colon and not api):
+            raise UsageError(f"--param {text!r}: empty API, operation or parameter name",
+                             hint=hint)
+        return cls(name=name, values=(value,), api=api or None, operation=operation or None)
+
+    def describe(self) -> str:
+        scope = f"{self.api}:" if self.api else ""
+        scope += f"{self.operation}." if self.operation else ""
+        return f"{scope}{self.name}"
+
+
+def operation_parameters(spec: Spec, op: Operation) -> dict[tuple[str, str], dict[str, Any]]:
+    """An operation's path, query and header parameters by (location, name), resolved; the
+    operation's own override the path item's (as OpenAPI says)."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for holder in (op.path_item, op.node):
+        for index, _ in enumerate(holder.value.get("parameters") or []):
+            param = spec.resolve(holder.child("parameters", index)).value
+            if isinstance(param, Mapping) and param.get("in") in PARAM_LOCATIONS:
+                found[(str(param["in"]), str(param.get("name")))] = dict(param)
+    return found
+
+
+def _same_name(location: str, declared: str, given: str) -> bool:
+    return declared.lower() == given.lower() if location == "header" else declared == given
+
+
+def known_values(spec: Spec, op: Operation, known: Sequence[KnownParam]
+                 ) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The known values for each parameter of ``op``: the ones given for this operation, else
+    the ones given for the name alone (in the order given, without repeats)."""
+    out: dict[tuple[str, str], tuple[str, ...]] = {}
+    for (location, name) in operation_parameters(spec, op):
+        mine = [k for k in known if k.api in (None, spec.name)
+                and _same_name(location, name, k.name)]
+        specific = [v for k in mine if k.operation == op.operation_id for v in k.values]
+        general = [v for k in mine if k.operation is None for v in k.values]
+        values = tuple(dict.fromkeys(specific or general))
+        if values:
+            out[(location, name)] = values
+    return out
+
+
 @dataclass(frozen=True)
 class SuiteOptions:
     """How to run a suite. ``base_url``/``token`` set = live; otherwise the in-process mock."""
@@ -61,6 +140,12 @@ class SuiteOptions:
     mock_options: Mapping[str, Any] = field(default_factory=dict)
     operations: tuple[str, ...] | None = None
     """operationIds to run (None: every operation); schemathesis's own filter selects them."""
+    path_prefix: str | None = None
+    paths: Mapping[str, str] = field(default_factory=dict)
+    """Live runs: where the vendor really serves its operations (:meth:`Spec.with_paths`)."""
+    known_params: tuple[KnownParam, ...] = ()
+    """Parameter values that exist at the vendor: every request of an operation that has the
+    parameter uses them (schemathesis's ``parameters``, and a dictionary for several)."""
 
     def __post_init__(self) -> None:
         _check_phases(self.phases)
@@ -100,6 +185,8 @@ class OperationOutcome:
     violations: dict[tuple[str, ...], tuple[Violation, int]] = field(default_factory=dict)
     engine_failures: dict[str, int] = field(default_factory=dict)
     repro: dict[tuple[str, ...], str] = field(default_factory=dict)
+    proved: int = 0
+    """Documented success answers (2xx, to a valid request) that were validated."""
 
     def add(self, violation: Violation, repro: str) -> None:
         seen = self.violations.get(violation.key)
@@ -196,6 +283,7 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
     url = case.formatted_path + (f"?{query}" if query else "")
     headers = {k: (v[0] if isinstance(v, list) else v) for k, v in response.headers.items()}
     found: list[Violation] = []
+    proof = False
     if status == 429:
         pass  # rate limiting is transport, not contract: counted, retried by the engine
     elif status >= 500:
@@ -212,6 +300,8 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
                 operation=operation) if v.location != "response.status")
     else:
         # Strict: undocumented fields are named (at info; they do not fail the run).
+        proof = 200 <= status < 300 and collector.validator.response_node(
+            collector.validator.spec.operation(operation), status) is not None
         found.extend(collector.validator.iter_response_violations(
             case.method, url, status, response.content, headers=headers, operation=operation,
             strict=True))
@@ -223,6 +313,7 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
             operation, OperationOutcome(operation, case.operation.label))
         outcome.requests += 1
         outcome.statuses[status] += 1
+        outcome.proved += proof
         if phase is not None:
             outcome.phases[str(getattr(phase, "value", phase))] += 1
         if found:
@@ -289,6 +380,7 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     options = options or SuiteOptions()
     emit: EventHandler = on_event or (lambda stage, message: None)
     spec = api if isinstance(api, Spec) else load_spec(api)
+    spec = _effective_paths(spec, options)
     validator = Validator(spec)
     methods = None if (options.allow_writes or not options.live) else READ_ONLY_METHODS
     chosen = {op.operation_id for op in spec.operations} if options.operations is None else {
@@ -310,18 +402,20 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
                               "contracts_conformance": {"enabled": True},
                               "not_a_server_error": {"enabled": True}}
     token = options.token
+    app: Any = None
     if not options.live:
         from .mock import DEFAULT_TOKEN
-        from .mock import app as mock_app
 
         token = str(options.mock_options.get("token", DEFAULT_TOKEN))
-        app = mock_app(spec.name, **{"seed": options.seed, **options.mock_options})
+        app = _mock_for(api, spec, options)
     config_dict = _engine_config(spec, options, checks, token)
+    document = _with_known_values(spec, options, runnable, app, token, config_dict)
     try:
         config = schemathesis.Config.from_dict(config_dict)
-        schema: Any = schemathesis.openapi.from_dict(_plain(spec.document), config=config)
+        schema: Any = schemathesis.openapi.from_dict(document, config=config)
     except Exception as exc:  # noqa: BLE001 - schemathesis loader errors, translated here
         raise UsageError(f"schemathesis cannot load the {spec.name} spec: {exc}") from None
+    schema = _unfiltered(schema) if "operations" in config_dict else schema
     schema = _select(schema, runnable, methods, narrowed=options.operations is not None)
     if options.live:
         schema.config.update(base_url=options.base_url.rstrip("/"))  # type: ignore[union-attr]
@@ -355,6 +449,208 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
                                  "not run")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _unfiltered(schema: Any) -> Any:
+    """With [[operations]] entries the loader's filter includes every operation not turned
+    off, and include() filters are or-ed with it: start from an empty one (we turn none off),
+    so that our selection still selects."""
+    from schemathesis.filters import FilterSet
+
+    return schema.clone(filter_set=FilterSet())
+
+
+def _effective_paths(spec: Spec, options: SuiteOptions) -> Spec:
+    """Live runs: the spec with the vendor's real paths (a prefix, per-operation overrides)."""
+    if options.live and (options.path_prefix is not None or options.paths):
+        return spec.with_paths(prefix=options.path_prefix, overrides=options.paths)
+    return spec
+
+
+def _with_known_values(spec: Spec, options: SuiteOptions, runnable: Sequence[Operation],
+                       app: Any, token: str | None, config_dict: dict[str, Any]
+                       ) -> dict[str, Any]:
+    """The document for schemathesis (operations moved to their effective paths), with the
+    known values in ``config_dict``: the caller's, and against a mock (``app``) the ids the
+    mock seeds and those its create operations answer."""
+    known = options.known_params
+    if app is not None:
+        known = _with_mock_values(spec, known, {"seed": options.seed, **options.mock_options})
+        known += _prime_mock(spec, app, _auth_headers(spec, token), known)
+    document = _moved(spec, _plain(spec.document))
+    if known:
+        config_dict.update(_known_config(spec, runnable, known, document))
+    return document
+
+
+def _moved(spec: Spec, document: dict[str, Any]) -> dict[str, Any]:
+    """The document with each operation under its effective path (after a path prefix or
+    override), so that schemathesis sends requests where the vendor serves them."""
+    moves = [op for op in spec.operations if op.path != op.spec_path]
+    paths = document.get("paths")
+    if not moves or not isinstance(paths, dict):
+        return document
+    for op in moves:
+        item = paths.get(op.spec_path)
+        if not isinstance(item, dict) or op.method.lower() not in item:
+            continue
+        target = paths.setdefault(op.path, {k: v for k, v in item.items()
+                                            if k in ("parameters", "summary", "description")})
+        target[op.method.lower()] = item.pop(op.method.lower())
+        if not any(m in item for m in ("get", "put", "post", "delete", "options", "head",
+                                       "patch", "trace")):
+            del paths[op.spec_path]
+    return document
+
+
+def _with_mock_values(spec: Spec, known: tuple[KnownParam, ...], mock_options: Mapping[str, Any]
+                      ) -> tuple[KnownParam, ...]:
+    """The mock's seeded ids as known values, so that a mock run proves what a live run proves
+    with ``--param``; a name given by the caller keeps the caller's values."""
+    from .mock import VENDORS
+    from .mock import vendor as mock_vendor
+
+    if spec.name not in VENDORS:
+        return known
+    given = {k.name for k in known}
+    seeded = mock_vendor(spec.name, **mock_options).known_values()
+    return known + tuple(KnownParam(name, values, api=spec.name)
+                         for name, values in seeded.items() if name not in given)
+
+
+def _prime_mock(spec: Spec, app: Any, headers: Mapping[str, str], known: Sequence[KnownParam]
+                ) -> tuple[KnownParam, ...]:
+    """Known values for a mock run, made through the vendor API as a user would: each create
+    operation (a POST without path parameters whose answer has links) is called once with its
+    first request example, and the link parameters it answers become the known values of the
+    operations the links lead to. Setup, not test: these calls are not counted.
+
+    So a mock run proves ``getSession`` even when the selection leaves ``createSession`` out.
+    """
+    import asyncio
+
+    import httpx
+    import orjson
+
+    given = {k.name for k in known}
+    found: list[KnownParam] = []
+    transport = httpx.ASGITransport(app=app)
+
+    def post(path: str, body: Any) -> httpx.Response:
+        async def send() -> httpx.Response:
+            async with httpx.AsyncClient(transport=transport,
+                                         base_url="http://localhost") as client:
+                return await client.post(path, content=orjson.dumps(body), headers={
+                    **headers, "content-type": "application/json"})
+        return asyncio.run(send())
+
+    for op in spec.operations:
+        if op.method.upper() != "POST" or "{" in op.spec_path:
+            continue
+        links = [(status, link) for status in op.node.value.get("responses") or {}
+                 if str(status).startswith("2")
+                 for link in (spec.resolve(op.node.child("responses", status)).value.get(
+                     "links") or {}).values() if isinstance(link, Mapping)]
+        body = _request_example(spec, op)
+        if not links or body is None:
+            continue
+        answer = post(_base_path(spec) + op.spec_path, body)
+        if not 200 <= answer.status_code < 300:
+            continue
+        data = answer.json()
+        for _, link in links:
+            target = link.get("operationId")
+            for name, expression in (link.get("parameters") or {}).items():
+                value = _from_body(data, str(expression))
+                if target and value is not None and name not in given:
+                    found.append(KnownParam(str(name), (str(value),), spec.name,
+                                            str(target)))
+    return tuple(found)
+
+
+def _request_example(spec: Spec, op: Operation) -> Any:
+    if "requestBody" not in op.node.value:
+        return None
+    body = spec.resolve(op.node.child("requestBody")).value
+    media = (body.get("content") or {}).get("application/json") or {}
+    for example in (media.get("examples") or {}).values():
+        if isinstance(example, Mapping) and "value" in example:
+            return example["value"]
+    return media.get("example")
+
+
+def _from_body(data: Any, expression: str) -> Any:
+    """The value a ``$response.body#/pointer`` runtime expression names (None otherwise)."""
+    prefix = "$response.body#"
+    if not expression.startswith(prefix):
+        return None
+    for part in [p for p in expression[len(prefix):].split("/") if p]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(data, Mapping):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data if isinstance(data, str | int | float) and not isinstance(data, bool) else None
+
+
+def _known_config(spec: Spec, runnable: Sequence[Operation], known: Sequence[KnownParam],
+                  document: dict[str, Any]) -> dict[str, Any]:
+    """schemathesis's own fixed parameter values, one ``[[operations]]`` entry per operation.
+
+    One value is a ``parameters`` override (every phase sends it). Several are a dictionary
+    bound to the parameter at probability 1 (the generating phases draw from it) and, since
+    the examples phase reads examples rather than dictionaries, the parameter's ``examples``
+    in the copy of the spec handed to schemathesis: that phase sends each of them.
+    """
+    entries: list[dict[str, Any]] = []
+    dictionaries: dict[str, dict[str, Any]] = {}
+    for op in runnable:
+        values = known_values(spec, op, known)
+        if not values:
+            continue
+        parameters: dict[str, Any] = {}
+        declared = operation_parameters(spec, op)
+        for (location, name), given in values.items():
+            key = f"{location}.{name}"
+            if len(given) == 1:
+                parameters[key] = given[0]
+                continue
+            dictionary = f"contracts-known-{len(dictionaries)}"
+            dictionaries[dictionary] = {"values": list(given)}
+            parameters[key] = {"dictionary": dictionary, "probability": 1.0}
+            param = {k: v for k, v in declared[(location, name)].items() if k != "example"}
+            param["examples"] = {f"known-{i}": {"value": v} for i, v in enumerate(given)}
+            target = ((document.get("paths") or {}).get(op.path) or {}).get(
+                op.method.lower())
+            if not isinstance(target, dict):
+                continue
+            # An operation's parameter overrides the path item's one of the same name and place.
+            target["parameters"] = [p for p in target.get("parameters") or []
+                                    if not (isinstance(p, dict) and p.get("in") == location
+                                            and p.get("name") == name)] + [param]
+        where = ({"include-operation-id": op.operation_id}
+                 if op.node.value.get("operationId") else
+                 {"include-name": f"{op.method.upper()} {op.path}"})
+        entries.append({**where, "parameters": parameters})
+    out: dict[str, Any] = {"operations": entries} if entries else {}
+    if dictionaries:
+        out["dictionaries"] = dictionaries
+    return out
+
+
+def _mock_for(api: str | Spec, spec: Spec, options: SuiteOptions) -> Any:
+    """The app the suites run against offline: a vendor's own mock when one is registered
+    under the spec's name, else the stateless mock of the spec (any team's spec)."""
+    from .mock import VENDORS
+    from .mock import app as mock_app
+
+    if spec.name in VENDORS and (isinstance(api, Spec) or api == spec.name):
+        return mock_app(spec.name, **{"seed": options.seed, **options.mock_options})
+    from .mock.generic import generic_app
+
+    return generic_app(spec)
 
 
 def _engine_config(spec: Spec, options: SuiteOptions, checks: dict[str, Any],
@@ -412,7 +708,7 @@ def _select(schema: Any, runnable: Sequence[Any], methods: Sequence[str] | None,
         return schema.include(**criteria) if criteria else schema
     named = [op.operation_id for op in runnable if op.node.value.get("operationId")]
     # An operation without an operationId is known to schemathesis by its label only.
-    labels = [f"{op.method.upper()} {op.spec_path}" for op in runnable
+    labels = [f"{op.method.upper()} {op.path}" for op in runnable
               if not op.node.value.get("operationId")]
     selected = schema
     if named:

@@ -35,7 +35,7 @@ from ._loading import parse_json
 from ._media import is_json_media
 from ._schema import Direction, SchemaValidators, json_type
 from ._strict import Shapes, clean_of, undocumented_in
-from .errors import InputError, OperationNotFound, UnresolvableRef
+from .errors import InputError, OperationNotFound, UncompilableSchema, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation
 from .invariants import InvariantContext, check_invariants, rules_for
 from .specs import Located, Operation, Spec, load_spec
@@ -74,9 +74,11 @@ class _Media:
 class Validator:
     """Validates exchanges against one spec. Thread-safe; cheap to reuse, costly to rebuild."""
 
-    def __init__(self, spec: Spec | str, *, invariants: bool = True):
+    def __init__(self, spec: Spec | str, *, invariants: bool = True, formats: bool = True):
+        """``formats=False`` treats ``format`` as an annotation, as JSON Schema 2020-12 does
+        by default; the default asserts it, as OpenAPI tools do (``date-time``, ``uuid``)."""
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
-        self._schemas = SchemaValidators(self.spec)
+        self._schemas = SchemaValidators(self.spec, validate_formats=formats)
         self._shapes = Shapes(self.spec)
         entry = vendors.find(self.spec.name) if invariants else None
         self._invariants = entry is not None and entry.invariants is not None
@@ -85,7 +87,7 @@ class Validator:
         self._plans: dict[tuple[str, int, str | None], Plan | None] = {}
         self._param_cache: dict[str, tuple[Param, ...]] = {}
         self._security_plans: dict[str, tuple[tuple[tuple[str, str, str], ...], ...]] = {}
-        self._rules = rules_for(self.spec.name) if self._invariants else ()
+        self._rules: tuple[Any, ...] | None = None  # loaded on first use: imports stay lazy
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
         self._with_invariants = invariants
@@ -209,6 +211,9 @@ class Validator:
             compiled = self._schemas.compile(schema_node, direction)
         except UnresolvableRef as exc:
             raise UnresolvableRef(exc.ref, source=self.spec.source, reason=exc.reason) from None
+        except UncompilableSchema as exc:
+            raise UncompilableSchema(exc.ref, source=self.spec.source, reason=exc.reason,
+                                     pointer=schema_node.pointer) from None
         for error in compiled.iter_errors(value):
             yield _replace(base, code=f"{where}.schema", message=error.message,
                            pointer=error.pointer, schema_path=error.schema_location,
@@ -249,7 +254,7 @@ class Validator:
                 schema_node = media.node.child("schema")
                 try:
                     compiled = self._schemas.compile(schema_node, "response")
-                except UnresolvableRef:
+                except (UnresolvableRef, UncompilableSchema):  # the walk raises it
                     compiled = None
                 if compiled is not None:
                     plan = Plan(compiled.valid, compiled,
@@ -292,11 +297,14 @@ class Validator:
             return False
         if strict and not clean_of(value, plan.shape):
             return False
-        if self._rules:
+        rules = self._rules
+        if rules is None:
+            rules = self._rules = rules_for(self.spec.name) if self._invariants else ()
+        if rules:
             ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
                                    status=status, body=value,
                                    query=dict(query) if query is not None else _query(url))
-            for rule in self._rules:
+            for rule in rules:
                 for _found in rule(ctx):
                     return False
         return True

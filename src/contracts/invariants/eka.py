@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .._pointers import escape_pointer
 from ..findings import Severity, Violation
 from . import InvariantContext, Rule
 
@@ -43,8 +44,8 @@ def status_mismatch(ctx: InvariantContext) -> Iterator[Violation]:
     Severity: error. The page makes the HTTP status the progress signal and prints the table;
     a client polling "until the status is no longer 202" acts on the HTTP status alone. A body
     ``status`` from the table under an HTTP status outside it (say ``completed`` with 404)
-    disagrees as well. (The response schemas also narrow ``status`` per HTTP status; this rule
-    states the disagreement in the page's terms.)
+    disagrees as well. (The response schemas admit the wider status lists of Eka's SDK JSON
+    schemas, an assumption of the spec, so this rule is where the page's table is enforced.)
 
     Source: 002_ca4eadde89e2e195.txt
     > The HTTP status code signals progress: 202 still processing, 200 completed, 206 completed
@@ -114,9 +115,10 @@ def template_filter_ignored(ctx: InvariantContext) -> Iterator[Violation]:
     """With a ``template_id`` (or ``document_id``) query, only that template's documents come
     back.
 
-    Each entry of ``templates`` is a single-key object keyed by its template_id. An entry is
-    kept by the filter when its key equals ``template_id`` or ``document_id``, or its inner
-    ``document_id`` equals ``document_id`` (the spec's two readings of the 2026 rename).
+    Each entry of ``templates`` is a single-key object keyed by its template_id (or, in the
+    map shape of Eka's SDK JSON schemas, ``templates`` is one object keyed by template_id). An
+    entry is kept by the filter when its key equals ``template_id`` or ``document_id``, or its
+    inner ``document_id`` equals ``document_id`` (the spec's two readings of the 2026 rename).
 
     Severity: error when the request sent ``template_id`` (the page promises the filter);
     warning when it sent only ``document_id``, whose meaning is an assumption of the spec.
@@ -130,19 +132,27 @@ def template_filter_ignored(ctx: InvariantContext) -> Iterator[Violation]:
     > `template_id` to `document_id` in 2026; clients in the field still send `template_id`, so
     > both are worth accepting.
 
-    The page's templates example comes with no filter, so it yields nothing; filtered on
+    An empty value is no filter. The page's templates example comes with no filter, so it
+    yields nothing; filtered on
     ``eka_emr_template`` its second entry (``clinical_notes_template``) would be reported.
     """
     body = _body(ctx)
-    template_id, document_id = _query(ctx, "template_id"), _query(ctx, "document_id")
+    # An empty value (``?template_id=``) filters nothing, as a form-encoded empty field.
+    template_id = _query(ctx, "template_id") or None
+    document_id = _query(ctx, "document_id") or None
     if body is None or (template_id is None and document_id is None):
         return
     templates = body.get("templates")
-    if not isinstance(templates, list):
+    if isinstance(templates, dict):
+        # The map shape: one entry per template id, at /templates/<id>.
+        entries = [(escape_pointer(str(key)), {key: value}) for key, value in templates.items()]
+    elif isinstance(templates, list):
+        entries = [(str(i), entry) for i, entry in enumerate(templates)]
+    else:
         return
     severity = Severity.ERROR if template_id is not None else Severity.WARNING
     wanted = {v for v in (template_id, document_id) if v is not None}
-    for i, entry in enumerate(templates):
+    for where, entry in entries:
         if not isinstance(entry, dict):
             continue
         for key, result in entry.items():
@@ -151,7 +161,7 @@ def template_filter_ignored(ctx: InvariantContext) -> Iterator[Violation]:
                 continue
             yield ctx.violation("template_filter_ignored",
                                 "the filtered response returns another template's document",
-                                f"/templates/{i}",
+                                f"/templates/{where}",
                                 actual={"template_id": key, "document_id": inner},
                                 expected="only documents of the requested template",
                                 severity=severity)

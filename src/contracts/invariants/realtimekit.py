@@ -132,8 +132,9 @@ def page_size_exceeded(ctx: InvariantContext) -> Iterator[Violation]:
     Severity: error. ``per_page`` is the number of results per page (the official SDK's
     description of the query parameter, ``cloudflare`` 5.9.0
     ``session_get_sessions_params.py`` and ``session_get_session_participants_params.py``);
-    more results than asked for is a broken page. Checked when the request's ``per_page`` is a
-    positive number.
+    more results than asked for is a broken page. Checked when the request's ``per_page`` is at
+    least 1 (a page cannot hold a fraction of an item: a vendor that rounds 0.05 up to 1 has
+    not broken it).
 
     Source: README.md
     > The official Python SDK (PyPI `cloudflare`, `client.realtime_kit.sessions.*`) is a real
@@ -144,7 +145,7 @@ def page_size_exceeded(ctx: InvariantContext) -> Iterator[Violation]:
     """
     per_page = _query_number(ctx, "per_page")
     body = _ok(ctx, "getSessions", "getSessionParticipants")
-    if per_page is None or body is None:
+    if per_page is None or per_page < 1 or body is None:
         return
     key = "sessions" if ctx.operation == "getSessions" else "participants"
     data = body.get("data")

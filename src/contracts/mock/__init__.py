@@ -30,6 +30,7 @@ from ._vendor import (
     handles,
     parse_drift,
 )
+from .generic import GenericMock, generic_app, serve_spec
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -40,6 +41,7 @@ __all__ = [
     "DRIFT_KINDS",
     "VENDORS",
     "Call",
+    "GenericMock",
     "Lifecycle",
     "MockOptions",
     "MockServer",
@@ -48,9 +50,11 @@ __all__ = [
     "app",
     "app_all",
     "base_urls",
+    "generic_app",
     "handles",
     "parse_drift",
     "serve",
+    "serve_spec",
     "vendor",
 ]
 

@@ -95,7 +95,8 @@ class MockApp:
         from starlette.applications import Starlette
         from starlette.exceptions import HTTPException
 
-        routes = self._vendor_routes() + ControlAPI(self.vendors, self.options).routes()
+        extra = [route for vendor in self.vendors for route in vendor.extra_routes()]
+        routes = self._vendor_routes() + extra + ControlAPI(self.vendors, self.options).routes()
         return Starlette(routes=routes, exception_handlers={HTTPException: self.not_found})
 
     def _vendor_routes(self) -> list[Route]:
@@ -207,8 +208,9 @@ class MockApp:
         detail = str(getattr(exc, "detail", "Not Found"))
         headers = dict(getattr(exc, "headers", None) or {})  # 405 carries Allow
         owner = _owner(request.url.path, self._owners)
-        body = ({"detail": detail} if owner is None else owner.error_body(
-            status, "not_found" if status == 404 else "method_not_allowed", detail))
+        body = ({"detail": detail} if owner is None else owner.path_error_body(
+            request.url.path, status, "not_found" if status == 404 else "method_not_allowed",
+            detail))
         return Response(orjson.dumps(body), status_code=status, headers=headers,
                         media_type=_JSON)
 

@@ -271,6 +271,15 @@ class Vendor:
     def error_body(self, status: int, code: str, message: str) -> Any:
         raise NotImplementedError
 
+    def path_error_body(self, path: str, status: int, code: str, message: str) -> Any:
+        """The body of a 404/405 the router answers under this vendor's paths; a vendor whose
+        operations document different error shapes picks one by path."""
+        return self.error_body(status, code, message)
+
+    def extra_routes(self) -> list[Any]:
+        """Routes outside the spec that the vendor's clients need (Eka's presigned storage)."""
+        return []
+
     def state(self) -> dict[str, Any]:
         """A JSON summary of the state (``GET /__contracts__/state``)."""
         return {}
@@ -278,6 +287,11 @@ class Vendor:
     def advance(self, session_id: str, to: str | None = None) -> dict[str, Any] | None:
         """Move a session on; None when this vendor has no such session."""
         return None
+
+    def known_values(self) -> dict[str, tuple[str, ...]]:
+        """Parameter name -> values that exist in the seeded state without any request (for
+        a gate run against the mock to prove reads that a live run proves with --param)."""
+        return {}
 
     # -- shared helpers -----------------------------------------------------------------
     def rng(self, *parts: object) -> random.Random:

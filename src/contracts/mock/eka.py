@@ -1,15 +1,31 @@
 """Eka Care EkaScribe mock: create (201) -> end (202) -> Get Session 202 while processing,
 then 200 completed (or 206 partial, or 200 failed, by scenario); 410 once a session that was
-never ended passes ``expires_at``; ``template_id``/``document_id`` filtering; 404."""
+never ended passes ``expires_at``; ``template_id``/``document_id`` filtering; 404.
+
+The endpoints the official Python SDK (``ekacare``) calls run the same lifecycle per
+transaction: login -> File Upload (a presigned form whose ``url`` is the mock's own storage,
+``/__contracts__/eka/storage``) -> processing starts at Initialize Transaction (v2) or when the
+SDK's JSON descriptor reaches the storage (v1) -> the v3 and v1 status endpoints answer
+"in progress" until the lifecycle is done, then the scenario's result."""
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import orjson
 
 from ._synth import iso, patient_name, sentences
-from ._vendor import Call, Lifecycle, Reply, Vendor, handles
+from ._vendor import CONTROL_PREFIX, Call, Lifecycle, Reply, Vendor, handles
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from ..findings import Violation
 
 __all__ = ["EkaMock"]
 
@@ -32,6 +48,31 @@ class _Session:
     lifecycle: Lifecycle | None = None
 
 
+@dataclass
+class _Txn:
+    """A transaction of the SDK's flow (File Upload's ``txn_id``)."""
+
+    number: int
+    txn_id: str
+    action: str
+    folder: str
+    scenario: str
+    files: list[str] = field(default_factory=list)
+    request: dict[str, Any] = field(default_factory=dict)
+    lifecycle: Lifecycle | None = None
+
+
+STORAGE_PATH = CONTROL_PREFIX + "/eka/storage"
+# The SDK's endpoints document their own error bodies (Eka's older OpenAPI files).
+_SDK_OPERATIONS = frozenset({"login", "getUploadLocation", "initTransaction",
+                             "getTransactionResult", "getVoiceRecordStatus"})
+_LEGACY_401 = {"error": "Unauthorized", "message": "Invalid or missing authentication token"}
+
+
+def _b64json(value: Any) -> str:
+    return base64.b64encode(orjson.dumps(value)).decode("ascii")
+
+
 class EkaMock(Vendor):
     api = "eka"
     bad_request_status = 422
@@ -45,12 +86,47 @@ class EkaMock(Vendor):
 
     def reset(self) -> None:
         self.sessions: dict[str, _Session] = {}
+        self.txns: dict[str, _Txn] = {}
         self.counter = 0
 
     def error_body(self, status: int, code: str, message: str) -> Any:
         return {"error": {"code": code, "message": message}}
 
-    def bad_request(self, call: Call, violations: list[Any]) -> Reply:
+    def path_error_body(self, path: str, status: int, code: str, message: str) -> Any:
+        # The SDK's endpoints document their own error shapes (Eka's older OpenAPI files).
+        path = path.removeprefix(self.options.prefix)
+        if path == "/connect-auth/v1/account/login":
+            return {"code": status, "error": message}
+        if path == "/v1/file-upload" or path.startswith("/voice/api/v2/transaction/init/"):
+            return {"error": message, "code": code}
+        if path.startswith("/voice/api/v3/status/"):
+            return {"error": {"code": code, "msg": message}}
+        if path.startswith("/voice-record/api/status/"):
+            return {"message": message}
+        return self.error_body(status, code, message)
+
+    def authorized(self, call: Call) -> bool:
+        # The login is how an SDK client gets its token.
+        return call.operation == "login" or super().authorized(call)
+
+    def unauthorized(self, call: Call) -> Reply:
+        if call.operation in _SDK_OPERATIONS:
+            return Reply(401, dict(_LEGACY_401))
+        return super().unauthorized(call)
+
+    def bad_request(self, call: Call, violations: list[Violation]) -> Reply:
+        first = violations[0]
+        where = f" at {first.pointer}" if first.pointer else ""
+        text = f"{first.location}{where}: {first.message}"
+        if call.operation == "login":
+            return Reply(400, {"code": 400, "error": text})
+        if call.operation == "getUploadLocation":
+            return Reply(400, {"error": text, "code": "invalid_request"})
+        if call.operation == "initTransaction":
+            return Reply(422, {"details": [{"loc": first.pointer, "msg": first.message}]})
+        return self._protocol_bad_request(violations)
+
+    def _protocol_bad_request(self, violations: list[Violation]) -> Reply:
         first = violations[0]
         code = "missing_required_field" if first.code.endswith(".missing") or \
             "required" in first.message else "validation_error"
@@ -246,8 +322,174 @@ class EkaMock(Vendor):
                 "message": "Session expired before processing was initiated",
                 "templates": [], "transcript": ""}
 
+    # -- the SDK's endpoints (ekacare: login, upload, init, v3 and v1 status) -------------
+    @handles("login")
+    def login(self, call: Call) -> Reply:
+        # Any client id and secret get the mock's token: the SDK then sends it as Bearer.
+        return Reply(200, {"access_token": self.options.token, "expires_in": 1800,
+                           "refresh_expires_in": 86400,
+                           "refresh_token": f"refresh-{self.rng('refresh').getrandbits(64):016x}"})
+
+    @handles("getUploadLocation")
+    def upload_location(self, call: Call) -> Reply:
+        txn_id = call.query.get("txn_id")
+        if not txn_id:
+            return Reply(400, {"error": "txn_id is required", "code": "invalid_request"})
+        txn = self.txns.get(txn_id)
+        if txn is None:
+            self.counter += 1
+            folder = f"EC_{self.counter:014d}/{txn_id}/{iso(self.counter * 60)[:10]}/"
+            txn = _Txn(self.counter, txn_id, call.query.get("action", "ekascribe-v2"), folder,
+                       self.pick_scenario(call, "completed"))
+            self.txns[txn_id] = txn
+        mode = call.body.get("mode") if isinstance(call.body, dict) else None
+        day = iso(txn.number * 60)[:10].replace("-", "")
+        return Reply(200, {"uploadData": {"url": call.base_url + STORAGE_PATH, "fields": {
+            "x-amz-meta-mode": mode if isinstance(mode, str) else "dictation",
+            "key": txn.folder + "${filename}",
+            "x-amz-algorithm": "AWS4-HMAC-SHA256",
+            "x-amz-credential": f"MOCKCREDENTIAL/{day}/ap-south-1/s3/aws4_request",
+            "x-amz-date": f"{day}T000000Z",
+            "x-amz-security-token": "mock-security-token",
+            "policy": _b64json({"conditions": [["starts-with", "$key", txn.folder]]}),
+            "x-amz-signature": f"{self.rng('signature', txn_id).getrandbits(256):064x}",
+        }}, "folderPath": txn.folder, "txn_id": txn_id})
+
+    @handles("initTransaction")
+    def init_transaction(self, call: Call) -> Reply:
+        txn_id = call.path_params["txn_id"]
+        txn = self.txns.get(txn_id)
+        if txn is not None and txn.lifecycle is not None:
+            return Reply(409, {"status": "error", "message": "Transaction already initialized"})
+        if txn is None:  # files uploaded elsewhere: the request names them
+            self.counter += 1
+            txn = _Txn(self.counter, txn_id, "ekascribe-v2", "", self.pick_scenario(
+                call, "completed"))
+            self.txns[txn_id] = txn
+        txn.request = dict(call.body) if isinstance(call.body, dict) else {}
+        if not txn.files:  # the SDK names them by their full s3:// path
+            txn.files = [str(f).rsplit("/", 1)[-1]
+                         for f in txn.request.get("client_generated_files") or []]
+        txn.lifecycle = Lifecycle(("processing", "done"))
+        return Reply(201, {"status": "success", "message": "Transaction initialized successfully",
+                           "txn_id": txn_id, "b_id": f"b-{txn.number:010d}"})
+
+    @handles("getTransactionResult")
+    def transaction_result(self, call: Call) -> Reply:
+        txn = self.txns.get(call.path_params["txn_id"])
+        if txn is None:
+            return Reply(400, {"error": {"code": "transaction_not_found",
+                                         "msg": "Transaction doesn't exist"}})
+        extra = txn.request.get("additional_data")
+        data: dict[str, Any] = {"output": [],
+                                "additional_data": extra if isinstance(extra, dict) else {}}
+        if not self._txn_done(txn):
+            return Reply(202, {"data": data})
+        if txn.scenario == "failed":
+            return Reply(500, {"error": {"code": "output_not_available",
+                                         "msg": "Error in generating output file"}})
+        data["output"] = [self._txn_output(txn, i, t)
+                          for i, t in enumerate(self._txn_templates(txn))]
+        if txn.scenario == "partial":
+            data["output"][-1].update(status="partial_success", value="", errors=[
+                "Unable to extract medication dosage"], warnings=[
+                "Low confidence in diagnosis section"])
+            return Reply(206, {"data": data})
+        return Reply(200, {"data": data})
+
+    @handles("getVoiceRecordStatus")
+    def voice_record_status(self, call: Call) -> Reply:
+        txn = self.txns.get(call.path_params["session_id"])
+        if txn is None:
+            return Reply(404, {"message": "Not Found"})
+        if txn.lifecycle is None:
+            return Reply(200, {"status": "queued"})
+        if not self._txn_done(txn):
+            return Reply(200, {"status": "inprogress"})
+        if txn.scenario == "failed":
+            return Reply(200, {"status": "error", "error": [{
+                "code": "transcription_failed", "message": "No speech detected"}]})
+        fhir = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
+            "resourceType": "Condition", "code": {"text": "cough for three days (synthetic)"},
+            "subject": {"display": patient_name(txn.number)}}}]}
+        out: dict[str, Any] = {"status": "completed",
+                               "data": {"output": {"fhir": _b64json(fhir)}}}
+        if txn.scenario == "partial":
+            out["status"] = "partial_completed"
+            out["error"] = [{"code": "partial_output_transcription",
+                             "message": "Partial Output Transcription"}]
+        return Reply(200, out)
+
+    def _txn_done(self, txn: _Txn) -> bool:
+        if txn.lifecycle is None:
+            return False
+        txn.lifecycle.poll(self.options)
+        return txn.lifecycle.state == "done"
+
+    def _txn_templates(self, txn: _Txn) -> list[str]:
+        wanted = txn.request.get("output_format_template") or \
+            txn.request.get("output_format", {}).get("output_template") or []
+        ids = [t.get("template_id") for t in wanted if isinstance(t, dict)]
+        return [t for t in ids if isinstance(t, str)] or ["eka_emr_template"]
+
+    def _txn_output(self, txn: _Txn, index: int, template: str) -> dict[str, Any]:
+        doc = self._document(_Session(txn.number, txn.txn_id, 0.0, 0.0, txn.scenario, {}),
+                             index, template)[template]
+        kind = template.removesuffix("_template")
+        return {"template_id": template, "value": _b64json(doc["data"]), "type": kind,
+                "name": kind.replace("_", " ").title() + " Template", "status": "success",
+                "errors": [], "warnings": []}
+
+    def extra_routes(self) -> list[Route]:
+        from starlette.routing import Route
+
+        return [Route(STORAGE_PATH, self._storage, methods=["POST"])]
+
+    async def _storage(self, request: Request) -> Response:
+        """The presigned S3 POST stand-in: one form per file (``key`` and ``file``), 204."""
+        from starlette.responses import Response
+
+        form = await request.form()
+        key, upload = form.get("key"), form.get("file")
+        content = await upload.read() if upload is not None and hasattr(upload, "read") \
+            else b""
+        await form.close()
+        if not isinstance(key, str) or not key:
+            return Response("<Error><Code>InvalidArgument</Code></Error>", 400,
+                            media_type="application/xml")
+        with self.lock:
+            txn = next((t for t in self.txns.values() if t.folder and
+                        key.startswith(t.folder)), None)
+            if txn is None:
+                return Response("<Error><Code>AccessDenied</Code></Error>", 403,
+                                media_type="application/xml")
+            name = key[len(txn.folder):]
+            if name == f"{txn.txn_id}.json":
+                self._descriptor(txn, content)
+            elif name not in txn.files:
+                txn.files.append(name)
+        return Response(status_code=204)
+
+    def _descriptor(self, txn: _Txn, content: bytes) -> None:
+        """The SDK's JSON descriptor: it starts the v1 flow (v2 waits for its init call)."""
+        try:
+            data = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            data = {}
+        if txn.action == "ekascribe-v2" or txn.lifecycle is not None or \
+                not isinstance(data, dict):
+            return
+        txn.request = data
+        txn.lifecycle = Lifecycle(("processing", "done"))
+
     # -- control -------------------------------------------------------------------------
     def advance(self, session_id: str, to: str | None = None) -> dict[str, Any] | None:
+        txn = self.txns.get(session_id)
+        if txn is not None and session_id not in self.sessions:
+            if txn.lifecycle is None:
+                txn.lifecycle = Lifecycle(("processing", "done"))
+            txn.lifecycle.advance(to)
+            return {"session_id": session_id, "state": txn.lifecycle.state}
         session = self.sessions.get(session_id)
         if session is None:
             return None
@@ -267,4 +509,7 @@ class EkaMock(Vendor):
                 assert s.lifecycle is not None
                 stage = s.lifecycle.state
             out[sid] = {"state": stage, "scenario": s.scenario}
-        return {"sessions": out}
+        txns = {tid: {"state": t.lifecycle.state if t.lifecycle else "uploading",
+                      "scenario": t.scenario, "action": t.action, "files": list(t.files)}
+                for tid, t in self.txns.items()}
+        return {"sessions": out, "transactions": txns}

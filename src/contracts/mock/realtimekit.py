@@ -309,7 +309,7 @@ class RealtimeKitMock(Vendor):
         data["session_id"] = session.data["id"]
         metadata = {
             "sdk_name": "web-core",
-            "device_info": {"os": "macOS", "browser": "Chrome", "is_mobile": False},
+            "device_info": {"os": "macOS", "os_version": "14.5", "is_mobile": False},
             "ip_information": {"city": "Example City", "country": "ZZ"},
             "precall_network_information": {"rtt": 48, "jitter": 3, "packet_loss": 0},
         }
@@ -330,6 +330,14 @@ class RealtimeKitMock(Vendor):
         if call.flag("include_peer_events") or "events" in wanted:
             data["peer_events"] = [dict(e) for e in p.events]
         return data
+
+    def known_values(self) -> dict[str, tuple[str, ...]]:
+        # Session 1 of every app has ended and has a summary (see _seed): every read finds it.
+        key = ("synthetic-account", "synthetic-app")
+        session = self._seed(key, 1)
+        first = session.participants[0].data["id"]
+        return {"account_id": key[:1], "app_id": key[1:], "session_id": (session.data["id"],),
+                "participant_id": (first,), "peer_id": (first,)}
 
     # -- control -------------------------------------------------------------------------
     def advance(self, session_id: str, to: str | None = None) -> dict[str, Any] | None:

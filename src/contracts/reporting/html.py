@@ -100,11 +100,34 @@ tr.skipped td {{ color: #777; }}
 <p>APIs: {html.escape(", ".join(result.apis))} · seed {result.seed}{narrowed}</p>
 <h2>Coverage</h2>
 {_svg_coverage(result) if result.suites else "<p>No suites ran.</p>"}
-<h2>Cases</h2>
+{_trend_html(result)}<h2>Cases</h2>
 <table><tr><th>stage</th><th>case</th><th>result</th><th>summary</th></tr>
 {"".join(rows)}
 </table></body></html>
 """
+
+
+_TREND_COLOURS = {"pass": "#4a8", "fail": "#d33", "not proved": "#e90"}
+
+
+def _trend_html(result: GateResult) -> str:
+    """The history section: each operation's state, since when, and its last runs as squares."""
+    if not result.trend:
+        return ""
+    rows = []
+    for t in sorted(result.trend, key=lambda t: (t.state == "pass", t.name)):
+        squares = "".join(
+            f'<rect x="{i * 12}" y="0" width="10" height="10" '
+            f'fill="{_TREND_COLOURS.get(state, "#999")}"><title>{html.escape(state)}</title>'
+            f"</rect>" for i, state in enumerate(t.recent))
+        svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{len(t.recent) * 12}" '
+               f'height="10">{squares}</svg>')
+        since = f"since {html.escape(t.since)} ({t.runs} run{'s' if t.runs != 1 else ''})"
+        rows.append(f"<tr class='{'pass' if t.state == 'pass' else 'fail'}'>"
+                    f"<td>{html.escape(t.name)}</td><td>{html.escape(t.state)}</td>"
+                    f"<td>{since}</td><td>{svg}</td></tr>")
+    return ("<h2>History</h2>\n<table><tr><th>operation</th><th>state</th><th>since</th>"
+            f"<th>last runs (oldest first)</th></tr>\n{''.join(rows)}\n</table>\n")
 
 
 _DRIFT_CSS = """

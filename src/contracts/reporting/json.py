@@ -65,7 +65,10 @@ def gate_json(result: GateResult) -> str:
             "deselected": suite.deselections,
             "not_run": suite.not_run,
             "phases": {p: suite.phases[p] for p in PHASES if p in suite.phases},
+            "proved": {op: o.proved for op, o in sorted(suite.outcomes.items())},
         } for suite in result.suites],
+        "trend": [{"api": t.api, "operation": t.operation, "state": t.state, "since": t.since,
+                   "runs": t.runs, "recent": list(t.recent)} for t in result.trend],
     }, indent=2, default=str) + "\n"
 
 
