@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-__all__ = ["JOBS_HELP", "SCHEDULER_HELP", "choose_jobs", "scaled_drift", "scaled_validate"]
+__all__ = ["JOBS_HELP", "SCHEDULER_HELP", "choose_jobs", "scale_options", "scaled_drift",
+           "scaled_validate"]
 
 JOBS_HELP = ("Worker processes [default: the machine's cores; one process for inputs under "
              "4 MB]. The output is the same for any N.")
@@ -37,11 +38,23 @@ def _check(jobs: int | None, scheduler: str | None) -> None:
         raise click.UsageError("give --jobs or --scheduler, not both")
 
 
-def scaled_validate(api: str, files: Sequence[str], *, strict: bool, jobs: int | None,
-                    scheduler: str | None) -> Any:
+def scale_options(command: Any) -> Any:
+    """``--jobs`` and ``--scheduler``, as validate and drift take them."""
+    command = click.option("--scheduler", default=None, metavar="ADDRESS",
+                           help=SCHEDULER_HELP)(command)
+    return click.option("--jobs", type=click.IntRange(1), default=None, metavar="N",
+                        help=JOBS_HELP)(command)
+
+
+def scaled_validate(api: str, files: Sequence[str], operation: str | None, strict: bool,
+                    jobs: int | None, scheduler: str | None) -> Any:
     """A merged CorpusAccumulator from Dask or a process pool, or None for the
-    single-process path."""
+    single-process path (always for --operation bodies)."""
+    if operation is not None and scheduler is not None:
+        raise click.UsageError("--scheduler works on recorded traffic, not --operation bodies")
     _check(jobs, scheduler)
+    if operation is not None:
+        return None
     if scheduler is not None:
         from .dask_runner import validate_on_dask
 

@@ -35,7 +35,7 @@ from ._cli_gate import (
     with_history,
     write_gate_reports,
 )
-from ._cli_scale import JOBS_HELP, SCHEDULER_HELP, scaled_drift, scaled_validate
+from ._cli_scale import scale_options, scaled_drift, scaled_validate
 from .errors import ContractsError, UsageError
 from .findings import Severity
 
@@ -293,8 +293,7 @@ def show_config(config_path: Path | None, fmt: str) -> None:
               help="Lowest severity that makes the exit code 1 (info, warning, error).")
 @click.option("--show-values", is_flag=True,
               help="Show offending body values in the output (off: they may be patient data).")
-@click.option("--jobs", type=click.IntRange(1), default=None, metavar="N", help=JOBS_HELP)
-@click.option("--scheduler", default=None, metavar="ADDRESS", help=SCHEDULER_HELP)
+@scale_options
 @click.argument("names", nargs=-1, required=True, type=click.Path(), metavar="FILES...")
 def validate(api: str, operation: str | None, status: int | None, fmt: str, strict: bool,
              fail_on: Severity, show_values: bool, jobs: int | None, scheduler: str | None,
@@ -306,14 +305,11 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
     """
     if status is not None and operation is None:
         raise click.UsageError("--status needs --operation")
-    if operation is not None and scheduler is not None:
-        raise click.UsageError("--scheduler works on recorded traffic, not --operation bodies")
     from .corpus import iter_corpus, validate_bodies
     from .reporting.stream import write_violations
 
     files = tuple(Path(n) for n in names)
-    scaled = None if operation else scaled_validate(api, names, strict=strict, jobs=jobs,
-                                                    scheduler=scheduler)
+    scaled = scaled_validate(api, names, operation, strict, jobs, scheduler)
     with _progress(files if scaled is None else ()) as advance:
         if scaled is not None:  # merged from workers, streamed out in input order
             items: Iterable[Any] = scaled.stream()
@@ -411,8 +407,7 @@ def diff(old: str, new: str | None, fmt: str, fail_on: Severity, output: Path | 
                    "(/sessions/*/token); repeatable.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of stdout.")
-@click.option("--jobs", type=click.IntRange(1), default=None, metavar="N", help=JOBS_HELP)
-@click.option("--scheduler", default=None, metavar="ADDRESS", help=SCHEDULER_HELP)
+@scale_options
 @click.argument("names", nargs=-1, type=click.Path(), metavar="[CORPUS]...")
 def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Severity,
           show_values: bool, waivers: Path | None, history: Path | None,
