@@ -38,6 +38,7 @@ from ._refs import (
     resource_of,
 )
 from ._refs import resolve as resolve_ref
+from ._spec_checks import HTTP_METHODS, check_openapi, check_shape
 from ._typing import JSON
 from .errors import (
     ContractsError,
@@ -66,7 +67,6 @@ __all__ = [
     "suggest_names",
 ]
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 _FRAGMENT_SAFE = "/~!$&'()*+,;=:@-._"
 Retriever = Callable[[str], JSON]
@@ -687,48 +687,6 @@ def spec_from_text(
                           folder=base, retriever=retriever, lenient=lenient, limits=DEFAULT_LIMITS)
 
 
-def _check_openapi(document: Document) -> None:
-    data = document.data
-    if not isinstance(data, dict):
-        raise SpecError("not an OpenAPI document (the top level is not a mapping)",
-                        source=document.source)
-    if "swagger" in data:
-        raise SpecError(f"Swagger {str(data.get('swagger'))[:20]} is not supported; convert it to "
-                        "OpenAPI 3 first, e.g. `npx swagger2openapi spec.yaml -o openapi.yaml` "
-                        "(no maintained Python converter exists)", source=document.source,
-                        line=document.line_of("/swagger"))
-    version = data.get("openapi")
-    if version is None:
-        raise SpecError("not an OpenAPI document (no 'openapi' field)", source=document.source)
-    if not isinstance(version, str) or not re.fullmatch(r"3\.\d+\.\d+.*", version):
-        shown = repr(version) if len(repr(version)) <= 40 else f"{repr(version)[:40]}..."
-        raise SpecError(f"unknown OpenAPI version {shown}", source=document.source,
-                        line=document.line_of("/openapi"))
-    if not version.startswith(("3.0.", "3.1.")):
-        raise SpecError(f"OpenAPI {version} is not supported; 3.0 and 3.1 are",
-                        source=document.source, line=document.line_of("/openapi"))
-
-
-def _check_shape(document: Document) -> None:
-    """The objects we walk must be objects: a list of paths would quietly mean no operations."""
-    data = document.data
-
-    def fail(pointer: str, what: str) -> SpecError:
-        return SpecError(f"{what} must be a mapping", source=document.source,
-                         line=document.line_of(pointer), pointer=pointer)
-
-    for key in ("info", "paths", "components", "webhooks"):
-        if key in data and not isinstance(data[key], dict):
-            raise fail(f"/{key}", f"'{key}'")
-    for template, item in (data.get("paths") or {}).items():
-        where = f"/paths/{escape_pointer(str(template))}"
-        if not isinstance(item, dict):
-            raise fail(where, "a path item")
-        for method in HTTP_METHODS:
-            if method in item and not isinstance(item[method], dict):
-                raise fail(f"{where}/{method}", "an operation")
-
-
 def _from_document(
     document: Document,
     *,
@@ -739,9 +697,9 @@ def _from_document(
     lenient: bool,
     limits: Limits,
 ) -> Spec:
-    _check_openapi(document)
+    check_openapi(document)
     if not lenient:  # lint reports a bad shape as meta-schema findings instead
-        _check_shape(document)
+        check_shape(document)
     original = None
     if is_30(document.data):  # read as its 3.1 equivalent; lint sees the original
         original = document
