@@ -130,6 +130,8 @@ def print_gate_table(result: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from ._text import terminal_safe
+
     table = Table(title="contracts gate")
     for column in ("stage", "case", "result", "summary"):
         table.add_column(column)
@@ -145,24 +147,27 @@ def print_gate_table(result: Any) -> None:
         mark = Text("skipped", style="yellow") if case.skipped else Text(
             "pass", style="green") if case.passed else Text(
             "error" if case.error else "FAIL", style="red")
-        table.add_row(case.stage, case.name, mark, case.summary)
+        # names and summaries quote the traffic and the spec: Text keeps rich markup inert,
+        # terminal_safe keeps control characters from driving the terminal
+        table.add_row(case.stage, Text(terminal_safe(case.name)), mark,
+                      Text(terminal_safe(case.summary)))
     if passing_ops:
         table.add_row("suites", f"{passing_ops} operation check(s)", Text("pass", style="green"),
                       "")
     if not_run:
         table.add_row("suites", f"{sum(not_run.values())} operation(s) not run",
                       Text("skipped", style="yellow"),
-                      "; ".join(f"{n}: {why}" for why, n in not_run.items()))
+                      Text(terminal_safe("; ".join(f"{n}: {why}" for why, n in not_run.items()))))
     Console(file=sys.stdout, width=120).print(table)
     for case in result.cases:
         if case.passed and not (case.stage == "coverage" and case.violations):
             continue  # a passing coverage case may still carry not-proved warnings
-        for f in case.findings:
-            click.echo(f"  {case.name}: {f.location}: {f.severity.label}: {f.code}: {f.message}")
-        for v in case.violations:
-            click.echo(f"  {case.name}: {v.describe()}")
-        for line in case.details:
-            click.echo(f"  {case.name}: {line}")
+        lines = [f"{f.location}: {f.severity.label}: {f.code}: {f.message}"
+                 for f in case.findings]
+        lines += [v.describe() for v in case.violations]
+        lines += list(case.details)
+        for line in lines:
+            click.echo(terminal_safe(f"  {case.name}: {line}"))
 
 
 def diff_base(ref: str, files: Sequence[str], fmt: str, fail_on: Severity) -> tuple[str, bool]:

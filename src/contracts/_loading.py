@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 from yaml.composer import Composer
@@ -26,7 +28,7 @@ from ._typing import JSON
 from .errors import InputError
 
 __all__ = ["Document", "Limits", "dump_document", "escape_pointer", "load_document",
-           "parse_document", "parse_json"]
+           "open_regular", "parse_document", "parse_json", "read_capped"]
 
 
 
@@ -37,6 +39,12 @@ class Limits:
     max_bytes: int = 32 * 1024 * 1024
     max_depth: int = 256
     max_nodes: int = 500_000
+    # What loading builds, in bytes: every string value, key and pointer as often as aliases
+    # repeat it. A 700 KB YAML file whose 100 KB key is aliased 200,000 times means 20 GB.
+    max_expanded_bytes: int = 96 * 1024 * 1024
+    # JSON values (objects, arrays, items) in one JSON text, counted from its punctuation
+    # before parsing: each costs 30 to 70 bytes of memory for two or three bytes of input.
+    max_json_values: int = 4_000_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -135,6 +143,7 @@ class _Builder:
         self.source = source
         self.limits = limits
         self.nodes = 0
+        self.expanded = 0
         self.lines: dict[str, int] = {}
         self.active: set[int] = set()
 
@@ -142,12 +151,21 @@ class _Builder:
         return InputError(message, source=self.source, line=node.start_mark.line + 1,
                           pointer=pointer or "/")
 
+    def charge(self, size: int, node: Node, pointer: str) -> None:
+        """Count bytes built; aliases repeat their strings, so the file size is no bound."""
+        self.expanded += size
+        if self.expanded > self.limits.max_expanded_bytes:
+            raise self.fail(
+                f"document expands to more than {self.limits.max_expanded_bytes:,} bytes "
+                "(a YAML alias bomb?)", node, "")
+
     def build(self, node: Node, pointer: str, depth: int) -> JSON:
         self.nodes += 1
         if self.nodes > self.limits.max_nodes:
             raise self.fail(
                 f"document expands to more than {self.limits.max_nodes:,} values "
                 "(a YAML alias bomb?)", node, pointer)
+        self.charge(len(pointer), node, pointer)
         if depth > self.limits.max_depth:
             raise self.fail(f"nested deeper than {self.limits.max_depth} levels", node, pointer)
         self.lines.setdefault(pointer, node.start_mark.line + 1)
@@ -177,6 +195,7 @@ class _Builder:
                 raise self.fail("mapping keys must be plain strings", key_node, pointer)
             # Keys are strings in JSON; YAML 1.1 turns `200:` into an int, so use the raw text.
             key = key_node.value
+            self.charge(len(key), key_node, pointer)
             child = f"{pointer}/{escape_pointer(key)}"
             if key in out:
                 raise self.fail(f"duplicate key {key!r}", key_node, pointer)
@@ -189,6 +208,7 @@ class _Builder:
         tag = node.tag
         if tag == _TAG + "str" or tag == _TAG + "timestamp":
             # Dates stay strings: JSON has no date type and format checks want the text.
+            self.charge(len(node.value), node, pointer)
             return node.value
         if tag in _SCALARS:
             try:
@@ -398,20 +418,66 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def load_document(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Document:
-    """Read and parse a YAML/JSON file; a missing or unreadable file is an InputError."""
-    path = Path(path)
+def open_regular(path: str | Path, source: str | None = None) -> IO[bytes]:
+    """Open ``path`` for reading if it is a regular file; anything else is an InputError.
+
+    Devices (``/dev/zero`` says size 0 and never ends), FIFOs (opening one waits for a
+    writer) and directories are refused before a byte is read: the file is opened without
+    blocking and checked on the descriptor, so a symlink swapped in between changes nothing.
+    """
+    where = source if source is not None else str(path)
     try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            raise InputError(f"file is larger than {limits.max_bytes:,} bytes", source=str(path))
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise InputError("no such file", source=str(path)) from None
+        raise InputError("no such file", source=where) from None
     except IsADirectoryError:
-        raise InputError("is a directory, not a file", source=str(path)) from None
+        raise InputError("is a directory, not a file", source=where) from None
     except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", source=str(path)) from None
+        raise InputError(f"cannot read ({exc.strerror})", source=where) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(f"is {_kind_of(mode)}, not a regular file", source=where)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _kind_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
+
+
+def read_capped(path: str | Path, cap: int, *, source: str | None = None,
+                what: str = "file") -> bytes:
+    """The bytes of the regular file ``path``, reading at most ``cap + 1``: a larger file is
+    an InputError before it is read whole (its size on disk is not trusted)."""
+    where = source if source is not None else str(path)
+    with open_regular(path, where) as fh:
+        try:
+            raw = fh.read(cap + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read ({exc.strerror})", source=where) from None
+    if len(raw) > cap:
+        raise InputError(f"{what} is larger than {cap:,} bytes", source=where)
+    return raw
+
+
+def load_document(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Document:
+    """Read and parse a YAML/JSON file; a missing, unreadable or non-regular file is an
+    InputError, and no more than ``limits.max_bytes + 1`` bytes are ever read."""
+    raw = read_capped(path, limits.max_bytes)
     return parse_document(raw, source=str(path), limits=limits)
 
 
@@ -431,6 +497,12 @@ def parse_json(data: bytes | str, *, source: str = "<body>",
             data = data.encode("utf-8")
         except UnicodeEncodeError:
             raise InputError("not valid UTF-8 (lone surrogate)", source=source) from None
+    # An upper bound on the values orjson would build (commas inside strings count too): a
+    # 64 MB line of "[[],[],..." would otherwise become 20 million lists and 1.5 GB.
+    if len(data) > limits.max_json_values and (
+            data.count(b",") + data.count(b"[") + data.count(b"{") > limits.max_json_values):
+        raise InputError(f"has more than {limits.max_json_values:,} JSON values, commas and "
+                         "brackets", source=source)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:

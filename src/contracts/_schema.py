@@ -89,6 +89,9 @@ def _at(instance: Any, parts: list[str | int]) -> Any:
     return instance
 
 
+_U64_MAX = 2**64 - 1
+
+
 def _describe(keyword: str, params: dict[str, Any], actual: Any) -> tuple[str, Any]:
     """A message without the instance's value, and what was expected."""
     limit = params.get("limit")
@@ -223,6 +226,8 @@ class CompiledSchema:
                 return
         path = list(err.instance_path)
         actual = _at(instance, path)
+        if params.get("limit") == _U64_MAX:
+            params = {**params, "limit": self._written_limit(err, name, _U64_MAX)}
         message, expected = _describe(name, params, actual)
         yield SchemaError(
             pointer=join_pointer(path),
@@ -232,6 +237,23 @@ class CompiledSchema:
             expected=expected,
             actual=actual,
         )
+
+    def _written_limit(self, err: Any, keyword: str, clamped: int) -> Any:
+        """The limit as the spec writes it: the engine clamps counts to 64 bits, and
+        ``minItems: 18446744073709551616`` must not read as one less."""
+        from urllib.parse import unquote
+
+        spec, location = self._spec, str(err.absolute_keyword_location or "")
+        uri, _, fragment = location.partition("#")
+        if spec is None or not fragment.endswith("/" + keyword):
+            return clamped
+        try:
+            node = spec.locate(uri, unquote(fragment)[: -len(keyword) - 1])
+        except UnresolvableRef:
+            return clamped
+        value = node.value.get(keyword) if isinstance(node.value, dict) else None
+        return value if isinstance(value, int | float) and not isinstance(value, bool) \
+            else clamped
 
     def _discriminated(self, err: Any, keyword: str, instance: Any, branches: int
                        ) -> int | SchemaError | None:

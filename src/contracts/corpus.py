@@ -11,8 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ._loading import parse_json
-from .errors import InputError
+from ._loading import DEFAULT_LIMITS, parse_json, read_capped
 from .findings import ReadProblem, Severity, Violation
 from .findings import location as _location
 from .specs import Spec
@@ -126,12 +125,8 @@ def validate_bodies(api: Spec | str | Validator, operation: str, status: int | N
     report = CorpusReport()
     for path in paths:
         path = Path(path)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raise InputError("no such file", source=str(path)) from None
-        except OSError as exc:
-            raise InputError(f"cannot read ({exc.strerror})", source=str(path)) from None
+        # Read through the cap: a 1.5 GB body is refused after 32 MB, not after reading it all.
+        raw = read_capped(path, DEFAULT_LIMITS.max_bytes, what="body")
         value = parse_json(raw, source=str(path))
         if progress:
             progress(1)

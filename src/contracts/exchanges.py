@@ -24,7 +24,7 @@ from typing import IO, Any, cast
 from urllib.parse import urlencode
 
 from ._exchange import NO_HEADERS, Body, Exchange, freeze_headers
-from ._loading import Document, Limits, load_document, parse_json
+from ._loading import Document, Limits, load_document, open_regular, parse_json, read_capped
 from .errors import InputError, UsageError
 from .findings import ReadProblem
 from .redaction import Redactor
@@ -33,10 +33,13 @@ __all__ = [
     "FORMATS",
     "LOG_VERSION",
     "MAX_DOCUMENT_BYTES",
+    "MAX_INFLATED_BYTES",
     "MAX_LINE_BYTES",
     "Body",
     "Exchange",
     "ReadProblem",
+    "TooLarge",
+    "decode_content",
     "exchange_from_record",
     "exchange_to_record",
     "read_exchanges",
@@ -50,6 +53,9 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 """HAR files are one JSON document and are read whole; larger ones are refused."""
 
+MAX_INFLATED_BYTES = 32 * 1024 * 1024
+"""A content-encoded body (gzip, deflate, br) is inflated up to this many bytes, no further."""
+
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".har": "har", ".yaml": "vcr", ".yml": "vcr"}
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token: an HTTP method
 _URL = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|/)")
@@ -61,6 +67,100 @@ _BODY_KEYS = ("body", "body_text", "body_base64")
 
 class _Bad(Exception):
     """One record or entry is unusable; the message says what and where inside it."""
+
+
+# --------------------------------------------------------------------------- content-encoding
+
+
+class TooLarge(InputError):
+    """A content-encoded body inflates past the limit (a decompression bomb, or just big)."""
+
+
+def decode_content(raw: bytes, encoding: str | None, *, limit: int = MAX_INFLATED_BYTES,
+                   source: str = "<body>") -> bytes:
+    """``raw`` with its ``Content-Encoding`` undone (``gzip``, ``x-gzip``, ``deflate``,
+    ``br`` when a brotli package is installed, ``identity``; several in the order listed),
+    in a stream that never holds more than ``limit + 1`` inflated bytes: a body that inflates
+    further is :class:`TooLarge`; one that cannot be decoded is an :class:`InputError`.
+    """
+    codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip()]
+    data = raw
+    for coding in reversed(codings):  # the last coding applied is undone first
+        if coding == "identity":
+            continue
+        if coding in ("gzip", "x-gzip"):
+            data = _inflate(data, 16 + 15, limit, source)
+        elif coding == "deflate":
+            try:  # RFC 9110 deflate is zlib-wrapped; some servers send it raw
+                data = _inflate(data, 15, limit, source)
+            except TooLarge:
+                raise
+            except InputError:
+                data = _inflate(data, -15, limit, source)
+        elif coding == "br":
+            data = _unbrotli(data, limit, source)
+        else:
+            raise InputError(f"unknown content-encoding {coding[:20]!r}", source=source)
+        if len(data) > limit:
+            raise _too_large(limit, source)
+    return data
+
+
+def _too_large(limit: int, source: str) -> TooLarge:
+    return TooLarge(f"body inflates to more than {limit:,} bytes", source=source)
+
+
+def _inflate(data: bytes, wbits: int, limit: int, source: str) -> bytes:
+    import zlib
+
+    out: list[bytes] = []
+    size = 0
+    while data:
+        inflater = zlib.decompressobj(wbits)
+        try:
+            # max_length >= 1 here (0 would mean no limit); output stops one byte past it
+            chunk = inflater.decompress(data, limit + 1 - size)
+        except zlib.error:
+            raise InputError("body cannot be decoded as its content-encoding says",
+                             source=source) from None
+        size += len(chunk)
+        out.append(chunk)
+        if inflater.unconsumed_tail or size > limit:
+            raise _too_large(limit, source)
+        if not inflater.eof:
+            raise InputError("body is cut short (its content-encoding stream does not end)",
+                             source=source)
+        # gzip allows several members one after another
+        data = inflater.unused_data if wbits > 16 else b""
+    return b"".join(out)
+
+
+def _unbrotli(data: bytes, limit: int, source: str) -> bytes:
+    try:
+        import brotli  # type: ignore[import-not-found]
+    except ImportError:
+        raise InputError("body is brotli-compressed and no brotli package is installed",
+                         source=source, hint="pip install brotli") from None
+    inflater = brotli.Decompressor()
+    out: list[bytes] = []
+    size = 0
+    step = 1024  # input per call: the output of one small step is bounded by what follows
+    try:
+        for start in range(0, len(data), step):
+            try:
+                chunk = inflater.process(data[start:start + step],
+                                         output_buffer_limit=limit + 1 - size)
+            except TypeError:  # an older brotli cannot bound one call's output: refuse
+                raise InputError("body is brotli-compressed and the installed brotli "
+                                 "cannot inflate it with a limit", source=source) from None
+            size += len(chunk)
+            out.append(chunk)
+            if size > limit:
+                raise _too_large(limit, source)
+    except brotli.error:
+        raise InputError("body cannot be decoded as its content-encoding says",
+                         source=source) from None
+    return b"".join(out)
 
 
 # --------------------------------------------------------------------------- our log format
@@ -331,7 +431,7 @@ def read_exchanges(
 def _check_file(path: Path, source: str, max_line_bytes: int) -> bytes | None:
     """Fail early on a missing, unreadable or compressed file; the first non-blank line."""
     try:
-        with path.open("rb") as fh:
+        with open_regular(path, source) as fh:
             if fh.read(2) == b"\x1f\x8b":
                 raise InputError("is gzip-compressed", source=source, hint="decompress it first")
             fh.seek(0)
@@ -342,10 +442,6 @@ def _check_file(path: Path, source: str, max_line_bytes: int) -> bytes | None:
                 stripped = raw.strip().removeprefix(b"\xef\xbb\xbf").strip()
                 if stripped:
                     return stripped
-    except FileNotFoundError:
-        raise InputError("no such file", source=source) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", source=source) from None
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", source=source) from None
 
@@ -383,12 +479,7 @@ def _sniff(path: Path, source: str, head: bytes | None) -> tuple[str, Any]:
 
 
 def _read_bytes(path: Path, source: str, limit: int) -> bytes:
-    try:
-        if path.stat().st_size > limit:
-            raise InputError(f"file is larger than {limit:,} bytes", source=source)
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", source=source) from None
+    return read_capped(path, limit, source=source)
 
 
 def _load_json(path: Path, source: str) -> Any:
@@ -417,7 +508,7 @@ def _load_yaml(path: Path, source: str) -> Document:
 
 def _iter_jsonl(path: Path, source: str, max_line_bytes: int) -> Iterator[Exchange | ReadProblem]:
     limits = Limits(max_bytes=max_line_bytes + 2)
-    with path.open("rb") as fh:
+    with open_regular(path, source) as fh:
         number = 0
         while True:
             raw = fh.readline(max_line_bytes + 1)
@@ -495,7 +586,7 @@ def _har_exchange(entry: Any, source: str, index: int, pointer: str) -> Exchange
         if raw_status != 0 or isinstance(raw_status, bool):
             status = _status(raw_status, "'response.status'")
             response_headers = _har_headers(response, "response.")
-            response_body = _har_content(response)
+            response_body = _har_content(response, response_headers.get("content-encoding"))
     started = entry.get("startedDateTime")
     return Exchange(
         method=method,
@@ -540,7 +631,7 @@ def _har_headers(part: dict[str, Any], prefix: str) -> Mapping[str, str]:
     return freeze_headers(pairs)
 
 
-def _har_content(response: dict[str, Any]) -> Body:
+def _har_content(response: dict[str, Any], encoding: str | None = None) -> Body:
     content = _har_object(response, "content", required=False, prefix="response.")
     text = content.get("text")
     if text is None or text == "":
@@ -549,9 +640,20 @@ def _har_content(response: dict[str, Any]) -> Body:
         raise _Bad(f"'response.content.text' must be a string, not {_kind(text)}")
     if content.get("encoding") == "base64":
         try:
-            return base64.b64decode(text, validate=True)
+            raw = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
             raise _Bad("'response.content.text' is not valid base64") from None
+        if encoding and encoding.strip().lower() != "identity":
+            # Browsers store bodies decoded, other tools as sent: undo the encoding when it
+            # is still there, within MAX_INFLATED_BYTES.
+            try:
+                return decode_content(raw, encoding)
+            except TooLarge:
+                raise _Bad(f"'response.content.text' inflates to more than "
+                           f"{MAX_INFLATED_BYTES:,} bytes (too large to validate)") from None
+            except InputError:
+                return raw  # already decoded
+        return raw
     return text
 
 

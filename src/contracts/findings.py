@@ -6,6 +6,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ._secrets import mask_text, mask_value
+
 __all__ = [
     "ContractViolation",
     "DriftChange",
@@ -82,6 +84,15 @@ def location(source: str, line: int | None, pointer: str | None = None) -> str:
     return f"{source}:{line}" if line is not None else source
 
 
+def _mask_fields(record: object, names: tuple[str, ...]) -> None:
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, str) and value:
+            masked = mask_text(value)
+            if masked != value:
+                object.__setattr__(record, name, masked)
+
+
 @dataclass(frozen=True, slots=True)
 class ReadProblem:
     """A part of an input that could not be read (a broken line, a bad HAR entry); reading
@@ -138,11 +149,14 @@ class Violation:
         """What makes two violations the same finding (used to collapse duplicates)."""
         return (self.code, self.api, self.operation, self.location, self.pointer)
 
+    def __post_init__(self) -> None:
+        _mask_fields(self, ("pointer", "message"))
+
     def describe(self, *, show_values: bool = False) -> str:
         where = f"{self.location}{self.pointer}" if self.location else (self.pointer or "/")
         text = f"[{self.code}] {self.operation or self.api}: {where}: {self.message}"
         if show_values and self.actual is not None:
-            text += f" (actual: {self.actual!r})"
+            text += f" (actual: {mask_value(self.actual)!r})"
         return text
 
     def as_dict(self, *, show_values: bool = False) -> dict[str, object]:
@@ -158,7 +172,7 @@ class Violation:
             "expected": self.expected,
         }
         if show_values:
-            out["actual"] = self.actual
+            out["actual"] = mask_value(self.actual)  # values on opt-in; credentials never
         return out
 
 
@@ -306,6 +320,13 @@ class TrafficDrift:
     def key_text(self) -> str:
         """The key as one string (history files and SARIF fingerprints)."""
         return "|".join(self.key)
+
+    def __post_init__(self) -> None:
+        # A key that holds a credential (a JWT as an object key) reaches every format, the
+        # history file and --suggest through the pointer: mask it here, once.
+        _mask_fields(self, ("pointer", "message", "first_at", "last_at"))
+        if self.values:
+            object.__setattr__(self, "values", tuple(mask_value(v) for v in self.values))
 
     def describe(self, *, show_values: bool = False) -> str:
         op = f"{self.operation}: " if self.operation else ""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._sqlite import HISTORY_OBJECTS, open_history
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -34,13 +35,9 @@ CREATE TABLE IF NOT EXISTS gate_operations (run_id INTEGER NOT NULL REFERENCES g
                                             codes TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS gate_operations_key ON gate_operations (api, operation);
 """
-GATE_HISTORY_OBJECTS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("table", "gate_runs"): ("id", "time", "apis", "seed", "live", "passed"),
-    ("table", "gate_operations"): ("run_id", "api", "operation", "state", "requests", "proved",
-                                   "statuses", "codes"),
-    ("index", "gate_operations_key"): (),
-}
-"""What this module creates in a history file (for a defensive opener's allow-list)."""
+GATE_HISTORY_OBJECTS = {key: columns for key, columns in HISTORY_OBJECTS.items()
+                        if key[1].startswith("gate_")}
+"""What this module creates in a history file (the defensive opener's allow-list holds it)."""
 
 PASS, FAIL, NOT_PROVED = "pass", "fail", "not proved"
 _TREND_RUNS = 30
@@ -67,11 +64,9 @@ class OperationTrend:
 
 
 def _open(path: str | Path) -> sqlite3.Connection:
-    """The one place a gate history file is opened."""
-    try:
-        return sqlite3.connect(str(path))
-    except sqlite3.Error as exc:
-        raise InputError(f"cannot open the history file ({exc})", source=str(path)) from None
+    """The one place a gate history file is opened: defensively, as drift opens it (objects
+    we did not create refused, trusted_schema off, every statement bounded in time)."""
+    return open_history(path)
 
 
 def _rows(result: GateResult) -> list[tuple[str, str, str, int, int, str, str]]:

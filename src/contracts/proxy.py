@@ -27,7 +27,7 @@ import orjson
 
 from ._serving import ThreadedServer, bind, root_url, uvicorn_config
 from .errors import ContractsError, OperationNotFound, UsageError
-from .exchanges import Exchange
+from .exchanges import MAX_INFLATED_BYTES, Exchange
 from .findings import Severity, Violation
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .validation import Validator
 
 __all__ = [
+    "MAX_INFLATED_BYTES",
     "MAX_REQUEST_BYTES",
     "MAX_RESPONSE_BYTES",
     "ProxyApp",
@@ -53,6 +54,8 @@ MAX_REQUEST_BYTES = 32 * 1024 * 1024
 """A request body larger than this is refused with 413 (and not forwarded)."""
 MAX_RESPONSE_BYTES = 128 * 1024 * 1024
 """An upstream answer larger than this becomes a 502 (the proxy holds each answer whole)."""
+SHUTDOWN_SECONDS = 1.0
+"""After Ctrl-C, exchanges still open are cancelled after this long."""
 
 # RFC 9110 section 7.6.1: meaningful for one connection only, never forwarded.
 _HOP_BY_HOP = frozenset({
@@ -104,6 +107,10 @@ class _Recorder:
         self.redactor = redactor if redactor is not None else Redactor()
         self._lock = threading.Lock()
         try:
+            # A FIFO would block the proxy until someone reads it; a device is not a log.
+            if self.path.exists() and not self.path.is_file():
+                raise ContractsError("the record file is not a regular file",
+                                     source=str(self.path))
             self._fh: IO[bytes] | None = open(self.path, "ab")  # noqa: SIM115 (closed in close)
         except OSError as exc:
             raise ContractsError(f"cannot open the record file ({exc.strerror})",
@@ -179,16 +186,20 @@ class ProxyApp:
     def __init__(self, validator: Validator, upstream: str, *, record: str | Path | None,
                  redactor: Redactor | None, strict: bool, on_violation: Callback | None,
                  on_error: ErrorCallback | None, timeout: float, max_request_bytes: int,
-                 max_response_bytes: int):
+                 max_response_bytes: int, max_inflated_bytes: int = MAX_INFLATED_BYTES):
+        import httpx
+
         self.validator = validator
         self.api = validator.spec.name
         self.upstream = _upstream_base(upstream)
+        self._upstream_url = httpx.URL(self.upstream)
         self.strict = strict
         self.on_violation = on_violation
         self.on_error = on_error
         self.timeout = timeout
         self.max_request_bytes = max_request_bytes
         self.max_response_bytes = max_response_bytes
+        self.max_inflated_bytes = max_inflated_bytes
         self.stats = ProxyStats()
         self._recorder = _Recorder(record, redactor) if record is not None else None
         self._client: httpx.AsyncClient | None = None
@@ -243,6 +254,10 @@ class ProxyApp:
 
             try:
                 await self._http_exchange(scope, receive, tracked)
+            except asyncio.CancelledError:
+                # Ctrl-C with this exchange still open: the server cancels it after its
+                # grace period; the client's connection closes, nothing else to say.
+                return
             except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, no traceback
                 self._error(f"internal error: {type(exc).__name__}")
                 if not started:
@@ -267,8 +282,17 @@ class ProxyApp:
         method: str = scope["method"]
         raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
         query = scope.get("query_string", b"")
-        url = self.upstream + raw_path.decode("latin-1") + (
-            "?" + query.decode("latin-1") if query else "")
+        if not raw_path.startswith(b"/") or b"#" in raw_path:
+            # Origin-form only (RFC 9112 3.2.1): "@other-host:port/path" or an absolute URL
+            # must never choose where the client's credentials go.
+            await _send_json(send, 400, {"error": "bad_request_target",
+                                         "message": "contracts proxy: the request target "
+                                                    "must be a path starting with '/'"})
+            return
+        upstream_url = self._upstream_url.copy_with(
+            raw_path=self._upstream_url.raw_path.rstrip(b"/") + raw_path
+            + (b"?" + query if query else b""))
+        url = str(upstream_url)
         headers = _forwardable(scope["headers"])
         declared = next((v for k, v in headers if k.lower() == "content-length"), None)
         if declared is not None and declared.isdigit() and int(declared) > self.max_request_bytes:
@@ -290,12 +314,20 @@ class ProxyApp:
 
         client = self._http()
         try:
-            request = client.build_request(method, url, headers=sent, content=body or None)
-            response = await client.send(request, stream=True)
-            try:
-                raw, too_big = await _read_upstream(response, self.max_response_bytes)
-            finally:
-                await response.aclose()
+            # --timeout bounds the whole exchange, not each read: an upstream that drips a
+            # byte at a time cannot hold a request open.
+            async with asyncio.timeout(self.timeout):
+                request = client.build_request(method, upstream_url, headers=sent,
+                                               content=body or None)
+                response = await client.send(request, stream=True)
+                try:
+                    raw, too_big = await _read_upstream(response, self.max_response_bytes)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            await self._fail(send, exchange, UpstreamError(
+                f"{method} upstream {self.upstream} failed: timed out after {self.timeout:g} s"))
+            return
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             failure = UpstreamError(f"{method} upstream {self.upstream} failed: "
                                     f"{_failure_reason(exc)}")
@@ -307,6 +339,12 @@ class ProxyApp:
                 f"{self.max_response_bytes} bytes"))
             return
 
+        await self._respond(send, exchange, request_violations, response, raw)
+
+    async def _respond(self, send: Any, exchange: Exchange, request_violations: list[Violation],
+                       response: Any, raw: bytes) -> None:
+        """Check and record the upstream's answer, then pass it to the client."""
+        method = exchange.method
         returned = _forwardable(response.headers.raw)
         out = returned
         if method != "HEAD" and response.status_code not in (204, 304):
@@ -315,12 +353,19 @@ class ProxyApp:
                    for k, v in returned]
             if not any(k.lower() == "content-length" for k, _ in returned):
                 out.append(("content-length", str(len(raw))))
-        decoded = _decode(response.status_code, returned, raw)
+        decoded, too_large = _decode(returned, raw, self.max_inflated_bytes)
         exchange = _with(exchange, status=response.status_code,
                          response_headers=_joined(returned),
                          response_body=decoded or None)
         skip = any(v.code == "request.operation.undocumented" for v in request_violations)
-        if not skip:
+        if too_large:
+            # Forwarded unchanged, not inflated past the limit: say it went unchecked.
+            self._report([Violation(
+                code="response.body.too_large", severity=Severity.WARNING, api=self.api,
+                operation=exchange.operation or "", location="response.body",
+                message=f"the body inflates to more than {self.max_inflated_bytes:,} bytes; "
+                        "forwarded unchanged and not validated")])
+        elif not skip:
             self._report(await asyncio.to_thread(self._check_response, exchange))
         # Checked and recorded before the client has its answer: once a test suite's last
         # call returns, the log and the counts are complete.
@@ -448,16 +493,20 @@ async def _read_upstream(response: httpx.Response, limit: int) -> tuple[bytes, b
     return b"".join(chunks), False
 
 
-def _decode(status: int, headers: list[tuple[str, str]], raw: bytes) -> bytes:
-    """The body as the application sees it (gzip, deflate... undone); raw when it cannot be."""
-    if not raw or not any(k.lower() == "content-encoding" for k, _ in headers):
-        return raw
-    import httpx
+def _decode(headers: list[tuple[str, str]], raw: bytes, limit: int) -> tuple[bytes, bool]:
+    """The body as the application sees it (gzip, deflate, br undone, in a stream bounded by
+    ``limit``) and whether it inflates past the limit; raw when it cannot be decoded."""
+    from .exchanges import TooLarge, decode_content
 
+    encoding = ", ".join(v for k, v in headers if k.lower() == "content-encoding")
+    if not raw or not encoding:
+        return raw, False
     try:
-        return httpx.Response(status, headers=headers, content=raw).content
-    except httpx.DecodingError:
-        return raw
+        return decode_content(raw, encoding, limit=limit), False
+    except TooLarge:
+        return raw, True
+    except ContractsError:
+        return raw, False
 
 
 async def _send_json(send: Any, status: int, body: Mapping[str, Any]) -> None:
@@ -480,6 +529,7 @@ def proxy_app(
     timeout: float = 60.0,
     max_request_bytes: int = MAX_REQUEST_BYTES,
     max_response_bytes: int = MAX_RESPONSE_BYTES,
+    max_inflated_bytes: int = MAX_INFLATED_BYTES,
 ) -> ProxyApp:
     """The recording proxy for ``api`` in front of ``upstream`` (an http(s) URL).
 
@@ -496,7 +546,8 @@ def proxy_app(
     return ProxyApp(validator_for(api), upstream, record=record, redactor=redactor,
                     strict=strict, on_violation=on_violation, on_error=on_error,
                     timeout=timeout, max_request_bytes=max_request_bytes,
-                    max_response_bytes=max_response_bytes)
+                    max_response_bytes=max_response_bytes,
+                    max_inflated_bytes=max_inflated_bytes)
 
 
 # --------------------------------------------------------------------------- running it
@@ -525,7 +576,9 @@ class ProxyServer(ThreadedServer):
 
     def config(self) -> Any:
         # Lifespan on: the app opens and closes its upstream client with the server.
-        return uvicorn_config(self.app, lifespan="on", fast_loop=False)
+        config = uvicorn_config(self.app, lifespan="on", fast_loop=False)
+        config.timeout_graceful_shutdown = SHUTDOWN_SECONDS
+        return config
 
     def stop(self) -> None:
         super().stop()
@@ -546,7 +599,10 @@ def serve(app: ProxyApp, *, host: str = "127.0.0.1", port: int = 0,
     if on_ready is not None:
         on_ready(_root(host, sock.getsockname()[1]))
     try:
-        uvicorn.Server(uvicorn_config(app, lifespan="on", fast_loop=False)).run(sockets=[sock])
+        config = uvicorn_config(app, lifespan="on", fast_loop=False)
+        # Ctrl-C must not wait for an exchange with a slow upstream to finish.
+        config.timeout_graceful_shutdown = SHUTDOWN_SECONDS
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
         app.close_record()

@@ -40,12 +40,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from ._exchange import Body, Exchange
 from ._loading import parse_json
+from ._secrets import SECRET_KEYS, mask_text
+from ._secrets import is_secret_key as _is_secret_key
+from ._secrets import norm as _norm
 from .errors import InputError, UsageError
 
 __all__ = [
@@ -65,14 +67,6 @@ SECRET_HEADERS = frozenset({
 })
 _HEADER_MARKERS = ("token", "secret", "key", "auth")
 
-SECRET_KEYS = frozenset({
-    "token", "access_token", "refresh_token", "id_token", "api_key", "password", "secret",
-    "client_secret", "authorization", "cookie", "signature", "private_key", "jwt",
-})
-# A key ending in one of these (after normalising) is a credential too: upload_token, x_api_key.
-_SECRET_SUFFIXES = ("token", "secret", "password", "apikey", "privatekey",
-                    # a presigned upload form's x-amz-signature: whoever holds it may upload
-                    "signature")
 
 DEFAULT_PATIENT_KEYS = frozenset({
     # names
@@ -114,13 +108,6 @@ _SIGNATURE_PARAMS = frozenset({
     "xgoogsignature", "xgoogcredential", "keypairid", "policy", "token", "accesstoken",
 })
 
-# "Basic" needs base64-looking text (a digit, "+", "/", "=" or a lower-upper pair) so that
-# prose ("basic information") is left alone.
-_CREDENTIAL = re.compile(
-    r"(?i:\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"
-    r"|(?i:\bbasic\s+)(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[a-z][A-Z]))[A-Za-z0-9+/]{6,}=*"
-    r"|\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
-)
 _PLACEHOLDER = re.compile(r"\[REDACTED(?::[a-z]+:\d+)?\]")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}.*")
@@ -128,21 +115,12 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _ABSOLUTE_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]+")
 _URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
 _FORM = "application/x-www-form-urlencoded"
+_FIELD_NAME = re.compile(r"[A-Za-z_$@][A-Za-z0-9_.$-]{0,63}")
 
 # How a value is treated: kept (credentials cut out of strings), strings redacted, all redacted.
 _KEEP, _TEXT, _FULL = 0, 1, 2
 
 
-@lru_cache(maxsize=4096)
-def _norm(key: str) -> str:
-    return key.lower().replace("_", "").replace("-", "")
-
-
-def _is_secret_key(norm: str) -> bool:
-    return norm in _SECRET_NORMS or norm.endswith(_SECRET_SUFFIXES)
-
-
-_SECRET_NORMS = frozenset(_norm(k) for k in SECRET_KEYS)
 
 
 # --------------------------------------------------------------------------- JSON paths
@@ -383,7 +361,7 @@ class Redactor:
             if isinstance(node, dict):
                 out: dict[Any, Any] = {}
                 parent[slot] = out
-                for key, child in node.items():
+                for index, (key, child) in enumerate(node.items()):
                     child_mode, child_states = mode, none
                     if mode != _FULL:
                         norm = _norm(key) if isinstance(key, str) else _norm(str(key))
@@ -396,8 +374,9 @@ class Redactor:
                         if (child_mode == _KEEP and self.enabled and norm.endswith("url")
                                 and isinstance(child, str | list | dict)):
                             child_mode = _TEXT
-                    out[key] = None
-                    stack.append((child, child_states, child_mode, out, key))
+                    name = self._key(key, index, mode)
+                    out[name] = None
+                    stack.append((child, child_states, child_mode, out, name))
             elif isinstance(node, list):
                 items: list[Any] = [None] * len(node)
                 parent[slot] = items
@@ -424,6 +403,17 @@ class Redactor:
 
     # -- rules ------------------------------------------------------------------------
 
+    def _key(self, key: Any, index: int, mode: int) -> Any:
+        """An object key as it may be written: one that holds a credential (a JWT used as a
+        key) never is, nor, under a redacted field, one that is not a plain field name (a
+        map keyed by names or e-mail addresses). Placeholders keep keys distinct."""
+        if not isinstance(key, str):
+            return key
+        if mask_text(key) != key or (
+                mode != _KEEP and self.enabled and not _FIELD_NAME.fullmatch(key)):
+            return f"[REDACTED:key:{index}]"
+        return key
+
     def _key_mode(self, norm: str, child: Any, mode: int) -> int:
         """How to treat the value under a key, given how its parent is treated."""
         if _is_secret_key(norm) or norm in self._extra:
@@ -440,12 +430,11 @@ class Redactor:
 
     @staticmethod
     def _scrub(text: str) -> str:
-        """Always-on: cut credentials out of a string that is otherwise kept."""
+        """Always-on: cut credentials (signed URLs, URL user information, bearer and basic
+        credentials, JWTs) out of a string that is otherwise kept."""
         if "://" in text and "?" in text:
             text = _URL_IN_TEXT.sub(_cut_signed_url, text)
-        if "earer" in text or "asic" in text or "eyJ" in text:
-            return _CREDENTIAL.sub(REDACTED, text)
-        return text
+        return mask_text(text)
 
     @staticmethod
     def _placeholder(text: str) -> str:

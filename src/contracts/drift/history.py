@@ -54,13 +54,11 @@ def record_history(path: str | Path, report: TrafficReport, *, now: str | None =
 
 
 def open_history(path: str | Path) -> sqlite3.Connection:
-    """The connection to the history file ``path`` (created when missing)."""
-    import sqlite3
+    """The connection to the history file ``path`` (created when missing), opened
+    defensively: objects we did not create refused, every statement bounded in time."""
+    from .._sqlite import open_history as _open_defensively
 
-    try:
-        return sqlite3.connect(str(path))
-    except sqlite3.Error as exc:
-        raise InputError(f"cannot open the history file ({exc})", source=str(path)) from None
+    return _open_defensively(path)
 
 
 def _store(db: sqlite3.Connection, report: TrafficReport, stamp: str) -> None:

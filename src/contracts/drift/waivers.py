@@ -4,6 +4,7 @@ waivers that expired or silence nothing any more."""
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,8 @@ from ..errors import InputError
 from ..findings import TrafficDrift
 from .report import TrafficReport, Waiver, rank_traffic
 from .rules import TRAFFIC_RULES
+
+_YMD = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 __all__ = ["apply_waivers", "load_waivers", "parse_expiry"]
 
@@ -65,6 +68,8 @@ def _check_entry(entry: Any, source: str, line: int | None) -> None:
 def parse_expiry(raw: Any, source: str, line: int | None) -> datetime.date:
     """A waiver's ``expires``: a YAML date or ``YYYY-MM-DD`` text."""
     try:
+        if not isinstance(raw, datetime.date) and not _YMD.fullmatch(str(raw)):
+            raise ValueError(raw)  # fromisoformat also takes 2099-W01-1 and 20990101
         return raw if isinstance(raw, datetime.date) else datetime.date.fromisoformat(str(raw))
     except ValueError:
         raise InputError("waiver 'expires' must be a date YYYY-MM-DD", source=source,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from xml.etree import ElementTree as ET
 
+from .._text import terminal_safe, xml_safe
 from ..findings import Severity, TrafficDrift
 
 if TYPE_CHECKING:
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
     from ..gate import CaseResult, GateResult
 
 def md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """One Markdown table cell or list item: pipes escaped, one line, no control characters."""
+    return terminal_safe(text.replace("|", "\\|").replace("\n", " "))
 
 
 SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -205,7 +207,7 @@ def junit_suite(name: str, cases: Sequence[JunitCase], *, problems: Iterable[Unr
 
 def xml_text(root: ET.Element) -> str:
     ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return xml_safe(ET.tostring(root, encoding="unicode", xml_declaration=True)) + "\n"
 
 
 def sarif_location(uri: str, line: int | None) -> dict[str, object]:

@@ -54,7 +54,7 @@ def gate_markdown(result: GateResult) -> str:
     if failing:
         lines += ["", "### Failures", ""]
         for case, line in failing[:200]:
-            lines.append(f"- `{case.name}`: {md_cell(line)}")
+            lines.append(f"- `{md_cell(case.name)}`: {md_cell(line)}")
         if len(failing) > 200:
             lines.append(f"- … and {len(failing) - 200} more (see report.json)")
     if not_run:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .._text import terminal_safe
 from ..findings import Finding, Severity
 from ._common import (
     DRIFT_STYLE,
@@ -31,7 +32,7 @@ __all__ = ["drift_table", "findings_text", "traffic_table", "violations_text"]
 def findings_text(findings: Sequence[Finding]) -> str:
     lines = [f"{f.location}: {f.severity.label}: {f.code}: {f.message}" for f in findings]
     lines.append(f"{len(findings)} finding(s)" if findings else "no findings")
-    return "\n".join(lines) + "\n"
+    return terminal_safe("\n".join(lines)) + "\n"
 
 
 def violations_text(report: CorpusReport, *, show_values: bool = False) -> str:
@@ -43,7 +44,7 @@ def violations_text(report: CorpusReport, *, show_values: bool = False) -> str:
     lines.append(f"{report.exchanges} exchange(s) checked: "
                  f"{counts or 'no violations'}"
                  + (f"; {len(report.problems)} unreadable" if report.problems else ""))
-    return "\n".join(lines) + "\n"
+    return terminal_safe("\n".join(lines)) + "\n"
 
 
 def drift_table(diff: SpecDiff, *, color: bool = False, width: int = 160) -> str:
@@ -71,7 +72,7 @@ def drift_table(diff: SpecDiff, *, color: bool = False, width: int = 160) -> str
                           Text(c.message))
         console.print(table)
     console.print(f"{len(diff.changes)} change(s): {drift_counts(diff)}", markup=False)
-    return buffer.getvalue()
+    return terminal_safe(buffer.getvalue(), keep_colour=color)
 
 
 def traffic_table(report: TrafficReport, *, show_values: bool = False, color: bool = False,
@@ -114,4 +115,4 @@ def traffic_table(report: TrafficReport, *, show_values: bool = False, color: bo
     for p in report.problems:
         console.print(f"unreadable: {p.location}: {p.message}", markup=False)
     console.print(traffic_summary(report), markup=False)
-    return buffer.getvalue()
+    return terminal_safe(buffer.getvalue(), keep_colour=color)
