@@ -3,18 +3,24 @@
 Both serve RealtimeKit's "Fetch details of a session" (a GET session operation); a bounded
 load generator (asyncio, raw keep-alive sockets, 32 connections, N seconds, on 127.0.0.1)
 measures requests/s and p50/p99 latency; start-up time is spawn -> first 200; memory is the
-resident set of the server's process tree after the load.
+resident set of the server process itself after the load.
+
+Like for like: each server is the one process spawned. Prism runs under ``node`` directly
+(its installed ``prism-cli`` entry script), not through ``npx``, whose own process and package
+resolution would otherwise count towards Prism's start-up and memory. A server that has
+child processes is flagged.
 
     python bench/mock_load.py                  # 5 s per server
     python bench/mock_load.py --seconds 10 --connections 32
-    python bench/mock_load.py --prism "npx --prefix /tmp/prism prism"   # Prism command
+    python bench/mock_load.py --prism-dir /tmp/prism   # where `npm install --prefix` put it
     python bench/mock_load.py --spec tests/data/oas30/pets-3.0.yaml --get /pets/1
 
 With ``--spec`` both serve a user's spec (any OpenAPI 3.0/3.1 file; ours is the stateless
 ``contracts mock PATH``) and ``--get`` names the path loaded, without the server URL's path.
 
-Prism runs when Node (``npx``) is available; otherwise a note is printed and only our mock is
-measured. Any non-200 answer under load is counted and reported.
+Install Prism with ``npm install --prefix /tmp/prism @stoplight/prism-cli``. Without it (or
+without ``node``) a note is printed and only our mock is measured. Any non-200 answer under
+load is counted and reported.
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ import argparse
 import asyncio
 import json
 import os
-import shlex
 import shutil
 import signal
 import socket
@@ -187,9 +192,9 @@ def run_async(coro: Any) -> Any:
     return uvloop.run(coro)
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and all its descendants (Linux /proc)."""
-    children: dict[int, list[int]] = {}
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -197,20 +202,17 @@ def tree_rss_mb(pid: int) -> float:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    total_kb = 0
-    stack = [pid]
-    while stack:
-        current = stack.pop()
-        stack.extend(children.get(current, []))
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-        except OSError:
-            pass
-    return total_kb / 1024
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the process ``pid`` alone (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def wait_ready(port: int, path: str, proc: subprocess.Popen[bytes], timeout: float) -> float:
@@ -240,7 +242,10 @@ def measure(name: str, argv: list[str], port: int, probe: str, args: argparse.Na
             _status, body = asyncio.run(fetch_once(port, probe))
             path = target(body)
         latencies, unexpected = run_async(load(port, path, args.connections, args.seconds))
-        rss = tree_rss_mb(proc.pid)
+        rss = rss_mb(proc.pid)
+        if children_of(proc.pid):
+            print(f"note: {name} runs child processes; only the server process is measured",
+                  file=sys.stderr)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -277,13 +282,34 @@ def ours(args: argparse.Namespace) -> Result:
     return measure("contracts mock", argv, port, listing, args, first_session)
 
 
+def prism_entry(prism_dir: str | None) -> Path | None:
+    """prism-cli's entry script in an ``npm install --prefix`` folder or the global modules."""
+    roots = [Path(prism_dir)] if prism_dir else [Path("/tmp/prism"), Path.home() / ".prism"]
+    if not prism_dir and shutil.which("npm"):
+        done = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True, check=False)
+        if done.returncode == 0 and done.stdout.strip():
+            roots.append(Path(done.stdout.strip()).parent)
+    for root in roots:
+        for modules in (root / "node_modules", root):
+            package = modules / "@stoplight" / "prism-cli"
+            if (package / "package.json").is_file():
+                meta = json.loads((package / "package.json").read_text())
+                binary = meta.get("bin")
+                script = binary.get("prism") if isinstance(binary, dict) else binary
+                if isinstance(script, str) and (package / script).is_file():
+                    return package / script
+    return None
+
+
 def prism(args: argparse.Namespace) -> Result | None:
-    command = shlex.split(args.prism) if args.prism else None
-    if command is None:
-        if shutil.which("npx") is None:
-            print("note: Node (npx) is not available; Prism is not measured", file=sys.stderr)
-            return None
-        command = ["npx", "--yes", "@stoplight/prism-cli"]
+    node = shutil.which("node")
+    entry = prism_entry(args.prism_dir)
+    if node is None or entry is None:
+        print("note: Prism is not measured: needs `node` and "
+              "`npm install --prefix /tmp/prism @stoplight/prism-cli` (or --prism-dir)",
+              file=sys.stderr)
+        return None
+    command = [node, str(entry)]
     port = free_port()
     # Quiet logging: Prism logs every request at "info", which costs it about half its
     # throughput; compare against Prism at its best.
@@ -302,8 +328,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--prism", default=None,
-                        help="command that runs prism (default: npx @stoplight/prism-cli)")
+    parser.add_argument("--prism-dir", default=None,
+                        help="folder Prism was installed into with `npm install --prefix` "
+                             "(default: /tmp/prism, ~/.prism, the global node_modules)")
     parser.add_argument("--no-prism", action="store_true")
     parser.add_argument("--spec", type=Path, default=None,
                         help="serve this user spec instead of RealtimeKit (both servers)")

@@ -4,8 +4,13 @@ HTTP as a "live" vendor; a drifting vendor fails and every departure is named.""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
+import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -99,12 +104,31 @@ def test_live_is_read_only_unless_writes_are_allowed(mock_server: Callable[..., 
     assert not {"createSession", "updateSession"} & set(suite.outcomes)
 
 
-def test_request_budget_stops_a_live_run(mock_server: Callable[..., Any]) -> None:
-    server = mock_server("realtimekit")
-    result = run_suite("realtimekit", SuiteOptions(
-        max_examples=50, base_url=server.url + "/client/v4", token=DEFAULT_TOKEN,
-        request_budget=25))
-    assert 25 <= result.requests < 60
+def test_request_budget_stops_a_live_run() -> None:
+    from contracts.mock import MockServer
+    from contracts.mock import app as mock_app
+
+    received: list[str] = []
+    vendor = mock_app("realtimekit")
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        # schemathesis's start-up probes (odd requests that show how the server copes) are
+        # not test requests: they carry their own header.
+        if scope["type"] == "http" and not any(
+                name == b"x-schemathesis-probe" for name, _ in scope["headers"]):
+            received.append(scope["path"])
+        await vendor(scope, receive, send)
+
+    server = MockServer(counting).start()
+    try:
+        result = run_suite("realtimekit", SuiteOptions(
+            max_examples=50, base_url=server.url + "/client/v4", token=DEFAULT_TOKEN,
+            request_budget=25))
+    finally:
+        server.stop()
+    assert result.requests == 25
+    # The vendor saw no request past the budget (the engine stops at the 25th answer).
+    assert len(received) == 25, received
 
 
 def test_live_without_environment_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
@@ -272,14 +296,65 @@ def test_stateful_runs_when_the_selection_keeps_a_link_and_is_quiet_when_it_does
     alone = run_suite("eka", SuiteOptions(max_examples=2, operations=("getSession",)))
     assert alone.passed and not alone.outcomes["getSession"].engine_failures
     assert alone.phases["stateful"] == "skipped: no links between the selected operations"
-    linked = run_suite("eka", SuiteOptions(max_examples=2,
+    # A seed decides the run on any install (see the test below), so whether this run follows
+    # the link is settled: seed 0 with 4 examples does.
+    linked = run_suite("eka", SuiteOptions(max_examples=4,
                                            operations=("createSession", "getSession")))
     assert linked.passed, {op: o.engine_failures for op, o in linked.outcomes.items()}
     assert linked.phases["stateful"] == "success"
-    # It ran: requests were sent in the stateful phase. (Whether a short run follows the
-    # link as far as getSession depends on what the engine draws: not asserted.)
-    assert sum(o.phases.get("stateful", 0) for o in linked.outcomes.values()) > 0
+    assert linked.outcomes["getSession"].phases["stateful"] > 0
     assert set(linked.outcomes) == {"createSession", "getSession"}
+
+
+_SEEDED_RUN = """
+import importlib, json, sys
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+import contracts
+from contracts.suites import SuiteOptions, run_suite
+result = run_suite("eka", SuiteOptions(max_examples=4, operations=("createSession", "getSession")))
+print(json.dumps({"from": contracts.__file__, "outcomes": {
+    op: [o.requests, sorted(o.statuses.items()), sorted(o.phases.items())]
+    for op, o in sorted(result.outcomes.items())}}))
+"""
+
+
+def _seeded_run(env: dict[str, str], *imports: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", _SEEDED_RUN, *imports], env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def test_a_seed_decides_the_run_wherever_the_toolkit_is_installed(tmp_path: Path) -> None:
+    """An editable install and a wheel once drew different runs from one seed.
+
+    schemathesis mixes into its draws the literals of the tested app's source, and Hypothesis
+    those of every imported module, when that source is "local" (outside every
+    site-packages): the toolkit's modules are local in a checkout or editable install and
+    installed in a wheel. Here the same package runs once from this checkout, after importing
+    more of its modules (as earlier tests of a session do), and once from a copy under a
+    site-packages folder (the user site, where a wheel could sit); the runs must be one run.
+    """
+    import contracts
+
+    userbase = tmp_path / "user"
+    purelib = Path(sysconfig.get_path("purelib", "posix_user", vars={"userbase": str(userbase)}))
+    package = Path(contracts.__file__).parent
+    shutil.copytree(package, purelib / "contracts",
+                    ignore=shutil.ignore_patterns("__pycache__", "_bundled"))
+    bundled = package / "_bundled" / "specs"
+    shutil.copytree(bundled if bundled.is_dir() else package.parents[1] / "specs",
+                    purelib / "contracts" / "_bundled" / "specs")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "HYPOTHESIS"))}
+    checkout = _seeded_run({**env, "PYTHONHASHSEED": "1"}, "contracts.models.eka",
+                           "contracts.proxy")
+    installed = _seeded_run({**env, "PYTHONHASHSEED": "2", "PYTHONUSERBASE": str(userbase),
+                             "PYTHONPATH": str(purelib)})
+    assert installed["from"].startswith(str(purelib)), installed["from"]
+    assert checkout["from"] == contracts.__file__
+    assert installed["outcomes"] == checkout["outcomes"]
 
 
 @pytest.mark.slow
@@ -326,3 +401,46 @@ def test_live_selection_still_skips_writes_of_a_read_only_run(
     assert [v.operation for v in coverage.cases[0].violations] == ["getSession"]
     with pytest.raises(UsageError, match="every selected operation is a write"):
         select_operations(["heidi"], ["createSession", "updateSession"], read_only=True)
+
+
+@pytest.mark.parametrize("argv", [
+    ["gate", "--api", "hiedi", "--no-suites"],
+    ["gate", "--api", "eka", "--api", "hiedi", "--phases", "examples"],
+    ["lint", "hiedi"],
+    ["validate", "--api", "hiedi", "LOG"],
+    ["drift", "--api", "hiedi", "LOG"],
+    ["diff", "hiedi", "heidi"],
+], ids=lambda argv: " ".join(argv[:3]))
+def test_a_misspelt_api_is_a_usage_error_with_a_did_you_mean_everywhere(
+        argv: list[str], tmp_path: Path, cli: CLI) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text("{}\n", "utf-8")
+    report_dir = tmp_path / "reports"
+    args = [str(log) if a == "LOG" else a for a in argv]
+    if args[0] == "gate":
+        args += ["--report-dir", str(report_dir)]
+    code, out, err = cli(*args)
+    assert code == 2, (out, err)
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "no spec named or found at 'hiedi'" in err and "did you mean 'heidi'?" in err, err
+    assert "gate FAILED" not in out and not report_dir.exists()  # refused before any work
+
+
+def test_models_stage_is_skipped_not_passed_where_no_generated_folder_exists(
+        tmp_path: Path, cli: CLI) -> None:
+    # A spec outside a checkout (as an installed toolkit's are): nothing to compare models to.
+    from contracts.specs import bundled_path
+
+    spec = tmp_path / "specs" / "eka.yaml"
+    spec.parent.mkdir()
+    spec.write_bytes(bundled_path("eka").read_bytes())
+    code, out, _ = cli("gate", "--api", str(spec), "--no-suites", "--report-dir",
+                       str(tmp_path / "reports"))
+    assert code == 0, out
+    models = _case(_report(tmp_path / "reports"), "models", str(spec))
+    assert models["skipped"] and "no generated/ folder" in models["skipped"], models
+    row = next(line for line in out.splitlines() if line.startswith("│ models"))
+    assert "skipped" in row and " pass " not in row, out
+    junit = ET.parse(tmp_path / "reports" / "junit.xml")
+    case = next(el for el in junit.iter("testcase") if el.get("classname") == "contracts.models")
+    assert case.find("skipped") is not None

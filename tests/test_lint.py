@@ -139,3 +139,36 @@ def test_gate_fails_on_a_broken_spec(tmp_path: Path, cli: CLI) -> None:
     assert code == 1
     assert "schema.invalid" in (tmp_path / "junit.xml").read_text()
     assert "FAILED" in (tmp_path / "summary.md").read_text()
+
+
+def test_a_clean_spec_is_linted_without_python_jsonschema() -> None:
+    # Its import alone (format checkers building grammars) was most of a clean spec's lint;
+    # jsonschema-rs gives the verdict, python-jsonschema only explains errors.
+    import subprocess
+    import sys
+
+    code = ("import sys; from contracts.speclint import lint; "
+            "found = lint('eka'); "
+            "print(len(found), 'jsonschema' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["0", "False"], done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("api", ["upheal", "heidi", "eka", "realtimekit"])
+def test_the_quick_verdicts_agree_with_python_jsonschema(api: str) -> None:
+    import jsonschema
+
+    from contracts import load_spec
+    from contracts.speclint import _Context, _meta_validator, _oas_validator, _quick
+
+    spec = load_spec(api)
+    broken = {**spec.document, "info": {"title": 5}}
+    for document in (spec.document, broken):
+        assert _quick("oas-3.1")(document) == _oas_validator().is_valid(document)
+    meta = _meta_validator()
+    samples = [s.value for s in _Context(spec).schemas()]
+    samples += [{"type": 5}, {"required": "id"}, {"minimum": "0"}, {"enum": 3}]
+    for schema in samples:
+        assert _quick("2020-12")(schema) == meta.is_valid(schema), schema
+    assert isinstance(meta, jsonschema.Draft202012Validator)

@@ -225,3 +225,43 @@ def test_mocks_are_held_to_the_same_standard_every_read_is_proved() -> None:
         result.documented, True)
     gated = run_gate(["realtimekit"], suites=SuiteOptions(max_examples=3))
     assert gated.passed, [c.summary for c in gated.cases if not c.passed]
+
+
+def test_a_live_run_that_may_write_learns_ids_from_the_create_operations(
+        mock_server: Any) -> None:
+    """Eka's endSession needs a session that exists. A live run with writes allowed calls
+    createSession once before the phases (setup, spending the budget) and sends the id it
+    answers: the examples phase alone proves endSession, with no stateful phase to chain it."""
+    from contracts.gate import LiveTarget
+
+    server = mock_server("eka", seed=5)
+    live = {"eka": LiveTarget(server.url, DEFAULT_TOKEN)}
+    result = run_gate(["eka"], suites=SuiteOptions(
+        max_examples=2, phases=("examples",), allow_writes=True, request_budget=60), live=live)
+    (suite,) = result.suites
+    assert suite.setup == ("createSession: 201",)
+    ended = suite.outcomes["endSession"]
+    assert ended.proved and 202 in ended.statuses, dict(ended.statuses)
+    assert suite.requests + len(suite.setup) <= 60
+    coverage = next(s for s in result.stages if s.name == "coverage")
+    assert "setup (known values, not checked): createSession: 201" in coverage.cases[0].details
+    assert result.passed
+
+    # Without the setup call the same run cannot prove it: the printed id is unknown there.
+    blind = run_gate(["eka"], suites=SuiteOptions(
+        max_examples=2, phases=("examples",), allow_writes=True,
+        known_params=(KnownParam("session_id", ("ses_abc123def456",), "eka", "endSession"),)),
+        live=live)
+    assert not blind.suites[0].outcomes["endSession"].proved
+    assert not blind.passed
+
+
+def test_a_read_only_live_run_makes_no_setup_call(mock_server: Any) -> None:
+    from contracts.gate import LiveTarget
+
+    server = mock_server("eka", seed=5)
+    result = run_gate(["eka"], suites=SuiteOptions(max_examples=2, phases=("examples",)),
+                      live={"eka": LiveTarget(server.url, DEFAULT_TOKEN)})
+    (suite,) = result.suites
+    assert suite.setup == ()
+    assert "createSession" in suite.skipped_writes

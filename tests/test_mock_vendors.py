@@ -37,11 +37,21 @@ def _eka_session(c: httpx.Client, scenario: str | None = None, **body: Any) -> s
     return str(r.json()["session_id"])
 
 
+def _eka_upload(c: httpx.Client, sid: str, count: int) -> None:
+    """Upload ``count`` audio files to the session's upload_url, as Eka's SDKs do."""
+    upload_url = c.get(f"/voice/v1/sessions/{sid}").json()["upload_url"]
+    for i in range(count):
+        r = c.post(f"{upload_url}/{i}.webm", content=b"RIFF-synthetic-audio",
+                   headers={"content-type": "audio/webm"})
+        assert r.status_code == 200 and r.json()["success"], r.text
+
+
 def test_eka_lifecycle_completed(mock_server: Callable[..., Any]) -> None:
     with client(mock_server("eka"), "eka", headers=AUTH) as c:
         sid = _eka_session(c)
         first = c.get(f"/voice/v1/sessions/{sid}")
         assert (first.status_code, first.json()["status"]) == (202, "initialized")
+        _eka_upload(c, sid, 2)
         ended = c.post(f"/voice/v1/sessions/{sid}/end", json={"audio_files_sent": 2})
         assert ended.status_code == 202
         assert ended.json()["audio_files"] == ["0.webm", "1.webm"]
@@ -77,6 +87,7 @@ def test_eka_scenarios(mock_server: Callable[..., Any], scenario: str, status: i
                        state: str) -> None:
     with client(mock_server("eka", steps=0), "eka", headers=AUTH) as c:
         sid = _eka_session(c, scenario)
+        _eka_upload(c, sid, 3)
         c.post(f"/voice/v1/sessions/{sid}/end", json={"audio_files_sent": 3})
         r = c.get(f"/voice/v1/sessions/{sid}")
         assert (r.status_code, r.json()["status"]) == (status, state)
@@ -84,6 +95,56 @@ def test_eka_scenarios(mock_server: Callable[..., Any], scenario: str, status: i
             assert r.json()["processing_errors"][0]["file"] == "2.webm"
         else:
             assert r.json()["error"]["code"]
+
+
+def test_eka_upload_url_takes_the_audio_and_end_session_counts_what_arrived(
+        mock_server: Callable[..., Any]) -> None:
+    with client(mock_server("eka", steps=0), "eka", headers=AUTH) as c:
+        created = c.post("/voice/v1/sessions", json=EKA_BODY).json()
+        sid, upload_url = created["session_id"], created["upload_url"]
+        # Eka's SDKs POST raw bytes to {upload_url}/{file_name}; PUT and the bare URL work too.
+        r = c.post(f"{upload_url}/audio_1.webm", content=b"chunk-1",
+                   headers={"content-type": "audio/webm;codecs=opus"})
+        assert (r.status_code, r.json()) == (200, {"session_id": sid, "success": True,
+                                                   "original_filename": "audio_1.webm"})
+        assert c.put(f"{upload_url}/audio_0.webm", content=b"chunk-0").status_code == 200
+        assert c.post(upload_url, content=b"chunk-2",
+                      headers={"content-type": "audio/wav"}).json()["original_filename"] == "2.wav"
+        empty = c.post(f"{upload_url}/audio_3.webm", content=b"")
+        assert (empty.status_code, empty.json()["error"]["code"]) == (400, "invalid_audio")
+        assert c.post(upload_url, content=b"x", headers={"authorization": "Bearer wrong"}
+                      ).status_code == 401
+        # Told of more files than arrived: the documented mismatch, naming both counts.
+        short = c.post(f"/voice/v1/sessions/{sid}/end", json={"audio_files_sent": 5})
+        assert (short.status_code, short.json()["error"]["code"]) == (400, "audio_files_mismatch")
+        assert "(5)" in short.json()["error"]["message"] and "(3)" in short.json()["error"][
+            "message"]
+        ended = c.post(f"/voice/v1/sessions/{sid}/end", json={"audio_files_sent": 3}).json()
+        assert ended["audio_files_received"] == 3
+        assert ended["audio_files"] == ["audio_0.webm", "audio_1.webm", "2.wav"]  # by number
+        done = c.get(f"/voice/v1/sessions/{sid}").json()
+        assert (done["audio_files_received"], done["audio_files"]) == (3, ended["audio_files"])
+        late = c.post(f"{upload_url}/audio_4.webm", content=b"late")
+        assert (late.status_code, late.json()["error"]["code"]) == (400, "session_ended")
+        missing = c.post("/voice/v1/sessions/ses_nope/audio/0.webm", content=b"x")
+        assert (missing.status_code, missing.json()["error"]["code"]) == (404,
+                                                                        "session_not_found")
+        # A client that uploads nothing is told nothing arrived, not what it claimed.
+        bare = _eka_session(c)
+        nothing = c.post(f"/voice/v1/sessions/{bare}/end", json={"audio_files_sent": 2}).json()
+        assert (nothing["audio_files_received"], nothing["audio_files"]) == (0, [])
+
+
+def test_eka_partial_skips_an_uploaded_file(mock_server: Callable[..., Any]) -> None:
+    with client(mock_server("eka", steps=0), "eka", headers=AUTH) as c:
+        sid = _eka_session(c, "partial")
+        upload_url = c.get(f"/voice/v1/sessions/{sid}").json()["upload_url"]
+        for name in ("take_0.wav", "take_1.wav"):
+            c.post(f"{upload_url}/{name}", content=b"audio")
+        c.post(f"/voice/v1/sessions/{sid}/end", json={"audio_files_sent": 2})
+        body = c.get(f"/voice/v1/sessions/{sid}").json()
+        assert body["audio_files_processed"] == 1
+        assert body["processing_errors"][0]["file"] == "take_1.wav"
 
 
 def test_eka_expiry_filtering_and_404(mock_server: Callable[..., Any]) -> None:
@@ -257,6 +318,40 @@ def test_upheal_error_scenario_and_advance(mock_server: Callable[..., Any]) -> N
                            json={"to": "Error"}).json()
         assert moved["state"] == "Error"
         assert c.get(f"/sessions/{sid}").json()["error"]["code"] == "file-conversion-failed"
+
+
+@pytest.mark.parametrize(("body", "why"), [
+    ({"providerUserId": "p", "sessionType": "Soap", "input": RECORDING},
+     "its scenario is 'error'"),
+    ({"providerUserId": "p", "sessionType": "Soap",
+      "input": {"text": {"text": "Too short to make notes from."}}},
+     "fewer than 140 words"),
+])
+def test_advancing_to_a_state_the_session_cannot_reach_says_which_it_can_and_why(
+        mock_server: Callable[..., Any], body: dict[str, Any], why: str) -> None:
+    server = mock_server("upheal")
+    with client(server, "upheal", headers=AUTH) as c:
+        headers = {"x-contracts-scenario": "error"} if "error" in why else {}
+        sid = c.post("/sessions", json=body, headers=headers).json()["sessionId"]
+        refused = httpx.post(f"{server.url}/__contracts__/sessions/{sid}/advance",
+                             json={"to": "Done"})
+        assert refused.status_code == 400
+        detail = refused.json()["detail"]
+        assert "cannot reach the state 'Done'" in detail and why in detail, detail
+        assert "it can reach InProgress, Processing, Error" in detail, detail
+        assert "unknown state" not in detail
+
+
+def test_a_400_quotes_the_pages_wording(mock_server: Callable[..., Any]) -> None:
+    with client(mock_server("upheal"), "upheal", headers=AUTH) as c:
+        r = c.post("/sessions", json={"providerUserId": "p", "sessionType": "Soap",
+                                      "clientUserId": "c", "clientPronouns": "NeutralThem",
+                                      "input": RECORDING})
+        assert r.status_code == 400 and r.json()["code"] == "invalid-input"
+        # Upheal's page: "Cannot be used together with clientUserId." (on clientPronouns).
+        assert "clientPronouns: Cannot be used together with clientUserId." in r.json()[
+            "message"]
+        assert "must not match" not in r.text
 
 
 # -- Heidi ---------------------------------------------------------------------------------
@@ -498,3 +593,30 @@ def test_prefix_and_method_not_allowed(mock_server: Callable[..., Any]) -> None:
         wrong = c.delete("/vendors/eka/voice/v1/sessions/x")
         assert wrong.status_code == 405 and "GET" in wrong.headers["allow"]
         assert c.post("/vendors/eka/voice/v1/sessions").status_code == 422  # body required
+
+
+@pytest.mark.parametrize(("api", "shape"), [
+    ("eka", lambda b: b["error"]["code"] == "not_found"),
+    ("heidi", lambda b: b["detail"]["type"] == "not_found"),
+    ("upheal", lambda b: b["code"] == "not_found"),
+    ("realtimekit", lambda b: b["success"] is False and b["errors"][0]["message"]),
+])
+def test_an_unknown_path_answers_in_the_vendors_error_shape(
+        mock_server: Callable[..., Any], api: str, shape: Callable[[Any], bool]) -> None:
+    server = mock_server(api)
+    for path in ("/nope", "/", "/v9/whatever"):
+        r = httpx.get(server.url + path, headers=AUTH)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/json"
+        body = r.json()
+        assert body != {"detail": "Not Found"} and shape(body), body
+        assert path in r.text  # says what was not found
+
+
+def test_an_unknown_path_of_a_several_vendor_mock_is_one_documented_problem(
+        mock_server: Callable[..., Any]) -> None:
+    r = httpx.get(mock_server("all").url + "/nope")
+    assert (r.status_code, r.headers["content-type"]) == (404, "application/problem+json")
+    problem = r.json()
+    assert problem["type"] == "urn:scribe-contracts:mock:not-found"
+    assert problem["title"] == "Not Found" and "'/nope'" in problem["detail"]
+    assert all(api in problem["detail"] for api in ("eka", "heidi", "upheal", "realtimekit"))

@@ -192,6 +192,37 @@ def test_requests_and_starlette_testclient_responses(inner: pytest.Pytester) -> 
     ])
 
 
+def test_assert_conforms_knows_the_vendors_real_hosts_from_the_specs_servers(
+        inner: pytest.Pytester) -> None:
+    # Responses as a client of the live vendors gets them (built here: no network).
+    inner.makepyfile(test_hosts="""
+        import httpx
+        import pytest
+
+        from contracts.findings import ContractViolation
+
+        def answer(url, status, body):
+            return httpx.Response(status, json=body, request=httpx.Request("GET", url))
+
+        @pytest.mark.parametrize(("url", "api"), [
+            ("https://api.eka.care/voice/v1/sessions/ses_1", "eka"),
+            ("https://registrar.api.heidihealth.com/api/v2/ml-scribe/open-api/sessions/s1",
+             "heidi"),
+            ("https://api.upheal.io/sessions/s1", "upheal"),
+        ])
+        def test_real_host(assert_conforms, url, api):
+            with pytest.raises(ContractViolation) as caught:
+                assert_conforms(answer(url, 200, [1]))  # no operation answers a list
+            assert {v.api for v in caught.value.violations} == {api}
+
+        def test_unknown_host(assert_conforms):
+            assert_conforms(answer("https://vendor.example/voice/v1/sessions/x", 200, {}))
+    """)
+    result = _run(inner)
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*cannot tell which API served GET /voice/v1/sessions/x*"])
+
+
 # --------------------------------------------------------------------------- the marker
 
 
@@ -234,9 +265,11 @@ def test_marker_with_live_and_no_settings_skips_with_the_reason(
     inner.makepyfile(test_marked=MARKED)
     result = _run(inner, "--contracts-live")
     result.assert_outcomes(passed=1, skipped=2)
-    result.stdout.fnmatch_lines(["SKIPPED [[]2[]] *--contracts-live: CONTRACTS_EKA_BASE_URL and "
-                                 "CONTRACTS_EKA_TOKEN not set, so the live eka API cannot be "
-                                 "reached"])
+    result.stdout.fnmatch_lines(["SKIPPED [[]1[]] test_marked.py:*: --contracts-live: "
+                                 "CONTRACTS_EKA_BASE_URL and CONTRACTS_EKA_TOKEN not set, so the "
+                                 "live eka API cannot be reached"] * 2)
+    # The skip points at the tests, not at the plugin's own code.
+    assert "pytest_plugin.py" not in result.stdout.str()
 
 
 @pytest.fixture

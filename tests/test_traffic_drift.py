@@ -765,3 +765,43 @@ def test_a_broken_har_entry_is_named_by_its_pointer(tmp_path: Path) -> None:
     assert code in (1, 2)
     assert "broken.har#/log/entries/" in err.getvalue()
     assert "broken.har:" not in err.getvalue()
+
+
+# -- recordings that mix vendors; findings under the status seen -----------------------------
+def test_drift_api_skips_other_apis_lines_and_counts_them(tmp_path: Path, cli: CLI) -> None:
+    # Upheal's POST /sessions would otherwise be matched to Heidi's createSession.
+    upheal = Exchange("POST", "https://api.upheal.io/sessions", 200,
+                      {"content-type": "application/json"},
+                      {"providerUserId": "p-1", "clientUserId": "c-1", "sessionType": "Intake",
+                       "input": {"text": {"notes": "Synthetic."}}},
+                      {"content-type": "application/json"}, {"sessionId": "s-1"}, api="upheal")
+    eka = Exchange("GET", "https://api.eka.care/voice/v1/sessions/ses_1", 404, {}, None,
+                   {"content-type": "application/json"},
+                   {"error": {"code": "session_not_found", "message": "no"}}, api="eka")
+    log = tmp_path / "mixed.jsonl"
+    with log.open("w", encoding="utf-8") as fh:
+        write_exchanges(fh, [upheal, eka, upheal])
+    report = traffic_drift("heidi", read_exchanges(log))
+    assert report.findings == () and report.exchanges == 0
+    assert dict(report.skipped) == {"upheal": 2, "eka": 1}
+    code, out, _ = cli("drift", "--api", "heidi", log, "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["skipped"] == {"upheal": 2, "eka": 1} and not data["findings"]
+
+
+def test_drift_files_a_body_finding_under_the_status_it_saw() -> None:
+    # Eka documents 201 for Create Session; behind a proxy the vendor answered 200 with a
+    # body missing what 201 requires: the findings are the 200's.
+    op = load_spec("eka").operation("createSession")
+    documented = sorted(str(k) for k in op.node.value["responses"])
+    assert "200" not in documented and "201" in documented
+    seen = Exchange("POST", "https://api.eka.care/voice/v1/sessions", 200,
+                    {"content-type": "application/json"},
+                    {"upload_type": "chunked", "communication_protocol": "http"},
+                    {"content-type": "application/json"}, {"status": 5}, api="eka")
+    report = traffic_drift("eka", [seen])
+    body = [f for f in report.findings if f.location.startswith("response.") and
+            f.location.endswith(".body")]
+    assert body, report.findings
+    assert {f.location for f in body} == {"response.200.body"}
+    assert any(f.rule == "drift.status.undocumented" for f in report.findings)

@@ -141,3 +141,81 @@ def test_usage_errors(tmp_path: Path, cli: CLI) -> None:
     assert code == 2 and "did you mean" in err
     code, _, err = cli("validate", "--api", "heidi", str(tmp_path / "missing.jsonl"))
     assert code == 2 and "missing.jsonl" in err
+
+
+# -- recordings that mix vendors (the pytest plugin writes `api` on every line) --------------
+
+def _mixed_log(tmp_path: Path) -> str:
+    """Real answers of the four mocks (in-process), one recorded exchange each, as the
+    plugin records them: ``api`` on every line, the vendors' own URLs."""
+    from starlette.testclient import TestClient
+
+    from contracts.exchanges import Exchange, write_exchanges
+    from contracts.mock import DEFAULT_TOKEN, app, base_urls
+
+    auth = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+    calls = [("eka", "POST", "/voice/v1/sessions",
+              {"upload_type": "chunked", "communication_protocol": "http"}),
+             ("heidi", "POST", "/sessions", {}),
+             ("upheal", "POST", "/sessions",
+              {"providerUserId": "p-1", "clientUserId": "c-1", "sessionType": "Intake",
+               "input": {"text": {"notes": "Synthetic notes."}}}),
+             ("realtimekit", "GET", "/accounts/acc-1/realtime/kit/app-1/sessions", None)]
+    exchanges = []
+    for api, method, path, body in calls:
+        base = base_urls([api], "http://testserver")[api]
+        response = TestClient(app(api)).request(method, base + path, json=body, headers=auth)
+        exchanges.append(Exchange(method, base + path, response.status_code,
+                                  {"content-type": "application/json"} if body else {},
+                                  body, dict(response.headers), response.json(), api=api))
+    path = tmp_path / "mixed.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        write_exchanges(fh, exchanges)
+    return str(path)
+
+
+def test_validate_api_skips_the_lines_of_other_apis_and_counts_them(
+        tmp_path: Path, cli: CLI) -> None:
+    log = _mixed_log(tmp_path)
+    code, out, err = cli("validate", "--api", "eka", log, "--format", "json")
+    data = json.loads(out)
+    assert not [v for v in data["violations"] if v["code"] == "request.operation.undocumented"]
+    assert data["exchanges"] == 1
+    assert data["skipped"] == {"heidi": 1, "upheal": 1, "realtimekit": 1}
+    assert code == (1 if data["violations"] else 0), (out, err)
+    code, out, _ = cli("validate", "--api", "eka", log)
+    assert "1 exchange(s) checked" in out and "3 skipped (another API: heidi 1, upheal 1, " \
+        "realtimekit 1)" in out
+
+
+def test_validate_without_api_judges_each_line_by_the_spec_it_names(
+        tmp_path: Path, cli: CLI) -> None:
+    log = _mixed_log(tmp_path)
+    code, out, err = cli("validate", log, "--format", "json")
+    data = json.loads(out)
+    assert data["exchanges"] == 4 and data["skipped"] == {}
+    assert {v["api"] for v in data["violations"]} <= {"eka", "heidi", "upheal", "realtimekit"}
+    assert not [v for v in data["violations"] if v["code"] == "request.operation.undocumented"]
+    assert code == (1 if data["violations"] else 0), (out, err)
+
+
+def test_validate_without_api_a_line_naming_none_is_an_input_problem(
+        tmp_path: Path, cli: CLI) -> None:
+    line = {"version": 1, "request": {"method": "GET", "url": "https://api.eka.care/x"},
+            "response": {"status": 200}}
+    log = write(tmp_path, "bare.jsonl", json.dumps(line) + "\n")
+    code, out, err = cli("validate", log)
+    assert code == 2, (out, err)
+    assert "names no API" in err and "bare.jsonl:1" in err
+
+
+def test_one_violation_is_one_record(tmp_path: Path, cli: CLI) -> None:
+    # An exchange the spec has no operation for: both directions find it; one record.
+    line = {"version": 1, "api": "eka",
+            "request": {"method": "POST", "url": "https://api.eka.care/nowhere", "body": {}},
+            "response": {"status": 200, "headers": {"content-type": "application/json"},
+                         "body": {}}}
+    log = write(tmp_path, "one.jsonl", json.dumps(line) + "\n")
+    code, out, _ = cli("validate", "--api", "eka", log, "--format", "json")
+    codes = [v["code"] for v in json.loads(out)["violations"]]
+    assert codes == ["request.operation.undocumented"] and code == 1

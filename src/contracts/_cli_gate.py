@@ -14,8 +14,23 @@ import click
 from .errors import ContractsError, UsageError
 from .findings import Severity
 
-__all__ = ["diff_base", "gate_replay", "live_targets", "print_gate_table", "run_with_progress",
-           "with_history", "write_gate_reports"]
+__all__ = ["configuration", "diff_base", "gate_replay", "live_targets", "parse_severity",
+           "print_gate_table", "run_with_progress", "with_history", "write_gate_reports"]
+
+
+def configuration(path: Path | None) -> Any:
+    """The configuration file given, or found from the working folder upward (or none)."""
+    from .config import Config, find_config, load_config
+
+    found = path or find_config()
+    return load_config(found) if found is not None else Config()
+
+
+def parse_severity(value: str, flag: str) -> Severity:
+    try:
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
 
 
 def with_history(result: Any, history: Path | None) -> Any:
@@ -175,7 +190,7 @@ def diff_base(ref: str, files: Sequence[str], fmt: str, fail_on: Severity) -> tu
     change at or above ``fail_on`` was found."""
     from ._git import file_at
     from .diff import diff_specs
-    from .reporting import drift_json, drift_markdown, drift_table
+    from .reporting import drift_github, drift_json, drift_markdown, drift_table
     from .specs import load_spec, spec_from_text
 
     texts, failed = [], False
@@ -192,6 +207,7 @@ def diff_base(ref: str, files: Sequence[str], fmt: str, fail_on: Severity) -> tu
                                   folder=path.resolve().parent)
         result = diff_specs(previous, current)
         failed = failed or bool(result.failing(fail_on))
-        render = {"markdown": drift_markdown, "json": drift_json}.get(fmt)
+        render = {"markdown": drift_markdown, "json": drift_json,
+                  "github": drift_github}.get(fmt)
         texts.append(render(result) if render else drift_table(result, color=False, width=160))
     return "".join(texts), failed

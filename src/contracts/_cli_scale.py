@@ -46,7 +46,7 @@ def scale_options(command: Any) -> Any:
                         help=JOBS_HELP)(command)
 
 
-def scaled_validate(api: str, files: Sequence[str], operation: str | None, strict: bool,
+def scaled_validate(api: str | None, files: Sequence[str], operation: str | None, strict: bool,
                     jobs: int | None, scheduler: str | None) -> Any:
     """A merged CorpusAccumulator from Dask or a process pool, or None for the
     single-process path (always for --operation bodies)."""

@@ -1,4 +1,4 @@
-"""Opening a history file (drift and gate) defensively: it is user input, and SQLite files can run code.
+"""Opening a history file (drift, gate) defensively: it is user input; SQLite files run code.
 
 A history file is a SQLite database that someone else may have made. Triggers, views and
 defaults in its schema run inside our statements (an ``AFTER INSERT`` trigger with a recursive

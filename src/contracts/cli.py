@@ -27,9 +27,11 @@ from ._cli_errors import (
     write_failure,
 )
 from ._cli_gate import (
+    configuration,
     diff_base,
     gate_replay,
     live_targets,
+    parse_severity,
     print_gate_table,
     run_with_progress,
     with_history,
@@ -87,7 +89,7 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
     from .specs import BUNDLED
 
     findings = []
-    configured = tuple(a.target for a in _config(None).apis) if not targets else ()
+    configured = tuple(a.target for a in configuration(None).apis) if not targets else ()
     for target in targets or configured or BUNDLED:
         findings.extend(lint_target(target))
     out = sys.stdout
@@ -115,8 +117,8 @@ def lint(targets: tuple[str, ...], fmt: str, fail_on: Severity) -> None:
                    "Retry-After) or a fixed cap such as 5/s or 100/m (schemathesis then does "
                    "not retry 429s).")
 @click.option("--budget", type=click.IntRange(1, None), default=None, metavar="N",
-              help="Stop each API's suite after N answers (default: 200 for live runs, "
-                   "none against the mocks); answers still in flight are not counted.")
+              help="Stop each API's suite at its N-th request (default: 200 for live runs, "
+                   "none against the mocks); schemathesis's 2 start-up probes come on top.")
 @click.option("--operation", "operations", multiple=True, metavar="PATTERN",
               help="Run only the operations whose operationId matches this glob (getSession, "
                    "get*, *Participant*; case-sensitive), optionally qualified by API "
@@ -165,19 +167,21 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path | None, seed: int |
     no operation is an error. Example: --api eka --operation 'get*' --phases examples,fuzzing.
     """
     from .gate import check_known_params, run_gate, select_operations
-    from .specs import BUNDLED
+    from .specs import BUNDLED, spec_location
     from .suites import PHASES, KnownParam, SuiteOptions, parse_phases
 
-    config = _config(config_path)
+    config = configuration(config_path)
     # The command line overrides the file, which overrides the built-in defaults.
     report_dir = report_dir or Path(config.report_dir or "reports")
     seed = seed if seed is not None else (config.seed or 0)
     max_examples = max_examples or config.max_examples or 10
     budget = budget or config.budget
     rate_limit = rate_limit or config.rate_limit
-    lint_fail_on = _parse_severity(fail_on or config.fail_on or "warning", "--fail-on")
+    lint_fail_on = parse_severity(fail_on or config.fail_on or "warning", "--fail-on")
     not_proved = not_proved or config.not_proved or "fail"
     apis = apis or tuple(a.target for a in config.apis)
+    for api in apis:
+        spec_location(api)  # a typo is a usage error, refused before any work or report
     given = {KnownParam.parse(p).name for p in params}
     params = tuple(p for a in config.apis for p in a.params
                    if KnownParam.parse(p).name not in given) + params
@@ -222,27 +226,12 @@ def gate(apis: tuple[str, ...], live: bool, report_dir: Path | None, seed: int |
     raise _Exit(result.exit_code)
 
 
-def _config(path: Path | None) -> Any:
-    """The configuration file given, or found from the working folder upward (or none)."""
-    from .config import Config, find_config, load_config
-
-    found = path or find_config()
-    return load_config(found) if found is not None else Config()
-
-
-def _parse_severity(value: str, flag: str) -> Severity:
-    try:
-        return Severity.parse(value)
-    except ValueError as exc:
-        raise UsageError(f"{flag}: {exc}") from None
-
-
 @cli.command("config")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Configuration file [default: found from here upward].")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-def show_config(config_path: Path | None, fmt: str) -> None:
+def showconfiguration(config_path: Path | None, fmt: str) -> None:
     """Print the effective configuration (file, then environment), secrets masked.
 
     Tokens are read from CONTRACTS_<API>_TOKEN only; this shows whether each is set, never
@@ -252,7 +241,7 @@ def show_config(config_path: Path | None, fmt: str) -> None:
 
     from .specs import BUNDLED
 
-    config = _config(config_path)
+    config = configuration(config_path)
     data = config.as_dict()
     names = [a.name for a in config.apis] or list(BUNDLED)
     environment = {}
@@ -281,8 +270,10 @@ def show_config(config_path: Path | None, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--api", required=True, metavar="API",
-              help="Bundled API name (upheal, heidi, eka, realtimekit) or a spec path.")
+@click.option("--api", default=None, metavar="API",
+              help="Bundled API name (upheal, heidi, eka, realtimekit) or a spec path; lines "
+                   "of a log that name another API are skipped. Omitted: each line is judged "
+                   "by the spec its 'api' field names.")
 @click.option("--operation", metavar="OP", help="operationId: the files are single bodies.")
 @click.option("--status", type=int, metavar="CODE",
               help="With --operation: the response status (omit for a request body).")
@@ -295,9 +286,9 @@ def show_config(config_path: Path | None, fmt: str) -> None:
               help="Show offending body values in the output (off: they may be patient data).")
 @scale_options
 @click.argument("names", nargs=-1, required=True, type=click.Path(), metavar="FILES...")
-def validate(api: str, operation: str | None, status: int | None, fmt: str, strict: bool,
-             fail_on: Severity, show_values: bool, jobs: int | None, scheduler: str | None,
-             names: tuple[str, ...]) -> None:
+def validate(api: str | None, operation: str | None, status: int | None, fmt: str,
+             strict: bool, fail_on: Severity, show_values: bool, jobs: int | None,
+             scheduler: str | None, names: tuple[str, ...]) -> None:
     """Validate recorded traffic or single bodies against a spec.
 
     FILES are exchange logs (JSON Lines, see docs/exchange-log.md), HAR 1.2 files or VCR.py /
@@ -305,6 +296,12 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
     """
     if status is not None and operation is None:
         raise click.UsageError("--status needs --operation")
+    if operation is not None and api is None:
+        raise click.UsageError("--operation needs --api")
+    if api is not None:
+        from .specs import spec_location
+
+        spec_location(api)  # a typo is a usage error before any file is read
     from .corpus import iter_corpus, validate_bodies
     from .reporting.stream import write_violations
 
@@ -313,7 +310,7 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
     with _progress(files if scaled is None else ()) as advance:
         if scaled is not None:  # merged from workers, streamed out in input order
             items: Iterable[Any] = scaled.stream()
-        elif operation is None:  # recorded traffic: streamed, in constant memory
+        elif operation is None or api is None:  # recorded traffic: streamed, constant memory
             items = iter_corpus(api, files, strict=strict, progress=advance)
         else:
             report = validate_bodies(api, operation, status, files, strict=strict,
@@ -333,8 +330,9 @@ def validate(api: str, operation: str | None, status: int | None, fmt: str, stri
 @click.argument("old", metavar="OLD_SPEC")
 @click.argument("new", metavar="NEW_SPEC", required=False)
 @click.option("--format", "fmt", default="table", show_default=True,
-              type=click.Choice(["table", "markdown", "json", "junit", "sarif", "html"]),
-              help="Output format.")
+              type=click.Choice(["table", "markdown", "github", "json", "junit", "sarif",
+                                 "html"]),
+              help="Output format (github: workflow annotations; markdown: a PR comment).")
 @click.option("--fail-on", default="ERR", show_default=True, callback=_severity,
               help="Lowest grade that makes the exit code 1 (ERR, WARN or INFO).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -360,6 +358,7 @@ def diff(old: str, new: str | None, fmt: str, fail_on: Severity, output: Path | 
         raise click.UsageError("give OLD_SPEC and NEW_SPEC (or --base REF and spec files)")
     from .diff import diff_specs
     from .reporting import (
+        drift_github,
         drift_html,
         drift_json,
         drift_junit,
@@ -377,7 +376,7 @@ def diff(old: str, new: str | None, fmt: str, fail_on: Severity, output: Path | 
         text = drift_junit(result, fail_on=fail_on)
     else:
         render = {"markdown": drift_markdown, "json": drift_json, "sarif": drift_sarif,
-                  "html": drift_html}[fmt]
+                  "html": drift_html, "github": drift_github}[fmt]
         text = render(result)
     _emit(text, output)
     raise _Exit(EXIT_FINDINGS if result.failing(fail_on) else EXIT_OK)
@@ -425,7 +424,7 @@ def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Sever
     corpus = tuple(Path(n) for n in names)
     _check_drift_options(baseline, corpus, suggest, ignore)
     spec = load_spec(api)
-    configured = _config(None).api(api)
+    configured = configuration(None).api(api)
     if waivers is None and configured is not None and configured.waivers:
         waivers = Path(configured.waivers)
     if waivers is None:

@@ -6,19 +6,21 @@ memory; a line that cannot be read becomes a problem record and the rest is stil
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ._loading import DEFAULT_LIMITS, parse_json, read_capped
+from .errors import ContractsError
 from .findings import ReadProblem, Severity, Violation
 from .findings import location as _location
 from .specs import Spec
 from .validation import Validator, validator_for
 
-__all__ = ["CorpusReport", "Problem", "Record", "exchange_violations", "iter_corpus",
-           "validate_bodies", "validate_corpus"]
+__all__ = ["CorpusReport", "Problem", "Record", "Skipped", "exchange_violations", "iter_corpus",
+           "judge", "validate_bodies", "validate_corpus"]
 
 Progress = Callable[[int], None]
 """Called with the number of bytes (or items) just consumed."""
@@ -47,6 +49,8 @@ class CorpusReport:
     records: list[Record] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     exchanges: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    """Exchanges left out because their ``api`` names another API: count per API."""
 
     def failing(self, fail_on: Severity) -> list[Record]:
         return [r for r in self.records if r.violation.severity >= fail_on]
@@ -58,26 +62,63 @@ def _validator(api: Spec | str | Validator) -> Validator:
 
 def exchange_violations(validator: Validator, exchange: Any, *, strict: bool = False
                         ) -> Iterator[Violation]:
-    """Both directions of one recorded exchange (request, then response when recorded)."""
+    """Both directions of one recorded exchange (request, then response when recorded).
+
+    One violation, one record: what both directions find alike (an exchange the spec has no
+    operation for is undocumented once, not once per direction) is yielded once.
+    """
     operation = getattr(exchange, "operation", None) or None
-    yield from validator.iter_request_violations(
-        exchange.method, exchange.url, exchange.request_body,
-        headers=exchange.request_headers or None, strict=strict, operation=operation)
+    seen = set()
+    for violation in validator.iter_request_violations(
+            exchange.method, exchange.url, exchange.request_body,
+            headers=exchange.request_headers or None, strict=strict, operation=operation):
+        seen.add(violation.key)
+        yield violation
     if exchange.status is not None:
-        yield from validator.iter_response_violations(
-            exchange.method, exchange.url, exchange.status, exchange.response_body,
-            headers=exchange.response_headers or None, strict=strict, operation=operation)
+        for violation in validator.iter_response_violations(
+                exchange.method, exchange.url, exchange.status, exchange.response_body,
+                headers=exchange.response_headers or None, strict=strict, operation=operation):
+            if violation.key not in seen:
+                yield violation
 
 
-def iter_corpus(api: Spec | str | Validator, paths: Sequence[str | Path], *,
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """Exchanges left out because their ``api`` names another API (what :func:`iter_corpus`
+    yields for each such exchange, ``count`` 1)."""
+
+    api: str
+    count: int = 1
+
+
+def judge(validator: Validator | None, item: Any, line: int | None
+          ) -> Validator | Problem | Skipped:
+    """Who judges one recorded exchange: ``validator``; or, with no validator, the spec its
+    ``api`` names. A line naming another API than ``validator``'s is :class:`Skipped`; one
+    naming no API (with no validator) or an unknown API is a :class:`Problem`."""
+    named = getattr(item, "api", None)
+    if validator is not None:
+        if named and not validator.spec.answers_to(str(named)):
+            return Skipped(str(named))
+        return validator
+    if not named:
+        return Problem(item.source, line, "the exchange names no API (no 'api' field): pass "
+                       "--api, or record with the pytest plugin, which writes it", item.pointer)
+    try:
+        return _validator(str(named))
+    except ContractsError as exc:
+        return Problem(item.source, line, f"api {named!r}: {exc}", item.pointer)
+
+
+def iter_corpus(api: Spec | str | Validator | None, paths: Sequence[str | Path], *,
                 strict: bool = False, progress: Progress | None = None,
-                request_side: bool = True) -> Iterator[Record | Problem | int]:
-    """Stream :func:`validate_corpus`: every :class:`Record` and :class:`Problem` as it is
-    found, and after each exchange the number of exchanges read so far (an ``int``). Memory
-    stays flat at any corpus size: nothing is kept."""
+                request_side: bool = True) -> Iterator[Record | Problem | Skipped | int]:
+    """Stream :func:`validate_corpus`: every :class:`Record`, :class:`Problem` and
+    :class:`Skipped` as it is found, and after each exchange the number of exchanges read so
+    far (an ``int``). Memory stays flat at any corpus size: nothing is kept."""
     from .exchanges import ReadProblem, read_exchanges
 
-    validator = _validator(api)
+    validator = _validator(api) if api is not None else None
     exchanges = 0
     for path in paths:
         for item in read_exchanges(path):
@@ -88,8 +129,12 @@ def iter_corpus(api: Spec | str | Validator, paths: Sequence[str | Path], *,
             if isinstance(item, ReadProblem):
                 yield replace(item, line=line)
                 continue
+            judged = judge(validator, item, line)
+            if not isinstance(judged, Validator):
+                yield judged
+                continue
             exchanges += 1
-            found: Iterable[Violation] = exchange_violations(validator, item, strict=strict)
+            found: Iterable[Violation] = exchange_violations(judged, item, strict=strict)
             if not request_side:
                 found = (v for v in found if not v.location.startswith("request.")
                          or v.code == "request.operation.undocumented")
@@ -98,11 +143,17 @@ def iter_corpus(api: Spec | str | Validator, paths: Sequence[str | Path], *,
             yield exchanges
 
 
-def validate_corpus(api: Spec | str | Validator, paths: Sequence[str | Path], *,
+def validate_corpus(api: Spec | str | Validator | None, paths: Sequence[str | Path], *,
                     strict: bool = False, progress: Progress | None = None,
                     request_side: bool = True) -> CorpusReport:
     """Validate every exchange in ``paths`` (format detected per file), keeping every
-    record (:func:`iter_corpus` streams them instead)."""
+    record (:func:`iter_corpus` streams them instead).
+
+    A recording may mix vendors (the pytest plugin writes ``api`` on every line): with
+    ``api`` given, a line whose ``api`` names another API is skipped and counted in
+    ``CorpusReport.skipped``; with ``api`` None, each line is judged by the spec its ``api``
+    names, and a line that names none is an input problem.
+    """
     report = CorpusReport()
     for item in iter_corpus(api, paths, strict=strict, progress=progress,
                             request_side=request_side):
@@ -110,6 +161,8 @@ def validate_corpus(api: Spec | str | Validator, paths: Sequence[str | Path], *,
             report.exchanges = item
         elif isinstance(item, Record):
             report.records.append(item)
+        elif isinstance(item, Skipped):
+            report.skipped[item.api] += item.count
         else:
             report.problems.append(item)
     return report

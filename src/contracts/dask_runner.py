@@ -128,7 +128,7 @@ def validate_on_dask(api: Any, names: Sequence[str], *, scheduler: str, strict: 
     ``accumulator``, the merged :class:`~contracts.accumulate.CorpusAccumulator`)."""
     from .validation import validator_for
 
-    spec = validator_for(api).spec
+    spec = validator_for(api).spec if api is not None else None  # None: by each line's api
     with dask_client(scheduler) as client:
         files = expand_inputs(names)
         job = Job("validate", SpecRef.of(spec), tuple(files), strict=strict,

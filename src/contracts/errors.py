@@ -77,11 +77,14 @@ class SpecError(InputError):
 class SpecNotFound(ContractsError):
     """No bundled spec by that name and no file at that path."""
 
-    def __init__(self, name: str, *, known: list[str] | tuple[str, ...] = ()):
+    def __init__(self, name: str, *, known: list[str] | tuple[str, ...] = (),
+                 suggestions: list[str] | tuple[str, ...] = ()):
         self.name = name
         self.known = tuple(known)
-        hint = f"bundled specs: {', '.join(known)}" if known else None
-        super().__init__(f"no spec named or found at {name!r}", hint=hint)
+        self.suggestions = tuple(suggestions)
+        parts = [f"did you mean {' or '.join(map(repr, suggestions))}?"] if suggestions else []
+        parts += [f"bundled specs: {', '.join(known)}"] if known else []
+        super().__init__(f"no spec named or found at {name!r}", hint=" ".join(parts) or None)
 
 
 class OperationNotFound(ContractsError):

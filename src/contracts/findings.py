@@ -216,8 +216,28 @@ class ContractViolation(AssertionError):
 _GRADE = {Severity.ERROR: "ERR", Severity.WARNING: "WARN", Severity.INFO: "INFO"}
 
 
+class _Graded:
+    """What a spec-diff change and a traffic-drift finding share: a grade and a rule at a place."""
+
+    __slots__ = ()
+    grade: Severity
+    rule: str
+    operation: str
+    location: str
+    pointer: str
+
+    @property
+    def grade_label(self) -> str:
+        """``ERR``, ``WARN`` or ``INFO``."""
+        return _GRADE[self.grade]
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.rule, self.operation, self.location, self.pointer)
+
+
 @dataclass(frozen=True, slots=True)
-class DriftChange:
+class DriftChange(_Graded):
     """One change between two versions of an API, graded for a consumer of that API.
 
     ``rule`` is stable (``response.field.removed``, ``request.parameter.required.added``,
@@ -240,15 +260,11 @@ class DriftChange:
     message: str
     source: str = ""
     line: int | None = None
+    # A change inside a shared component schema: ``Name#/pointer/inside``, and every place
+    # (``operation location pointer``) it reaches once grouped (see contracts.diff).
+    component: str = ""
+    reach: tuple[str, ...] = ()
 
-    @property
-    def grade_label(self) -> str:
-        """``ERR``, ``WARN`` or ``INFO``."""
-        return _GRADE[self.grade]
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.rule, self.operation, self.location, self.pointer)
 
     def describe(self) -> str:
         if self.pointer.startswith("/") or not self.pointer:
@@ -270,11 +286,13 @@ class DriftChange:
             "message": self.message,
             "source": self.source,
             "line": self.line,
+            **({"component": self.component, "reach": list(self.reach),
+                "reach_count": len(self.reach)} if self.reach else {}),
         }
 
 
 @dataclass(frozen=True, slots=True)
-class TrafficDrift:
+class TrafficDrift(_Graded):
     """A departure from the spec seen in recorded traffic, aggregated over every exchange.
 
     Not a :class:`DriftChange`: that record compares two specs (``old``/``new`` descriptions
@@ -307,14 +325,6 @@ class TrafficDrift:
     schema_path: str = ""
     values: tuple[object, ...] = field(default=())
 
-    @property
-    def grade_label(self) -> str:
-        """``ERR``, ``WARN`` or ``INFO``."""
-        return _GRADE[self.grade]
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.rule, self.operation, self.location, self.pointer)
 
     @property
     def key_text(self) -> str:

@@ -353,6 +353,8 @@ def _coverage_stage(results: Sequence[SuiteResult], max_unauthorized: float,
             for op in sorted(result.outcomes))
         details += (("phases: " + ", ".join(f"{p} {result.phases[p]}" for p in PHASES
                                             if p in result.phases)),) if result.phases else ()
+        details += (("setup (known values, not checked): " + ", ".join(result.setup)),
+                    ) if result.setup else ()
         details += left_out
         cases.append(CaseResult("coverage", result.api, not problems,
                                 "; ".join(problems) if problems else summary, details=details,
@@ -383,7 +385,7 @@ def _models_stage(apis: Sequence[str], emit: EventHandler) -> StageResult:
     """Generated models are fresh: one case per API whose spec has a ``generated/`` beside it.
 
     A bundled name means the checkout's ``specs/`` when the gate runs in one (else the
-    installed specs, which ship no ``generated/``: skipped, a pass).
+    installed specs, which ship no ``generated/``: the case is skipped, which does not fail).
     """
     from pathlib import Path
 
@@ -404,7 +406,8 @@ def _models_stage(apis: Sequence[str], emit: EventHandler) -> StageResult:
             path = entry.spec if entry is not None else Path(api)
         generated = path.resolve().parent.parent / "generated"
         if not generated.is_dir():
-            cases.append(CaseResult("models", api, True, "skipped: no generated/ folder"))
+            why = "no generated/ folder"  # beside the spec: an installed toolkit ships none
+            cases.append(CaseResult("models", api, True, f"skipped: {why}", skipped=why))
             continue
         folders.setdefault(path.resolve().parent, []).append((api, path.stem))
     for specs_dir, wanted in folders.items():

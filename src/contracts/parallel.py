@@ -156,13 +156,13 @@ class SpecRef:
     def compiled(self, what: str, flag: bool) -> Any:
         key = (self.digest, what, flag)
         hit = _COMPILED.get(key)
-        if hit is None:
+        if key not in _COMPILED:
             spec = pickle.loads(self.data)
             if what == "drift":
                 from .drift.traffic import TrafficAnalyser
 
                 hit = TrafficAnalyser(spec, flag)
-            else:
+            elif spec is not None:  # None: each exchange judged by the spec its api names
                 from .validation import Validator
 
                 hit = Validator(spec)
@@ -259,7 +259,7 @@ def validate_parallel(api: Any, paths: Sequence[str | Path], *, jobs: int, stric
     ``accumulator``, the merged :class:`~contracts.accumulate.CorpusAccumulator`)."""
     from .validation import validator_for
 
-    spec = validator_for(api).spec
+    spec = validator_for(api).spec if api is not None else None  # None: by each line's api
     blocks = plan_blocks(paths, block_bytes, jobs)
     job = Job("validate", SpecRef.of(spec), tuple(str(p) for p in paths), strict=strict,
               request_side=request_side)

@@ -14,6 +14,7 @@ one line of our JSON Lines log as soon as it completes.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -102,14 +103,27 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
         state.merge(output[_WORKER_KEY])
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--contracts-live: a marked test whose vendor is not configured is skipped, as a skip
+    marker would, so the report points at the test (a skip raised in a hook points here)."""
+    session = config.stash.get(_STATE, None)
+    if session is None or not session.live:
+        return
+    for item in items:
+        marker = item.get_closest_marker(_MARKER)
+        api = marker.args[0] if marker is not None and marker.args else (
+            marker.kwargs.get("api") if marker is not None else None)
+        reason = _live_missing(api) if isinstance(api, str) and api else None
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     session = item.config.stash.get(_STATE, None)
     marker = item.get_closest_marker(_MARKER)
     if session is None or marker is None:
         return
-    api, _operation = _marker_args(marker)
-    if session.live:
-        _live_settings(api)  # skips the test, with the reason, when they are not set
+    _marker_args(marker)  # a malformed marker fails its test (unconfigured vendors: above)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -305,7 +319,8 @@ class Contracts:
         return violations, exchange, api
 
     def _api_for(self, url: str) -> str | None:
-        candidates = {h.base_url: h.api for h in self._handles.values()}
+        candidates = dict(_vendor_origins())
+        candidates.update({h.base_url: h.api for h in self._handles.values()})
         candidates.update(self._session.origins)
         from .recording import api_of_url
 
@@ -551,7 +566,8 @@ class _Recorder:
         except OSError as exc:
             raise pytest.UsageError(f"--contracts-record: cannot write to {directory}: "
                                     f"{exc.strerror or exc}") from None
-        self._recorder = Recorder(fh, api_of=lambda url: api_of_url(session.origins, url))
+        self._recorder = Recorder(fh, api_of=lambda url: api_of_url(
+            {**_vendor_origins(), **session.origins}, url))
 
     @property
     def count(self) -> int:
@@ -621,14 +637,32 @@ def _env_name(api: str) -> str:
 def _live_settings(api: str) -> tuple[str, str]:
     """Base URL and token of the live vendor; skips the test when either is not set."""
     __tracebackhide__ = True
+    reason = _live_missing(api)
+    if reason:
+        pytest.skip(reason)  # from a fixture: pytest reports the test's location
     prefix = _env_name(api)
-    values = {name: os.environ.get(f"{prefix}_{name}", "").strip()
-              for name in ("BASE_URL", "TOKEN")}
-    missing = [f"{prefix}_{name}" for name, value in values.items() if not value]
-    if missing:
-        pytest.skip(f"--contracts-live: {' and '.join(missing)} not set, so the live {api} "
-                    "API cannot be reached")
-    return values["BASE_URL"], values["TOKEN"]
+    return (os.environ[f"{prefix}_BASE_URL"].strip(), os.environ[f"{prefix}_TOKEN"].strip())
+
+
+@functools.cache
+def _vendor_origins() -> dict[str, str]:
+    """The registered APIs' real hosts, as their specs' ``servers`` name them
+    (``https://api.eka.care`` -> eka), so traffic to a live vendor is attributed too."""
+    from . import vendors
+    from .specs import load_spec
+
+    return {url: api for api in vendors.names() for url in load_spec(api).server_urls}
+
+
+def _live_missing(api: str) -> str | None:
+    """Why the live ``api`` cannot be reached (its settings are not all set), or None."""
+    prefix = _env_name(api)
+    missing = [f"{prefix}_{name}" for name in ("BASE_URL", "TOKEN")
+               if not os.environ.get(f"{prefix}_{name}", "").strip()]
+    if not missing:
+        return None
+    return (f"--contracts-live: {' and '.join(missing)} not set, so the live {api} API cannot "
+            "be reached")
 
 
 def _quote(text: str) -> str:

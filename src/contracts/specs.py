@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -39,6 +39,7 @@ from ._refs import (
 )
 from ._refs import resolve as resolve_ref
 from ._spec_checks import HTTP_METHODS, check_openapi, check_shape
+from ._spec_names import spec_location, spec_not_found, suggest_names
 from ._typing import JSON
 from .errors import (
     ContractsError,
@@ -46,7 +47,6 @@ from .errors import (
     OperationNotFound,
     RemoteRefRefused,
     SpecError,
-    SpecNotFound,
     UnresolvableRef,
 )
 from .vendors import BUNDLED
@@ -63,6 +63,7 @@ __all__ = [
     "bundled_path",
     "iter_refs",
     "load_spec",
+    "spec_location",
     "split_ref",
     "suggest_names",
 ]
@@ -77,7 +78,7 @@ def bundled_path(name: str) -> Path:
     """The spec file of a vendor in the registry (``upheal``, ..., or a registered one)."""
     entry = vendors.find(name)
     if entry is None:
-        raise SpecNotFound(name, known=vendors.names())
+        raise spec_not_found(name)
     return entry.spec
 
 
@@ -168,6 +169,18 @@ def _compile_template(template: str) -> tuple[re.Pattern[str], int, tuple[str, .
     return re.compile("".join(parts) + r"\Z"), literal, tuple(names)
 
 
+def _expanded_servers(document: Mapping[str, JSON], default: list[Any]) -> Iterator[str]:
+    """The URLs of a document's servers, each variable replaced by its default."""
+    for server in document.get("servers") or default:
+        if not isinstance(server, dict) or not isinstance(server.get("url"), str):
+            continue
+        url = server["url"]
+        for var, spec in (server.get("variables") or {}).items():
+            if isinstance(spec, dict) and "default" in spec:
+                url = url.replace("{" + var + "}", str(spec["default"]))
+        yield url
+
+
 def _normalise_path(path: str) -> str:
     if not path.startswith("/"):
         path = "/" + path
@@ -212,6 +225,11 @@ class Spec:
     @property
     def name(self) -> str:
         return self._name
+
+    def answers_to(self, api: str) -> bool:
+        """Whether ``api`` (a recording's ``api`` field: a registered name or a spec path)
+        names this spec."""
+        return api == self._name or Path(api).stem == self._name
 
     @property
     def source(self) -> str:
@@ -389,18 +407,18 @@ class Spec:
 
     # -- operations ---------------------------------------------------------------------
     @cached_property
+    def server_urls(self) -> tuple[str, ...]:
+        """The absolute server URLs (``https://api.eka.care``; variables as their defaults),
+        without a trailing slash: the vendor's real hosts, for telling which API served a URL."""
+        urls = [url.rstrip("/") for url in _expanded_servers(self.document, [])
+                if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc]
+        return tuple(dict.fromkeys(urls))
+
+    @cached_property
     def server_paths(self) -> tuple[str, ...]:
         """Path parts of the spec's server URLs (variables as their defaults), longest first."""
-        prefixes = set()
-        for server in self.document.get("servers") or [{"url": "/"}]:
-            if not isinstance(server, dict) or not isinstance(server.get("url"), str):
-                continue
-            url = server["url"]
-            for var, spec in (server.get("variables") or {}).items():
-                if isinstance(spec, dict) and "default" in spec:
-                    url = url.replace("{" + var + "}", str(spec["default"]))
-            path = urlsplit(url).path if "://" in url else url
-            prefixes.add(_normalise_path(path or "/"))
+        prefixes = {_normalise_path((urlsplit(url).path if "://" in url else url) or "/")
+                    for url in _expanded_servers(self.document, [{"url": "/"}])}
         return tuple(sorted(prefixes, key=len, reverse=True))
 
     @cached_property
@@ -531,20 +549,6 @@ class Spec:
 _MISSING = object()
 
 
-def suggest_names(wanted: str, names: Iterable[str]) -> list[str]:
-    """Did-you-mean candidates for an unknown name (an operationId, a phase, an API).
-
-    Close spellings first; else the names that contain ``wanted`` in any case (``participant``
-    finds ``getSessionParticipants``); else the first few names, so a hint always helps.
-    """
-    known = list(dict.fromkeys(names))
-    close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
-    if not close:
-        lowered = {k.lower(): k for k in known}
-        close = [lowered[k] for k in lowered if wanted.lower() in k][:3]
-    return close or sorted(known)[:5]
-
-
 def _walk(data: JSON, pointer: str) -> JSON:
     if pointer == "":
         return data
@@ -633,19 +637,13 @@ def load_spec(
     unresolvable references are collected in ``Spec.ref_problems`` instead (``contracts
     lint`` reports them as findings); cycles of bare ``$ref``s are always an error.
     """
-    entry = vendors.find(spec) if isinstance(spec, str) else None
-    if entry is not None:
-        path, name = entry.spec, entry.name
-    else:
-        path = Path(spec)
-        if not path.exists():
-            raise SpecNotFound(str(spec), known=vendors.names())
-        name = path.stem
+    path, name = spec_location(spec)
     document = load_document(path, limits=limits)
     loaded = _from_document(document, name=name, uri=path.resolve().as_uri(),
                             folder=path.resolve().parent, retriever=retriever, lenient=lenient,
                             limits=limits)
-    if entry is not None and limits == DEFAULT_LIMITS and retriever is None and not lenient:
+    bundled = isinstance(spec, str) and vendors.find(spec) is not None
+    if bundled and limits == DEFAULT_LIMITS and retriever is None and not lenient:
         loaded = Spec(name=name, root=loaded.root, uri=loaded.uri, resources=loaded.resources,
                       ref_problems=loaded.ref_problems, bundled=name)
     return loaded

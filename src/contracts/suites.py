@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from ._seeding import without_local_constants
 from .errors import UsageError
 from .findings import Severity, Violation, rank_violations
 from .specs import Operation, Spec, load_spec, suggest_names
@@ -221,6 +222,9 @@ class SuiteResult:
     """Why the engine was not started (SELECTION or READ_ONLY: nothing was left to run)."""
     phases: dict[str, str] = field(default_factory=dict)
     """How each phase ended: ``success``, ``failure``, ``error`` or ``skipped: <reason>``."""
+    setup: tuple[str, ...] = ()
+    """Live runs that may write: the create calls (``operationId: status``) made before the
+    phases for known values; not checked, but they spend the request budget."""
 
     @property
     def deselections(self) -> dict[str, str]:
@@ -250,10 +254,13 @@ class _Collector:
                  token: str | None):
         self.validator = validator
         self.result = result
-        self.budget = budget
+        # Setup requests (SuiteResult.setup) reached the vendor too: they spend the budget.
+        self.budget = None if budget is None else max(budget - len(result.setup), 0)
         self.token = token
         self.lock = threading.Lock()
         self.exhausted = False
+        self.stop: Callable[[], None] = lambda: None
+        """Stops the engine; called the moment the budget is spent, from the engine's thread."""
 
 
 _active: _Collector | None = None
@@ -326,6 +333,9 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
                 outcome.add(violation, repro)
         if collector.budget is not None and collector.result.requests >= collector.budget:
             collector.exhausted = True
+            # Now, not when the next event reaches the caller: by then the engine has sent
+            # more requests (to a live vendor, past the budget the user set).
+            collector.stop()
     return [v for v in found if v.severity >= Severity.ERROR]
 
 
@@ -376,7 +386,6 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     import schemathesis
     from schemathesis.engine import from_schema
 
-    global _active
     options = options or SuiteOptions()
     emit: EventHandler = on_event or (lambda stage, message: None)
     spec = api if isinstance(api, Spec) else load_spec(api)
@@ -409,7 +418,7 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
         token = str(options.mock_options.get("token", DEFAULT_TOKEN))
         app = _mock_for(api, spec, options)
     config_dict = _engine_config(spec, options, checks, token)
-    document = _with_known_values(spec, options, runnable, app, token, config_dict)
+    document = _with_known_values(spec, options, runnable, app, token, config_dict, result)
     try:
         config = schemathesis.Config.from_dict(config_dict)
         schema: Any = schemathesis.openapi.from_dict(document, config=config)
@@ -433,22 +442,31 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     collector = _Collector(validator, result, options.request_budget, token)
     started = time.perf_counter()
     emit("suites", f"{spec.name}: running schemathesis (seed {options.seed})")
-    with _active_lock:
-        _active = collector
-        try:
-            for event in from_schema(schema).execute():
-                _on_engine_event(event, result, spec, token, emit)
-                if collector.exhausted:
-                    emit("suites", f"{spec.name}: request budget reached, stopping")
-                    break
-        finally:
-            _active = None
+    _drive(from_schema(schema), collector, spec, token, emit)
     for phase in PHASES:
         result.phases.setdefault(phase, "skipped: disabled" if phase not in options.phases else
                                  "not reached (request budget)" if collector.exhausted else
                                  "not run")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _drive(engine: Any, collector: _Collector, spec: Spec, token: str | None,
+           emit: EventHandler) -> None:
+    """Run the engine to its end, or until the collector's request budget is spent."""
+    global _active
+    with _active_lock, without_local_constants():
+        _active = collector
+        try:
+            stream = engine.execute()
+            collector.stop = stream.stop
+            for event in stream:
+                _on_engine_event(event, collector.result, spec, token, emit)
+                if collector.exhausted:
+                    emit("suites", f"{spec.name}: request budget reached, stopping")
+                    break
+        finally:
+            _active = None
 
 
 def _unfiltered(schema: Any) -> Any:
@@ -468,15 +486,19 @@ def _effective_paths(spec: Spec, options: SuiteOptions) -> Spec:
 
 
 def _with_known_values(spec: Spec, options: SuiteOptions, runnable: Sequence[Operation],
-                       app: Any, token: str | None, config_dict: dict[str, Any]
-                       ) -> dict[str, Any]:
+                       app: Any, token: str | None, config_dict: dict[str, Any],
+                       result: SuiteResult) -> dict[str, Any]:
     """The document for schemathesis (operations moved to their effective paths), with the
-    known values in ``config_dict``: the caller's, and against a mock (``app``) the ids the
-    mock seeds and those its create operations answer."""
+    known values in ``config_dict``: the caller's; against a mock (``app``) the ids the mock
+    seeds and those its create operations answer; on a live run that may write, those the
+    vendor's create operations answer (the calls go to ``result.setup``)."""
     known = options.known_params
     if app is not None:
         known = _with_mock_values(spec, known, {"seed": options.seed, **options.mock_options})
         known += _prime_mock(spec, app, _auth_headers(spec, token), known)
+    elif options.live and options.allow_writes:
+        primed, result.setup = _prime_live(spec, options, _auth_headers(spec, token), known)
+        known += primed
     document = _moved(spec, _plain(spec.document))
     if known:
         config_dict.update(_known_config(spec, runnable, known, document))
@@ -518,32 +540,17 @@ def _with_mock_values(spec: Spec, known: tuple[KnownParam, ...], mock_options: M
                          for name, values in seeded.items() if name not in given)
 
 
-def _prime_mock(spec: Spec, app: Any, headers: Mapping[str, str], known: Sequence[KnownParam]
-                ) -> tuple[KnownParam, ...]:
-    """Known values for a mock run, made through the vendor API as a user would: each create
-    operation (a POST without path parameters whose answer has links) is called once with its
-    first request example, and the link parameters it answers become the known values of the
-    operations the links lead to. Setup, not test: these calls are not counted.
-
-    So a mock run proves ``getSession`` even when the selection leaves ``createSession`` out.
-    """
-    import asyncio
-
-    import httpx
-    import orjson
-
+def _prime(spec: Spec, post: Callable[[Operation, Any], Any], known: Sequence[KnownParam]
+           ) -> tuple[tuple[KnownParam, ...], tuple[str, ...]]:
+    """Known values made as a user would: each create operation (a POST without path
+    parameters whose answer has links) is sent once through ``post`` with its first request
+    example; the link parameters it answers become known values of the operations the links
+    lead to. Also one ``operationId: status`` line per call. Setup: answers are not checked.
+    So ``endSession`` is proved even when the selection leaves ``createSession`` out or the
+    request budget ends the run before the stateful phase chains them."""
     given = {k.name for k in known}
     found: list[KnownParam] = []
-    transport = httpx.ASGITransport(app=app)
-
-    def post(path: str, body: Any) -> httpx.Response:
-        async def send() -> httpx.Response:
-            async with httpx.AsyncClient(transport=transport,
-                                         base_url="http://localhost") as client:
-                return await client.post(path, content=orjson.dumps(body), headers={
-                    **headers, "content-type": "application/json"})
-        return asyncio.run(send())
-
+    calls: list[str] = []
     for op in spec.operations:
         if op.method.upper() != "POST" or "{" in op.spec_path:
             continue
@@ -554,10 +561,14 @@ def _prime_mock(spec: Spec, app: Any, headers: Mapping[str, str], known: Sequenc
         body = _request_example(spec, op)
         if not links or body is None:
             continue
-        answer = post(_base_path(spec) + op.spec_path, body)
-        if not 200 <= answer.status_code < 300:
+        answer = post(op, body)
+        calls.append(f"{op.operation_id}: {'no answer' if answer is None else answer.status_code}")
+        if answer is None or not 200 <= answer.status_code < 300:
             continue
-        data = answer.json()
+        try:
+            data = answer.json()
+        except ValueError:
+            continue
         for _, link in links:
             target = link.get("operationId")
             for name, expression in (link.get("parameters") or {}).items():
@@ -565,7 +576,47 @@ def _prime_mock(spec: Spec, app: Any, headers: Mapping[str, str], known: Sequenc
                 if target and value is not None and name not in given:
                     found.append(KnownParam(str(name), (str(value),), spec.name,
                                             str(target)))
-    return tuple(found)
+    return tuple(found), tuple(calls)
+
+
+def _prime_mock(spec: Spec, app: Any, headers: Mapping[str, str], known: Sequence[KnownParam]
+                ) -> tuple[KnownParam, ...]:
+    """:func:`_prime` against the in-process mock (its spec paths, no socket, not counted)."""
+    import asyncio
+
+    import httpx
+    import orjson
+
+    transport = httpx.ASGITransport(app=app)
+
+    def post(op: Operation, body: Any) -> httpx.Response:
+        async def send() -> httpx.Response:
+            async with httpx.AsyncClient(transport=transport,
+                                         base_url="http://localhost") as client:
+                return await client.post(_base_path(spec) + op.spec_path,
+                                         content=orjson.dumps(body), headers={
+                                             **headers, "content-type": "application/json"})
+        return asyncio.run(send())
+
+    return _prime(spec, post, known)[0]
+
+
+def _prime_live(spec: Spec, options: SuiteOptions, headers: Mapping[str, str],
+                known: Sequence[KnownParam]) -> tuple[tuple[KnownParam, ...], tuple[str, ...]]:
+    """:func:`_prime` over HTTP at the live vendor's effective paths, for a run that may write
+    (each call creates a resource there); a call without answer is left to the suite."""
+    import httpx
+    import orjson
+
+    assert options.base_url is not None
+    with httpx.Client(base_url=options.base_url.rstrip("/"), timeout=30.0) as client:
+        def post(op: Operation, body: Any) -> httpx.Response | None:
+            try:
+                return client.post(op.path, content=orjson.dumps(body), headers={
+                    **headers, "content-type": "application/json"})
+            except httpx.HTTPError:
+                return None
+        return _prime(spec, post, known)
 
 
 def _request_example(spec: Spec, op: Operation) -> Any:
@@ -662,6 +713,10 @@ def _engine_config(spec: Spec, options: SuiteOptions, checks: dict[str, Any],
         # (both replay earlier runs' inputs, and both write folders into the user's checkout).
         "generation": {"max-examples": options.max_examples, "database": "none"},
         "cache": {"enabled": False},
+        # Nor by where the toolkit is installed: schemathesis reads literals out of the source
+        # of the app it tests when that source is "local" (not under site-packages), which
+        # the mock is in an editable install and is not in a wheel.
+        "analysis": {"constants": {"enabled": False}},
         "checks": checks,
         "phases": {name: {"enabled": name in options.phases}
                    for name in ("examples", "coverage", "fuzzing", "stateful")},

@@ -14,7 +14,7 @@ from ..findings import DriftChange
 from .adapter import Node
 from .context import Context, Rule, Where, change
 from .presence import pending_changes
-from .schemas import schema_changes
+from .schemas import is_webhook, schema_changes
 from .text import describe, flag
 
 __all__ = ["classify", "moved_operations"]
@@ -80,15 +80,16 @@ def _server(ctx: Context, node: Node) -> Iterator[DriftChange]:
 
 def _operation(ctx: Context, node: Node) -> Iterator[DriftChange]:
     key = node.path[1]
+    hook = is_webhook(node.path)
+    what = "webhook" if hook else "operation"
+    info = ctx.new_ops[key] if node.kind == "added" else ctx.old_ops[key]
+    text = f"{info.path} ({info.method})" if hook else f"{info.method} {info.path}"
     if node.kind == "added":
-        info = ctx.new_ops[key]
-        yield change("operation.added", ctx.where(key, "operation"), "", "",
-                     f"{info.method} {info.path}", f"new operation {info.method} {info.path}")
+        yield change(f"{what}.added", ctx.where(key, "operation"), "", "", text,
+                     f"new {what} {text}")
     else:
-        info = ctx.old_ops[key]
-        yield change("operation.removed", ctx.where(key, "operation", old_side=True), "",
-                     f"{info.method} {info.path}", "",
-                     f"operation {info.method} {info.path} was removed")
+        yield change(f"{what}.removed", ctx.where(key, "operation", old_side=True), "",
+                     text, "", f"{what} {text} was removed")
 
 
 def _operation_id(ctx: Context, node: Node) -> Iterator[DriftChange]:
@@ -195,7 +196,8 @@ def _request_body_required(ctx: Context, node: Node) -> Iterator[DriftChange]:
 def _request_content(ctx: Context, node: Node) -> Iterator[DriftChange]:
     path, op_key = node.path, node.path[1]
     if len(path) == 5:
-        yield from _content_type(node, "request", ctx.where(op_key, "request.content_type"))
+        side = "response" if is_webhook(path) else "request"
+        yield from _content_type(node, side, ctx.where(op_key, "request.content_type"))
     else:
         yield from schema_changes(ctx, node, path[5:], "request",
                                   ctx.where(op_key, "request.body"), "", path[:5])
@@ -230,7 +232,7 @@ def _response(ctx: Context, node: Node) -> Iterator[DriftChange]:
 def _response_content(ctx: Context, node: Node) -> Iterator[DriftChange]:
     path, op_key, status = node.path, node.path[1], node.path[3]
     if len(path) == 6:
-        yield from _content_type(node, "response",
+        yield from _content_type(node, "request" if is_webhook(path) else "response",
                                  ctx.where(op_key, f"response.{status}.content_type"))
     else:
         yield from schema_changes(ctx, node, path[6:], "response",

@@ -25,6 +25,7 @@ class Where:
     location: str
     source: str
     line: int | None
+    origin: tuple[str, str] | None = None  # (shared component, pointer where it starts)
 
 
 class Context:
@@ -47,6 +48,8 @@ class Context:
         if info is None:
             info = self.old_ops[op_key]
             old_side = True
+        if op_key.startswith("WEBHOOK "):
+            location = f"webhook.{location}"
         return Where(info.label, location, self.old_source if old_side else self.new_source,
                      info.line)
 
@@ -65,6 +68,12 @@ Rule = Callable[[Context, Node], Iterator[DriftChange]]
 def change(rule: str, where: Where, pointer: str, old: str, new: str,
            message: str) -> DriftChange:
     """A :class:`DriftChange` graded from :data:`RULES`."""
+    component = ""
+    if where.origin is not None:
+        name, start = where.origin
+        inside = pointer[len(start):] if pointer.startswith(start) else pointer
+        component = f"{name}#{inside}"
     return DriftChange(rule=rule, grade=RULES[rule][0], operation=where.operation,
                        location=where.location, pointer=pointer, old=short(old),
-                       new=short(new), message=message, source=where.source, line=where.line)
+                       new=short(new), message=message, source=where.source, line=where.line,
+                       component=component)

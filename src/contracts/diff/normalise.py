@@ -17,10 +17,12 @@ from ..specs import Located, Spec
 from .rules import CONSTRAINTS
 from .text import JSON, Tree, as_json
 
-__all__ = ["Normaliser", "OpInfo", "merge"]
+__all__ = ["WEBHOOK", "Normaliser", "OpInfo", "merge"]
 
 _TEMPLATE_PARAM = re.compile(r"\{([^{}/]+)\}")
 _DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+WEBHOOK = "WEBHOOK"  # the first word of a webhook's operation key
 _MAX_SCHEMA_DEPTH = 40
 _MAX_NODES = 500_000
 
@@ -45,6 +47,8 @@ class Normaliser:
         self.spec = spec
         self.ops: dict[str, OpInfo] = {}
         self._nodes = 0
+        self._memo: dict[tuple[str, str], Tree] = {}
+        self._recursions: list[str] = []
         components = spec.document.get("components")
         schemes = components.get("securitySchemes") if isinstance(components, dict) else None
         self._schemes: dict[str, JSON] = schemes if isinstance(schemes, dict) else {}
@@ -60,16 +64,64 @@ class Normaliser:
             key = f"{op.method.upper()} {_TEMPLATE_PARAM.sub('{}', path)}"
             if key in out["operations"]:
                 continue  # two templates of the same shape: the spec is ambiguous; first wins
-            raw_id = op.node.value.get("operationId")
-            doc = self.spec.resources.get(op.node.uri)
-            info = OpInfo(
-                label=str(raw_id) if raw_id else f"{op.method.upper()} {path}",
-                operation_id=str(raw_id) if raw_id else None,
-                method=op.method.upper(), path=path,
-                source=doc.source if doc else self.spec.source,
-                line=doc.line_of(op.node.pointer) if doc else None)
-            self.ops[key] = info
-            out["operations"][key] = self._operation(op.node, op.path_item, path, info)
+            out["operations"][key] = self._add_operation(key, op.method, path, op.node,
+                                                         op.path_item)
+        hooks = self._webhooks()
+        for op in self.spec.operations:  # callbacks: webhooks one operation subscribes to
+            hooks += self._webhooks(op.node, f"{op.method.upper()} {op.path} callback ")
+        for name, method, node, item in hooks:
+            # A webhook is an operation the provider calls on the consumer: keyed apart so
+            # that classification inverts its directions (the consumer reads its body).
+            key = f"{WEBHOOK} {name} {method.upper()}"
+            out["operations"][key] = self._add_operation(key, method, name, node, item)
+        return out
+
+    def _add_operation(self, key: str, method: str, path: str, node: Located,
+                       item: Located) -> Tree:
+        raw_id = node.value.get("operationId")
+        doc = self.spec.resources.get(node.uri)
+        label = f"{method.upper()} {path}"
+        if key.startswith(WEBHOOK):
+            label = f"webhook {path} ({method.upper()})"
+        info = OpInfo(
+            label=str(raw_id) if raw_id else label,
+            operation_id=str(raw_id) if raw_id else None,
+            method=method.upper(), path=path,
+            source=doc.source if doc else self.spec.source,
+            line=doc.line_of(node.pointer) if doc else None)
+        self.ops[key] = info
+        return self._operation(node, item, path, info)
+
+    def _webhooks(self, owner: Located | None = None,
+                  prefix: str = "") -> list[tuple[str, str, Located, Located]]:
+        """(name, method, operation, path item) of every webhook (OpenAPI 3.1), or with
+        ``owner`` of every callback of that operation (named ``prefix`` + name + expression)."""
+        out: list[tuple[str, str, Located, Located]] = []
+        if owner is None:
+            root = Located(self.spec.document, self.spec.uri, "")
+            hooks = self.spec.document.get("webhooks")
+            items = [(str(n), root.child("webhooks", n)) for n in sorted(hooks)
+                     if isinstance(hooks[n], dict)] if isinstance(hooks, dict) else []
+        else:
+            items = self._callback_items(owner, prefix)
+        for name, located in items:
+            item = self.spec.resolve(located)
+            for method in _METHODS:
+                if isinstance(item.value, dict) and isinstance(item.value.get(method), dict):
+                    out.append((name, method, item.child(method), item))
+        return out
+
+    def _callback_items(self, owner: Located, prefix: str) -> list[tuple[str, Located]]:
+        callbacks = owner.value.get("callbacks")
+        out: list[tuple[str, Located]] = []
+        for name in sorted(callbacks) if isinstance(callbacks, dict) else ():
+            callback = self.spec.resolve(owner.child("callbacks", name))
+            if not isinstance(callback.value, dict):
+                continue
+            for expression in sorted(callback.value):
+                if isinstance(callback.value[expression], dict):
+                    out.append((f"{prefix}{name} {expression}",
+                                callback.child(expression)))
         return out
 
     # operations
@@ -188,7 +240,6 @@ class Normaliser:
         return kind or f"undefined {name}"
 
     # schemas
-    # schemas
     def schema(self, loc: Located, stack: tuple[str, ...] = (), *, drop: str = "") -> Tree:
         """The plain tree of a schema. ``drop`` (``readOnly`` in what we send, ``writeOnly``
         in what we read) leaves out the properties marked so: a client never sends the one
@@ -213,30 +264,42 @@ class Normaliser:
             out["additionalProperties"] = False
         elif isinstance(extra, dict) and extra:
             out["values"] = self.schema(loc.child("additionalProperties"), stack, drop=drop)
-        if "default" in value:
-            out["default"] = as_json(value["default"])
-        if value.get("deprecated") is True:
-            out["deprecated"] = True
         properties = self._properties(loc, stack, drop)
         if properties:
             out["properties"] = properties
         out.update(self._subschemas(loc, stack, drop))
+        out.update(self._schema_maps(loc, stack, drop))
         if isinstance(value.get("allOf"), list):
             for i in range(len(value["allOf"])):
                 out = merge(out, self.schema(loc.child("allOf", i), stack, drop=drop))
-        return out
+        return _nullable_variant(out)
 
     def _reference(self, loc: Located, stack: tuple[str, ...], drop: str) -> Tree:
-        """A ``$ref`` inlined (with its siblings merged in), or a marker when it recurses."""
+        """A ``$ref`` inlined (with its siblings merged in), or a marker when it recurses.
+
+        A target is normalised once per ``drop`` and shared (the trees hold the same dict at
+        every place that uses it), unless its tree depends on where it is reached from (a
+        recursion marker for a schema outside it). Component schemas carry ``$from``: the
+        classification reports a change inside one once, with every place it reaches."""
         value = loc.value
         target = self.spec.resolve(Located({"$ref": value["$ref"]}, loc.uri, loc.pointer))
         key = f"{target.uri}#{target.pointer}"
         if key in stack:  # a recursive schema: keep a marker instead of inlining forever
+            self._recursions.append(key)
             return {"$recursive": target.pointer.rsplit("/", 1)[-1]}
-        base = self.schema(target, (*stack, key), drop=drop)
+        memo_key = (key, drop)
+        base = self._memo.get(memo_key)
+        if base is None:
+            mark = len(self._recursions)
+            base = self.schema(target, (*stack, key), drop=drop)
+            if target.pointer.startswith(_COMPONENT_SCHEMAS):
+                base = {**base, "$from": target.pointer[len(_COMPONENT_SCHEMAS):]}
+            if not set(self._recursions[mark:]) & set(stack):
+                self._memo[memo_key] = base
         siblings = {k: v for k, v in value.items() if k != "$ref"}
         if not siblings:
             return base
+        base = {k: v for k, v in base.items() if k != "$from"}
         return merge(base, self.schema(Located(siblings, loc.uri, loc.pointer), stack,
                                        drop=drop))
 
@@ -263,11 +326,13 @@ class Normaliser:
         return out
 
     def _subschemas(self, loc: Located, stack: tuple[str, ...], drop: str) -> Tree:
-        """``items``, ``prefixItems``, ``oneOf``/``anyOf`` (by variant name) and ``not``."""
+        """The keywords holding one schema (``items``, ``not``, ``if``/``then``/``else``,
+        ``contains``, ...), ``prefixItems`` by position, ``oneOf``/``anyOf`` by variant."""
         value = loc.value
         out: Tree = {}
-        if isinstance(value.get("items"), dict | bool):
-            out["items"] = self.schema(loc.child("items"), stack, drop=drop)
+        for keyword in SINGLE_SUBSCHEMAS:
+            if isinstance(value.get(keyword), dict | bool):
+                out[keyword] = self.schema(loc.child(keyword), stack, drop=drop)
         if isinstance(value.get("prefixItems"), list):
             out["prefixItems"] = {str(i): self.schema(loc.child("prefixItems", i), stack,
                                                       drop=drop)
@@ -275,8 +340,16 @@ class Normaliser:
         for keyword in ("oneOf", "anyOf"):
             if isinstance(value.get(keyword), list):
                 out[keyword] = self._variants(loc, keyword, stack, drop)
-        if isinstance(value.get("not"), dict | bool):
-            out["not"] = self.schema(loc.child("not"), stack, drop=drop)
+        return out
+
+    def _schema_maps(self, loc: Located, stack: tuple[str, ...], drop: str) -> Tree:
+        """``patternProperties`` and ``dependentSchemas``: schemas by pattern or name."""
+        out: Tree = {}
+        for keyword in ("patternProperties", "dependentSchemas"):
+            raw = loc.value.get(keyword)
+            if isinstance(raw, dict) and raw:
+                out[keyword] = {str(k): self.schema(loc.child(keyword, k), stack, drop=drop)
+                                for k in raw if isinstance(raw[k], dict | bool)}
         return out
 
     def _variants(self, loc: Located, keyword: str, stack: tuple[str, ...],
@@ -289,11 +362,37 @@ class Normaliser:
                 name = raw["$ref"].rsplit("/", 1)[-1]
             elif isinstance(raw, dict) and isinstance(raw.get("title"), str):
                 name = raw["title"]
+            elif raw == {"type": "null"}:
+                name = "null"
             while name in out:
                 name = f"{name}#{i}"
             out[name] = self.schema(loc.child(keyword, i), stack, drop=drop)
         return out
 
+
+# Keywords holding one subschema, compared key by key like the schema itself.
+SINGLE_SUBSCHEMAS = ("items", "not", "if", "then", "else", "contains", "propertyNames",
+                     "unevaluatedItems", "unevaluatedProperties", "contentSchema")
+_COMPONENT_SCHEMAS = "/components/schemas/"
+
+
+def _nullable_variant(schema: Tree) -> Tree:
+    """``oneOf``/``anyOf`` of ``null`` and one schema is that schema, nullable: the same
+    values as ``type: [X, "null"]``, so both spellings give the same tree."""
+    for keyword in ("oneOf", "anyOf"):
+        variants = schema.get(keyword)
+        if not isinstance(variants, dict) or len(variants) != 2:
+            continue
+        nulls = [k for k, v in variants.items() if v == {"type": "null"}]
+        if len(nulls) != 1:
+            continue
+        other = next(v for k, v in variants.items() if k != nulls[0])
+        rest = {k: v for k, v in schema.items() if k != keyword}
+        inner = dict(other)
+        if "type" in inner:
+            inner["type"] = "|".join(sorted({*inner["type"].split("|"), "null"}))
+        return merge(rest, inner) if rest else inner
+    return schema
 
 
 def _assertions(value: dict[str, JSON]) -> Tree:
@@ -311,6 +410,17 @@ def _assertions(value: dict[str, JSON]) -> Tree:
     if "const" in value:
         const = {as_json(value["const"]): True}
         out["enum"] = {k: True for k in out["enum"] if k in const} if "enum" in out else const
+    extensible = value.get("x-extensible-enum")
+    if isinstance(extensible, list):
+        out["x-extensible-enum"] = {as_json(v): True for v in extensible}
+    for keyword in ("contentMediaType", "contentEncoding"):
+        if isinstance(value.get(keyword), str):
+            out[keyword] = value[keyword]
+    if "default" in value:
+        out["default"] = as_json(value["default"])
+    if value.get("deprecated") is True:
+        out["deprecated"] = True
+    out.update(_keyword_maps(value))
     for keyword in CONSTRAINTS - {"additionalProperties"}:
         if keyword in value:
             raw = value[keyword]
@@ -318,10 +428,29 @@ def _assertions(value: dict[str, JSON]) -> Tree:
     return out
 
 
+def _keyword_maps(value: dict[str, JSON]) -> Tree:
+    """``dependentRequired`` (name -> names) and ``discriminator`` as plain dicts."""
+    out: Tree = {}
+    dependent = value.get("dependentRequired")
+    if isinstance(dependent, dict) and dependent:
+        out["dependentRequired"] = {str(k): {str(n): True for n in v}
+                                    for k, v in dependent.items() if isinstance(v, list)}
+    discriminator = value.get("discriminator")
+    if isinstance(discriminator, dict) and isinstance(discriminator.get("propertyName"), str):
+        mapping = discriminator.get("mapping")
+        out["discriminator"] = {
+            "propertyName": discriminator["propertyName"],
+            "mapping": {str(k): str(v).rsplit("/", 1)[-1] for k, v in mapping.items()}
+            if isinstance(mapping, dict) else {}}
+    return out
+
+
 def merge(a: Tree, b: Tree) -> Tree:
     """``allOf``: both schemas hold. Properties and required-ness add up; types intersect."""
     out = dict(a)
     for key, value in b.items():
+        if key == "$from":
+            continue  # the merged schema is not that component
         if key not in out:
             out[key] = value
         elif key in _MERGERS:
@@ -355,5 +484,6 @@ def _merge_enums(a: Tree, b: Tree) -> Tree:
 # How ``allOf`` combines a keyword both schemas have; any other keyword keeps the first value.
 _MERGERS: dict[str, Callable[[Any, Any], Any]] = {
     "properties": _merge_properties, "type": _merge_types, "enum": _merge_enums,
-    "items": merge, "values": merge, "not": merge,
+    "items": merge, "values": merge, "not": merge, "x-extensible-enum": _merge_enums,
+    "dependentRequired": lambda a, b: {**a, **b},
 }

@@ -102,6 +102,11 @@ def _renamed_parameters(ctx: Context, op_key: str, removed: dict[str, Tree],
 def _security(ctx: Context, op_key: str, removed: list[str],
               added: list[str]) -> Iterator[DriftChange]:
     where = ctx.where(op_key, "security")
+    if "none" in added and removed:  # calling without credentials is accepted: no break
+        old = " | ".join(sorted(removed))
+        yield change("security.auth.removed", where, "", old, "none",
+                     f"calling without credentials is now accepted (was {old})")
+        return
     if removed and added:
         old, new = " | ".join(sorted(removed)), " | ".join(sorted(added))
         yield change("security.changed", where, "", old, new,

@@ -26,6 +26,10 @@ RULES: Mapping[str, tuple[Severity, str]] = MappingProxyType({
     "operation.id.changed": (WARN, "same method and path, new operationId (generated clients "
                                    "rename their methods)"),
     "operation.deprecated": (WARN, "an operation became deprecated"),
+    # webhooks (the provider calls the consumer: what it sends is graded like a response,
+    # what the consumer answers like a request)
+    "webhook.added": (INFO, "a new webhook (an event the consumer may subscribe to)"),
+    "webhook.removed": (ERR, "a webhook is gone (the consumer's handler stops receiving it)"),
     # parameters
     "request.parameter.removed": (WARN, "a parameter is no longer documented (the server may "
                                         "ignore or reject what we send)"),
@@ -66,6 +70,15 @@ RULES: Mapping[str, tuple[Severity, str]] = MappingProxyType({
     "request.format.changed": (WARN, "a request value's format was added, removed or changed"),
     "request.enum.value.added": (INFO, "a request enum accepts a new value"),
     "request.enum.value.removed": (ERR, "a request enum no longer accepts a value"),
+    "request.extensible_enum.value.added": (INFO, "a request x-extensible-enum lists a new "
+                                                  "value"),
+    "request.extensible_enum.value.removed": (ERR, "a request x-extensible-enum no longer "
+                                                   "lists a value we may send"),
+    "request.encoding.changed": (ERR, "a request string's contentMediaType or "
+                                      "contentEncoding changed (what we encode is read "
+                                      "differently)"),
+    "request.discriminator.changed": (INFO, "a request discriminator's property or mapping "
+                                            "changed"),
     "request.constraint.tightened": (ERR, "a request constraint got stricter (max lower, min "
                                           "higher, pattern or enum added, extra fields "
                                           "forbidden, ...)"),
@@ -105,6 +118,16 @@ RULES: Mapping[str, tuple[Severity, str]] = MappingProxyType({
     "response.enum.value.added": (WARN, "a response enum has a new value (our switch may not "
                                         "handle it)"),
     "response.enum.value.removed": (INFO, "a response enum lost a value"),
+    "response.extensible_enum.value.added": (INFO, "a response x-extensible-enum lists a new "
+                                                   "value (extensible: clients already "
+                                                   "handle unknown values)"),
+    "response.extensible_enum.value.removed": (INFO, "a response x-extensible-enum no "
+                                                     "longer lists a value"),
+    "response.encoding.changed": (ERR, "a response string's contentMediaType or "
+                                       "contentEncoding changed (we decode it wrongly)"),
+    "response.discriminator.changed": (WARN, "a response discriminator's property or "
+                                             "mapping changed (generated clients pick "
+                                             "variants by it)"),
     "response.constraint.relaxed": (WARN, "a response constraint got looser (longer strings, "
                                           "wider ranges, extra fields, ...)"),
     "response.constraint.tightened": (INFO, "a response constraint got stricter"),
@@ -117,6 +140,8 @@ RULES: Mapping[str, tuple[Severity, str]] = MappingProxyType({
     "security.requirement.removed": (ERR, "a way to authenticate (or calling without "
                                           "credentials) is no longer accepted"),
     "security.changed": (ERR, "the accepted ways to authenticate were replaced by others"),
+    "security.auth.removed": (INFO, "calling without credentials is now accepted (what we "
+                                    "send is ignored, nothing breaks)"),
     "security.scopes.added": (ERR, "a security requirement needs a new scope"),
     "security.scopes.removed": (INFO, "a security requirement needs fewer scopes"),
     "server.added": (INFO, "a new server URL"),

@@ -4,13 +4,14 @@ function looked up in a table (keyword and how deep the difference goes -> rule)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .._pointers import escape_pointer
 from ..findings import DriftChange
 from .adapter import Node
 from .context import Context, Where, change
+from .normalise import SINGLE_SUBSCHEMAS, WEBHOOK
 from .rules import CONSTRAINTS, MAX_LEVELS, MIN_LEVELS
 from .text import Tree, as_json, constraint_text, describe, flag, short
 
@@ -31,6 +32,7 @@ class SchemaChange:
     tail: tuple[str, ...]
     old: Tree
     new: Tree
+    origin: tuple[str, str] | None = None  # (component, pointer where it starts)
 
     @property
     def place(self) -> str:
@@ -43,45 +45,86 @@ SchemaRule = Callable[[Context, SchemaChange], Iterator[DriftChange]]
 def schema_changes(ctx: Context, node: Node, rest: tuple[str, ...], side: str, where: Where,
                    pointer: str, root: tuple[str, ...]) -> Iterator[DriftChange]:
     """The changes of ``node``, a difference at ``root + rest`` where ``root`` is a schema."""
-    found = _descend(_get(ctx.old, root), _get(ctx.new, root), rest, pointer)
-    old, new, pointer, variant, i = found
+    if is_webhook(root):  # the consumer receives a webhook's body and answers it
+        side = INVERTED[side]
+    d = _Descent(_get(ctx.old, root), _get(ctx.new, root), pointer)
+    i = d.walk(rest)
     keyword, tail = (rest[i], rest[i + 1:]) if i < len(rest) else ("", ())
-    c = SchemaChange(node, side, where, pointer, variant, keyword, tail, old, new)
+    c = SchemaChange(node, side, replace(where, origin=d.origin), d.pointer, d.variant,
+                     keyword, tail, d.old, d.new, d.origin)
     rule = _KEYWORDS.get((keyword, len(tail))) or _KEYWORDS.get((keyword, None))
     yield from (rule or _schema_changed)(ctx, c)
 
 
-def _descend(old: Tree, new: Tree, rest: tuple[str, ...], pointer: str
-             ) -> tuple[Tree, Tree, str, str, int]:
-    """Follow subschemas down ``rest``, tracking the pointer into the instance; stop at the
-    keyword that changed. Returns both schemas there, the pointer, the variant, the index."""
-    variant = ""
-    i = 0
-    while i < len(rest):
-        key = rest[i]
-        if key == "properties" and i + 2 < len(rest) and rest[i + 2] == "schema":
-            name = rest[i + 1]
-            old, new = old[key][name]["schema"], new[key][name]["schema"]
-            pointer += f"/{escape_pointer(name)}"
-            i += 3
-        elif key in _STEPS and i + 1 < len(rest):
-            old, new = old[key], new[key]
-            pointer += _STEPS[key]
-            i += 1
-        elif key in ("oneOf", "anyOf", "prefixItems") and i + 2 < len(rest):
-            old, new = old[key][rest[i + 1]], new[key][rest[i + 1]]
-            if key == "prefixItems":
-                pointer += f"/{rest[i + 1]}"
+INVERTED = {"request": "response", "response": "request"}
+
+
+def is_webhook(path: tuple[str, ...]) -> bool:
+    return len(path) > 1 and path[1].startswith(WEBHOOK + " ")
+
+
+class _Descent:
+    """Follows subschemas down a key path, tracking the pointer into the instance, the
+    variant or condition it lies in, and the innermost shared component both sides use."""
+
+    def __init__(self, old: Tree, new: Tree, pointer: str):
+        self.old, self.new, self.pointer = old, new, pointer
+        self.variant = ""
+        self.origin: tuple[str, str] | None = None
+        self._note_origin()
+
+    def _note_origin(self) -> None:
+        name = self.old.get("$from") if isinstance(self.old, dict) else None
+        if name is not None and isinstance(self.new, dict) and self.new.get("$from") == name:
+            self.origin = (str(name), self.pointer)
+
+    def _step(self, *keys: str) -> None:
+        for key in keys:
+            self.old, self.new = self.old[key], self.new[key]
+
+    def walk(self, rest: tuple[str, ...]) -> int:
+        """Descend as far as ``rest`` goes through subschemas; the index of the keyword
+        that changed."""
+        i = 0
+        while i < len(rest):
+            key = rest[i]
+            if key == "properties" and i + 2 < len(rest) and rest[i + 2] == "schema":
+                self._step(key, rest[i + 1], "schema")
+                self.pointer += f"/{escape_pointer(rest[i + 1])}"
+                i += 3
+            elif key in _STEPS and i + 1 < len(rest):
+                self._step(key)
+                self.pointer += _STEPS[key]
+                if key in _CONDITIONS:
+                    self.variant = f" (in {key})"
+                i += 1
+            elif key in _KEYED_STEPS and i + 2 < len(rest):
+                self._step(key, rest[i + 1])
+                self._keyed(key, rest[i + 1])
+                i += 2
             else:
-                variant = f" (in {key} variant {rest[i + 1]})"
-            i += 2
+                break
+            self._note_origin()
+        return i
+
+    def _keyed(self, key: str, name: str) -> None:
+        if key == "prefixItems":
+            self.pointer += f"/{name}"
+        elif key == "patternProperties":
+            self.pointer += f"/{{{name}}}"
+        elif key == "dependentSchemas":
+            self.variant = f" (when {name} is present)"
         else:
-            break
-    return old, new, pointer, variant, i
+            self.variant = f" (in {key} variant {name})"
 
 
 # Subschemas of one instance value, and what they add to the pointer into the instance.
-_STEPS = {"items": "/[]", "values": "/{*}", "not": ""}
+_STEPS = {"items": "/[]", "values": "/{*}", "not": "", "then": "", "else": "",
+          "contains": "/[]", "unevaluatedItems": "/[]", "unevaluatedProperties": "/{*}",
+          "propertyNames": "/{name}", "contentSchema": ""}
+_CONDITIONS = frozenset({"then", "else", "contentSchema"})
+_KEYED_STEPS = frozenset({"oneOf", "anyOf", "prefixItems", "patternProperties",
+                          "dependentSchemas"})
 
 
 def _get(tree: Tree, path: tuple[str, ...]) -> Tree:
@@ -224,6 +267,48 @@ def _deprecated(ctx: Context, c: SchemaChange) -> Iterator[DriftChange]:
                      f"{c.side} field {c.place} is deprecated")
 
 
+def _presence(ctx: Context, c: SchemaChange) -> Iterator[DriftChange]:
+    """A subschema or dependency added (stricter) or removed (looser)."""
+    node = c.node
+    if node.kind == "changed":
+        yield from _schema_changed(ctx, c)
+        return
+    what = "/".join((c.keyword, *c.tail))
+    rule = f"{c.side}.constraint.{'tightened' if node.kind == 'added' else 'relaxed'}"
+    value = node.new if node.kind == "added" else node.old
+    text = describe(value) if isinstance(value, dict) else short(str(value), 40)
+    yield change(rule, c.where, c.pointer, "" if node.kind == "added" else f"{what}: {text}",
+                 f"{what}: {text}" if node.kind == "added" else "",
+                 f"{c.side} value {c.place} {node.kind} {what}")
+
+
+def _extensible_value(ctx: Context, c: SchemaChange) -> Iterator[DriftChange]:
+    value, side, kind = c.tail[0], c.side, c.node.kind
+    if kind in ("added", "removed"):
+        yield change(f"{side}.extensible_enum.value.{kind}", c.where, c.pointer,
+                     value if kind == "removed" else "", value if kind == "added" else "",
+                     f"{side} value {c.place} x-extensible-enum {kind} {value}")
+
+
+def _encoding(ctx: Context, c: SchemaChange) -> Iterator[DriftChange]:
+    old, new = c.old.get(c.keyword, "none"), c.new.get(c.keyword, "none")
+    yield change(f"{c.side}.encoding.changed", c.where, c.pointer, f"{c.keyword} {old}",
+                 f"{c.keyword} {new}",
+                 f"{c.side} value {c.place} {c.keyword} changed from {old} to {new}")
+
+
+def _discriminator(ctx: Context, c: SchemaChange) -> Iterator[DriftChange]:
+    old, new = c.old.get("discriminator"), c.new.get("discriminator")
+    yield change(f"{c.side}.discriminator.changed", c.where, c.pointer,
+                 short(as_json(old), 40) if old else "", short(as_json(new), 40) if new else "",
+                 f"{c.side} value {c.place} discriminator "
+                 f"{'/'.join((c.keyword, *c.tail))} {c.node.kind}")
+
+
+def _ignored(ctx: Context, c: SchemaChange) -> Iterator[DriftChange]:
+    yield from ()
+
+
 def _schema_changed(ctx: Context, c: SchemaChange) -> Iterator[DriftChange]:
     """Any other change: named by its keyword path and kind."""
     node = c.node
@@ -250,4 +335,16 @@ _KEYWORDS: dict[tuple[str, int | None], SchemaRule] = {
     ("anyOf", 1): _variant,
     ("default", 0): _default,
     ("deprecated", 0): _deprecated,
+    **{(keyword, 0): _presence for keyword in SINGLE_SUBSCHEMAS
+       if keyword not in ("items", "not")},
+    ("if", None): _schema_changed,  # inside a condition: either way, graded as a change
+    **{(keyword, depth): _presence for keyword in ("patternProperties", "dependentSchemas")
+       for depth in (0, 1)},
+    **{("dependentRequired", depth): _presence for depth in (0, 1, 2)},
+    ("x-extensible-enum", 0): _presence,
+    ("x-extensible-enum", 1): _extensible_value,
+    ("contentMediaType", 0): _encoding,
+    ("contentEncoding", 0): _encoding,
+    ("discriminator", None): _discriminator,
+    ("$from", None): _ignored,
 }

@@ -125,6 +125,9 @@ class Aggregator:
         self.exchanges = 0
         self.problems: list[tuple[Place, ReadIssue]] = []
         self.problem_count = 0
+        self.skipped: dict[str, tuple[Place, int]] = {}
+        """Per API other than the spec's (a recording that mixes vendors): where its first
+        exchange was read, and how many were skipped."""
         self._ranks = {s: i for i, s in reversed(list(enumerate(sources)))}
         self._seen: set[tuple[str, str, str, str]] = set()
         self._time = ""
@@ -151,6 +154,16 @@ class Aggregator:
         if len(self.problems) > _MAX_PROBLEMS:
             self.problems.sort(key=lambda p: p[0])
             del self.problems[_MAX_PROBLEMS:]
+
+    def skip(self, item: Any, api: str) -> None:
+        place = self._place(item)
+        first, seen = self.skipped.get(api, (place, 0))
+        self.skipped[api] = (min(first, place), seen + 1)
+
+    def skipped_counts(self) -> dict[str, int]:
+        """Exchanges skipped per other API, in the order a single pass first meets them."""
+        ordered = sorted(self.skipped.items(), key=lambda e: (e[1][0], e[0]))
+        return {api: count for api, (_, count) in ordered}
 
     def start(self, item: Any) -> None:
         self.exchanges += 1
@@ -195,6 +208,9 @@ class Aggregator:
         del self.problems[_MAX_PROBLEMS:]
         for part, count in other.totals.items():
             self.totals[part] = self.totals.get(part, 0) + count
+        for api, (place, count) in other.skipped.items():
+            first, seen = self.skipped.get(api, (place, 0))
+            self.skipped[api] = (min(first, place), seen + count)
         for key, agg in other.aggs.items():
             mine = self.aggs.get(key)
             if mine is None:
@@ -210,6 +226,7 @@ class Aggregator:
         self.problems = [(_shifted(at, lines),
                           replace(p, line=p.line + lines) if p.line is not None else p)
                          for at, p in self.problems]
+        self.skipped = {api: (_shifted(at, lines), n) for api, (at, n) in self.skipped.items()}
         return self
 
     def __getstate__(self) -> dict[str, Any]:

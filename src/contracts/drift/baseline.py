@@ -4,7 +4,7 @@ volatile fields (ids, timestamps, signed URLs) masked."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -133,13 +133,7 @@ def baseline_drift(api: Spec | str | Path, old: Iterable[Any], new: Iterable[Any
     rules = VolatileRules(ignore)
     agg = Aggregator(collect_values)
     recorded = _record(spec, old, rules, agg)
-    ordinals: dict[tuple[str, str], int] = {}
-    for item in new:
-        if not hasattr(item, "method"):
-            agg.problem(item)
-            continue
-        call = _call_key(spec, item)
-        n = ordinals[call] = ordinals.get(call, 0) + 1
+    for call, n, item in _calls(spec, new, agg):
         label = call[0]
         agg.start(item)
         agg.total(label)
@@ -159,16 +153,24 @@ def baseline_drift(api: Spec | str | Path, old: Iterable[Any], new: Iterable[Any
                          problems=agg.read_issues(), problem_count=agg.problem_count)
 
 
-def _record(spec: Spec, old: Iterable[Any], rules: VolatileRules, agg: Aggregator) -> Recorded:
-    """The old recording by call (operation, query, ordinal), bodies masked."""
-    recorded: Recorded = {}
+def _calls(spec: Spec, items: Iterable[Any], agg: Aggregator
+           ) -> Iterator[tuple[tuple[str, str], int, Any]]:
+    """Each exchange with its call (operation, query) and its ordinal among that call's
+    exchanges; an unreadable part of the input goes to ``agg`` as a problem."""
     ordinals: dict[tuple[str, str], int] = {}
-    for item in old:
+    for item in items:
         if not hasattr(item, "method"):
             agg.problem(item)
             continue
         call = _call_key(spec, item)
         n = ordinals[call] = ordinals.get(call, 0) + 1
+        yield call, n, item
+
+
+def _record(spec: Spec, old: Iterable[Any], rules: VolatileRules, agg: Aggregator) -> Recorded:
+    """The old recording by call (operation, query, ordinal), bodies masked."""
+    recorded: Recorded = {}
+    for call, n, item in _calls(spec, old, agg):
         kind, body = _parsed_body(item.response_body)
         recorded[(*call, n)] = (item.status, kind, rules.mask(body) if kind == "json" else None)
     return recorded

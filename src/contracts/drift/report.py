@@ -89,6 +89,8 @@ class TrafficReport:
     history: Mapping[str, HistoryMark] = field(default_factory=dict)
     resolved: tuple[Resolved, ...] = ()
     trend: tuple[TrendPoint, ...] = ()
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    """Exchanges left out because their ``api`` names another API: count per API."""
 
     def failing(self, fail_on: Severity) -> tuple[TrafficDrift, ...]:
         return tuple(f for f in self.findings if f.grade >= fail_on)

@@ -23,8 +23,16 @@ def body_schema(spec: Spec, operation: str, location: str) -> Located | None:
         return None
     try:
         op = spec.operation(operation)
-        response = spec.resolve(op.node.child("responses", parts[1]))
-    except (ContractsError, KeyError, TypeError):
+        responses = op.node.value.get("responses") or {}
+        # A finding is filed under the status seen; an undocumented one was judged by a
+        # documented response of its class (as the validator does), so look there.
+        seen = parts[1]
+        same_class = sorted(str(k) for k in responses if str(k)[:1] == seen[:1] and
+                            str(k)[1:].isdigit())
+        key = next((k for k in (seen, f"{seen[0]}XX", f"{seen[0]}xx", *same_class, "default")
+                    if k in responses or (k.isdigit() and int(k) in responses)), seen)
+        response = spec.resolve(op.node.child("responses", key))
+    except (ContractsError, KeyError, TypeError, IndexError):
         return None
     content = response.value.get("content") if isinstance(response.value, dict) else None
     for media, entry in (content or {}).items():

@@ -115,6 +115,10 @@ class TrafficAnalyser:
         if not hasattr(item, "method"):
             agg.problem(item)
             return
+        named = getattr(item, "api", None)
+        if named and not self.spec.answers_to(str(named)):
+            agg.skip(item, str(named))
+            return
         agg.start(item)
         op, by_url = self._match(item)
         if op is None:
@@ -134,8 +138,11 @@ class TrafficAnalyser:
                     expected=listed)
         if not keys:
             return
-        key, found = self._best_response(item, status, keys, None if by_url else label)
-        part = f"response.{key}"
+        _judged_by, found = self._best_response(item, status, keys,
+                                                None if by_url else label)
+        # Filed under the status seen (a 200 judged by the documented 201's body is the
+        # 200's finding), so the report says what came back.
+        part = f"response.{status}"
         agg.total(label, part)
         for v in found:
             _VIOLATIONS.get(v.code, _ignored)(self.agg, v, label, part)
@@ -170,7 +177,8 @@ def drift_report(spec: Spec, accumulator: Aggregator, sources: tuple[str, ...]) 
     """The report of a (merged) accumulator: renames detected and findings graded and ranked
     only now, over the whole corpus."""
     findings = detect_renames(spec, accumulator.findings())
-    return TrafficReport(api=spec.name, sources=sources, exchanges=accumulator.exchanges,
+    return TrafficReport(api=spec.name, sources=sources, skipped=accumulator.skipped_counts(),
+                         exchanges=accumulator.exchanges,
                          findings=tuple(rank_traffic(findings)),
                          problems=accumulator.read_issues(),
                          problem_count=accumulator.problem_count)

@@ -12,7 +12,7 @@ kind of time zone information.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, TypeGuard
 
@@ -283,13 +283,8 @@ def ended_before_started(ctx: InvariantContext) -> Iterator[Violation]:
 
     The spec's examples pass (09:00:02.114Z to 09:24:40.502Z).
     """
-    for pointer, session in _sessions(ctx):
-        started, ended = session.get("started_at"), session.get("ended_at")
-        if _before(started, ended):
-            yield ctx.violation("ended_before_started", "the session ends before it starts",
-                                f"{pointer}/ended_at",
-                                actual={"started_at": started, "ended_at": ended},
-                                expected="ended_at >= started_at")
+    yield from _ends_before_start(ctx, _sessions(ctx), "started_at", "ended_at",
+                                  "ended_before_started", "the session ends before it starts")
 
 
 def live_participants_exceed_max(ctx: InvariantContext) -> Iterator[Violation]:
@@ -357,13 +352,8 @@ def left_before_joined(ctx: InvariantContext) -> Iterator[Violation]:
 
     The spec's examples pass.
     """
-    for pointer, participant in _participants(ctx):
-        joined, left = participant.get("joined_at"), participant.get("left_at")
-        if _before(joined, left):
-            yield ctx.violation("left_before_joined", "the participant leaves before joining",
-                                f"{pointer}/left_at",
-                                actual={"joined_at": joined, "left_at": left},
-                                expected="left_at >= joined_at")
+    yield from _ends_before_start(ctx, _participants(ctx), "joined_at", "left_at",
+                                  "left_before_joined", "the participant leaves before joining")
 
 
 RULES: tuple[Rule, ...] = (
@@ -376,3 +366,13 @@ RULES: tuple[Rule, ...] = (
     ended_with_live_participants,
     left_before_joined,
 )
+
+
+def _ends_before_start(ctx: InvariantContext, items: Iterable[tuple[str, Any]], start: str,
+                       end: str, code: str, message: str) -> Iterator[Violation]:
+    """A violation for each object whose ``end`` timestamp comes before its ``start``."""
+    for pointer, item in items:
+        first, last = item.get(start), item.get(end)
+        if _before(first, last):
+            yield ctx.violation(code, message, f"{pointer}/{end}",
+                                actual={start: first, end: last}, expected=f"{end} >= {start}")

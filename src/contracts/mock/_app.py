@@ -95,7 +95,9 @@ class MockApp:
         from starlette.applications import Starlette
         from starlette.exceptions import HTTPException
 
-        extra = [route for vendor in self.vendors for route in vendor.extra_routes()]
+        # Mounted as they are (tuples are the vendor's own endpoints: see _vendor_routes).
+        extra = [route for vendor in self.vendors for route in vendor.extra_routes()
+                 if not isinstance(route, tuple)]
         routes = self._vendor_routes() + extra + ControlAPI(self.vendors, self.options).routes()
         return Starlette(routes=routes, exception_handlers={HTTPException: self.not_found})
 
@@ -118,9 +120,19 @@ class MockApp:
                                      f"{op.operation_id}")
                 route = _Route(vendor, op, handler, validator)
                 by_path.setdefault(_template(base + op.path), {})[op.method.upper()] = route
-        ordered = sorted(by_path.items(), key=lambda item: -_literal_length(item[0]))
-        return [Route(path, _Endpoint(self, methods), methods=sorted(methods))
-                for path, methods in ordered]
+        extra: dict[str, _RawEndpoint] = {}
+        for vendor in self.vendors:
+            server = next(iter(vendor.spec.server_paths), "/")
+            base = self.options.prefix + ("" if server == "/" else server)
+            for entry in vendor.extra_routes():
+                if isinstance(entry, tuple):
+                    path, methods, handler = entry
+                    extra[_template(base + path)] = _RawEndpoint(vendor, handler, methods)
+        ordered: list[tuple[str, Any, Sequence[str]]] = [
+            (path, _Endpoint(self, methods), sorted(methods)) for path, methods in by_path.items()]
+        ordered += [(path, endpoint, sorted(endpoint.methods)) for path, endpoint in extra.items()]
+        ordered.sort(key=lambda item: -_literal_length(item[0]))
+        return [Route(path, endpoint, methods=methods) for path, endpoint, methods in ordered]
 
     # -- answering -------------------------------------------------------------------------
     async def answer(self, route: _Route, request: _Request) -> Reply:
@@ -206,11 +218,25 @@ class MockApp:
 
         status = getattr(exc, "status_code", 404)
         detail = str(getattr(exc, "detail", "Not Found"))
+        if status == 404:
+            detail = f"Not Found: no operation at {request.method} {clip(request.url.path)}"
         headers = dict(getattr(exc, "headers", None) or {})  # 405 carries Allow
         owner = _owner(request.url.path, self._owners)
-        body = ({"detail": detail} if owner is None else owner.path_error_body(
+        if owner is None and len(self.vendors) == 1:
+            owner = self.vendors[0]  # a one-vendor mock answers every path as its vendor
+        if owner is None:
+            # Several vendors and none owns the path: one documented shape (docs/mocks.md).
+            reply = problem(status, f"urn:scribe-contracts:mock:{_NOT_FOUND[status]}",
+                            "Not Found" if status == 404 else "Method Not Allowed",
+                            f"{detail}; this mock serves {', '.join(v.api for v in self.vendors)}"
+                            " under their spec's server paths", headers)
+            return Response(orjson.dumps(reply.body), status_code=status,
+                            headers={k: v for k, v in reply.headers.items()
+                                     if k != "content-type"},
+                            media_type="application/problem+json")
+        body = owner.path_error_body(
             request.url.path, status, "not_found" if status == 404 else "method_not_allowed",
-            detail))
+            detail)
         return Response(orjson.dumps(body), status_code=status, headers=headers,
                         media_type=_JSON)
 
@@ -231,6 +257,26 @@ class _Endpoint:
         await _send(send, reply, head=head)
 
 
+class _RawEndpoint:
+    """An endpoint outside the spec's operations (:meth:`Vendor.extra_routes`): authorized,
+    the body handed over unparsed, answered by the vendor's handler under its lock."""
+
+    def __init__(self, vendor: Vendor, handler: Any, methods: Sequence[str]):
+        self.vendor = vendor
+        self.handler = handler
+        self.methods = tuple(methods)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        request = _read(scope, getattr(self.handler, "__name__", "upload"), await _body(receive))
+        call = replace(request.call, raw=request.raw)
+        if not self.vendor.authorized(call):
+            reply = self.vendor.unauthorized(call)
+        else:
+            with self.vendor.lock:
+                reply = self.handler(self.vendor, call)
+        await _send(send, reply, head=False)
+
+
 async def _body(receive: Any) -> bytes:
     raw = b""
     while True:
@@ -240,13 +286,13 @@ async def _body(receive: Any) -> bytes:
             return bytes(raw)
 
 
-def _read(scope: Any, op: Operation, raw: bytes) -> _Request:
+def _read(scope: Any, op: Operation | str, raw: bytes) -> _Request:
     raw_headers = scope["headers"]
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers}
     query_string = scope.get("query_string", b"").decode("latin-1")
     query = dict(parse_qsl(query_string, keep_blank_values=True)) if query_string else {}
     host = headers.get("host") or "{}:{}".format(*(scope.get("server") or ("mock", 80)))
-    call = Call(operation=op.operation_id, method=scope["method"],
+    call = Call(operation=op if isinstance(op, str) else op.operation_id, method=scope["method"],
                 path_params=scope.get("path_params", {}), query=query, headers=headers,
                 body=None, base_url=f"{scope.get('scheme', 'http')}://{host}",
                 scenario=headers.get("x-contracts-scenario"))
@@ -264,6 +310,9 @@ async def _send(send: Any, reply: Reply, *, head: bool) -> None:
     raw_headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
     await send({"type": "http.response.start", "status": reply.status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": b"" if head else content})
+
+
+_NOT_FOUND = {404: "not-found", 405: "method-not-allowed"}
 
 
 def _unknown_scenario(vendor: Vendor, name: str) -> Reply:

@@ -144,6 +144,8 @@ class Call:
     body: Any
     base_url: str
     scenario: str | None
+    raw: bytes = b""
+    """The request body as sent (a :meth:`Vendor.extra_routes` handler reads uploads here)."""
 
     def flag(self, name: str) -> bool:
         return self.query.get(name, "").lower() in ("true", "1", "yes")
@@ -159,10 +161,12 @@ class Reply:
 class Lifecycle:
     """Advances a session through ``states`` by polls (``steps`` per state) or by time."""
 
-    __slots__ = ("index", "polls", "since", "states")
+    __slots__ = ("index", "polls", "since", "states", "why")
 
-    def __init__(self, states: tuple[str, ...]):
+    def __init__(self, states: tuple[str, ...], why: str = ""):
         self.states = states
+        self.why = why
+        """Why this session's path is what it is (said when asked for a state off it)."""
         self.index = 0
         self.polls = 0
         self.since = time.monotonic()
@@ -179,8 +183,9 @@ class Lifecycle:
         """Move one state on (or straight to ``to``); False when there is nowhere to go."""
         if to is not None:
             if to not in self.states:
-                raise UsageError(f"unknown state {clip(to)}",
-                                 hint=f"one of: {', '.join(self.states)}")
+                reason = f": {self.why}" if self.why else ""
+                raise UsageError(f"this session cannot reach the state {clip(to)}{reason}",
+                                 hint=f"it can reach {', '.join(self.states)}")
             moved = self.states.index(to) != self.index
             self.index = self.states.index(to)
         else:
@@ -277,7 +282,15 @@ class Vendor:
         return self.error_body(status, code, message)
 
     def extra_routes(self) -> list[Any]:
-        """Routes outside the spec that the vendor's clients need (Eka's presigned storage)."""
+        """Endpoints outside the spec's operations that the vendor's clients need. Two kinds:
+
+        - ``(path under the server path, methods, handler)``: an endpoint of the vendor's API
+          that its spec does not describe as an operation (Eka's audio upload behind
+          ``upload_url``); authorized like every operation, the body not parsed (``call.raw``),
+          the handler ``(vendor, call) -> Reply`` run under the vendor's lock;
+        - a Starlette ``Route`` mounted as it is, outside the vendor's API (Eka's presigned
+          storage stand-in ``/__contracts__/eka/storage``, which takes no credentials).
+        """
         return []
 
     def state(self) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""Eka Care EkaScribe mock: create (201) -> end (202) -> Get Session 202 while processing,
-then 200 completed (or 206 partial, or 200 failed, by scenario); 410 once a session that was
-never ended passes ``expires_at``; ``template_id``/``document_id`` filtering; 404.
+"""Eka Care EkaScribe mock: create (201) -> upload audio to ``upload_url`` -> end (202) ->
+Get Session 202 while processing, then 200 completed (or 206 partial, or 200 failed, by
+scenario); 410 once a session that was never ended passes ``expires_at``;
+``template_id``/``document_id`` filtering; 404. End Session counts the files that arrived.
 
 The endpoints the official Python SDK (``ekacare``) calls run the same lifecycle per
 transaction: login -> File Upload (a presigned form whose ``url`` is the mock's own storage,
@@ -11,6 +12,7 @@ SDK's JSON descriptor reaches the storage (v1) -> the v3 and v1 status endpoints
 from __future__ import annotations
 
 import base64
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -23,13 +25,14 @@ from ._vendor import CONTROL_PREFIX, Call, Lifecycle, Reply, Vendor, handles
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
-    from starlette.routing import Route
 
     from ..findings import Violation
 
 __all__ = ["EkaMock"]
 
-MAX_AUDIO_FILES = 1000  # the mock takes no audio, so it trusts the count up to this many
+AUDIO_PATH = "/voice/v1/sessions/{session_id}/audio"
+"""Where ``upload_url`` points (chunked and single uploads): Eka's SDKs POST each file to
+``{upload_url}/{file_name}`` as raw bytes (``<base>_<n>.<ext>`` names keep the order)."""
 KNOWN_TEMPLATES = ("eka_emr_template", "clinical_notes_template", "soap_template",
                    "prescription_template")
 
@@ -177,20 +180,46 @@ class EkaMock(Vendor):
                               f"Session {session.session_id} has expired")
         body = call.body if isinstance(call.body, dict) else {}
         sent = int(body.get("audio_files_sent", 0))
-        if sent > MAX_AUDIO_FILES:
+        received = len(session.audio_files)
+        if received and sent > received:
+            # A client that uploaded told us how many it sent: fewer arrived.
             return self.error(400, "audio_files_mismatch",
-                              f"audio_files_sent ({sent}) exceeds the audio files received")
+                              f"audio_files_sent ({sent}) exceeds the audio files received "
+                              f"({received})")
         session.ended = True
         session.ended_at = time.monotonic()
-        session.audio_files = [f"{i}.webm" for i in range(sent)]
+        # Eka orders the files by the number at the end of their names before processing.
+        session.audio_files.sort(key=_sequence_number)
         session.lifecycle = Lifecycle(("processing", "done"))
         return Reply(202, {
             "session_id": session.session_id,
             "status": "processing",
             "message": "Session ended. Processing started.",
-            "audio_files_received": sent,
+            "audio_files_received": received,
             "audio_files": list(session.audio_files),
         })
+
+    def upload_audio(self, call: Call) -> Reply:
+        """Upload Audio: one file's raw bytes to ``upload_url`` (named by the path's last
+        segment, else by arrival order and the content type); counted for End Session."""
+        session = self.sessions.get(call.path_params["session_id"])
+        if session is None:
+            return self._missing(call)
+        if session.ended:
+            return self.error(400, "session_ended",
+                              f"Session {session.session_id} has already been ended")
+        if self._expired(session):
+            return self.error(400, "session_expired",
+                              f"Session {session.session_id} has expired")
+        if not call.raw:
+            return self.error(400, "invalid_audio", "The uploaded audio file is empty")
+        name = call.path_params.get("file_name") or (
+            f"{len(session.audio_files)}.{_extension(call.headers.get('content-type', ''))}")
+        if name not in session.audio_files:
+            session.audio_files.append(name)
+        return Reply(200, {"session_id": session.session_id, "success": True,
+                           "original_filename": name})
+
 
     @handles("getSession")
     def get_session(self, call: Call) -> Reply:
@@ -301,12 +330,16 @@ class EkaMock(Vendor):
             entries[-1] = {failed: {"status": "failure", "error": {
                 "code": "processing_failed",
                 "message": "Could not extract this document from the transcript"}}}
-            files = session.audio_files or ["0.webm"]
+            # The file skipped is the last one uploaded; with none uploaded there is no file
+            # to skip, and the failed document is the non-fatal error reported.
+            files = session.audio_files
             out["audio_files_processed"] = max(len(files) - 1, 0)
             out["processing_errors"] = [{
                 "type": "audio_file_skipped",
                 "message": f"Audio file {files[-1]} skipped due to poor quality",
-                "file": files[-1]}]
+                "file": files[-1]}] if files else [{
+                "type": "template_failed",
+                "message": f"Could not extract {failed} from the transcript"}]
         else:
             out["status"] = "completed"
             out["transcript"] = self._transcript(session)
@@ -440,10 +473,13 @@ class EkaMock(Vendor):
                 "name": kind.replace("_", " ").title() + " Template", "status": "success",
                 "errors": [], "warnings": []}
 
-    def extra_routes(self) -> list[Route]:
+    def extra_routes(self) -> list[Any]:
         from starlette.routing import Route
 
-        return [Route(STORAGE_PATH, self._storage, methods=["POST"])]
+        methods = ("POST", "PUT")
+        return [(AUDIO_PATH, methods, EkaMock.upload_audio),
+                (AUDIO_PATH + "/{file_name}", methods, EkaMock.upload_audio),
+                Route(STORAGE_PATH, self._storage, methods=["POST"])]
 
     async def _storage(self, request: Request) -> Response:
         """The presigned S3 POST stand-in: one form per file (``key`` and ``file``), 204."""
@@ -513,3 +549,17 @@ class EkaMock(Vendor):
                       "scenario": t.scenario, "action": t.action, "files": list(t.files)}
                 for tid, t in self.txns.items()}
         return {"sessions": out, "transactions": txns}
+
+
+def _sequence_number(name: str) -> int:
+    match = re.search(r"(\d+)$", name.rsplit(".", 1)[0])
+    return int(match.group(1)) if match else 0
+
+
+_EXTENSIONS = {"audio/webm": "webm", "audio/wav": "wav", "audio/x-wav": "wav",
+               "audio/wave": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/mp4": "m4a",
+               "audio/m4a": "m4a", "audio/x-m4a": "m4a", "audio/ogg": "ogg", "audio/flac": "flac"}
+
+
+def _extension(content_type: str) -> str:
+    return _EXTENSIONS.get(content_type.split(";", 1)[0].strip().lower(), "bin")

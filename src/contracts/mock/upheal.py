@@ -64,7 +64,31 @@ class UphealMock(Vendor):
     def bad_request(self, call: Call, violations: list[Any]) -> Reply:
         first = violations[0]
         where = f" at {first.pointer}" if first.pointer else ""
-        return self.error(400, "invalid-input", f"Invalid input{where}: {first.message}")
+        message = self._page_wording(first) or first.message
+        return self.error(400, "invalid-input", f"Invalid input{where}: {message}")
+
+    def _page_wording(self, violation: Any) -> str | None:
+        """The page's own sentence for a rule the spec states as ``not: {required: [a, b]}``
+        (fields that cannot be used together): the description of the field that says so,
+        e.g. "clientPronouns: Cannot be used together with clientUserId."."""
+        from ..specs import Located
+
+        uri, _, fragment = str(violation.schema_path).partition("#")
+        if not fragment.endswith("/not"):
+            return None
+        try:
+            holder = self.spec.resolve(Located({"$ref": f"{uri}#{fragment[:-4]}"}, uri, ""))
+        except Exception:  # noqa: BLE001 - no wording found: the generic message stands
+            return None
+        names = (holder.value.get("not") or {}).get("required") or []
+        props = holder.value.get("properties") or {}
+        for name in names:
+            text = str((props.get(name) or {}).get("description") or "")
+            sentence = next((part.strip() for part in text.split(".")
+                             if "used together" in part), None)
+            if sentence:
+                return f"{name}: {sentence}."
+        return None
 
     # -- handlers ------------------------------------------------------------------------
     @handles("createSession")
@@ -80,18 +104,21 @@ class UphealMock(Vendor):
         session_id = uuid_from(rng)
         templates = list(body.get("noteTemplateIds") or [
             str(uuid.uuid5(_NAMESPACE, str(body.get("sessionType", "Standard"))))])
-        final, error = "Done", None
+        final, error, why = "Done", None, ""
         text = ((body.get("input") or {}).get("text") or {}).get("text")
         if scenario == "error":
             final, error = "Error", {
                 "code": "file-conversion-failed",
                 "message": "Synthetic: the uploaded recording could not be converted."}
+            why = "its scenario is 'error', so it ends in Error (file-conversion-failed)"
         elif text is not None and len(text.split()) < LOW_CONTENT_WORDS:
             final, error = "Error", {
                 "code": "low-content-transcript",
                 "message": "We're sorry, we couldn't interpret enough audio to generate notes."}
+            why = (f"its text input has fewer than {LOW_CONTENT_WORDS} words, so it ends in "
+                   "Error (low-content-transcript; a rule of the mock, see docs/mocks.md)")
         session = _Session(number, session_id, body, templates, final, error,
-                           Lifecycle(("InProgress", "Processing", final)))
+                           Lifecycle(("InProgress", "Processing", final), why))
         self.sessions[session_id] = session
         if self.options.step_seconds is not None:
             self._schedule(session)

@@ -3,6 +3,7 @@ format, pure functions of their input; ``_common`` holds what the formats share.
 
 from __future__ import annotations
 
+from .github import drift_github
 from .html import drift_html, gate_html, traffic_html
 from .json import drift_json, findings_json, gate_json, traffic_json, violations_json
 from .junit import drift_junit, gate_junit, traffic_junit, violations_junit
@@ -11,6 +12,7 @@ from .sarif import drift_sarif, gate_sarif, traffic_sarif, violations_sarif
 from .text import drift_table, findings_text, traffic_table, violations_text
 
 __all__ = [
+    "drift_github",
     "drift_html",
     "drift_json",
     "drift_junit",

@@ -136,6 +136,9 @@ def traffic_summary(report: TrafficReport) -> str:
         parts.append(f"{len(report.waived)} waived")
     if report.problem_count:
         parts.append(f"{report.problem_count} unreadable input part(s)")
+    if report.skipped:
+        parts.append(f"{sum(report.skipped.values())} skipped (another API: "
+                     + ", ".join(f"{api} {n}" for api, n in report.skipped.items()) + ")")
     if report.resolved:
         parts.append(f"{len(report.resolved)} resolved since an earlier run")
     return "; ".join(parts)

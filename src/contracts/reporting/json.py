@@ -65,6 +65,7 @@ def gate_json(result: GateResult) -> str:
             "deselected": suite.deselections,
             "not_run": suite.not_run,
             "phases": {p: suite.phases[p] for p in PHASES if p in suite.phases},
+            "setup": list(suite.setup),
             "proved": {op: o.proved for op, o in sorted(suite.outcomes.items())},
         } for suite in result.suites],
         "trend": [{"api": t.api, "operation": t.operation, "state": t.state, "since": t.since,
@@ -75,6 +76,7 @@ def gate_json(result: GateResult) -> str:
 def violations_json(report: CorpusReport, *, show_values: bool = False) -> str:
     return json.dumps({
         "exchanges": report.exchanges,
+        "skipped": dict(report.skipped),
         "violations": [dict(r.violation.as_dict(show_values=show_values), source=r.source,
                             line=r.line, entry=r.pointer) for r in report.records],
         "unreadable": [{"source": p.source, "line": p.line, "entry": p.pointer,
@@ -105,6 +107,7 @@ def traffic_json(report: TrafficReport, *, show_values: bool = False) -> str:
         "kind": report.kind,
         "sources": list(report.sources),
         "exchanges": report.exchanges,
+        "skipped": dict(report.skipped),
         "counts": {GRADE_LABEL[s]: n for s, n in report.counts.items()},
         "findings": [finding(f) for f in report.findings],
         "waived": [dict(f.as_dict(show_values=show_values), waiver={

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..findings import DriftChange, Severity
 from ._common import (
     GRADE_LABEL,
     case_lines,
@@ -64,16 +65,52 @@ def gate_markdown(result: GateResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+_DRIFT_TITLE = {Severity.ERROR: "Breaking for clients", Severity.WARNING: "May break clients",
+                Severity.INFO: "Nothing to do"}
+_DRIFT_ROWS = 200  # rows per grade in a comment (GitHub caps a comment at 65,536 characters)
+
+
+def _drift_operation(c: DriftChange) -> str:
+    if not c.reach:
+        return c.operation or "-"
+    operations = {r.split(": ", 1)[0] for r in c.reach}
+    return f"{c.operation} ({len(c.reach)} places in {len(operations)} operations)"
+
+
+def _drift_rows(changes: list[DriftChange]) -> list[str]:
+    rows = ["| grade | rule | operation | where | old → new | change |",
+            "|---|---|---|---|---|---|"]
+    rows += [f"| {c.grade_label} | `{c.rule}` | {md_cell(_drift_operation(c))} | "
+             f"{md_cell(drift_where(c.location, c.pointer))} | "
+             f"{md_cell(drift_change(c.old, c.new))} | {md_cell(c.message)} |"
+             for c in changes[:_DRIFT_ROWS]]
+    if len(changes) > _DRIFT_ROWS:
+        rows.append(f"\n… and {len(changes) - _DRIFT_ROWS} more (see the JSON report).")
+    return rows
+
+
 def drift_markdown(diff: SpecDiff) -> str:
+    """A pull-request comment: the verdict first, breaking changes in full, the rest folded."""
     lines = [f"## contracts diff: {drift_counts(diff)}", "",
              f"`{md_cell(diff.old)}` → `{md_cell(diff.new)}`", ""]
-    if diff.changes:
-        lines += ["| grade | rule | operation | where | old → new | change |",
-                  "|---|---|---|---|---|---|"]
-        lines += [f"| {c.grade_label} | `{c.rule}` | {md_cell(c.operation) or '-'} | "
-                  f"{md_cell(drift_where(c.location, c.pointer))} | "
-                  f"{md_cell(drift_change(c.old, c.new))} | {md_cell(c.message)} |"
-                  for c in diff.changes]
+    if not diff.changes:
+        return "\n".join([*lines, "No change a client can see."]) + "\n"
+    counts = diff.counts
+    breaking = counts[Severity.ERROR]
+    lines += [f"**{breaking} breaking change(s)** for clients written against the old spec."
+              if breaking else "No breaking change for clients written against the old spec.",
+              ""]
+    for grade in sorted(counts, reverse=True):
+        changes = [c for c in diff.changes if c.grade == grade]
+        if not changes:
+            continue
+        title = f"{_DRIFT_TITLE[grade]} ({GRADE_LABEL[grade]}): {len(changes)}"
+        if grade == Severity.ERROR:
+            lines += [f"### {title}", "", *_drift_rows(changes), ""]
+        else:
+            lines += [f"<details><summary>{title}</summary>", "", *_drift_rows(changes), "",
+                      "</details>", ""]
+    lines.append("Grades: see docs/drift.md (ERR breaks, WARN may break, INFO nothing to do).")
     return "\n".join(lines) + "\n"
 
 

@@ -16,13 +16,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from ..corpus import Problem, Record
+from .._text import terminal_safe
+from ..corpus import Problem, Record, Skipped
 from ..findings import Severity
-from ._common import SARIF_LEVEL, sarif_log
+from ._common import SARIF_LEVEL, sarif_log, xml_text
 
 __all__ = ["StreamSummary", "write_violations"]
 
 _MARK = "\x00records\x00"
+
+Items = Iterable[Record | Problem | Skipped | int]
 
 
 @dataclass
@@ -30,9 +33,10 @@ class StreamSummary:
     exchanges: int = 0
     problems: list[Problem] = field(default_factory=list)
     failed: bool = False
+    skipped: dict[str, int] = field(default_factory=dict)
 
 
-def write_violations(items: Iterable[Record | Problem | int], fmt: str, out: IO[str], *,
+def write_violations(items: Items, fmt: str, out: IO[str], *,
                      fail_on: Severity, show_values: bool = False) -> StreamSummary:
     """Render :func:`contracts.corpus.iter_corpus` output as ``fmt`` on ``out``."""
     summary = StreamSummary()
@@ -47,7 +51,7 @@ def write_violations(items: Iterable[Record | Problem | int], fmt: str, out: IO[
     return summary
 
 
-def _records(items: Iterable[Record | Problem | int], summary: StreamSummary,
+def _records(items: Items, summary: StreamSummary,
              fail_on: Severity) -> Iterable[Record]:
     for item in items:
         if isinstance(item, int):
@@ -56,23 +60,29 @@ def _records(items: Iterable[Record | Problem | int], summary: StreamSummary,
             if item.violation.severity >= fail_on:
                 summary.failed = True
             yield item
+        elif isinstance(item, Skipped):
+            summary.skipped[item.api] = summary.skipped.get(item.api, 0) + item.count
         else:
             summary.problems.append(item)
 
 
-def _text(items: Iterable[Record | Problem | int], out: IO[str], summary: StreamSummary,
+def _text(items: Items, out: IO[str], summary: StreamSummary,
           fail_on: Severity, show_values: bool) -> None:
     counts = dict.fromkeys(sorted(Severity, reverse=True), 0)
     for r in _records(items, summary, fail_on):
         counts[r.violation.severity] += 1
-        out.write(f"{r.location}: {r.violation.severity.label}: "
-                  f"{r.violation.describe(show_values=show_values)}\n")
+        # What came from the traffic cannot move the cursor: control characters as \xNN.
+        out.write(terminal_safe(f"{r.location}: {r.violation.severity.label}: "
+                                f"{r.violation.describe(show_values=show_values)}") + "\n")
     for p in summary.problems:
-        out.write(f"{p.location}: unreadable: {p.message}\n")
+        out.write(terminal_safe(f"{p.location}: unreadable: {p.message}") + "\n")
     text = ", ".join(f"{n} {s.label}{'s' if n > 1 and s is not Severity.INFO else ''}"
                      for s, n in counts.items() if n)
-    out.write(f"{summary.exchanges} exchange(s) checked: {text or 'no violations'}"
-              + (f"; {len(summary.problems)} unreadable" if summary.problems else "") + "\n")
+    out.write(terminal_safe(f"{summary.exchanges} exchange(s) checked: {text or 'no violations'}"
+              + (f"; {len(summary.problems)} unreadable" if summary.problems else "")
+              + (f"; {sum(summary.skipped.values())} skipped (another API: "
+                 f"{', '.join(f'{api} {n}' for api, n in summary.skipped.items())})"
+                 if summary.skipped else "")) + "\n")
 
 
 def _assemble(out: IO[str], document: str, spool: IO[str]) -> None:
@@ -99,7 +109,7 @@ def _spool(records: Iterable[dict[str, Any]], indent: str, *, ensure_ascii: bool
     return spool, not first
 
 
-def _json(items: Iterable[Record | Problem | int], out: IO[str], summary: StreamSummary,
+def _json(items: Items, out: IO[str], summary: StreamSummary,
           fail_on: Severity, show_values: bool) -> None:
     records = (dict(r.violation.as_dict(show_values=show_values), source=r.source, line=r.line,
                     entry=r.pointer) for r in _records(items, summary, fail_on))
@@ -107,6 +117,7 @@ def _json(items: Iterable[Record | Problem | int], out: IO[str], summary: Stream
     with spool:
         document = json.dumps({
             "exchanges": summary.exchanges,
+            "skipped": summary.skipped,
             "violations": [_MARK] if any_records else [],
             "unreadable": [{"source": p.source, "line": p.line, "entry": p.pointer,
                             "message": p.message} for p in summary.problems],
@@ -114,7 +125,7 @@ def _json(items: Iterable[Record | Problem | int], out: IO[str], summary: Stream
         _assemble(out, document, spool)
 
 
-def _sarif(items: Iterable[Record | Problem | int], out: IO[str], summary: StreamSummary,
+def _sarif(items: Items, out: IO[str], summary: StreamSummary,
            fail_on: Severity, show_values: bool) -> None:
     rules: dict[str, dict[str, object]] = {}
 
@@ -139,7 +150,7 @@ def _sarif(items: Iterable[Record | Problem | int], out: IO[str], summary: Strea
         _assemble(out, sarif_log(rules, [_MARK] if any_records else []), spool)
 
 
-def _junit(items: Iterable[Record | Problem | int], out: IO[str], summary: StreamSummary,
+def _junit(items: Items, out: IO[str], summary: StreamSummary,
            fail_on: Severity, show_values: bool) -> None:
     from xml.etree import ElementTree as ET
 
@@ -169,5 +180,4 @@ def _junit(items: Iterable[Record | Problem | int], out: IO[str], summary: Strea
                       name=f"{summary.exchanges} exchange(s)")
     suite.set("failures", str(failures))
     suite.set("errors", str(len(summary.problems)))
-    ET.indent(suite)
-    out.write(ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n")
+    out.write(xml_text(suite))  # characters XML 1.0 forbids written as \xNN, as junit does

@@ -43,7 +43,10 @@ def violations_text(report: CorpusReport, *, show_values: bool = False) -> str:
                        for s, n in severity_counts(report).items() if n)
     lines.append(f"{report.exchanges} exchange(s) checked: "
                  f"{counts or 'no violations'}"
-                 + (f"; {len(report.problems)} unreadable" if report.problems else ""))
+                 + (f"; {len(report.problems)} unreadable" if report.problems else "")
+                 + (f"; {sum(report.skipped.values())} skipped (another API: "
+                    f"{', '.join(f'{api} {n}' for api, n in report.skipped.items())})"
+                    if report.skipped else ""))
     return terminal_safe("\n".join(lines)) + "\n"
 
 
