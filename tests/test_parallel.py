@@ -87,3 +87,35 @@ def test_whole_file_block_reads_har(corpus: tuple[Path, list[Path]]) -> None:
     assert block == Block(str(files[-1]), str(files[-1]), "har", 0)
     items, lines = block_items(block)
     assert lines == 0 and len(list(items)) == 3
+
+
+def test_a_mixed_vendor_recording_gives_identical_output_for_any_jobs(
+        tmp_path: Path, cli: CLI) -> None:
+    """Lines of another API are skipped and counted, and without --api each line is judged by
+    the spec its ``api`` names, however many workers split the recording."""
+    import json
+
+    from test_validate_cli import _mixed_log
+
+    one = Path(_mixed_log(tmp_path)).read_text(encoding="utf-8")
+    log = tmp_path / "many.jsonl"
+    log.write_text(one * 300, encoding="utf-8")
+    assert log.stat().st_size > 3 * 64 * 1024  # several blocks for two or three workers
+    runs = [("validate", "--api", "eka", "--format", "json"), ("validate", "--format", "json"),
+            ("validate", "--api", "eka"), ("drift", "--api", "eka", "--format", "json")]
+    for args in runs:
+        outputs = {jobs: cli(*args, "--jobs", str(jobs), str(log)) for jobs in (1, 2, 3)}
+        assert outputs[1] == outputs[2] == outputs[3], args
+        code, out, err = outputs[1]
+        assert code in (0, 1), (out, err)
+        if args[0] == "drift":
+            assert json.loads(out)["skipped"] == {"heidi": 300, "upheal": 300,
+                                                  "realtimekit": 300}
+        elif args[-1] == "json" and args[0] == "validate":
+            data = json.loads(out)
+            with_api = "--api" in args
+            assert data["exchanges"] == (300 if with_api else 1200)
+            assert data["skipped"] == ({"heidi": 300, "upheal": 300, "realtimekit": 300}
+                                       if with_api else {})
+        elif args[0] == "validate":
+            assert "900 skipped (another API: heidi 300, upheal 300, realtimekit 300)" in out
