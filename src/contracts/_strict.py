@@ -105,7 +105,6 @@ class Shapes:
                 and not shape.deep_extra
 
 
-
 def clean_of(value: Any, shape: Shape) -> bool:
     """True when strict mode has nothing to report (no pointers built, no set of seen
     locations: the exact walk :func:`undocumented_in` runs only when this says False)."""
@@ -117,12 +116,7 @@ def clean_of(value: Any, shape: Shape) -> bool:
         if shape.flat:
             return True
         if shape.deep_extra:  # every key may lead somewhere: visit them all
-            props, extra = shape.props, shape.extra
-            for name, child in value.items():
-                for sub in props.get(name) or extra:
-                    if not sub.trivial and not clean_of(child, sub):
-                        return False
-            return True
+            return _every_key_clean(value, shape)
         for name, subs in shape.deep:
             if name in value:
                 child = value[name]
@@ -132,7 +126,18 @@ def clean_of(value: Any, shape: Shape) -> bool:
                             return False
         return True
     if isinstance(value, list):
-        return all(sub.trivial or _items_clean(value, sub) for sub in shape.items)
+        for sub in shape.items:
+            if not (sub.trivial or _items_clean(value, sub)):
+                return False
+    return True
+
+
+def _every_key_clean(value: dict[str, Any], shape: Shape) -> bool:
+    props, extra = shape.props, shape.extra
+    for name, child in value.items():
+        for sub in props.get(name) or extra:
+            if not sub.trivial and not clean_of(child, sub):
+                return False
     return True
 
 

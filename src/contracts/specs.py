@@ -617,9 +617,7 @@ def iter_refs(node: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
 
 
 def _as_file_path(uri: str) -> Path:
-    # imported here: urllib.request pulls in http.client and ssl, which validation never needs
-    from urllib.request import url2pathname
-
+    from urllib.request import url2pathname  # here: it imports http.client and ssl
     return Path(url2pathname(urlsplit(uri).path))
 
 
