@@ -21,6 +21,13 @@ NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 def freeze_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> Mapping[str, str]:
     if isinstance(headers, MappingProxyType) and all(k == k.lower() for k in headers):
         return headers
+    if type(headers) is dict:  # a log record's: one pass in C unless names repeat in case
+        try:
+            lowered = {k.lower(): v for k, v in headers.items() if type(v) is str}
+        except AttributeError:  # a name that is not a string
+            lowered = {}
+        if len(lowered) == len(headers):
+            return MappingProxyType(lowered) if lowered else NO_HEADERS
     items = headers.items() if isinstance(headers, Mapping) else headers
     out: dict[str, str] = {}
     for name, value in items:

@@ -146,11 +146,14 @@ class CompiledSchema:
     for, set only when the spec uses it for this schema's direction.
     """
 
-    __slots__ = ("_spec", "_validator", "flag", "ref")
+    __slots__ = ("_spec", "_validator", "flag", "ref", "valid")
 
     def __init__(self, validator: Any, ref: str, spec: Spec | None = None,
                  flag: str | None = None):
         self._validator = validator
+        self.valid = validator.is_valid
+        """The engine's own ``is_valid`` (no Python frame: for hot paths that call it per
+        exchange)."""
         self._spec = spec
         self.ref = ref
         self.flag = flag

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +37,7 @@ from ._cli_gate import (
     with_history,
     write_gate_reports,
 )
+from ._cli_scale import scale_options, scaled_drift, scaled_validate
 from .errors import ContractsError, UsageError
 from .findings import Severity
 
@@ -283,17 +284,16 @@ def showconfiguration(config_path: Path | None, fmt: str) -> None:
               help="Lowest severity that makes the exit code 1 (info, warning, error).")
 @click.option("--show-values", is_flag=True,
               help="Show offending body values in the output (off: they may be patient data).")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(api: str | None, operation: str | None, status: int | None, fmt: str, strict: bool,
-             fail_on: Severity, show_values: bool, files: tuple[Path, ...]) -> None:
+@scale_options
+@click.argument("names", nargs=-1, required=True, type=click.Path(), metavar="FILES...")
+def validate(api: str | None, operation: str | None, status: int | None, fmt: str,
+             strict: bool, fail_on: Severity, show_values: bool, jobs: int | None,
+             scheduler: str | None, names: tuple[str, ...]) -> None:
     """Validate recorded traffic or single bodies against a spec.
 
     FILES are exchange logs (JSON Lines, see docs/exchange-log.md), HAR 1.2 files or VCR.py /
     pytest-recording cassettes; with --operation, each file is one JSON body.
     """
-    from .corpus import validate_bodies, validate_corpus
-    from .reporting import violations_json, violations_junit, violations_sarif, violations_text
-
     if status is not None and operation is None:
         raise click.UsageError("--status needs --operation")
     if operation is not None and api is None:
@@ -302,26 +302,28 @@ def validate(api: str | None, operation: str | None, status: int | None, fmt: st
         from .specs import spec_location
 
         spec_location(api)  # a typo is a usage error before any file is read
-    with _progress(files) as advance:
-        if operation is not None and api is not None:
+    from .corpus import iter_corpus, validate_bodies
+    from .reporting.stream import write_violations
+
+    files = tuple(Path(n) for n in names)
+    scaled = scaled_validate(api, names, operation, strict, jobs, scheduler)
+    with _progress(files if scaled is None else ()) as advance:
+        if scaled is not None:  # merged from workers, streamed out in input order
+            items: Iterable[Any] = scaled.stream()
+        elif operation is None or api is None:  # recorded traffic: streamed, constant memory
+            items = iter_corpus(api, files, strict=strict, progress=advance)
+        else:
             report = validate_bodies(api, operation, status, files, strict=strict,
                                      progress=advance)
-        else:
-            report = validate_corpus(api, files, strict=strict, progress=advance)
-    if fmt == "json":
-        sys.stdout.write(violations_json(report, show_values=show_values))
-    elif fmt == "junit":
-        sys.stdout.write(violations_junit(report, fail_on=fail_on, show_values=show_values))
-    elif fmt == "sarif":
-        sys.stdout.write(violations_sarif(report, show_values=show_values))
-    else:
-        sys.stdout.write(violations_text(report, show_values=show_values))
-    if report.problems:
-        first = report.problems[0]
-        sys.stderr.write(f"contracts: {len(report.problems)} unreadable input part(s); first: "
+            items = [*report.records, report.exchanges]
+        summary = write_violations(items, fmt, sys.stdout, fail_on=fail_on,
+                                   show_values=show_values)
+    problems, failed = summary.problems, summary.failed
+    if problems:
+        first = problems[0]
+        sys.stderr.write(f"contracts: {len(problems)} unreadable input part(s); first: "
                          f"{first.location}: {first.message}\n")
-    failed = bool(report.failing(fail_on))
-    raise _Exit(EXIT_FINDINGS if failed else (EXIT_USAGE if report.problems else EXIT_OK))
+    raise _Exit(EXIT_FINDINGS if failed else (EXIT_USAGE if problems else EXIT_OK))
 
 
 @cli.command()
@@ -404,11 +406,12 @@ def diff(old: str, new: str | None, fmt: str, fail_on: Severity, output: Path | 
                    "(/sessions/*/token); repeatable.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of stdout.")
-@click.argument("corpus", nargs=-1, type=click.Path(path_type=Path))
+@scale_options
+@click.argument("names", nargs=-1, type=click.Path(), metavar="[CORPUS]...")
 def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Severity,
           show_values: bool, waivers: Path | None, history: Path | None,
           suggest: Path | None, ignore: tuple[str, ...], output: Path | None,
-          corpus: tuple[Path, ...]) -> None:
+          jobs: int | None, scheduler: str | None, names: tuple[str, ...]) -> None:
     """Aggregate how recorded traffic departs from API's spec, or (--baseline) what changed
     between two recordings of the same calls.
 
@@ -418,6 +421,7 @@ def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Sever
     from .drift import apply_waivers, load_waivers, record_history
     from .specs import load_spec
 
+    corpus = tuple(Path(n) for n in names)
     _check_drift_options(baseline, corpus, suggest, ignore)
     spec = load_spec(api)
     configured = configuration(None).api(api)
@@ -427,8 +431,11 @@ def drift(api: str, baseline: tuple[Path, Path] | None, fmt: str, fail_on: Sever
         default = Path("waivers") / f"{spec.name}.yaml"
         waivers = default if default.is_file() else None
     waiver_list = load_waivers(waivers) if waivers is not None else ()
-    report = _drift_report(spec, baseline, corpus, ignore,
-                           collect=show_values or suggest is not None)
+    collect = show_values or suggest is not None
+    report = None if baseline else scaled_drift(spec, names, collect=collect, jobs=jobs,
+                                                scheduler=scheduler)
+    if report is None:
+        report = _drift_report(spec, baseline, corpus, ignore, collect=collect)
     if waiver_list:
         report = apply_waivers(report, waiver_list)
     if history is not None:

@@ -19,8 +19,8 @@ from .findings import location as _location
 from .specs import Spec
 from .validation import Validator, validator_for
 
-__all__ = ["CorpusReport", "Problem", "Record", "exchange_violations", "validate_bodies",
-           "validate_corpus"]
+__all__ = ["CorpusReport", "Problem", "Record", "Skipped", "exchange_violations", "iter_corpus",
+           "judge", "validate_bodies", "validate_corpus"]
 
 Progress = Callable[[int], None]
 """Called with the number of bytes (or items) just consumed."""
@@ -82,20 +82,44 @@ def exchange_violations(validator: Validator, exchange: Any, *, strict: bool = F
                 yield violation
 
 
-def validate_corpus(api: Spec | str | Validator | None, paths: Sequence[str | Path], *,
-                    strict: bool = False, progress: Progress | None = None,
-                    request_side: bool = True) -> CorpusReport:
-    """Validate every exchange in ``paths`` (format detected per file).
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """Exchanges left out because their ``api`` names another API (what :func:`iter_corpus`
+    yields for each such exchange, ``count`` 1)."""
 
-    A recording may mix vendors (the pytest plugin writes ``api`` on every line): with
-    ``api`` given, a line whose ``api`` names another API is skipped and counted in
-    ``CorpusReport.skipped``; with ``api`` None, each line is judged by the spec its ``api``
-    names, and a line that names none is an input problem.
-    """
+    api: str
+    count: int = 1
+
+
+def judge(validator: Validator | None, item: Any, line: int | None
+          ) -> Validator | Problem | Skipped:
+    """Who judges one recorded exchange: ``validator``; or, with no validator, the spec its
+    ``api`` names. A line naming another API than ``validator``'s is :class:`Skipped`; one
+    naming no API (with no validator) or an unknown API is a :class:`Problem`."""
+    named = getattr(item, "api", None)
+    if validator is not None:
+        if named and not validator.spec.answers_to(str(named)):
+            return Skipped(str(named))
+        return validator
+    if not named:
+        return Problem(item.source, line, "the exchange names no API (no 'api' field): pass "
+                       "--api, or record with the pytest plugin, which writes it", item.pointer)
+    try:
+        return _validator(str(named))
+    except ContractsError as exc:
+        return Problem(item.source, line, f"api {named!r}: {exc}", item.pointer)
+
+
+def iter_corpus(api: Spec | str | Validator | None, paths: Sequence[str | Path], *,
+                strict: bool = False, progress: Progress | None = None,
+                request_side: bool = True) -> Iterator[Record | Problem | Skipped | int]:
+    """Stream :func:`validate_corpus`: every :class:`Record`, :class:`Problem` and
+    :class:`Skipped` as it is found, and after each exchange the number of exchanges read so
+    far (an ``int``). Memory stays flat at any corpus size: nothing is kept."""
     from .exchanges import ReadProblem, read_exchanges
 
     validator = _validator(api) if api is not None else None
-    report = CorpusReport()
+    exchanges = 0
     for path in paths:
         for item in read_exchanges(path):
             if progress:
@@ -103,29 +127,44 @@ def validate_corpus(api: Spec | str | Validator | None, paths: Sequence[str | Pa
             # A HAR or VCR "line" is an entry index: the pointer names it, and not as a line.
             line = item.line if item.pointer is None else None
             if isinstance(item, ReadProblem):
-                report.problems.append(replace(item, line=line))
+                yield replace(item, line=line)
                 continue
-            named = getattr(item, "api", None)
-            if validator is not None and named and not validator.spec.answers_to(named):
-                report.skipped[named] += 1
+            judged = judge(validator, item, line)
+            if not isinstance(judged, Validator):
+                yield judged
                 continue
-            if validator is None and not named:
-                report.problems.append(Problem(
-                    item.source, line, "the exchange names no API (no 'api' field): pass "
-                    "--api, or record with the pytest plugin, which writes it", item.pointer))
-                continue
-            try:
-                judge = validator or _validator(str(named))
-            except ContractsError as exc:
-                report.problems.append(Problem(item.source, line, f"api {named!r}: {exc}",
-                                               item.pointer))
-                continue
-            report.exchanges += 1
-            found: Iterable[Violation] = exchange_violations(judge, item, strict=strict)
+            exchanges += 1
+            found: Iterable[Violation] = exchange_violations(judged, item, strict=strict)
             if not request_side:
                 found = (v for v in found if not v.location.startswith("request.")
                          or v.code == "request.operation.undocumented")
-            report.records.extend(Record(v, item.source, line, item.pointer) for v in found)
+            for v in found:
+                yield Record(v, item.source, line, item.pointer)
+            yield exchanges
+
+
+def validate_corpus(api: Spec | str | Validator | None, paths: Sequence[str | Path], *,
+                    strict: bool = False, progress: Progress | None = None,
+                    request_side: bool = True) -> CorpusReport:
+    """Validate every exchange in ``paths`` (format detected per file), keeping every
+    record (:func:`iter_corpus` streams them instead).
+
+    A recording may mix vendors (the pytest plugin writes ``api`` on every line): with
+    ``api`` given, a line whose ``api`` names another API is skipped and counted in
+    ``CorpusReport.skipped``; with ``api`` None, each line is judged by the spec its ``api``
+    names, and a line that names none is an input problem.
+    """
+    report = CorpusReport()
+    for item in iter_corpus(api, paths, strict=strict, progress=progress,
+                            request_side=request_side):
+        if isinstance(item, int):
+            report.exchanges = item
+        elif isinstance(item, Record):
+            report.records.append(item)
+        elif isinstance(item, Skipped):
+            report.skipped[item.api] += item.count
+        else:
+            report.problems.append(item)
     return report
 
 

@@ -326,7 +326,7 @@ def _record_headers(part: dict[str, Any], prefix: str) -> Mapping[str, str]:
     for value in headers.values():
         if not isinstance(value, str):
             raise _Bad(f"'{prefix}headers' values must be strings, not {_kind(value)}")
-    return freeze_headers(headers)
+    return headers  # Exchange freezes (and lower-cases) them, once
 
 
 def _record_body(part: dict[str, Any], prefix: str) -> Body:
@@ -737,3 +737,45 @@ def _vcr_body(body: Any, what: str) -> Body:
     if not isinstance(body, str):
         raise _Bad(f"'{what}' must be a string, not {_kind(body)}")
     return body
+
+
+# --------------------------------------------------------------------------- parts of a log
+# For readers that split a file (contracts.parallel, contracts.dask_runner): the same checks
+# and the same record parsing as read_exchanges.
+
+
+def exchange_format(path: str | Path, *, max_line_bytes: int = MAX_LINE_BYTES) -> str:
+    """The format :func:`read_exchanges` reads ``path`` in ("jsonl", "har" or "vcr"), after
+    its up-front checks (an unreadable, empty or compressed file raises InputError)."""
+    path = Path(path)
+    source = str(path)
+    head = _check_file(path, source, max_line_bytes)
+    fmt = _SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        fmt, _ = _sniff(path, source, head)
+    if fmt == "jsonl" and head is None:
+        raise InputError("file is empty", source=source)
+    return fmt
+
+
+def exchanges_from_lines(data: bytes, source: str, *, at_start: bool = True,
+                         max_line_bytes: int = MAX_LINE_BYTES
+                         ) -> Iterator[Exchange | ReadProblem]:
+    """The exchanges (and problems) of whole JSON Lines in ``data``, numbered from line 1, as
+    :func:`read_exchanges` reads them; ``at_start``: ``data`` begins the file (a BOM may lead)."""
+    limits = Limits(max_bytes=max_line_bytes + 2)
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        if len(raw) > max_line_bytes:
+            yield ReadProblem(source, number, f"line is longer than {max_line_bytes:,} bytes")
+            continue
+        if at_start and number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            yield _from_record(parse_json(raw, source=source, limits=limits), source, number)
+        except InputError as exc:
+            yield ReadProblem(source, number, exc.detail)
+        except _Bad as exc:
+            yield ReadProblem(source, number, str(exc))

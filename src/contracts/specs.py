@@ -18,7 +18,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
-from urllib.request import url2pathname
 
 from . import vendors
 from ._loading import (
@@ -39,6 +38,7 @@ from ._refs import (
     resource_of,
 )
 from ._refs import resolve as resolve_ref
+from ._spec_checks import HTTP_METHODS, check_openapi, check_shape
 from ._spec_names import spec_location, spec_not_found, suggest_names
 from ._typing import JSON
 from .errors import (
@@ -68,7 +68,6 @@ __all__ = [
     "suggest_names",
 ]
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 _FRAGMENT_SAFE = "/~!$&'()*+,;=:@-._"
 Retriever = Callable[[str], JSON]
@@ -210,7 +209,9 @@ class Spec:
         path_prefix: str = "",
         path_overrides: Mapping[str, str] | None = None,
         original: Document | None = None,
+        bundled: str | None = None,
     ):
+        self._bundled = bundled  # the bundled API it was loaded as: pickled by that name
         self._name = name
         self._root = root
         self._original = original
@@ -272,6 +273,15 @@ class Spec:
 
     def __repr__(self) -> str:
         return f"<Spec {self.name!r} from {self.source!r}: {len(self.operations)} operations>"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle a bundled spec by name (a worker reloads it once per process) and any other
+        by content (its documents, without the caches)."""
+        overrides = dict(self._path_overrides)
+        if self._bundled is not None:
+            return _bundled_spec, (self._bundled, self._path_prefix, overrides)
+        return _spec_from_state, (self._name, self._root, self._uri, dict(self._resources),
+                                  self._ref_problems, self._path_prefix, overrides)
 
     # -- references ---------------------------------------------------------------------
     def locate(self, uri: str, pointer: str) -> Located:
@@ -607,6 +617,7 @@ def iter_refs(node: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
 
 
 def _as_file_path(uri: str) -> Path:
+    from urllib.request import url2pathname  # here: it imports http.client and ssl
     return Path(url2pathname(urlsplit(uri).path))
 
 
@@ -626,9 +637,34 @@ def load_spec(
     """
     path, name = spec_location(spec)
     document = load_document(path, limits=limits)
-    return _from_document(document, name=name, uri=path.resolve().as_uri(),
-                          folder=path.resolve().parent, retriever=retriever, lenient=lenient,
-                          limits=limits)
+    loaded = _from_document(document, name=name, uri=path.resolve().as_uri(),
+                            folder=path.resolve().parent, retriever=retriever, lenient=lenient,
+                            limits=limits)
+    bundled = isinstance(spec, str) and vendors.find(spec) is not None
+    if bundled and limits == DEFAULT_LIMITS and retriever is None and not lenient:
+        loaded = Spec(name=name, root=loaded.root, uri=loaded.uri, resources=loaded.resources,
+                      ref_problems=loaded.ref_problems, bundled=name)
+    return loaded
+
+
+_BUNDLED: dict[str, Spec] = {}
+
+
+def _bundled_spec(name: str, prefix: str, overrides: dict[str, str]) -> Spec:
+    """A bundled spec rebuilt from its name, loaded once per process (pickle support)."""
+    spec = _BUNDLED.get(name)
+    if spec is None:
+        spec = _BUNDLED[name] = load_spec(name)
+    if prefix or overrides:
+        return spec.with_paths(prefix=prefix, overrides=overrides)
+    return spec
+
+
+def _spec_from_state(name: str, root: Document, uri: str, resources: dict[str, Document],
+                     ref_problems: tuple[RefProblem, ...], prefix: str,
+                     overrides: dict[str, str]) -> Spec:
+    return Spec(name=name, root=root, uri=uri, resources=resources, ref_problems=ref_problems,
+                path_prefix=prefix, path_overrides=overrides)
 
 
 def spec_from_text(
@@ -647,48 +683,6 @@ def spec_from_text(
                           folder=base, retriever=retriever, lenient=lenient, limits=DEFAULT_LIMITS)
 
 
-def _check_openapi(document: Document) -> None:
-    data = document.data
-    if not isinstance(data, dict):
-        raise SpecError("not an OpenAPI document (the top level is not a mapping)",
-                        source=document.source)
-    if "swagger" in data:
-        raise SpecError(f"Swagger {str(data.get('swagger'))[:20]} is not supported; convert it to "
-                        "OpenAPI 3 first, e.g. `npx swagger2openapi spec.yaml -o openapi.yaml` "
-                        "(no maintained Python converter exists)", source=document.source,
-                        line=document.line_of("/swagger"))
-    version = data.get("openapi")
-    if version is None:
-        raise SpecError("not an OpenAPI document (no 'openapi' field)", source=document.source)
-    if not isinstance(version, str) or not re.fullmatch(r"3\.\d+\.\d+.*", version):
-        shown = repr(version) if len(repr(version)) <= 40 else f"{repr(version)[:40]}..."
-        raise SpecError(f"unknown OpenAPI version {shown}", source=document.source,
-                        line=document.line_of("/openapi"))
-    if not version.startswith(("3.0.", "3.1.")):
-        raise SpecError(f"OpenAPI {version} is not supported; 3.0 and 3.1 are",
-                        source=document.source, line=document.line_of("/openapi"))
-
-
-def _check_shape(document: Document) -> None:
-    """The objects we walk must be objects: a list of paths would quietly mean no operations."""
-    data = document.data
-
-    def fail(pointer: str, what: str) -> SpecError:
-        return SpecError(f"{what} must be a mapping", source=document.source,
-                         line=document.line_of(pointer), pointer=pointer)
-
-    for key in ("info", "paths", "components", "webhooks"):
-        if key in data and not isinstance(data[key], dict):
-            raise fail(f"/{key}", f"'{key}'")
-    for template, item in (data.get("paths") or {}).items():
-        where = f"/paths/{escape_pointer(str(template))}"
-        if not isinstance(item, dict):
-            raise fail(where, "a path item")
-        for method in HTTP_METHODS:
-            if method in item and not isinstance(item[method], dict):
-                raise fail(f"{where}/{method}", "an operation")
-
-
 def _from_document(
     document: Document,
     *,
@@ -699,9 +693,9 @@ def _from_document(
     lenient: bool,
     limits: Limits,
 ) -> Spec:
-    _check_openapi(document)
+    check_openapi(document)
     if not lenient:  # lint reports a bad shape as meta-schema findings instead
-        _check_shape(document)
+        check_shape(document)
     original = None
     if is_30(document.data):  # read as its 3.1 equivalent; lint sees the original
         original = document

@@ -12,19 +12,32 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
+from orjson import loads as _loads
+
 from . import vendors
+from ._compiled import (
+    MAX_BODY,
+    Param,
+    Plan,
+    coerce,
+    content_type_of,
+    credential_check,
+    header,
+    params_clean,
+    split_list,
+)
 from ._loading import parse_json
 from ._media import is_json_media
-from ._pointers import escape_pointer
 from ._schema import Direction, SchemaValidators, json_type
+from ._strict import Shapes, clean_of, undocumented_in
 from .errors import InputError, OperationNotFound, UncompilableSchema, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation
-from .invariants import InvariantContext, check_invariants
+from .invariants import InvariantContext, check_invariants, rules_for
 from .specs import Located, Operation, Spec, load_spec
 
 __all__ = [
@@ -58,46 +71,6 @@ class _Media:
     node: Located
 
 
-def _content_type(headers: Mapping[str, str] | None) -> str | None:
-    if not headers:
-        return None
-    for name, value in headers.items():
-        if name.lower() == "content-type":
-            return str(value)
-    return None
-
-
-def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
-    if not headers:
-        return None
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return str(value)
-    return None
-
-
-def _coerce(raw: str, schema: Any) -> Any:
-    """Turn a parameter's text into the JSON value its schema describes (best effort)."""
-    types = schema.get("type") if isinstance(schema, dict) else None
-    types = [types] if isinstance(types, str) else (types or [])
-    if "integer" in types:
-        try:
-            return int(raw)
-        except ValueError:
-            pass
-    if "number" in types:
-        try:
-            return float(raw)
-        except ValueError:
-            pass
-    if "boolean" in types and raw in ("true", "false"):
-        return raw == "true"
-    if "null" in types and raw == "":
-        return None
-    return raw
-
-
 class Validator:
     """Validates exchanges against one spec. Thread-safe; cheap to reuse, costly to rebuild."""
 
@@ -106,11 +79,23 @@ class Validator:
         by default; the default asserts it, as OpenAPI tools do (``date-time``, ``uuid``)."""
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         self._schemas = SchemaValidators(self.spec, validate_formats=formats)
+        self._shapes = Shapes(self.spec)
         entry = vendors.find(self.spec.name) if invariants else None
         self._invariants = entry is not None and entry.invariants is not None
         self._match_cache: dict[tuple[str, str], Any] = {}
+        self._url_cache: dict[tuple[str, str], Any] = {}
+        self._plans: dict[tuple[str, int, str | None], Plan | None] = {}
+        self._param_cache: dict[str, tuple[Param, ...]] = {}
+        self._security_plans: dict[str, tuple[tuple[tuple[str, str, str], ...], ...]] = {}
+        self._rules: tuple[Any, ...] | None = None  # loaded on first use: imports stay lazy
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
+        self._with_invariants = invariants
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as its spec (by bundled name or by content); compiled again on unpickling,
+        once per process for a bundled spec."""
+        return _rebuild_validator, (self.spec, self._with_invariants)
 
     # -- lookup -------------------------------------------------------------------------
     def _operation(self, method: str, url: str, operation: str | None
@@ -123,6 +108,9 @@ class Validator:
             except OperationNotFound:
                 params = {}
             return op, params
+        hit = self._url_cache.get((method, url))
+        if hit is not None and not isinstance(hit, OperationNotFound):
+            return hit.operation, hit.path_params
         key = (method.lower(), urlsplit(url).path or url)
         hit = self._match_cache.get(key)
         if hit is None:
@@ -135,6 +123,9 @@ class Validator:
             self._match_cache[key] = hit
         if isinstance(hit, OperationNotFound):
             raise hit
+        if len(self._url_cache) > 4096:  # recorded traffic: one URL per session id
+            self._url_cache.clear()
+        self._url_cache[(method, url)] = hit
         return hit.operation, hit.path_params
 
     def _undocumented_operation(self, exc: OperationNotFound) -> Violation:
@@ -233,40 +224,150 @@ class Validator:
                 yield _replace(base, code=f"{where}.{code}", message=message, pointer=pointer,
                                schema_path=location, severity=severity, actual=_clip(actual))
         if strict:
-            yield from self._undocumented(value, schema_node, "", where, base, set())
-
-    def _undocumented(self, value: Any, schema: Located, pointer: str, where: str,
-                      base: Violation, seen: set[tuple[str, str]]) -> Iterator[Violation]:
-        """Fields present in the body that the schema does not declare (strict mode).
-
-        A field declared by any alternative counts as documented; an object schema with no
-        ``properties`` (a free-form map) documents every key.
-        """
-        if (schema.ref, pointer) in seen:
-            return
-        seen.add((schema.ref, pointer))
-        parts = [p for p in self.spec.flatten(schema) if isinstance(p.value, dict)]
-        if isinstance(value, dict):
-            props, extra, free = _declared_fields(parts)
-            if not props and not extra:
-                return
-            for name, child in value.items():
-                child_pointer = f"{pointer}/{escape_pointer(name)}"
-                if name in props or extra:
-                    for child_schema in props.get(name) or extra:
-                        yield from self._undocumented(child, child_schema, child_pointer,
-                                                      where, base, seen)
-                elif not free:
+            shape = self._shapes.root(schema_node)
+            if not clean_of(value, shape):
+                for pointer, name, child in undocumented_in(value, shape, "", set()):
                     yield _replace(base, code=f"{where}.undocumented_field",
                                    message=f"field {name!r} is not in the spec",
-                                   pointer=child_pointer, severity=Severity.INFO,
+                                   pointer=pointer, severity=Severity.INFO,
                                    actual=json_type(child))
-        elif isinstance(value, list):
-            for part in parts:
-                if "items" in part.value:
-                    for i, item in enumerate(value):
-                        yield from self._undocumented(item, part.child("items"),
-                                                      f"{pointer}/{i}", where, base, seen)
+
+    # -- the clean fast path ------------------------------------------------------------
+    def _plan(self, op: Operation, status: int, content_type: str | None) -> Plan | None:
+        """Everything the spec says about a response body, found once per (operation,
+        status, content type); None when only the full walk can judge (an undocumented
+        status or content type, a body that is not JSON, documented headers)."""
+        key = (op.operation_id, status, content_type)
+        try:
+            return self._plans[key]
+        except KeyError:
+            pass
+        plan = None
+        found = self.response_node(op, status)
+        if found is not None:
+            response = found[1]
+            media = self._media(response, content_type)
+            headers = [name for name in response.value.get("headers") or {}
+                       if name.lower() != "content-type"]
+            if isinstance(media, _Media) and is_json_media(media.media_type) \
+                    and "schema" in media.node.value:
+                schema_node = media.node.child("schema")
+                try:
+                    compiled = self._schemas.compile(schema_node, "response")
+                except (UnresolvableRef, UncompilableSchema):  # the walk raises it
+                    compiled = None
+                if compiled is not None:
+                    plan = Plan(compiled.valid, compiled,
+                                 self._shapes.root(schema_node), bool(headers))
+        if len(self._plans) > 4096:
+            self._plans.clear()
+        self._plans[key] = plan
+        return plan
+
+    def _response_clean(self, method: str, url: str, status: int, body: Body,
+                        headers: Mapping[str, str] | None, strict: bool,
+                        operation: str | None,
+                        query: Mapping[str, str] | None = None) -> bool:
+        """True when the response certainly breaks nothing (no violation of any severity);
+        False means "walk it": :meth:`iter_response_violations` then names what is wrong.
+        No generator, no record, no lookup that the spec could answer once."""
+        if body is None or type(status) is not int:
+            return False
+        try:
+            op, _params = self._operation(method, url, operation)
+        except OperationNotFound:
+            return False
+        plan = self._plan(op, status, content_type_of(headers) if headers else None)
+        if plan is None or (plan.headers and headers is not None):
+            return False
+        if type(body) is bytes or type(body) is str:
+            if len(body) > MAX_BODY:
+                return False
+            try:
+                value = _loads(body)
+            except ValueError:  # not JSON, or blank: the walk says which
+                return False
+        elif isinstance(body, bytes | bytearray | memoryview):
+            return False
+        else:
+            value = body
+        if not plan.is_valid(value):
+            return False
+        if plan.compiled.flag is not None and any(plan.compiled.flagged(value)):
+            return False
+        if strict and not clean_of(value, plan.shape):
+            return False
+        rules = self._rules
+        if rules is None:
+            rules = self._rules = rules_for(self.spec.name) if self._invariants else ()
+        if rules:
+            ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
+                                   status=status, body=value,
+                                   query=dict(query) if query is not None else _query(url))
+            for rule in rules:
+                for _found in rule(ctx):
+                    return False
+        return True
+
+    def _request_clean(self, method: str, url: str, body: Body,
+                       headers: Mapping[str, str] | None, strict: bool,
+                       operation: str | None) -> bool:
+        """True when the request certainly breaks nothing; False means "walk it". Checks what
+        recorded traffic mostly holds (parameters, credentials, no body) from the operation's
+        compiled parameters; a request with a body takes the walk."""
+        try:
+            op, path_params = self._operation(method, url, operation)
+        except OperationNotFound:
+            return False
+        if (body is not None and not (type(body) is bytes or type(body) is str)) or body:
+            return False
+        if "requestBody" in op.node.value:
+            request_body = self.spec.resolve(op.node.child("requestBody")).value
+            if body is not None or request_body.get("required"):
+                return False
+        query: dict[str, list[str]] = {}
+        if "?" in url:
+            for key, val in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+                query.setdefault(key, []).append(val)
+        params = self._request_params(op)
+        if not params_clean(params, path_params, query, headers):
+            return False
+        if strict and query:
+            known = self._known_query(op, params)
+            if not known.issuperset(query):
+                return False
+        return headers is None or self._credentials_present(op, headers, query)
+
+    def _credentials_present(self, op: Operation, headers: Mapping[str, str],
+                             query: Mapping[str, list[str]]) -> bool:
+        """:meth:`_security` finds nothing, from the operation's requirements compiled once:
+        per requirement, the (kind, scheme or name, where) checks that must all pass."""
+        plan = self._security_plans.get(op.operation_id)
+        if plan is None:
+            requirements = op.node.value.get("security", self.spec.document.get("security"))
+            schemes = (self.spec.document.get("components") or {}).get("securitySchemes") or {}
+            plan = self._security_plans[op.operation_id] = tuple(
+                tuple(credential_check(schemes.get(name) or {}) for name in requirement)
+                for requirement in requirements or ())
+        if not plan:
+            return True
+        for requirement in plan:
+            for kind, key, where in requirement:
+                if kind == "http":
+                    auth = header(headers, "authorization") or ""
+                    if not auth.lower().startswith(key) and not auth.startswith("[REDACTED"):
+                        break
+                elif kind == "apiKey":
+                    if where == "header" and header(headers, key) is None:
+                        break
+                    if where == "query" and key not in query:
+                        break
+            else:
+                return True
+        return False
+
+    def _known_query(self, op: Operation, params: tuple[Param, ...]) -> frozenset[str]:
+        return frozenset(p.name for p in params if p.where == "query")
 
     # -- responses ----------------------------------------------------------------------
     def iter_response_violations(
@@ -282,6 +383,8 @@ class Validator:
         query: Mapping[str, str] | None = None,
     ) -> Iterator[Violation]:
         """Every way the response breaks the contract of the operation serving ``url``."""
+        if self._response_clean(method, url, status, body, headers, strict, operation, query):
+            return
         try:
             op, _params = self._operation(method, url, operation)
         except OperationNotFound as exc:
@@ -308,7 +411,7 @@ class Validator:
         _key, response = found
         if headers is not None:
             yield from self._response_headers(response, headers, base)
-        content_type = _content_type(headers)
+        content_type = content_type_of(headers)
         media = self._media(response, content_type)
         if media is False:
             documented = sorted((response.value.get("content") or {}).keys())
@@ -346,7 +449,7 @@ class Validator:
             if name.lower() == "content-type":
                 continue
             spec_header = self.spec.resolve(response.child("headers", name))
-            raw = _header(headers, name)
+            raw = header(headers, name)
             if raw is None:
                 if spec_header.value.get("required"):
                     yield _replace(base, code="response.header.missing",
@@ -360,7 +463,7 @@ class Validator:
     def _scalar(self, raw: str, schema: Located, location: str, name: str,
                 base: Violation) -> Iterator[Violation]:
         resolved = self.spec.resolve(schema)
-        value = _coerce(raw, resolved.value)
+        value = coerce(raw, resolved.value)
         for error in self._schemas.compile(schema).iter_errors(value):
             yield _replace(base, code=f"{location}.invalid", location=location,
                            pointer=f"/{name}{error.pointer}", message=error.message,
@@ -379,6 +482,8 @@ class Validator:
         operation: str | None = None,
     ) -> Iterator[Violation]:
         """Every way a request breaks the contract (ours, as the API's client)."""
+        if self._request_clean(method, url, body, headers, strict, operation):
+            return
         try:
             op, path_params = self._operation(method, url, operation)
         except OperationNotFound as exc:
@@ -387,25 +492,26 @@ class Validator:
             yield self._undocumented_operation(exc)
             return
         base = Violation(code="", message="", api=self.spec.name, operation=op.operation_id)
-        query_pairs = parse_qsl(urlsplit(url).query, keep_blank_values=True)
         query: dict[str, list[str]] = {}
-        for key, val in query_pairs:
-            query.setdefault(key, []).append(val)
-        params = self._parameters(op)
-        for (where, name), param in params.items():
+        if "?" in url:
+            for key, val in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+                query.setdefault(key, []).append(val)
+        params = self._request_params(op)
+        for param in params:
+            where, name = param.where, param.name
             if where == "path":
                 raw: str | None = path_params.get(name)
                 values = [raw] if raw is not None else []
             elif where == "query":
                 values = query.get(name, [])
             elif where == "header" and headers is not None:
-                raw = _header(headers, name)
+                raw = header(headers, name)
                 values = [raw] if raw is not None else []
             else:
                 continue
-            yield from self._parameter(where, name, param, values, base)
+            yield from self._parameter(param, values, base)
         if strict:
-            known = {name for (where, name) in params if where == "query"}
+            known = {p.name for p in params if p.where == "query"}
             for name in query:
                 if name not in known:
                     yield _replace(base, code="request.query.undocumented",
@@ -416,31 +522,60 @@ class Validator:
             yield from self._security(op, headers, query, base)
         yield from self._request_body(op, body, headers, strict, base)
 
-    def _parameter(self, where: str, name: str, param: Located, values: list[str],
+    def _request_params(self, op: Operation) -> tuple[Param, ...]:
+        """The operation's parameters with their schemas resolved and compiled, once."""
+        hit = self._param_cache.get(op.operation_id)
+        if hit is not None:
+            return hit
+        out = []
+        for (where, name), param in self._parameters(op).items():
+            schema = param.child("schema") if "schema" in param.value else None
+            resolved: Any = None
+            compiled = None
+            if schema is not None:
+                resolved = self.spec.resolve(schema).value
+                compiled = self._schemas.compile(schema)
+            is_array = isinstance(resolved, dict) and resolved.get("type") == "array"
+            out.append(Param(
+                where=where, name=name, location=f"request.{where}",
+                required=bool(param.value.get("required")), schema=resolved,
+                compiled=compiled,
+                item_schema=(resolved.get("items") or {}) if is_array else None,
+                exploded=bool(param.value.get("explode", where == "query"))))
+        hit = self._param_cache[op.operation_id] = tuple(out)
+        return hit
+
+    def _parameter(self, param: Param, values: list[str],
                    base: Violation) -> Iterator[Violation]:
         """One request parameter's values (all of them, as sent) against its schema."""
-        schema = param.child("schema") if "schema" in param.value else None
-        location = f"request.{where}"
+        where, name, location = param.where, param.name, param.location
         if not values:
-            if param.value.get("required"):
+            if param.required:
                 yield _replace(base, code=f"{location}.missing", location=location,
                                pointer=f"/{name}",
                                message=f"required {where} parameter {name!r} is missing")
             return
-        if schema is None:
+        compiled = param.compiled
+        if compiled is None:
             return
-        resolved = self.spec.resolve(schema).value
-        if isinstance(resolved, dict) and resolved.get("type") == "array":
-            exploded = param.value.get("explode", where == "query")
-            items = _split_list(values[0]) if len(values) == 1 and not exploded else values
-            item_schema = resolved.get("items") or {}
-            coerced = [_coerce(v, item_schema) for v in items]
-            for error in self._schemas.compile(schema).iter_errors(coerced):
+        if param.item_schema is not None:  # an array
+            items = split_list(values[0]) if len(values) == 1 and not param.exploded \
+                else values
+            coerced = [coerce(v, param.item_schema) for v in items]
+            for error in compiled.iter_errors(coerced):
                 yield _replace(base, code=f"{location}.invalid", location=location,
                                pointer=f"/{name}{error.pointer}", message=error.message,
                                schema_path=error.schema_location, expected=error.expected)
-        else:
-            yield from self._scalar(values[-1], schema, location, name, base)
+            return
+        raw = values[-1]
+        value = coerce(raw, param.schema)
+        if compiled.is_valid(value):
+            return
+        for error in compiled.iter_errors(value):
+            yield _replace(base, code=f"{location}.invalid", location=location,
+                           pointer=f"/{name}{error.pointer}", message=error.message,
+                           schema_path=error.schema_location, expected=error.expected,
+                           actual=_clip(raw))
 
     def _parameters(self, op: Operation) -> dict[tuple[str, str], Located]:
         out: dict[tuple[str, str], Located] = {}
@@ -463,14 +598,14 @@ class Validator:
                 scheme = schemes.get(name) or {}
                 kind = scheme.get("type")
                 if kind == "http":
-                    auth = _header(headers, "authorization") or ""
+                    auth = header(headers, "authorization") or ""
                     # Recorded traffic carries "[REDACTED]": it was present when sent.
                     if not auth.lower().startswith(str(scheme.get("scheme", "")).lower() + " ") \
                             and not auth.startswith("[REDACTED"):
                         return False
                 elif kind == "apiKey":
                     where, key = scheme.get("in"), str(scheme.get("name", ""))
-                    if where == "header" and _header(headers, key) is None:
+                    if where == "header" and header(headers, key) is None:
                         return False
                     if where == "query" and key not in query:
                         return False
@@ -483,16 +618,16 @@ class Validator:
 
     def _request_body(self, op: Operation, body: Body, headers: Mapping[str, str] | None,
                       strict: bool, base: Violation) -> Iterator[Violation]:
-        base = _replace(base, location="request.body")
         if "requestBody" not in op.node.value:
             return
+        base = _replace(base, location="request.body")
         request_body = self.spec.resolve(op.node.child("requestBody"))
         if body is None or (isinstance(body, bytes | str) and not body.strip()):
             if request_body.value.get("required"):
                 yield _replace(base, code="request.body.missing",
                                message="the operation requires a body but none was sent")
             return
-        content_type = _content_type(headers)
+        content_type = content_type_of(headers)
         media = self._media(request_body, content_type)
         if media is False:
             documented = sorted((request_body.value.get("content") or {}).keys())
@@ -510,37 +645,11 @@ class Validator:
         yield from self._check_body(value, media, "request.body", base, strict)
 
 
-def _split_list(raw: str) -> list[str]:
-    """A comma-separated (non-exploded) array parameter's items; ``name=`` is the empty array,
-    as OpenAPI's style table serialises it (``form``, ``explode: false``)."""
-    return raw.split(",") if raw else []
-
-
 def _status_number(key: str) -> int:
     return int(key) if key.isdigit() else int(key[0]) * 100
 
 
-def _declared_fields(parts: list[Located]
-                     ) -> tuple[dict[str, list[Located]], list[Located], bool]:
-    """What the alternatives of an object schema declare: each property's schemas, the
-    ``additionalProperties`` schemas, and whether any alternative allows every key."""
-    props: dict[str, list[Located]] = {}
-    extra: list[Located] = []
-    free = False
-    for part in parts:
-        for name in part.value.get("properties") or {}:
-            props.setdefault(name, []).append(part.child("properties", name))
-        additional = part.value.get("additionalProperties")
-        if isinstance(additional, dict):
-            extra.append(part.child("additionalProperties"))
-        elif additional is True or "patternProperties" in part.value:
-            free = True
-    return props, extra, free
-
-
 def _replace(v: Violation, **changes: Any) -> Violation:
-    from dataclasses import replace
-
     return replace(v, **changes)
 
 
@@ -567,6 +676,12 @@ _lock = threading.Lock()
 @lru_cache(maxsize=64)
 def _cached(name: str) -> Validator:
     return Validator(name)
+
+
+def _rebuild_validator(spec: Spec, invariants: bool) -> Validator:
+    if invariants:  # a bundled spec unpickles to one shared Spec per process: compile once
+        return validator_for(spec)
+    return Validator(spec, invariants=False)
 
 
 def validator_for(api: Spec | str | Validator) -> Validator:
@@ -600,8 +715,11 @@ def validate_response(api: Spec | str | Validator, method: str, url: str, status
     ``strict`` also reports undocumented fields (at INFO); ``fail_on`` is the lowest severity
     that raises (pass ``Severity.INFO`` to fail on undocumented fields).
     """
-    violations = [v for v in iter_response_violations(
-        api, method, url, status, body, headers=headers, strict=strict, operation=operation)
+    validator = api if type(api) is Validator else validator_for(api)
+    if validator._response_clean(method, url, status, body, headers, strict, operation):
+        return
+    violations = [v for v in validator.iter_response_violations(
+        method, url, status, body, headers=headers, strict=strict, operation=operation)
         if v.severity >= fail_on]
     if violations:
         raise ContractViolation(violations, show_values=show_values)
@@ -611,8 +729,11 @@ def is_valid_response(api: Spec | str | Validator, method: str, url: str, status
                       body: Body = None, *, headers: Mapping[str, str] | None = None,
                       strict: bool = False, operation: str | None = None,
                       fail_on: Severity = Severity.ERROR) -> bool:
-    return not any(v.severity >= fail_on for v in iter_response_violations(
-        api, method, url, status, body, headers=headers, strict=strict, operation=operation))
+    validator = api if type(api) is Validator else validator_for(api)
+    if validator._response_clean(method, url, status, body, headers, strict, operation):
+        return True
+    return not any(v.severity >= fail_on for v in validator.iter_response_violations(
+        method, url, status, body, headers=headers, strict=strict, operation=operation))
 
 
 def iter_request_violations(api: Spec | str | Validator, method: str, url: str,
@@ -628,8 +749,11 @@ def validate_request(api: Spec | str | Validator, method: str, url: str, body: B
                      operation: str | None = None, fail_on: Severity = Severity.ERROR,
                      show_values: bool = False) -> None:
     """Raise :class:`ContractViolation` if the request breaks the contract."""
-    violations = [v for v in iter_request_violations(
-        api, method, url, body, headers=headers, strict=strict, operation=operation)
+    validator = api if type(api) is Validator else validator_for(api)
+    if validator._request_clean(method, url, body, headers, strict, operation):
+        return
+    violations = [v for v in validator.iter_request_violations(
+        method, url, body, headers=headers, strict=strict, operation=operation)
         if v.severity >= fail_on]
     if violations:
         raise ContractViolation(violations, show_values=show_values)
@@ -638,6 +762,9 @@ def validate_request(api: Spec | str | Validator, method: str, url: str, body: B
 def is_valid_request(api: Spec | str | Validator, method: str, url: str, body: Body = None,
                      *, headers: Mapping[str, str] | None = None, strict: bool = False,
                      operation: str | None = None, fail_on: Severity = Severity.ERROR) -> bool:
-    return not any(v.severity >= fail_on for v in iter_request_violations(
-        api, method, url, body, headers=headers, strict=strict, operation=operation))
+    validator = api if type(api) is Validator else validator_for(api)
+    if validator._request_clean(method, url, body, headers, strict, operation):
+        return True
+    return not any(v.severity >= fail_on for v in validator.iter_request_violations(
+        method, url, body, headers=headers, strict=strict, operation=operation))
 

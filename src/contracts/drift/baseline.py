@@ -150,7 +150,7 @@ def baseline_drift(api: Spec | str | Path, old: Iterable[Any], new: Iterable[Any
     findings = [replace(f, message=_baseline_message(f)) for f in agg.findings()]
     return TrafficReport(api=spec.name, sources=tuple(sources), exchanges=agg.exchanges,
                          findings=tuple(rank_traffic(findings)), kind="baseline",
-                         problems=tuple(agg.problems), problem_count=agg.problem_count)
+                         problems=agg.read_issues(), problem_count=agg.problem_count)
 
 
 def _calls(spec: Spec, items: Iterable[Any], agg: Aggregator

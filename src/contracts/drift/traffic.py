@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from .aggregate import Aggregator, fold_pointer, path_shape
 from .renames import detect_renames
 from .report import TrafficReport, rank_traffic
 
-__all__ = ["traffic_drift"]
+__all__ = ["TrafficAnalyser", "drift_report", "traffic_drift"]
 
 # The schema keyword a body failed -> its rule (any other keyword: drift.schema.mismatch).
 _SCHEMA_KEYWORD_RULES = {
@@ -51,33 +50,40 @@ def _observed_type(actual: Any) -> str:
 class TrafficAnalyser:
     """Validates each exchange against the spec and feeds its findings to the aggregator."""
 
-    def __init__(self, spec: Spec, collect_values: bool):
+    def __init__(self, spec: Spec, collect_values: bool, sources: tuple[str, ...] = ()):
         from ..validation import Validator
 
         self.spec = spec
         self.validator = Validator(spec, invariants=False)
-        self.agg = Aggregator(collect_values)
+        self.agg = Aggregator(collect_values, sources)
         self._ops: dict[tuple[str, str], Any] = {}
+        self._urls: dict[tuple[str, str], Any] = {}
         self._keys: dict[tuple[str, int], tuple[tuple[str, ...], bool]] = {}
-        self.skipped: Counter[str] = Counter()
-        """Exchanges whose ``api`` names another API (a recording that mixes vendors)."""
 
     def _match(self, item: Any) -> tuple[Any, bool]:
         """(operation or None, matched by URL)."""
-        from urllib.parse import urlsplit
+        op = self._urls.get((item.method, item.url), False)
+        if op is not False:  # the same URL again (a path with its query): no parsing
+            key = None
+        else:
+            from urllib.parse import urlsplit
 
-        from ..errors import OperationNotFound
-
-        key = (item.method, urlsplit(item.url).path or item.url)
-        op = self._ops.get(key, False)
+            key = (item.method, urlsplit(item.url).path or item.url)
+            op = self._ops.get(key, False)
+            if len(self._urls) > 4096:
+                self._urls.clear()
         if op is False:
+            from ..errors import OperationNotFound
+
             try:
                 op = self.spec.match(item.method, item.url).operation
             except OperationNotFound:
                 op = None
             if len(self._ops) > 4096:
                 self._ops.clear()
-            self._ops[key] = op
+            self._ops[key] = op  # type: ignore[index]
+        if key is not None:
+            self._urls[(item.method, item.url)] = op
         if op is None and getattr(item, "operation", None):
             try:
                 return self.spec.operation(item.operation), False
@@ -111,7 +117,7 @@ class TrafficAnalyser:
             return
         named = getattr(item, "api", None)
         if named and not self.spec.answers_to(str(named)):
-            self.skipped[str(named)] += 1
+            agg.skip(item, str(named))
             return
         agg.start(item)
         op, by_url = self._match(item)
@@ -164,11 +170,18 @@ class TrafficAnalyser:
         return best[1], best[2]
 
     def report(self, sources: tuple[str, ...]) -> TrafficReport:
-        findings = detect_renames(self.spec, self.agg.findings())
-        return TrafficReport(api=self.spec.name, sources=sources, skipped=dict(self.skipped),
-                             exchanges=self.agg.exchanges, findings=tuple(rank_traffic(findings)),
-                             problems=tuple(self.agg.problems),
-                             problem_count=self.agg.problem_count)
+        return drift_report(self.spec, self.agg, sources)
+
+
+def drift_report(spec: Spec, accumulator: Aggregator, sources: tuple[str, ...]) -> TrafficReport:
+    """The report of a (merged) accumulator: renames detected and findings graded and ranked
+    only now, over the whole corpus."""
+    findings = detect_renames(spec, accumulator.findings())
+    return TrafficReport(api=spec.name, sources=sources, skipped=accumulator.skipped_counts(),
+                         exchanges=accumulator.exchanges,
+                         findings=tuple(rank_traffic(findings)),
+                         problems=accumulator.read_issues(),
+                         problem_count=accumulator.problem_count)
 
 
 def traffic_drift(api: Spec | str | Path, items: Iterable[Any], *,
@@ -183,10 +196,11 @@ def traffic_drift(api: Spec | str | Path, items: Iterable[Any], *,
     values per finding (for ``--show-values`` and suggestions); off by default, as values may be
     patient data.
     """
-    analyser = TrafficAnalyser(as_spec(api), collect_values)
+    sources = tuple(sources)
+    analyser = TrafficAnalyser(as_spec(api), collect_values, sources)
     for item in items:
         analyser.add(item)
-    return analyser.report(tuple(sources))
+    return analyser.report(sources)
 
 
 

@@ -1,0 +1,278 @@
+"""Validation and traffic drift of a corpus on every core: inputs cut into blocks of lines (a
+JSON Lines file) or whole files (HAR, VCR), each block checked in a worker process, the
+mergeable results folded together. The output is the same for any number of workers.
+
+The same block reader and worker functions serve :mod:`contracts.dask_runner`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import InputError
+
+__all__ = ["Block", "default_jobs", "drift_parallel", "plan_blocks", "validate_parallel"]
+
+MIN_BLOCK_BYTES = 64 * 1024
+MAX_BLOCK_BYTES = 32 * 1024 * 1024
+PARALLEL_FROM_BYTES = 4 * 1024 * 1024
+"""Below this much input a default run stays in one process (a worker's start-up and spec
+compilation cost more than they save)."""
+
+
+def default_jobs() -> int:
+    """The machine's cores (what ``--jobs`` means when not given)."""
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A part of one input: bytes ``[offset, offset + length)`` of a JSON Lines file, cut at
+    line boundaries when read (a line belongs to the block it starts in), or (``length``
+    None) a whole HAR file or VCR cassette. ``index`` is the block's place in its file."""
+
+    path: str
+    source: str
+    fmt: str
+    file: int = 0
+    index: int = 0
+    offset: int = 0
+    length: int | None = None
+
+
+def block_size(total: int, jobs: int) -> int:
+    """About four blocks per worker, so a slow block does not leave the others idle."""
+    return max(MIN_BLOCK_BYTES, min(MAX_BLOCK_BYTES, total // max(1, jobs * 4) + 1))
+
+
+def input_format(path: Path, source: str) -> str:
+    """The format of a local input, with the checks (and errors) of a single-process read."""
+    from .exchanges import exchange_format
+
+    return exchange_format(path)
+
+
+def plan_blocks(paths: Sequence[str | Path], size: int | None = None, jobs: int = 1
+                ) -> list[Block]:
+    """Cut local inputs into blocks; unreadable inputs raise InputError here, up front."""
+    found = [(Path(p), str(p)) for p in paths]
+    formats = [input_format(p, s) for p, s in found]
+    if size is None:
+        size = block_size(sum(p.stat().st_size for p, _ in found), jobs)
+    blocks: list[Block] = []
+    for file, ((path, source), fmt) in enumerate(zip(found, formats, strict=True)):
+        if fmt != "jsonl":
+            blocks.append(Block(str(path), source, fmt, file))
+            continue
+        total = path.stat().st_size
+        blocks.extend(Block(str(path), source, fmt, file, i, offset, size)
+                      for i, offset in enumerate(range(0, total, size)))
+    return blocks
+
+
+# -- reading a block ---------------------------------------------------------------------------
+
+
+def _skip_line(fh: IO[bytes]) -> int:
+    """Move past the end of the current line (in bounded chunks); the new position."""
+    while True:
+        chunk = fh.read(64 * 1024)
+        if not chunk:
+            return int(fh.tell())
+        end = chunk.find(b"\n")
+        if end >= 0:
+            position = int(fh.tell()) - len(chunk) + end + 1
+            fh.seek(position)
+            return position
+
+
+def read_block(fh: IO[bytes], offset: int, length: int) -> bytes:
+    """The lines that start in ``[offset, offset + length)`` of a seekable binary file."""
+    if offset > 0:
+        fh.seek(offset - 1)
+        start = _skip_line(fh)
+    else:
+        start = 0
+    fh.seek(offset + length - 1)
+    end = _skip_line(fh)
+    if end <= start:
+        return b""
+    fh.seek(start)
+    return bytes(fh.read(end - start))
+
+
+def line_count(data: bytes) -> int:
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def open_input(path: str) -> IO[bytes]:
+    """A local path, or (with the matching fsspec backend installed) a URL such as s3://."""
+    if "://" in path and not path.startswith("file://"):
+        import fsspec
+
+        return fsspec.open(path, "rb").open()  # type: ignore[no-any-return]
+    return open(path.removeprefix("file://"), "rb")
+
+
+def block_items(block: Block) -> tuple[Iterable[Any], int]:
+    """The items of a block and its number of lines (0 for a whole file)."""
+    if block.length is None:
+        from .exchanges import read_exchanges
+
+        return read_exchanges(block.path, format=block.fmt), 0
+    with open_input(block.path) as fh:
+        data = read_block(fh, block.offset, block.length)
+    from .exchanges import exchanges_from_lines
+
+    return (exchanges_from_lines(data, block.source, at_start=block.offset == 0),
+            line_count(data))
+
+
+# -- work in a worker ----------------------------------------------------------------------------
+
+# Per process: the spec and what was compiled from it, keyed by a digest of its pickle, so a
+# worker compiles a spec once however many blocks it is given.
+_COMPILED: dict[tuple[str, str, bool], Any] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class SpecRef:
+    """A spec as a worker receives it: its pickle (a bundled spec: just its name) and digest."""
+
+    digest: str
+    data: bytes
+
+    @classmethod
+    def of(cls, spec: Any) -> SpecRef:
+        data = pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL)
+        return cls(hashlib.sha256(data).hexdigest(), data)
+
+    def compiled(self, what: str, flag: bool) -> Any:
+        key = (self.digest, what, flag)
+        hit = _COMPILED.get(key)
+        if key not in _COMPILED:
+            spec = pickle.loads(self.data)
+            if what == "drift":
+                from .drift.traffic import TrafficAnalyser
+
+                hit = TrafficAnalyser(spec, flag)
+            elif spec is not None:  # None: each exchange judged by the spec its api names
+                from .validation import Validator
+
+                hit = Validator(spec)
+            _COMPILED[key] = hit
+        return hit
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What each block is checked for: ``kind`` "validate" or "drift" and their options."""
+
+    kind: str
+    spec: SpecRef
+    sources: tuple[str, ...]
+    strict: bool = False
+    request_side: bool = True
+    collect_values: bool = False
+
+
+def run_block(job: Job, block: Block) -> tuple[Any, int]:
+    """Check one block; (its accumulator, its line count) or (the error text, -1)."""
+    from .errors import ContractsError
+
+    try:
+        items, lines = block_items(block)
+        if job.kind == "drift":
+            from .drift.aggregate import Aggregator
+
+            analyser = job.spec.compiled("drift", job.collect_values)
+            analyser.agg = Aggregator(job.collect_values, job.sources)
+            for item in items:
+                analyser.add(item)
+            return analyser.agg, lines
+        from .accumulate import CorpusAccumulator
+
+        validator = job.spec.compiled("validate", False)
+        acc = CorpusAccumulator(job.sources).feed(validator, items, strict=job.strict,
+                                                  request_side=job.request_side)
+        return acc, lines
+    except ContractsError as exc:
+        return str(exc), -1
+
+
+def fold(job: Job, blocks: Sequence[Block], results: Sequence[tuple[Any, int]]) -> Any:
+    """Shift each block's lines by those of the blocks before it in its file, then merge."""
+    merged: Any = None
+    before: dict[int, int] = {}
+    ordered = sorted(zip(blocks, results, strict=True), key=lambda br: (br[0].file, br[0].index))
+    for block, (acc, lines) in ordered:
+        if lines < 0:
+            raise InputError(str(acc))
+        offset = before.get(block.file, 0)
+        before[block.file] = offset + lines
+        if offset:
+            acc.shift(offset)
+        merged = acc if merged is None else merged.merge(acc)
+    return merged
+
+
+def empty(job: Job) -> Any:
+    if job.kind == "drift":
+        from .drift.aggregate import Aggregator
+
+        return Aggregator(job.collect_values, job.sources)
+    from .accumulate import CorpusAccumulator
+
+    return CorpusAccumulator(job.sources)
+
+
+Mapper = Callable[[Job, Sequence[Block]], list[tuple[Any, int]]]
+
+
+def _pool_map(jobs: int) -> Mapper:
+    def run(job: Job, blocks: Sequence[Block]) -> list[tuple[Any, int]]:
+        from concurrent.futures import ProcessPoolExecutor
+
+        if jobs <= 1 or len(blocks) <= 1:
+            return [run_block(job, b) for b in blocks]
+        with ProcessPoolExecutor(max_workers=min(jobs, len(blocks))) as pool:
+            return list(pool.map(run_block, [job] * len(blocks), blocks))
+    return run
+
+
+def run_job(job: Job, blocks: Sequence[Block], mapper: Mapper) -> Any:
+    results = mapper(job, blocks)
+    merged = fold(job, blocks, results)
+    return empty(job) if merged is None else merged
+
+
+def validate_parallel(api: Any, paths: Sequence[str | Path], *, jobs: int, strict: bool = False,
+                      request_side: bool = True, block_bytes: int | None = None,
+                      accumulator: bool = False) -> Any:
+    """:func:`contracts.corpus.validate_corpus` on ``jobs`` processes: the same report (with
+    ``accumulator``, the merged :class:`~contracts.accumulate.CorpusAccumulator`)."""
+    from .validation import validator_for
+
+    spec = validator_for(api).spec if api is not None else None  # None: by each line's api
+    blocks = plan_blocks(paths, block_bytes, jobs)
+    job = Job("validate", SpecRef.of(spec), tuple(str(p) for p in paths), strict=strict,
+              request_side=request_side)
+    merged = run_job(job, blocks, _pool_map(jobs))
+    return merged if accumulator else merged.report()
+
+
+def drift_parallel(spec: Any, paths: Sequence[str | Path], *, jobs: int,
+                   collect_values: bool = False, block_bytes: int | None = None) -> Any:
+    """:func:`contracts.drift.traffic_drift` over files on ``jobs`` processes: the same report."""
+    from .drift.traffic import drift_report
+
+    sources = tuple(str(p) for p in paths)
+    blocks = plan_blocks(paths, block_bytes, jobs)
+    job = Job("drift", SpecRef.of(spec), sources, collect_values=collect_values)
+    return drift_report(spec, run_job(job, blocks, _pool_map(jobs)), sources)
