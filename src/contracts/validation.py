@@ -128,6 +128,20 @@ class Validator:
         self._url_cache[(method, url)] = hit
         return hit.operation, hit.path_params
 
+    def _located(self, method: str, url: str, operation: str | None
+                 ) -> tuple[tuple[Operation, Mapping[str, str]], Violation] | Violation:
+        """The operation serving ``url`` with its path parameters and the record its
+        violations start from, or the violation that no documented operation serves it (an
+        operation named by the caller that does not exist raises)."""
+        try:
+            found = self._operation(method, url, operation)
+        except OperationNotFound as exc:
+            if operation is not None:
+                raise
+            return self._undocumented_operation(exc)
+        return found, Violation(code="", message="", api=self.spec.name,
+                                operation=found[0].operation_id)
+
     def _undocumented_operation(self, exc: OperationNotFound) -> Violation:
         hint = f" ({exc.hint})" if exc.hint else ""
         return Violation(code="request.operation.undocumented", api=self.spec.name,
@@ -385,14 +399,11 @@ class Validator:
         """Every way the response breaks the contract of the operation serving ``url``."""
         if self._response_clean(method, url, status, body, headers, strict, operation, query):
             return
-        try:
-            op, _params = self._operation(method, url, operation)
-        except OperationNotFound as exc:
-            if operation is not None:
-                raise
-            yield self._undocumented_operation(exc)
+        located = self._located(method, url, operation)
+        if isinstance(located, Violation):
+            yield located
             return
-        base = Violation(code="", message="", api=self.spec.name, operation=op.operation_id)
+        (op, _params), base = located
         found = self.response_node(op, int(status))
         if found is None:
             documented = sorted(str(k) for k in op.node.value.get("responses") or {})
@@ -484,14 +495,11 @@ class Validator:
         """Every way a request breaks the contract (ours, as the API's client)."""
         if self._request_clean(method, url, body, headers, strict, operation):
             return
-        try:
-            op, path_params = self._operation(method, url, operation)
-        except OperationNotFound as exc:
-            if operation is not None:
-                raise
-            yield self._undocumented_operation(exc)
+        located = self._located(method, url, operation)
+        if isinstance(located, Violation):
+            yield located
             return
-        base = Violation(code="", message="", api=self.spec.name, operation=op.operation_id)
+        (op, path_params), base = located
         query: dict[str, list[str]] = {}
         if "?" in url:
             for key, val in parse_qsl(urlsplit(url).query, keep_blank_values=True):

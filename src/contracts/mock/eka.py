@@ -169,15 +169,9 @@ class EkaMock(Vendor):
 
     @handles("endSession")
     def end_session(self, call: Call) -> Reply:
-        session = self.sessions.get(call.path_params["session_id"])
-        if session is None:
-            return self._missing(call)
-        if session.ended:
-            return self.error(400, "session_ended",
-                              f"Session {session.session_id} has already been ended")
-        if self._expired(session):
-            return self.error(400, "session_expired",
-                              f"Session {session.session_id} has expired")
+        session, refusal = self._open_session(call)
+        if refusal is not None or session is None:
+            return refusal or self._missing(call)
         body = call.body if isinstance(call.body, dict) else {}
         sent = int(body.get("audio_files_sent", 0))
         received = len(session.audio_files)
@@ -202,15 +196,9 @@ class EkaMock(Vendor):
     def upload_audio(self, call: Call) -> Reply:
         """Upload Audio: one file's raw bytes to ``upload_url`` (named by the path's last
         segment, else by arrival order and the content type); counted for End Session."""
-        session = self.sessions.get(call.path_params["session_id"])
-        if session is None:
-            return self._missing(call)
-        if session.ended:
-            return self.error(400, "session_ended",
-                              f"Session {session.session_id} has already been ended")
-        if self._expired(session):
-            return self.error(400, "session_expired",
-                              f"Session {session.session_id} has expired")
+        session, refusal = self._open_session(call)
+        if refusal is not None or session is None:
+            return refusal or self._missing(call)
         if not call.raw:
             return self.error(400, "invalid_audio", "The uploaded audio file is empty")
         name = call.path_params.get("file_name") or (
@@ -243,6 +231,20 @@ class EkaMock(Vendor):
         return self._finished(call, session)
 
     # -- pieces --------------------------------------------------------------------------
+    def _open_session(self, call: Call) -> tuple[_Session | None, Reply | None]:
+        """The session a write names, or why it takes no more writes (unknown, ended,
+        expired)."""
+        session = self.sessions.get(call.path_params["session_id"])
+        if session is None:
+            return None, self._missing(call)
+        if session.ended:
+            return session, self.error(400, "session_ended",
+                                       f"Session {session.session_id} has already been ended")
+        if self._expired(session):
+            return session, self.error(400, "session_expired",
+                                       f"Session {session.session_id} has expired")
+        return session, None
+
     def _missing(self, call: Call) -> Reply:
         sid = call.path_params["session_id"]
         return self.error(404, "session_not_found", f"Session {sid} not found")
