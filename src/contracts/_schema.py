@@ -238,18 +238,25 @@ class CompiledSchema:
             actual=actual,
         )
 
-    def _written_limit(self, err: Any, keyword: str, clamped: int) -> Any:
-        """The limit as the spec writes it: the engine clamps counts to 64 bits, and
-        ``minItems: 18446744073709551616`` must not read as one less."""
+    def _keyword_owner(self, err: Any, keyword: str) -> Any:
+        """The spec node holding the ``keyword`` an engine error points at (None when the
+        error's location is not in the spec or does not resolve)."""
         from urllib.parse import unquote
 
         spec, location = self._spec, str(err.absolute_keyword_location or "")
         uri, _, fragment = location.partition("#")
         if spec is None or not fragment.endswith("/" + keyword):
-            return clamped
+            return None
         try:
-            node = spec.locate(uri, unquote(fragment)[: -len(keyword) - 1])
+            return spec.locate(uri, unquote(fragment)[: -len(keyword) - 1])
         except UnresolvableRef:
+            return None
+
+    def _written_limit(self, err: Any, keyword: str, clamped: int) -> Any:
+        """The limit as the spec writes it: the engine clamps counts to 64 bits, and
+        ``minItems: 18446744073709551616`` must not read as one less."""
+        node = self._keyword_owner(err, keyword)
+        if node is None:
             return clamped
         value = node.value.get(keyword) if isinstance(node.value, dict) else None
         return value if isinstance(value, int | float) and not isinstance(value, bool) \
@@ -259,15 +266,8 @@ class CompiledSchema:
                        ) -> int | SchemaError | None:
         """The alternative a ``discriminator`` names, an error when its value names none, or
         None (no discriminator, no string value, or a mapping we cannot follow)."""
-        spec, location = self._spec, str(err.absolute_keyword_location or "")
-        uri, _, fragment = location.partition("#")
-        if spec is None or not fragment.endswith("/" + keyword):
-            return None
-        from urllib.parse import unquote
-
-        try:
-            node = spec.locate(uri, unquote(fragment)[: -len(keyword) - 1])
-        except UnresolvableRef:
+        spec, node = self._spec, self._keyword_owner(err, keyword)
+        if spec is None or node is None:
             return None
         schema = node.value
         discriminator = schema.get("discriminator") if isinstance(schema, dict) else None
