@@ -556,14 +556,19 @@ def _har_entries(entries: list[Any], source: str) -> Iterator[Exchange | ReadPro
             yield ReadProblem(source, index, str(exc), pointer)
 
 
-def _har_exchange(entry: Any, source: str, index: int, pointer: str) -> Exchange:
-    if not isinstance(entry, dict):
-        raise _Bad(f"entry must be an object, not {_kind(entry)}")
-    request = _har_object(entry, "request", required=True)
+def _request_line(record: dict[str, Any], url_key: str) -> tuple[Any, str, str]:
+    """A HAR entry's or VCR interaction's request object, its method and its URL."""
+    request = _har_object(record, "request", required=True)
     method = _required_str(request, "method", "request.")
     if not _TOKEN.fullmatch(method):
         raise _Bad("'request.method' is not an HTTP method")
-    url = _required_str(request, "url", "request.")
+    return request, method, _required_str(request, url_key, "request.")
+
+
+def _har_exchange(entry: Any, source: str, index: int, pointer: str) -> Exchange:
+    if not isinstance(entry, dict):
+        raise _Bad(f"entry must be an object, not {_kind(entry)}")
+    request, method, url = _request_line(entry, "url")
     body: Body = None
     post = _har_object(request, "postData", required=False, prefix="request.")
     if post:
@@ -683,11 +688,7 @@ def _vcr_entries(interactions: list[Any], source: str,
 def _vcr_exchange(interaction: Any, source: str, index: int, pointer: str) -> Exchange:
     if not isinstance(interaction, dict):
         raise _Bad(f"interaction must be an object, not {_kind(interaction)}")
-    request = _har_object(interaction, "request", required=True)
-    method = _required_str(request, "method", "request.")
-    if not _TOKEN.fullmatch(method):
-        raise _Bad("'request.method' is not an HTTP method")
-    url = _required_str(request, "uri", "request.")
+    request, method, url = _request_line(interaction, "uri")
     status = None
     response_headers: Mapping[str, str] = NO_HEADERS
     response_body: Body = None

@@ -425,11 +425,7 @@ class Validator:
         content_type = content_type_of(headers)
         media = self._media(response, content_type)
         if media is False:
-            documented = sorted((response.value.get("content") or {}).keys())
-            yield _replace(base, code="response.content_type.undocumented",
-                           location="response.content_type",
-                           message=f"content type {content_type} is not documented",
-                           expected=documented, actual=content_type)
+            yield _undocumented_content_type(base, "response", response, content_type)
             return
         if media is None:  # the response documents no body: nothing to check
             return
@@ -638,11 +634,7 @@ class Validator:
         content_type = content_type_of(headers)
         media = self._media(request_body, content_type)
         if media is False:
-            documented = sorted((request_body.value.get("content") or {}).keys())
-            yield _replace(base, code="request.content_type.undocumented",
-                           location="request.content_type",
-                           message=f"content type {content_type} is not documented",
-                           expected=documented, actual=content_type)
+            yield _undocumented_content_type(base, "request", request_body, content_type)
             return
         if not isinstance(media, _Media) or not is_json_media(media.media_type):
             return
@@ -776,3 +768,12 @@ def is_valid_request(api: Spec | str | Validator, method: str, url: str, body: B
     return not any(v.severity >= fail_on for v in validator.iter_request_violations(
         method, url, body, headers=headers, strict=strict, operation=operation))
 
+
+def _undocumented_content_type(base: Violation, side: str, owner: Located,
+                               content_type: str | None) -> Violation:
+    """A request or response whose media type its operation does not document."""
+    documented = sorted((owner.value.get("content") or {}).keys())
+    return _replace(base, code=f"{side}.content_type.undocumented",
+                    location=f"{side}.content_type",
+                    message=f"content type {content_type} is not documented",
+                    expected=documented, actual=content_type)
