@@ -13,7 +13,7 @@ in one; a write-only property is not required in a response and must not appear 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -92,6 +92,28 @@ def _at(instance: Any, parts: list[str | int]) -> Any:
 _U64_MAX = 2**64 - 1
 
 
+def _joined(values: Any) -> str:
+    return ", ".join(map(str, values or []))
+
+
+# keyword -> (params, the instance's JSON type) -> (message without the value, expected)
+_DESCRIBED: dict[str, Callable[[dict[str, Any], str], tuple[str, Any]]] = {
+    "type": lambda p, got: (f"expected {' or '.join(p.get('types') or [])}, got {got}",
+                            p.get("types") or []),
+    "required": lambda p, _: (f"missing required property {p.get('property')!r}",
+                              p.get("property")),
+    "enum": lambda p, got: (f"{got} value is not one of the {len(p.get('options') or [])} "
+                            "documented values", p.get("options") or []),
+    "const": lambda p, _: ("not the documented constant", p.get("expected_value")),
+    "format": lambda p, _: (f"not a valid {p.get('format')}", p.get("format")),
+    "pattern": lambda p, _: (f"does not match the pattern {p.get('pattern')}",
+                             p.get("pattern")),
+    "additionalProperties": lambda p, _: (
+        f"properties not allowed here: {_joined(p.get('unexpected'))}", None),
+    "oneOfMultipleValid": lambda p, _: ("matches more than one oneOf alternative", None),
+}
+
+
 def _describe(keyword: str, params: dict[str, Any], actual: Any) -> tuple[str, Any]:
     """A message without the instance's value, and what was expected."""
     limit = params.get("limit")
@@ -115,25 +137,9 @@ def _describe(keyword: str, params: dict[str, Any], actual: Any) -> tuple[str, A
         "falseSchema": "no value is allowed here",
         "contains": "no item matches `contains`",
     }
-    if keyword == "type":
-        types = params.get("types") or []
-        return f"expected {' or '.join(types)}, got {got}", types
-    if keyword == "required":
-        return f"missing required property {params.get('property')!r}", params.get("property")
-    if keyword == "enum":
-        options = params.get("options") or []
-        return f"{got} value is not one of the {len(options)} documented values", options
-    if keyword == "const":
-        return "not the documented constant", params.get("expected_value")
-    if keyword == "format":
-        return f"not a valid {params.get('format')}", params.get("format")
-    if keyword == "pattern":
-        return f"does not match the pattern {params.get('pattern')}", params.get("pattern")
-    if keyword == "additionalProperties":
-        unexpected = params.get("unexpected") or []
-        return f"properties not allowed here: {', '.join(map(str, unexpected))}", None
-    if keyword == "oneOfMultipleValid":
-        return "matches more than one oneOf alternative", None
+    described = _DESCRIBED.get(keyword)
+    if described is not None:
+        return described(params, got)
     if keyword in simple:
         return simple[keyword], limit
     return f"fails `{keyword}`", None
