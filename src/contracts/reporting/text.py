@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._text import terminal_safe
 from ..findings import Finding, Severity
@@ -52,15 +52,10 @@ def violations_text(report: CorpusReport, *, show_values: bool = False) -> str:
 
 def drift_table(diff: SpecDiff, *, color: bool = False, width: int = 160) -> str:
     """A terminal table (rich); ANSI colours only when ``color`` is true."""
-    import io
-
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=color,
-                      color_system="standard" if color else None, highlight=False)
+    buffer, console = _console(width, color)
     console.print(f"contracts diff: {diff.old} → {diff.new}", markup=False)
     if diff.changes:
         table = Table(show_lines=False)
@@ -78,18 +73,24 @@ def drift_table(diff: SpecDiff, *, color: bool = False, width: int = 160) -> str
     return terminal_safe(buffer.getvalue(), keep_colour=color)
 
 
-def traffic_table(report: TrafficReport, *, show_values: bool = False, color: bool = False,
-                  width: int = 160) -> str:
-    """A terminal table (rich); ANSI colours only when ``color`` is true."""
+def _console(width: int, color: bool) -> tuple[Any, Any]:
+    """A rich console writing into a buffer; ANSI colours only when ``color`` is true."""
     import io
 
     from rich.console import Console
+
+    buffer = io.StringIO()
+    return buffer, Console(file=buffer, width=width, force_terminal=color,
+                           color_system="standard" if color else None, highlight=False)
+
+
+def traffic_table(report: TrafficReport, *, show_values: bool = False, color: bool = False,
+                  width: int = 160) -> str:
+    """A terminal table (rich); ANSI colours only when ``color`` is true."""
     from rich.table import Table
     from rich.text import Text
 
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=color,
-                      color_system="standard" if color else None, highlight=False)
+    buffer, console = _console(width, color)
     console.print(f"{traffic_title(report)}: {', '.join(report.sources) or '-'}", markup=False)
     if report.findings:
         table = Table(show_lines=False)
