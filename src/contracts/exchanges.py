@@ -620,14 +620,18 @@ def _har_object(obj: dict[str, Any], key: str, *, required: bool,
     return value
 
 
-def _har_headers(part: dict[str, Any], prefix: str) -> Mapping[str, str]:
+def _headers_field(part: dict[str, Any], prefix: str, shape: type, noun: str) -> Any:
+    """A record's ``headers`` field when it has the format's shape, None when absent."""
     headers = part.get("headers")
-    if headers is None:
-        return NO_HEADERS
-    if not isinstance(headers, list):
-        raise _Bad(f"'{prefix}headers' must be an array, not {_kind(headers)}")
+    if headers is not None and not isinstance(headers, shape):
+        raise _Bad(f"'{prefix}headers' must be {noun}, not {_kind(headers)}")
+    return headers
+
+
+def _har_headers(part: dict[str, Any], prefix: str) -> Mapping[str, str]:
+    headers = _headers_field(part, prefix, list, "an array")
     pairs: list[tuple[str, str]] = []
-    for item in headers:
+    for item in headers or ():
         if not (isinstance(item, dict) and isinstance(item.get("name"), str)
                 and isinstance(item.get("value"), str)):
             raise _Bad(f"'{prefix}headers' items must be objects with string name and value")
@@ -715,13 +719,9 @@ def _vcr_exchange(interaction: Any, source: str, index: int, pointer: str) -> Ex
 
 
 def _vcr_headers(part: dict[str, Any], prefix: str) -> Mapping[str, str]:
-    headers = part.get("headers")
-    if headers is None:
-        return NO_HEADERS
-    if not isinstance(headers, dict):
-        raise _Bad(f"'{prefix}headers' must be a mapping, not {_kind(headers)}")
+    headers = _headers_field(part, prefix, dict, "a mapping")
     pairs: list[tuple[str, str]] = []
-    for name, values in headers.items():
+    for name, values in (headers or {}).items():
         for value in values if isinstance(values, list) else [values]:
             if isinstance(value, bool) or not isinstance(value, str | int | float):
                 raise _Bad(f"'{prefix}headers' values must be strings or lists of strings")
