@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from contracts.proxy import ProxyServer, proxy_app
+
 
 @pytest.fixture
 def cli() -> Callable[..., tuple[int, str, str]]:
@@ -60,3 +62,18 @@ def contract_violations() -> Callable[..., list[Any]]:
             headers=dict(response.headers), strict=strict))
 
     return check
+
+
+@pytest.fixture
+def proxy() -> Iterator[Callable[..., ProxyServer]]:
+    """``proxy(api, upstream_url, record=path, ...)``: a running proxy, stopped at the end."""
+    servers: list[ProxyServer] = []
+
+    def start(api: str, upstream: str, **options: Any) -> ProxyServer:
+        server = ProxyServer(proxy_app(api, upstream, **options)).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,26 +29,11 @@ from contracts.corpus import validate_corpus
 from contracts.exchanges import Exchange, read_exchanges
 from contracts.findings import Severity, Violation
 from contracts.mock import DEFAULT_TOKEN, MockServer
-from contracts.proxy import ProxyServer, is_loopback, proxy_app
+from contracts.proxy import ProxyServer, is_loopback
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 HEIDI = "/api/v2/ml-scribe/open-api"
 RTK = "/client/v4/accounts/acc-0001/realtime/kit/app-0001/sessions"
-
-
-@pytest.fixture
-def proxy() -> Iterator[Callable[..., ProxyServer]]:
-    """``proxy(api, upstream_url, record=path, ...)``: a running proxy, stopped at the end."""
-    servers: list[ProxyServer] = []
-
-    def start(api: str, upstream: str, **options: Any) -> ProxyServer:
-        server = ProxyServer(proxy_app(api, upstream, **options)).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def _exchanges(path: Path) -> list[Exchange]:

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +30,6 @@ from contracts.proxy import ProxyServer, proxy_app
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 HEIDI_SESSION = "/api/v2/ml-scribe/open-api/sessions/s1"
-
-
-@pytest.fixture
-def proxy() -> Iterator[Callable[..., ProxyServer]]:
-    servers: list[ProxyServer] = []
-
-    def start(api: str, upstream: str, **options: Any) -> ProxyServer:
-        server = ProxyServer(proxy_app(api, upstream, **options)).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 class _Listener:
