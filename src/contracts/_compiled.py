@@ -93,29 +93,35 @@ def coerce(raw: str, schema: Any) -> Any:
 def params_clean(params: tuple[Param, ...], path_params: Mapping[str, str],
                   query: Mapping[str, list[str]],
                   headers: Mapping[str, str] | None) -> bool:
-    """No parameter is missing or invalid (arrays: not decided here, so False)."""
+    """No parameter is missing or invalid: the walk's verdict (``_parameter``), yes or no."""
     for param in params:
         where = param.where
         if where == "path":
             raw = path_params.get(param.name)
+            values = None if raw is None else [raw]
         elif where == "query":
-            values = query.get(param.name)
-            if values is not None and param.item_schema is not None:
-                return False  # arrays: the walk splits and coerces them
-            raw = values[-1] if values else None
+            values = query.get(param.name) or None
         elif where == "header":
             if headers is None:
                 continue
             raw = header(headers, param.name)
+            values = None if raw is None else [raw]
         else:
             continue
-        if raw is None:
+        if values is None:
             if param.required:
                 return False
             continue
-        if param.compiled is not None and (
-                param.item_schema is not None
-                or not param.compiled.is_valid(coerce(raw, param.schema))):
+        compiled = param.compiled
+        if compiled is None:
+            continue
+        item_schema = param.item_schema
+        if item_schema is not None:  # an array: split and coerced as the walk does
+            items = split_list(values[0]) if len(values) == 1 and not param.exploded \
+                else values
+            if not compiled.is_valid([coerce(v, item_schema) for v in items]):
+                return False
+        elif not compiled.is_valid(coerce(values[-1], param.schema)):
             return False
     return True
 

@@ -20,8 +20,11 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, Any, cast
 from urllib.parse import urlencode
+
+from orjson import loads as _loads
 
 from ._exchange import NO_HEADERS, Body, Exchange, freeze_headers
 from ._loading import Document, Limits, load_document, open_regular, parse_json, read_capped
@@ -212,6 +215,94 @@ def exchange_from_record(
         return _from_record(record, source, line)
     except _Bad as exc:
         raise InputError(str(exc), source=source, line=line) from None
+
+
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _own_headers(part: dict[str, Any]) -> Mapping[str, str] | None:
+    """A parsed record's ``headers`` frozen without a copy when they are plain (string values,
+    names in lower case, as recorders write them); None: let the full checks decide."""
+    headers = part.get("headers")
+    if headers is None:
+        return None if "headers" in part else NO_HEADERS
+    if type(headers) is not dict:
+        return None
+    try:
+        "".join(headers.values())  # one C pass: TypeError at the first value not a string
+    except TypeError:
+        return None
+    names = "".join(headers)
+    if names != names.lower():
+        return freeze_headers(headers)  # names differing only in case fold into one
+    return MappingProxyType(headers) if headers else NO_HEADERS
+
+
+def _own_body(part: dict[str, Any]) -> Any:
+    """A record part's body when it is plain (none, or ``body_text`` alone); else _NOT_PLAIN."""
+    if "body_text" in part:
+        value = part["body_text"]
+        if type(value) is str and "body" not in part and "body_base64" not in part:
+            return value
+        return _NOT_PLAIN
+    if "body" in part or "body_base64" in part:
+        return _NOT_PLAIN
+    return None
+
+
+_NOT_PLAIN = object()
+
+
+def _plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
+    """The exchange of a record parsed from our own log that takes no decision of the full
+    checks (the common shape): the same Exchange :func:`_from_record` builds, without its
+    field-by-field walk and without copying the headers. None: take the full checks."""
+    if type(record) is not dict or not record.keys() <= _TOP_KEYS:
+        return None
+    version = record.get("version")
+    request = record.get("request")
+    if type(version) is not int or version != LOG_VERSION or type(request) is not dict \
+            or not request.keys() <= _REQUEST_KEYS:
+        return None
+    method = request.get("method")
+    url = request.get("url")
+    if type(method) is not str or type(url) is not str or not (
+            method in _METHODS or (method and _TOKEN.fullmatch(method))) \
+            or not _URL.match(url):
+        return None
+    status = None
+    response_headers: Mapping[str, str] | None = NO_HEADERS
+    response_body = None
+    response = record.get("response")
+    if response is not None:
+        if type(response) is not dict or not response.keys() <= _RESPONSE_KEYS:
+            return None
+        status = response.get("status")
+        if type(status) is not int or not 100 <= status <= 599:
+            return None
+        response_headers = _own_headers(response)
+        response_body = _own_body(response)
+    request_headers = _own_headers(request)
+    request_body = _own_body(request)
+    if response_headers is None or request_headers is None or response_body is _NOT_PLAIN \
+            or request_body is _NOT_PLAIN:
+        return None
+    api, operation, time = record.get("api"), record.get("operation"), record.get("time")
+    for key, value in (("api", api), ("operation", operation), ("time", time)):
+        if (key in record and value is None) or (value is not None and (
+                type(value) is not str or not value)):
+            return None  # the full checks name what is wrong
+    exchange = _new(Exchange)
+    for name, value in (("method", method.upper()), ("url", url), ("status", status),
+                        ("request_headers", request_headers), ("request_body", request_body),
+                        ("response_headers", response_headers),
+                        ("response_body", response_body), ("api", api),
+                        ("operation", operation), ("time", time), ("source", source),
+                        ("line", line), ("pointer", None)):
+        _set(exchange, name, value)
+    return exchange
 
 
 def _from_record(record: Any, source: str, line: int | None) -> Exchange:
@@ -506,6 +597,16 @@ def _load_yaml(path: Path, source: str) -> Document:
         raise
 
 
+def _parse_line(raw: bytes, source: str, limits: Limits) -> Any:
+    """:func:`parse_json` of one log line; orjson straight away when no limit can apply."""
+    if len(raw) <= limits.max_json_values:
+        try:
+            return _loads(raw)
+        except ValueError:
+            pass  # parse_json names what is wrong
+    return parse_json(raw, source=source, limits=limits)
+
+
 def _iter_jsonl(path: Path, source: str, max_line_bytes: int) -> Iterator[Exchange | ReadProblem]:
     limits = Limits(max_bytes=max_line_bytes + 2)
     with open_regular(path, source) as fh:
@@ -528,8 +629,9 @@ def _iter_jsonl(path: Path, source: str, max_line_bytes: int) -> Iterator[Exchan
             if not raw:
                 continue
             try:
-                record = parse_json(raw, source=source, limits=limits)
-                yield _from_record(record, source, number)
+                record = _parse_line(raw, source, limits)
+                yield _plain_record(record, source, number) or _from_record(record, source,
+                                                                            number)
             except InputError as exc:
                 yield ReadProblem(source, number, exc.detail)
             except _Bad as exc:
@@ -775,7 +877,8 @@ def exchanges_from_lines(data: bytes, source: str, *, at_start: bool = True,
         if not raw:
             continue
         try:
-            yield _from_record(parse_json(raw, source=source, limits=limits), source, number)
+            record = _parse_line(raw, source, limits)
+            yield _plain_record(record, source, number) or _from_record(record, source, number)
         except InputError as exc:
             yield ReadProblem(source, number, exc.detail)
         except _Bad as exc:
