@@ -82,6 +82,9 @@ class CorpusAccumulator:
             if not isinstance(judged, Validator):
                 self.problems.append((self._place(item), judged))
                 continue
+            if judged.exchange_clean(item, strict=strict):  # most traffic: no walk, no record
+                self.add(item, ())
+                continue
             found: Iterable[Violation] = exchange_violations(judged, item, strict=strict)
             if not request_side:
                 found = (v for v in found if not v.location.startswith("request.")

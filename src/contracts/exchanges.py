@@ -255,6 +255,11 @@ def _own_body(part: dict[str, Any]) -> Any:
 _NOT_PLAIN = object()
 
 
+def _plain_text(value: Any, key: str, record: dict[str, Any]) -> bool:
+    """An optional top-level text field that is absent or a non-empty string."""
+    return (type(value) is str and value != "") or (value is None and key not in record)
+
+
 def _plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
     """The exchange of a record parsed from our own log that takes no decision of the full
     checks (the common shape): the same Exchange :func:`_from_record` builds, without its
@@ -290,18 +295,23 @@ def _plain_record(record: Any, source: str, line: int | None) -> Exchange | None
             or request_body is _NOT_PLAIN:
         return None
     api, operation, time = record.get("api"), record.get("operation"), record.get("time")
-    for key, value in (("api", api), ("operation", operation), ("time", time)):
-        if (key in record and value is None) or (value is not None and (
-                type(value) is not str or not value)):
-            return None  # the full checks name what is wrong
+    if not (_plain_text(api, "api", record) and _plain_text(operation, "operation", record)
+            and _plain_text(time, "time", record)):
+        return None  # the full checks name what is wrong
     exchange = _new(Exchange)
-    for name, value in (("method", method.upper()), ("url", url), ("status", status),
-                        ("request_headers", request_headers), ("request_body", request_body),
-                        ("response_headers", response_headers),
-                        ("response_body", response_body), ("api", api),
-                        ("operation", operation), ("time", time), ("source", source),
-                        ("line", line), ("pointer", None)):
-        _set(exchange, name, value)
+    _set(exchange, "method", method.upper())
+    _set(exchange, "url", url)
+    _set(exchange, "status", status)
+    _set(exchange, "request_headers", request_headers)
+    _set(exchange, "request_body", request_body)
+    _set(exchange, "response_headers", response_headers)
+    _set(exchange, "response_body", response_body)
+    _set(exchange, "api", api)
+    _set(exchange, "operation", operation)
+    _set(exchange, "time", time)
+    _set(exchange, "source", source)
+    _set(exchange, "line", line)
+    _set(exchange, "pointer", None)
     return exchange
 
 

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -37,7 +38,7 @@ from ._schema import Direction, SchemaValidators, json_type
 from ._strict import Shapes, clean_of, undocumented_in
 from .errors import InputError, OperationNotFound, UncompilableSchema, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation
-from .invariants import InvariantContext, check_invariants, rules_for
+from .invariants import InvariantContext, check_invariants, rules_for_operation
 from .specs import Located, Operation, Spec, load_spec
 
 __all__ = [
@@ -65,6 +66,23 @@ _FLAGGED: dict[str, tuple[str, Severity, str]] = {
 }
 
 
+_NO_BODY_DOCUMENTED, _BODY_OPTIONAL, _BODY_REQUIRED = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """What one (method, URL) of recorded traffic decides once, for its clean fast path:
+    the operation, whether a request body is documented (``_BODY_*``), the header parameters
+    still to check, the query (for credentials sent in it) and what the invariants see of it.
+    Only a URL whose path and query parameters pass has a route."""
+
+    operation: Operation
+    request_body: int
+    header_params: tuple[Param, ...]
+    query: Mapping[str, list[str]]
+    invariant_query: Mapping[str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class _Media:
     media_type: str
@@ -85,9 +103,9 @@ class Validator:
         self._match_cache: dict[tuple[str, str], Any] = {}
         self._url_cache: dict[tuple[str, str], Any] = {}
         self._plans: dict[tuple[str, int, str | None], Plan | None] = {}
+        self._routes: dict[tuple[str, str, str | None, bool], _Route | None] = {}
         self._param_cache: dict[str, tuple[Param, ...]] = {}
         self._security_plans: dict[str, tuple[tuple[tuple[str, str, str], ...], ...]] = {}
-        self._rules: tuple[Any, ...] | None = None  # loaded on first use: imports stay lazy
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
         self._with_invariants = invariants
@@ -291,6 +309,16 @@ class Validator:
             op, _params = self._operation(method, url, operation)
         except OperationNotFound:
             return False
+        return self._body_clean(op, status, body, headers, strict,
+                                dict(query) if query is not None else _query(url))
+
+    def _body_clean(self, op: Operation, status: int, body: Body,
+                    headers: Mapping[str, str] | None, strict: bool,
+                    query: Mapping[str, str]) -> bool:
+        """:meth:`_response_clean` once the operation is known (``query``: what the
+        invariants see of the request's query)."""
+        if body is None or type(status) is not int:
+            return False
         plan = self._plan(op, status, content_type_of(headers) if headers else None)
         if plan is None or (plan.headers and headers is not None):
             return False
@@ -311,17 +339,76 @@ class Validator:
             return False
         if strict and not clean_of(value, plan.shape):
             return False
-        rules = self._rules
-        if rules is None:
-            rules = self._rules = rules_for(self.spec.name) if self._invariants else ()
+        rules = rules_for_operation(self.spec.name, op.operation_id) if self._invariants \
+            else ()
         if rules:
             ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
-                                   status=status, body=value,
-                                   query=dict(query) if query is not None else _query(url))
+                                   status=status, body=value, query=query)
             for rule in rules:
                 for _found in rule(ctx):
                     return False
         return True
+
+    def exchange_clean(self, exchange: Any, *, strict: bool = False) -> bool:
+        """True when a recorded exchange (anything with :class:`~contracts.exchanges.Exchange`'s
+        attributes) certainly breaks nothing in either direction, so that
+        :func:`contracts.corpus.exchange_violations` would yield nothing; False means "walk
+        it". What the URL decides (the operation, path and query parameters) is judged once
+        per (method, URL); the headers, bodies and status are judged per exchange."""
+        route = self._route(exchange.method, exchange.url,
+                            getattr(exchange, "operation", None) or None, strict)
+        if route is None:
+            return False
+        body = exchange.request_body
+        if body is None:
+            if route.request_body == _BODY_REQUIRED:
+                return False
+        elif body or not (type(body) is bytes or type(body) is str) \
+                or route.request_body != _NO_BODY_DOCUMENTED:
+            return False
+        headers = exchange.request_headers or None
+        if headers is not None and not (
+                (not route.header_params or params_clean(route.header_params, {}, {}, headers))
+                and self._credentials_present(route.operation, headers, route.query)):
+            return False
+        status = exchange.status
+        return status is None or self._body_clean(
+            route.operation, status, exchange.response_body, exchange.response_headers or None,
+            strict, route.invariant_query)
+
+    def _route(self, method: str, url: str, operation: str | None, strict: bool
+               ) -> _Route | None:
+        key = (method, url, operation, strict)
+        try:
+            return self._routes[key]
+        except KeyError:
+            pass
+        route = None
+        try:
+            op, path_params = self._operation(method, url, operation)
+        except OperationNotFound:
+            op = None
+        if op is not None:
+            query: dict[str, list[str]] = {}
+            if "?" in url:
+                for name, val in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+                    query.setdefault(name, []).append(val)
+            params = self._request_params(op)
+            clean = params_clean(params, path_params, query, None) and not (
+                strict and query and not self._known_query(op, params).issuperset(query))
+            if clean:
+                request_body = _NO_BODY_DOCUMENTED
+                if "requestBody" in op.node.value:
+                    required = self.spec.resolve(op.node.child("requestBody")).value.get(
+                        "required")
+                    request_body = _BODY_REQUIRED if required else _BODY_OPTIONAL
+                route = _Route(op, request_body,
+                               tuple(p for p in params if p.where == "header"),
+                               MappingProxyType(query), MappingProxyType(_query(url)))
+        if len(self._routes) > 4096:  # recorded traffic: one URL per session id
+            self._routes.clear()
+        self._routes[key] = route
+        return route
 
     def _request_clean(self, method: str, url: str, body: Body,
                        headers: Mapping[str, str] | None, strict: bool,
