@@ -19,7 +19,7 @@ from typing import IO, Any
 from .._text import terminal_safe
 from ..corpus import Problem, Record, Skipped
 from ..findings import Severity
-from ._common import SARIF_LEVEL, sarif_log, xml_text
+from ._common import SARIF_LEVEL, indented_json, sarif_log, xml_text
 
 __all__ = ["StreamSummary", "write_violations"]
 
@@ -101,7 +101,7 @@ def _spool(records: Iterable[dict[str, Any]], indent: str, *, ensure_ascii: bool
     spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - the caller closes it
     first = True
     for record in records:
-        text = json.dumps(record, indent=2, default=str, ensure_ascii=ensure_ascii)
+        text = indented_json(record, ensure_ascii=ensure_ascii)
         if not first:
             spool.write(",\n")
         spool.write(indent + text.replace("\n", "\n" + indent))
@@ -115,13 +115,13 @@ def _json(items: Items, out: IO[str], summary: StreamSummary,
                     entry=r.pointer) for r in _records(items, summary, fail_on))
     spool, any_records = _spool(records, "    ")
     with spool:
-        document = json.dumps({
+        document = indented_json({
             "exchanges": summary.exchanges,
             "skipped": summary.skipped,
             "violations": [_MARK] if any_records else [],
             "unreadable": [{"source": p.source, "line": p.line, "entry": p.pointer,
                             "message": p.message} for p in summary.problems],
-        }, indent=2, default=str) + "\n"
+        }) + "\n"
         _assemble(out, document, spool)
 
 
