@@ -349,32 +349,35 @@ class Validator:
                     return False
         return True
 
-    def exchange_clean(self, exchange: Any, *, strict: bool = False) -> bool:
-        """True when a recorded exchange (anything with :class:`~contracts.exchanges.Exchange`'s
-        attributes) certainly breaks nothing in either direction, so that
-        :func:`contracts.corpus.exchange_violations` would yield nothing; False means "walk
-        it". What the URL decides (the operation, path and query parameters) is judged once
-        per (method, URL); the headers, bodies and status are judged per exchange."""
+    def exchange_walk(self, exchange: Any, *, strict: bool = False) -> str:
+        """What of a recorded exchange (anything with :class:`~contracts.exchanges.Exchange`'s
+        attributes) must be walked to name its violations: ``""`` nothing (it certainly
+        breaks nothing, so :func:`contracts.corpus.exchange_violations` would yield nothing),
+        ``"response"`` (the request certainly breaks nothing) or ``"both"``. What the URL
+        decides (the operation, path and query parameters) is judged once per (method, URL);
+        the headers, bodies and status per exchange."""
         route = self._route(exchange.method, exchange.url,
                             getattr(exchange, "operation", None) or None, strict)
         if route is None:
-            return False
+            return "both"
         body = exchange.request_body
         if body is None:
             if route.request_body == _BODY_REQUIRED:
-                return False
+                return "both"
         elif body or not (type(body) is bytes or type(body) is str) \
                 or route.request_body != _NO_BODY_DOCUMENTED:
-            return False
+            return "both"
         headers = exchange.request_headers or None
         if headers is not None and not (
                 (not route.header_params or params_clean(route.header_params, {}, {}, headers))
                 and self._credentials_present(route.operation, headers, route.query)):
-            return False
+            return "both"
         status = exchange.status
-        return status is None or self._body_clean(
-            route.operation, status, exchange.response_body, exchange.response_headers or None,
-            strict, route.invariant_query)
+        if status is None or self._body_clean(
+                route.operation, status, exchange.response_body,
+                exchange.response_headers or None, strict, route.invariant_query):
+            return ""
+        return "response"
 
     def _route(self, method: str, url: str, operation: str | None, strict: bool
                ) -> _Route | None:

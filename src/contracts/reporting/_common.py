@@ -38,14 +38,19 @@ def indented_json(value: Any, *, ensure_ascii: bool = True) -> str:
 
 def _alike(value: Any) -> bool:
     kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            if not (type(item) is str or item is None or _alike(item)):
+                return False
+        return True
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
         return -(1 << 63) <= value < (1 << 64)
     if kind is float:  # Python's repr turns to an exponent below 1e-4 and from 1e16
         return value == 0.0 or 1e-4 <= abs(value) < 1e16
-    if kind is dict:
-        return all(type(k) is str for k in value) and all(map(_alike, value.values()))
     if kind is list:
         return all(map(_alike, value))
     return False
