@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Literal
@@ -310,13 +310,13 @@ class Validator:
         except OperationNotFound:
             return False
         return self._body_clean(op, status, body, headers, strict,
-                                dict(query) if query is not None else _query(url))
+                                dict(query) if query is not None else None, url)
 
     def _body_clean(self, op: Operation, status: int, body: Body,
                     headers: Mapping[str, str] | None, strict: bool,
-                    query: Mapping[str, str]) -> bool:
+                    query: Mapping[str, str] | None, url: str = "") -> bool:
         """:meth:`_response_clean` once the operation is known (``query``: what the
-        invariants see of the request's query)."""
+        invariants see of the request's query; None: read from ``url`` if they need it)."""
         if body is None or type(status) is not int:
             return False
         plan = self._plan(op, status, content_type_of(headers) if headers else None)
@@ -343,7 +343,8 @@ class Validator:
             else ()
         if rules:
             ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
-                                   status=status, body=value, query=query)
+                                   status=status, body=value,
+                                   query=query if query is not None else _query(url))
             for rule in rules:
                 for _found in rule(ctx):
                     return False
@@ -739,8 +740,15 @@ def _status_number(key: str) -> int:
     return int(key) if key.isdigit() else int(key[0]) * 100
 
 
+_VIOLATION_FIELDS = tuple(f.name for f in fields(Violation))
+
+
 def _replace(v: Violation, **changes: Any) -> Violation:
-    return replace(v, **changes)
+    """``dataclasses.replace`` without its per-call field scan (a walk makes one per record)."""
+    for name in _VIOLATION_FIELDS:
+        if name not in changes:
+            changes[name] = getattr(v, name)
+    return Violation(**changes)
 
 
 def _clip(value: Any) -> Any:
