@@ -314,12 +314,15 @@ class Validator:
 
     def _body_clean(self, op: Operation, status: int, body: Body,
                     headers: Mapping[str, str] | None, strict: bool,
-                    query: Mapping[str, str] | None, url: str = "") -> bool:
+                    query: Mapping[str, str] | None, url: str = "",
+                    documented: int | None = None) -> bool:
         """:meth:`_response_clean` once the operation is known (``query``: what the
-        invariants see of the request's query; None: read from ``url`` if they need it)."""
+        invariants see of the request's query; None: read from ``url`` if they need it;
+        ``documented``: the status whose body is owed, when ``status`` is undocumented)."""
         if body is None or type(status) is not int:
             return False
-        plan = self._plan(op, status, content_type_of(headers) if headers else None)
+        plan = self._plan(op, status if documented is None else documented,
+                          content_type_of(headers) if headers else None)
         if plan is None or (plan.headers and headers is not None):
             return False
         if type(body) is bytes or type(body) is str:
@@ -507,9 +510,12 @@ class Validator:
                                 and k[:1] in "23")
             if not same_class:
                 return
-            found = self.response_node(op, _status_number(same_class[0]))
-            if found is None:
-                return
+            documented_status = _status_number(same_class[0])
+            found = self.response_node(op, documented_status)
+            if found is None or self._body_clean(
+                    op, int(status), body, headers, strict,
+                    dict(query) if query is not None else None, url, documented_status):
+                return  # nothing documented, or the body is all the documented one owes
         _key, response = found
         if headers is not None:
             yield from self._response_headers(response, headers, base)
