@@ -94,8 +94,10 @@ class CorpusAccumulator:
                 self.problems.append((self._place(item), judged))
                 continue
             walk = judged.exchange_walk(item, strict=strict)
-            if not walk:  # most traffic: no walk, no record
-                self.add(item, ())
+            if not walk:  # most traffic: no walk, no record, no place (its source ranked)
+                self.exchanges += 1
+                if (getattr(item, "source", "") or "<memory>") not in self._ranks:
+                    self._place(item)
                 continue
             found: Iterable[Violation] = exchange_violations(judged, item, strict=strict,
                                                              request=walk == "both")
