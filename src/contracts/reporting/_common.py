@@ -48,9 +48,9 @@ def _alike(value: Any) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        return -(1 << 63) <= value < (1 << 64)
+        return bool(-(1 << 63) <= value < (1 << 64))
     if kind is float:  # Python's repr turns to an exponent below 1e-4 and from 1e16
-        return value == 0.0 or 1e-4 <= abs(value) < 1e16
+        return bool(value == 0.0 or 1e-4 <= abs(value) < 1e16)
     if kind is list:
         return all(map(_alike, value))
     return False
