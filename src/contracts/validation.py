@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from functools import lru_cache
-from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,16 +21,25 @@ from orjson import loads as _loads
 
 from . import vendors
 from ._compiled import (
+    BODY_REQUIRED,
     MAX_BODY,
+    NO_BODY_DOCUMENTED,
     Param,
     Plan,
+    Route,
     coerce,
     content_type_of,
     credential_check,
+    find_media,
     header,
+    make_route,
     params_clean,
+    query_values,
     split_list,
+    status_number,
 )
+from ._compiled import Media as _Media
+from ._compiled import clip as _clip
 from ._loading import parse_json
 from ._media import is_json_media
 from ._schema import Direction, SchemaValidators, json_type
@@ -66,29 +74,6 @@ _FLAGGED: dict[str, tuple[str, Severity, str]] = {
 }
 
 
-_NO_BODY_DOCUMENTED, _BODY_OPTIONAL, _BODY_REQUIRED = 0, 1, 2
-
-
-@dataclass(frozen=True, slots=True)
-class _Route:
-    """What one (method, URL) of recorded traffic decides once, for its clean fast path:
-    the operation, whether a request body is documented (``_BODY_*``), the header parameters
-    still to check, the query (for credentials sent in it) and what the invariants see of it.
-    Only a URL whose path and query parameters pass has a route."""
-
-    operation: Operation
-    request_body: int
-    header_params: tuple[Param, ...]
-    query: Mapping[str, list[str]]
-    invariant_query: Mapping[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Media:
-    media_type: str
-    node: Located
-
-
 class Validator:
     """Validates exchanges against one spec. Thread-safe; cheap to reuse, costly to rebuild."""
 
@@ -103,7 +88,7 @@ class Validator:
         self._match_cache: dict[tuple[str, str], Any] = {}
         self._url_cache: dict[tuple[str, str], Any] = {}
         self._plans: dict[tuple[str, int, str | None], Plan | None] = {}
-        self._routes: dict[tuple[str, str, str | None, bool], _Route | None] = {}
+        self._routes: dict[tuple[str, str, str | None, bool], Route | None] = {}
         self._param_cache: dict[str, tuple[Param, ...]] = {}
         self._security_plans: dict[str, tuple[tuple[tuple[str, str, str], ...], ...]] = {}
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
@@ -194,31 +179,11 @@ class Validator:
             return self._media_cache[key]
         except KeyError:
             pass
-        found = self._find_media(holder, content_type)
+        found = find_media(holder, content_type)
         if len(self._media_cache) > 4096:  # content types carry parameters: keep it bounded
             self._media_cache.clear()
         self._media_cache[key] = found
         return found
-
-    @staticmethod
-    def _find_media(holder: Located, content_type: str | None) -> _Media | Literal[False] | None:
-        """The documented media type for ``content_type``; False when none matches."""
-        content = holder.value.get("content") if isinstance(holder.value, dict) else None
-        if not isinstance(content, dict) or not content:
-            return None
-        if content_type is None:
-            for media_type in content:
-                if is_json_media(media_type):
-                    return _Media(media_type, holder.child("content", media_type))
-            first = next(iter(content))
-            return _Media(first, holder.child("content", first))
-        base = content_type.split(";", 1)[0].strip().lower()
-        major = base.split("/", 1)[0]
-        for candidate in (base, f"{major}/*", "*/*"):
-            for media_type in content:
-                if media_type.split(";", 1)[0].strip().lower() == candidate:
-                    return _Media(media_type, holder.child("content", media_type))
-        return False
 
     # -- bodies -------------------------------------------------------------------------
     def _parse(self, body: Body, where: str, base: Violation) -> tuple[Any, Violation | None]:
@@ -347,7 +312,7 @@ class Validator:
         if rules:
             ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
                                    status=status, body=value,
-                                   query=query if query is not None else _query(url))
+                                   query=query if query is not None else query_values(url))
             for rule in rules:
                 for _found in rule(ctx):
                     return False
@@ -366,10 +331,10 @@ class Validator:
             return "both"
         body = exchange.request_body
         if body is None:
-            if route.request_body == _BODY_REQUIRED:
+            if route.request_body == BODY_REQUIRED:
                 return "both"
         elif body or not (type(body) is bytes or type(body) is str) \
-                or route.request_body != _NO_BODY_DOCUMENTED:
+                or route.request_body != NO_BODY_DOCUMENTED:
             return "both"
         headers = exchange.request_headers or None
         if headers is not None and not (
@@ -384,7 +349,7 @@ class Validator:
         return "response"
 
     def _route(self, method: str, url: str, operation: str | None, strict: bool
-               ) -> _Route | None:
+               ) -> Route | None:
         key = (method, url, operation, strict)
         try:
             return self._routes[key]
@@ -396,22 +361,11 @@ class Validator:
         except OperationNotFound:
             op = None
         if op is not None:
-            query: dict[str, list[str]] = {}
-            if "?" in url:
-                for name, val in parse_qsl(urlsplit(url).query, keep_blank_values=True):
-                    query.setdefault(name, []).append(val)
             params = self._request_params(op)
-            clean = params_clean(params, path_params, query, None) and not (
-                strict and query and not self._known_query(op, params).issuperset(query))
-            if clean:
-                request_body = _NO_BODY_DOCUMENTED
-                if "requestBody" in op.node.value:
-                    required = self.spec.resolve(op.node.child("requestBody")).value.get(
-                        "required")
-                    request_body = _BODY_REQUIRED if required else _BODY_OPTIONAL
-                route = _Route(op, request_body,
-                               tuple(p for p in params if p.where == "header"),
-                               MappingProxyType(query), MappingProxyType(_query(url)))
+            request_body = op.node.value.get("requestBody") and self.spec.resolve(
+                op.node.child("requestBody")).value
+            route = make_route(op, path_params, url, params, strict,
+                               self._known_query(op, params), request_body)
         if len(self._routes) > 4096:  # recorded traffic: one URL per session id
             self._routes.clear()
         self._routes[key] = route
@@ -461,7 +415,7 @@ class Validator:
             return True
         for requirement in plan:
             for kind, key, where in requirement:
-                if kind == "http":
+                if kind == "http":  # recorded traffic carries "[REDACTED]": it was sent
                     auth = header(headers, "authorization") or ""
                     if not auth.lower().startswith(key) and not auth.startswith("[REDACTED"):
                         break
@@ -510,7 +464,7 @@ class Validator:
                                 and k[:1] in "23")
             if not same_class:
                 return
-            documented_status = _status_number(same_class[0])
+            documented_status = status_number(same_class[0])
             found = self.response_node(op, documented_status)
             if found is None or self._body_clean(
                     op, int(status), body, headers, strict,
@@ -544,7 +498,7 @@ class Validator:
         if self._invariants:
             ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
                                    status=int(status), body=value,
-                                   query=dict(query) if query is not None else _query(url))
+                                   query=dict(query) if query is not None else query_values(url))
             yield from check_invariants(ctx)
 
     def _response_headers(self, response: Located, headers: Mapping[str, str],
@@ -689,33 +643,12 @@ class Validator:
 
     def _security(self, op: Operation, headers: Mapping[str, str],
                   query: Mapping[str, list[str]], base: Violation) -> Iterator[Violation]:
-        requirements = op.node.value.get("security", self.spec.document.get("security"))
-        if not requirements:
+        if self._credentials_present(op, headers, query):
             return
-        schemes = (self.spec.document.get("components") or {}).get("securitySchemes") or {}
-
-        def satisfied(requirement: Mapping[str, Any]) -> bool:
-            for name in requirement:
-                scheme = schemes.get(name) or {}
-                kind = scheme.get("type")
-                if kind == "http":
-                    auth = header(headers, "authorization") or ""
-                    # Recorded traffic carries "[REDACTED]": it was present when sent.
-                    if not auth.lower().startswith(str(scheme.get("scheme", "")).lower() + " ") \
-                            and not auth.startswith("[REDACTED"):
-                        return False
-                elif kind == "apiKey":
-                    where, key = scheme.get("in"), str(scheme.get("name", ""))
-                    if where == "header" and header(headers, key) is None:
-                        return False
-                    if where == "query" and key not in query:
-                        return False
-            return True
-
-        if not any(satisfied(req) for req in requirements):
-            names = sorted({n for req in requirements for n in req})
-            yield _replace(base, code="request.auth.missing", location="request.header",
-                           message=f"no credentials for any of: {', '.join(names)}")
+        requirements = op.node.value.get("security", self.spec.document.get("security"))
+        names = sorted({n for req in requirements or () for n in req})
+        yield _replace(base, code="request.auth.missing", location="request.header",
+                       message=f"no credentials for any of: {', '.join(names)}")
 
     def _request_body(self, op: Operation, body: Body, headers: Mapping[str, str] | None,
                       strict: bool, base: Violation) -> Iterator[Violation]:
@@ -742,10 +675,6 @@ class Validator:
         yield from self._check_body(value, media, "request.body", base, strict)
 
 
-def _status_number(key: str) -> int:
-    return int(key) if key.isdigit() else int(key[0]) * 100
-
-
 _VIOLATION_FIELDS = tuple(f.name for f in fields(Violation))
 
 
@@ -755,21 +684,6 @@ def _replace(v: Violation, **changes: Any) -> Violation:
         if name not in changes:
             changes[name] = getattr(v, name)
     return Violation(**changes)
-
-
-def _clip(value: Any) -> Any:
-    """Keep ``actual`` small: a 30 MB string is reported by its size, not carried around."""
-    if isinstance(value, str) and len(value) > 256:
-        return value[:256] + f"... ({len(value):,} characters)"
-    if isinstance(value, dict | list):
-        return f"<{json_type(value)} of {len(value)}>"
-    return value
-
-
-def _query(url: str) -> dict[str, str]:
-    if "?" not in url:  # the common case, on every response: skip the URL parser
-        return {}
-    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 
 
 # -- module-level API --------------------------------------------------------------------
