@@ -311,8 +311,8 @@ class Normaliser:
         required = ({r for r in raw_required if isinstance(r, str)}
                     if isinstance(raw_required, list) else set())
         if drop and props:
-            hidden = {name for name in props
-                      if self.spec.marked(loc.child("properties", name), drop)}
+            hidden = {name for name, prop in props.items()
+                      if self._marked(prop, loc, name, drop)}
             props = {name: v for name, v in props.items() if name not in hidden}
             required -= hidden
         if not (props or required):
@@ -324,6 +324,11 @@ class Normaliser:
         for name in required - set(props):
             out[name] = {"required": True, "schema": {}}
         return out
+
+    def _marked(self, prop: JSON, loc: Located, name: str, drop: str) -> bool:
+        if isinstance(prop, dict) and (prop.get(drop) is True or "$ref" not in prop):
+            return prop.get(drop) is True  # the common case, without a Located
+        return self.spec.marked(loc.child("properties", name), drop)
 
     def _subschemas(self, loc: Located, stack: tuple[str, ...], drop: str) -> Tree:
         """The keywords holding one schema (``items``, ``not``, ``if``/``then``/``else``,
@@ -421,11 +426,13 @@ def _assertions(value: dict[str, JSON]) -> Tree:
     if value.get("deprecated") is True:
         out["deprecated"] = True
     out.update(_keyword_maps(value))
-    for keyword in CONSTRAINTS - {"additionalProperties"}:
-        if keyword in value:
-            raw = value[keyword]
-            out[keyword] = raw if isinstance(raw, int | float | str | bool) else as_json(raw)
+    for keyword in _VALUE_CONSTRAINTS.intersection(value):
+        raw = value[keyword]
+        out[keyword] = raw if isinstance(raw, int | float | str | bool) else as_json(raw)
     return out
+
+
+_VALUE_CONSTRAINTS = CONSTRAINTS - {"additionalProperties"}  # that one holds a schema too
 
 
 def _keyword_maps(value: dict[str, JSON]) -> Tree:
