@@ -109,6 +109,7 @@ _SCALARS: dict[str, Callable[[str], JSON]] = {
 # is its text; an alias's is the anchor it names.
 _SCALAR, _SEQ_START, _MAP_START, _END, _ALIAS = range(5)
 _Event = tuple[int, str | None, str | None, int, str | None]
+_END_EVENT: _Event = (_END, None, None, 0, None)
 
 
 def _yaml_events(text: str, source: str) -> Iterator[_Event]:
@@ -146,7 +147,7 @@ def _yaml_events(text: str, source: str) -> Iterator[_Event]:
                                 break
                 yield (_SCALAR, value, tag, line, event.anchor)
             elif kind == _END:
-                yield (_END, None, None, line, None)
+                yield _END_EVENT  # where a collection ends is never reported
             elif kind == _ALIAS:
                 yield (_ALIAS, event.anchor, None, line, None)
             else:
@@ -297,7 +298,8 @@ class _Builder:
         # pointer of the member whose value comes next (None: a key comes next)].
         stack: list[list[Any]] = []
         sources = self.sources = [events]  # the document's events, then aliases replayed
-        log = self.log
+        log, lines = self.log, self.lines
+        max_bytes = self.limits.max_expanded_bytes
         while sources:
             event = next(sources[-1], None)
             if event is None:
@@ -306,20 +308,31 @@ class _Builder:
             replaying = len(sources) > 1
             if self.open_anchors and not replaying:
                 log.append(event)
-            frame = stack[-1] if stack else None
-            if event[0] == _END:
+            kind, text, tag, line, name = event
+            if kind == _END:
                 self.close(stack.pop())
                 continue
+            frame = stack[-1] if stack else None
             if frame is None:
                 pointer, depth = "", 0
             elif type(frame[0]) is list:
                 pointer, depth = f"{frame[1]}/{len(frame[0])}", frame[2] + 1
-            elif frame[4] is None:
-                self.key(frame, event, replaying)
+            elif frame[4] is not None:
+                pointer, depth = frame[4][1], frame[2] + 1
+            elif kind == _SCALAR and name is None and tag != _MERGE:  # a key, as most are
+                assert text is not None
+                self.expanded += len(text)
+                child = f"{frame[1]}/{escape_pointer(text)}"
+                if self.expanded > max_bytes or text in frame[0]:
+                    self.expanded -= len(text)
+                    self.key(frame, event, replaying)  # says what is wrong
+                lines[child] = line  # a pointer's line is its key's: where a reader looks
+                frame[4] = (text, child)
                 continue
             else:
-                pointer, depth = frame[4][1], frame[2] + 1
-            if event[0] == _ALIAS:
+                self.key(frame, event, replaying)
+                continue
+            if kind == _ALIAS:
                 self.replay(event, pointer, depth)
                 continue
             value = self.value(event, pointer, depth, replaying, stack)
@@ -336,11 +349,24 @@ class _Builder:
               stack: list[list[Any]]) -> JSON:
         """A scalar's value, or a new collection (its frame pushed on ``stack``)."""
         kind, text, tag, line, name = event
-        self.node(pointer, depth, line)
+        limits = self.limits
+        self.nodes += 1
+        self.expanded += len(pointer)
+        if (self.nodes > limits.max_nodes or self.expanded > limits.max_expanded_bytes
+                or depth > limits.max_depth):
+            self.nodes -= 1
+            self.expanded -= len(pointer)
+            self.node(pointer, depth, line)  # says which limit
+        self.lines.setdefault(pointer, line)
         if kind == _SCALAR:
             assert text is not None and tag is not None
             if name is not None and not replaying:
                 self.define(name, event, -1)
+            if tag == _STR:  # as most are
+                self.expanded += len(text)
+                if self.expanded > limits.max_expanded_bytes:
+                    self.charge(0, line)
+                return text
             return self.scalar(text, tag, line, pointer)
         if tag != _SEQ and tag != _MAP:  # e.g. !!set or !!python/object
             raise self.fail(f"unsupported YAML tag {tag}", line, pointer)
