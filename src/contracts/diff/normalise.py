@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from ..errors import InputError
 from ..specs import Located, Spec
@@ -48,6 +49,7 @@ class Normaliser:
         self.ops: dict[str, OpInfo] = {}
         self._nodes = 0
         self._memo: dict[tuple[str, str], Tree] = {}
+        self._targets: dict[tuple[str, str], Located] = {}
         self._recursions: list[str] = []
         components = spec.document.get("components")
         schemes = components.get("securitySchemes") if isinstance(components, dict) else None
@@ -267,8 +269,9 @@ class Normaliser:
         properties = self._properties(loc, stack, drop)
         if properties:
             out["properties"] = properties
-        out.update(self._subschemas(loc, stack, drop))
-        out.update(self._schema_maps(loc, stack, drop))
+        if not _NESTING.isdisjoint(value):  # most schemas hold no other schema
+            out.update(self._subschemas(loc, stack, drop))
+            out.update(self._schema_maps(loc, stack, drop))
         if isinstance(value.get("allOf"), list):
             for i in range(len(value["allOf"])):
                 out = merge(out, self.schema(loc.child("allOf", i), stack, drop=drop))
@@ -282,7 +285,7 @@ class Normaliser:
         recursion marker for a schema outside it). Component schemas carry ``$from``: the
         classification reports a change inside one once, with every place it reaches."""
         value = loc.value
-        target = self.spec.resolve(Located({"$ref": value["$ref"]}, loc.uri, loc.pointer))
+        target = self._target(loc.uri, value["$ref"], loc.pointer)
         key = f"{target.uri}#{target.pointer}"
         if key in stack:  # a recursive schema: keep a marker instead of inlining forever
             self._recursions.append(key)
@@ -302,6 +305,17 @@ class Normaliser:
         base = {k: v for k, v in base.items() if k != "$from"}
         return merge(base, self.schema(Located(siblings, loc.uri, loc.pointer), stack,
                                        drop=drop))
+
+    def _target(self, uri: str, ref: str, pointer: str) -> Located:
+        """Where a ``$ref`` leads. A plain pointer into its own document that lands on a
+        schema leads there from any place (no ``$id`` is consulted): looked up once."""
+        target = self._targets.get((uri, ref))
+        if target is None:
+            target = self.spec.resolve(Located({"$ref": ref}, uri, pointer))
+            if (ref.startswith("#/") and target.uri == uri
+                    and target.pointer == unquote(ref[1:])):
+                self._targets[(uri, ref)] = target
+        return target
 
     def _properties(self, loc: Located, stack: tuple[str, ...], drop: str) -> Tree:
         """Properties by name with their required-ness, without those marked ``drop``."""
@@ -379,6 +393,9 @@ class Normaliser:
 SINGLE_SUBSCHEMAS = ("items", "not", "if", "then", "else", "contains", "propertyNames",
                      "unevaluatedItems", "unevaluatedProperties", "contentSchema")
 _COMPONENT_SCHEMAS = "/components/schemas/"
+# Every keyword _subschemas and _schema_maps read.
+_NESTING = frozenset({*SINGLE_SUBSCHEMAS, "prefixItems", "oneOf", "anyOf", "patternProperties",
+                      "dependentSchemas"})
 
 
 def _nullable_variant(schema: Tree) -> Tree:
