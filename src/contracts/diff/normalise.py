@@ -422,11 +422,21 @@ def _assertions(value: dict[str, JSON]) -> Tree:
     out: Tree = {}
     types = value.get("type")
     if isinstance(types, str):
-        types = [types]
-    if isinstance(types, list):
+        out["type"] = types
+    elif isinstance(types, list):
         out["type"] = "|".join(sorted({str(t) for t in types}))
     if "format" in value:
         out["format"] = str(value["format"])
+    if not _VALUE_KEYWORDS.isdisjoint(value):  # most schemas have none of them
+        _value_keywords(value, out)
+    for keyword in _VALUE_CONSTRAINTS.intersection(value):
+        raw = value[keyword]
+        out[keyword] = raw if isinstance(raw, int | float | str | bool) else as_json(raw)
+    return out
+
+
+def _value_keywords(value: dict[str, JSON], out: Tree) -> None:
+    """enum/const, defaults, deprecation and the keyword maps, into ``out``."""
     if isinstance(value.get("enum"), list):
         out["enum"] = {as_json(v): True for v in value["enum"]}
     if "const" in value:
@@ -443,12 +453,12 @@ def _assertions(value: dict[str, JSON]) -> Tree:
     if value.get("deprecated") is True:
         out["deprecated"] = True
     out.update(_keyword_maps(value))
-    for keyword in _VALUE_CONSTRAINTS.intersection(value):
-        raw = value[keyword]
-        out[keyword] = raw if isinstance(raw, int | float | str | bool) else as_json(raw)
-    return out
 
 
+# Every keyword _value_keywords reads.
+_VALUE_KEYWORDS = frozenset({"enum", "const", "x-extensible-enum", "contentMediaType",
+                             "contentEncoding", "default", "deprecated", "dependentRequired",
+                             "discriminator"})
 _VALUE_CONSTRAINTS = CONSTRAINTS - {"additionalProperties"}  # that one holds a schema too
 
 
