@@ -62,18 +62,25 @@ def measure(fns: dict[str, Callable[[], Any]], *, rounds: int, budget: float = 0
             n += 1
         per_slice[name] = max(1, int(n * (budget / slices) / max(clock() - t0, 1e-7)))
     samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(rounds):
-        gc.collect()
-        spent = dict.fromkeys(names, 0.0)
-        for k in range(slices):
-            for name in names[k % len(names):] + names[:k % len(names)]:
-                fn, n = fns[name], per_slice[name]
-                t0 = clock()
-                for _ in range(n):
-                    fn()
-                spent[name] += clock() - t0
-        for name in names:
-            samples[name].append(spent[name] / (per_slice[name] * slices))
+    enabled = gc.isenabled()
+    try:
+        for _ in range(rounds):
+            gc.collect()
+            gc.disable()  # as timeit does: a collection would land on one contender each round
+            spent = dict.fromkeys(names, 0.0)
+            for k in range(slices):
+                for name in names[k % len(names):] + names[:k % len(names)]:
+                    fn, n = fns[name], per_slice[name]
+                    t0 = clock()
+                    for _ in range(n):
+                        fn()
+                    spent[name] += clock() - t0
+            gc.enable()
+            for name in names:
+                samples[name].append(spent[name] / (per_slice[name] * slices))
+    finally:
+        if enabled:
+            gc.enable()
     return samples
 
 
