@@ -18,6 +18,7 @@ a user). A ratio is the median of the per-round ratios, shown as ``median [p25-p
     python bench/call_speed.py            # 31 rounds
     python bench/call_speed.py --quick    # 7 rounds
     python bench/call_speed.py --rounds 61 --budget 0.1   # a steadier figure, about 4 min
+    python bench/call_speed.py --breakdown  # where the 124 KB row's time goes, step by step
 """
 
 from __future__ import annotations
@@ -123,15 +124,79 @@ def raw_engine(spec: Any, ref: str) -> Callable[[Any], bool]:
         ignore_unknown_formats=True).is_valid
 
 
+def breakdown(rounds: int, budget: float) -> None:
+    """Where the 124 KB row's time goes, each step on top of the one before, on fresh parses
+    (the order a call runs them in): orjson.loads; the engine's is_valid; reading every word's
+    start and end into one list (the least any exact per-word rule must do in Python); the
+    whole timing proof; every Upheal rule; the full ``validate_response``."""
+    from itertools import chain
+    from operator import itemgetter
+
+    from contracts.invariants import InvariantContext, rules_for
+    from contracts.invariants.upheal import _prove_timing_clean
+
+    upheal = Validator("upheal")
+    big = body_of_size(124_000)
+    _url, _raw, ref = example("upheal", "getSession", "200", "getSession-200-done")
+    is_valid = raw_engine(upheal.spec, ref)
+    loads = orjson.loads
+    start, end, words_of = itemgetter("start"), itemgetter("end"), itemgetter("words")
+    rules = rules_for("upheal")
+
+    def read_words() -> None:
+        body = loads(big)
+        is_valid(body)
+        words = list(chain.from_iterable(map(words_of, body["transcript"]["utterances"])))
+        times = [0] * (2 * len(words))
+        times[0::2] = map(start, words)
+        times[1::2] = map(end, words)
+
+    def proof() -> None:
+        body = loads(big)
+        is_valid(body)
+        _prove_timing_clean(body)
+
+    def every_rule() -> None:
+        body = loads(big)
+        is_valid(body)
+        ctx = InvariantContext(api="upheal", operation="getSession", status=200, body=body)
+        for rule in rules:
+            for _found in rule(ctx):
+                raise AssertionError(_found)
+
+    s = measure({
+        "orjson": lambda: loads(big),
+        "engine": lambda: is_valid(loads(big)),
+        "words": read_words,
+        "proof": proof,
+        "rules": every_rule,
+        "full": lambda: contracts.validate_response(upheal, "GET", UPHEAL_URL, 200, big),
+    }, rounds=rounds, budget=budget)
+    print(f"{'124 KB Upheal body, step by step':<58} | {'step':>10} | {'loads':>10} | "
+          f"{'ratio [p25-p75] (min-max)':>27} | {'over loads':>9} |")
+    print("-" * 140)
+    for label, name in (("loads + jsonschema-rs is_valid", "engine"),
+                        ("  + every word's start and end read into a list", "words"),
+                        ("  + the whole timing proof instead", "proof"),
+                        ("  + every Upheal rule instead (the proof among them)", "rules"),
+                        ("validate_response (all of it)", "full")):
+        row(label, s, name, "orjson", "ms", "vs orjson.loads")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="7 rounds")
     parser.add_argument("--rounds", type=int, default=None, help="rounds (default 31)")
     parser.add_argument("--budget", type=float, default=0.05,
                         help="CPU seconds per contender per round (default 0.05)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="only where the 124 KB Upheal row's time goes, step by step")
     args = parser.parse_args()
     rounds = args.rounds or (7 if args.quick else 31)
     budget = args.budget
+    if args.breakdown:
+        breakdown(rounds, budget)
+        return 0
     loads = orjson.loads
 
     print(f"{'row':<58} | {'ours':>10} | {'floor':>10} | {'ratio [p25-p75] (min-max)':>27} | "
