@@ -299,3 +299,26 @@ def test_leaving_out_the_rules_marked_for_other_operations_changes_nothing(api: 
         assert found > 20
         assert all(getattr(r, "operations", None) for r in rules_for(api))
         assert rules_for_operation(api, "getSessionChat") == ()
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_records_spooled_in_batches_are_the_whole_report(fmt: str) -> None:
+    """Over several batches, with records that orjson writes and records only the standard
+    library writes alike (non-ASCII, a big integer, an exponent) in the same batch."""
+    import io
+
+    from contracts.corpus import CorpusReport, Record
+    from contracts.findings import Severity, Violation
+    from contracts.reporting import violations_json, violations_sarif
+    from contracts.reporting.stream import write_violations
+
+    odd: list[Any] = ["é", 2**70, 1e-7, None, [1, 2], "plain"]
+    records = [Record(Violation(code="response.body.schema", message=f"m{i} {odd[i % 6]}",
+                                api="eka", operation="getX", expected=odd[i % 6],
+                                actual=odd[(i + 1) % 6], severity=Severity(10 * (1 + i % 3))),
+                      "log.jsonl", i) for i in range(700)]
+    report = CorpusReport(records=records, exchanges=700)
+    whole = (violations_json if fmt == "json" else violations_sarif)(report, show_values=True)
+    out = io.StringIO()
+    write_violations([*records, 700], fmt, out, fail_on=Severity.ERROR, show_values=True)
+    assert out.getvalue() == whole

@@ -98,13 +98,20 @@ def _assemble(out: IO[str], document: str, spool: IO[str]) -> None:
 
 def _spool(records: Iterable[dict[str, Any]], indent: str, *, ensure_ascii: bool = True
            ) -> tuple[IO[str], bool]:
+    """Write ``records`` as the items of a JSON array indented by ``indent``, a few hundred
+    at a time (one encoder call each: the items of an indented list are the records'
+    own indented text, two spaces in)."""
+    from itertools import islice
+
     spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - the caller closes it
+    pad = indent[2:]
     first = True
-    for record in records:
-        text = indented_json(record, ensure_ascii=ensure_ascii)
+    records = iter(records)
+    while batch := list(islice(records, 256)):
+        text = indented_json(batch, ensure_ascii=ensure_ascii)[2:-2]  # without "[\n" "\n]"
         if not first:
             spool.write(",\n")
-        spool.write(indent + text.replace("\n", "\n" + indent))
+        spool.write(pad + text.replace("\n", "\n" + pad))
         first = False
     return spool, not first
 
