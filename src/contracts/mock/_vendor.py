@@ -96,6 +96,9 @@ class MockOptions:
     advances by time instead. ``latency`` (seconds) delays every vendor answer;
     ``error_rate`` (0..1) answers that fraction with 500/502/503 or 429 + Retry-After.
     ``prefix`` is prepended to every served path (the spec's server path still follows).
+    ``accept_key_as_bearer`` lets a vendor whose calls need a token exchanged for the key
+    (Heidi: ``GET /jwt``) also take the key itself as the Bearer token, which the vendor
+    refuses; off by default, so a client that skips the exchange fails against the mock too.
     """
 
     token: str = DEFAULT_TOKEN
@@ -109,6 +112,7 @@ class MockOptions:
     prefix: str = ""
     scenario: str | None = None
     session_ttl: float = 3600.0
+    accept_key_as_bearer: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.drift, str) or not isinstance(self.drift, frozenset):
