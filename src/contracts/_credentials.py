@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
 from .known_params import KnownParam, from_body, known_values, operation_parameters
 from .specs import Operation, Spec
 
-__all__ = ["TOKEN_FROM", "Send", "TokenExchange", "auth_headers", "exchanged_token",
-           "token_exchange"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["TOKEN_FROM", "Send", "TokenExchange", "auth_headers", "bearer_over_http",
+           "exchanged_token", "http_sender", "token_exchange"]
 
 TOKEN_FROM = "x-contracts-token-from"
 """Extension of an ``http``/``bearer`` security scheme: ``{operationId, token}``, where
@@ -103,3 +106,29 @@ def exchanged_token(spec: Spec, key: str, send: Send, known: Sequence[KnownParam
         return None
     token = from_body(data, exchange.token)
     return token if isinstance(token, str) and token else None
+
+
+def http_sender(client: httpx.Client) -> Send:
+    """:data:`Send` over ``client`` (httpx joins a path to the base URL's own path); a
+    transport error is no answer."""
+    import httpx
+
+    def send(method: str, path: str, query: Mapping[str, str],
+             headers: Mapping[str, str]) -> httpx.Response | None:
+        try:
+            return client.request(method, path, params=dict(query), headers=dict(headers))
+        except httpx.HTTPError:
+            return None
+    return send
+
+
+def bearer_over_http(spec: Spec, base_url: str, key: str,
+                     known: Sequence[KnownParam] = ()) -> str:
+    """The Bearer token to send to the API at ``base_url`` (its server path included): the one
+    the spec's exchange answers for ``key``, else ``key`` itself."""
+    if token_exchange(spec) is None:
+        return key
+    import httpx
+
+    with httpx.Client(base_url=base_url, timeout=30.0) as client:
+        return exchanged_token(spec, key, http_sender(client), known) or key

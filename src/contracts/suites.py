@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from ._credentials import auth_headers, exchanged_token, token_exchange
+from ._credentials import auth_headers, exchanged_token, http_sender, token_exchange
 from ._seeding import without_local_constants
 from .errors import UsageError
 from .findings import Severity, Violation, rank_violations
@@ -569,14 +569,13 @@ def _exchange(spec: Spec, options: SuiteOptions, app: Any, key: str | None,
     assert options.base_url is not None
     status = "no answer"
     with httpx.Client(base_url=options.base_url.rstrip("/"), timeout=30.0) as client:
+        send = http_sender(client)
+
         def ask_live(method: str, path: str, query: Mapping[str, str],
-                     headers: Mapping[str, str]) -> httpx.Response | None:
+                     headers: Mapping[str, str]) -> Any:
             nonlocal status
-            try:
-                answer = client.request(method, path, params=dict(query), headers=dict(headers))
-            except httpx.HTTPError:
-                return None
-            status = str(answer.status_code)
+            answer = send(method, path, query, headers)
+            status = "no answer" if answer is None else str(answer.status_code)
             return answer
 
         bearer = exchanged_token(spec, key, ask_live, options.known_params)
