@@ -593,12 +593,10 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> float
                    "type-changed, enum-value, field-added, status-code, or all.")
 @click.option("--webhook-url", default=None, metavar="URL",
               help="Where Upheal's session web-hook is POSTed when processing ends.")
-@click.option("--accept-key-as-bearer", is_flag=True, default=False,
-              help="Heidi: also accept the API key itself as the Bearer token (Heidi wants "
-                   "the JWT of GET /jwt and refuses the key; so does the mock by default).")
-def mock(api: str, host: str, port: int, token: str | None, seed: int, steps: int,
-         step_seconds: float | None, scenario: str | None, latency: float, error_rate: float,
-         drift: str, webhook_url: str | None, accept_key_as_bearer: bool) -> None:
+@click.option("--accept-key-as-bearer", is_flag=True,
+              help="Heidi: take the API key as Bearer too (Heidi wants the JWT of GET /jwt).")
+def mock(api: str, host: str, port: int, token: str | None, drift: str,
+         **settings: Any) -> None:
     """Serve a stateful mock of API (upheal, heidi, eka, realtimekit, or all), or a stateless
     mock of any OpenAPI 3.0/3.1 spec given by path (examples, Prefer, request validation).
 
@@ -619,10 +617,8 @@ def mock(api: str, host: str, port: int, token: str | None, seed: int, steps: in
             return
         raise click.BadParameter(f"{api!r} (one of: {', '.join(VENDORS)}, all, or the path of "
                                  "an OpenAPI 3.0/3.1 spec)", param_hint="API")
-    options = MockOptions(token=token or DEFAULT_TOKEN, seed=seed, steps=steps,
-                          step_seconds=step_seconds, latency=latency, error_rate=error_rate,
-                          drift=parse_drift(drift), webhook_url=webhook_url,
-                          scenario=scenario, accept_key_as_bearer=accept_key_as_bearer)
+    # The other flags are MockOptions fields of the same names (seed, steps, scenario...).
+    options = MockOptions(token=token or DEFAULT_TOKEN, drift=parse_drift(drift), **settings)
 
     def ready(urls: dict[str, str], root: str) -> None:
         for name, url in urls.items():
