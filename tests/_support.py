@@ -87,7 +87,7 @@ def heidi_jwt(base: str, token: str | None = None, *, tries: int = 10) -> str:
         answer = httpx.get(base + "/jwt", headers={"Heidi-Api-Key": token or DEFAULT_TOKEN},
                            params={"email": "test@example.com", "third_party_internal_id": "123"},
                            timeout=30)
-        if answer.status_code == 200:
+        if 200 <= answer.status_code < 300:  # a drifting mock answers 201
             return str(answer.json()["token"])
         assert answer.headers.get("x-contracts-fault") == "1", answer.text
     raise AssertionError(f"no JWT from {base}/jwt in {tries} tries")

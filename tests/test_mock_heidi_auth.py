@@ -237,3 +237,30 @@ def test_a_malformed_token_declaration_is_a_usage_error(tmp_path: Path) -> None:
                                    "operationId: getToken\n        token:"))
     with pytest.raises(UsageError, match="x-contracts-token-from"):
         token_exchange(load_spec(str(broken)))
+
+
+def test_the_exchanged_jwt_stays_out_of_the_reports(mock_server: Callable[..., Any],
+                                                    tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    cli: CLI) -> None:
+    """A live gate against a drifting Heidi fails with repro commands; neither the key nor the
+    JWT it was exchanged for (a second credential) appears in any report."""
+    _, base = _heidi(mock_server, drift="all")
+    jwt_head = heidi_jwt(base).split(".")[0]  # the mock's JWTs share one header segment
+    monkeypatch.setenv("CONTRACTS_HEIDI_BASE_URL", base)
+    monkeypatch.setenv("CONTRACTS_HEIDI_TOKEN", DEFAULT_TOKEN)
+    code, out, err = cli("gate", "--api", "heidi", "--live", "--allow-writes",
+                         "--max-examples", "3", "--rate-limit", "1000/s", "--report-dir",
+                         str(tmp_path))
+    assert code == 1, out
+    report = json.loads((tmp_path / "report.json").read_text())
+    suites = next(s for s in report["stages"] if s["name"] == "suites")
+    assert any(c["violations"] for c in suites["cases"])  # there were failures to repro
+    # The drifting GET /jwt still hands out its token (drift keeps it: a drifted credential
+    # would lock the suite out and hide every other departure), so the calls get through.
+    assert re.search(r"getJwt: 20\d \(bearer token\)", (tmp_path / "report.json").read_text())
+    statuses = next(c for c in report["coverage"] if c["api"] == "heidi")["statuses"]
+    assert int(statuses.get("401", 0)) < sum(int(n) for n in statuses.values()) / 10, statuses
+    for text in (out, err, *(p.read_text() for p in tmp_path.iterdir())):
+        assert DEFAULT_TOKEN not in text
+        assert jwt_head not in text

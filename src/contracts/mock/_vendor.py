@@ -253,6 +253,9 @@ class Vendor:
     """Keys whose object value is the body's primary object (drift is applied there)."""
     enum_fields: ClassVar[Mapping[str, str]] = {}
     """Field -> an undocumented value, for the ``enum-value`` drift."""
+    drift_kept: ClassVar[frozenset[str]] = frozenset()
+    """Fields no drift removes, renames or retypes: a credential the client needs for every
+    other call (Heidi's JWT ``token``), which drifted would lock it out and hide the rest."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
