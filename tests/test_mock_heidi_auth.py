@@ -264,3 +264,19 @@ def test_the_exchanged_jwt_stays_out_of_the_reports(mock_server: Callable[..., A
     for text in (out, err, *(p.read_text() for p in tmp_path.iterdir())):
         assert DEFAULT_TOKEN not in text
         assert jwt_head not in text
+
+
+def test_the_exchange_is_asked_again_after_a_fault(mock_server: Callable[..., Any]) -> None:
+    """A 5xx or 429 of GET /jwt is no refusal: the exchange is asked again (up to three times),
+    and every call is listed under setup. Seed 5 of this mock faults the first two."""
+    from contracts.suites import SuiteOptions, run_suite
+
+    _, base = _heidi(mock_server, error_rate=0.5, seed=5)
+    result = run_suite("heidi", SuiteOptions(max_examples=1, base_url=base,
+                                             token=DEFAULT_TOKEN, phases=("examples",)))
+    *faults, last = result.setup
+    assert faults and all(re.fullmatch(r"getJwt: (5\d\d|429) \(bearer token\)", f)
+                          for f in faults), result.setup
+    assert last == "getJwt: 200 (bearer token)"
+    # The JWT went out: the answers that were not faults are not 401s.
+    assert 401 not in {s for o in result.outcomes.values() for s in o.statuses}

@@ -4,6 +4,7 @@ key first (``x-contracts-token-from`` on the bearer scheme: Heidi's JWT from ``G
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,9 @@ TOKEN_FROM = "x-contracts-token-from"
 """Extension of an ``http``/``bearer`` security scheme: ``{operationId, token}``, where
 ``token`` is a runtime expression (``$response.body#/token``) naming the token in the answer
 of that operation, which is called with the key in its own (API-key) schemes."""
+
+_TRIES = 3
+"""Asks of the exchange when it answers 429 or 5xx."""
 
 Send = Callable[[str, str, Mapping[str, str], Mapping[str, str]], Any]
 """``send(method, path, query, headers)``: the answer (with ``status_code`` and ``json()``) of a
@@ -89,15 +93,22 @@ def auth_headers(spec: Spec, key: str | None, bearer: str | None = None) -> dict
 
 def exchanged_token(spec: Spec, key: str, send: Send, known: Sequence[KnownParam] = ()
                     ) -> str | None:
-    """The bearer token the spec's exchange answers for ``key`` (one call through ``send``),
-    or None: the spec declares no exchange, or the call gave no token (a key the vendor
-    refuses; the caller then sends the key as it is, and the vendor's 401 says why)."""
+    """The bearer token the spec's exchange answers for ``key`` (one call through ``send``,
+    repeated up to three times on 429 or 5xx), or None: the spec declares no exchange, or it
+    gave no token (a key the vendor refuses; the caller then sends the key as it is, and the
+    vendor's 401 says why)."""
     exchange = token_exchange(spec)
     if exchange is None:
         return None
     op = exchange.operation
-    answer = send(op.method.upper(), op.path, exchange.query(spec, known),
-                  auth_headers(spec, key))
+    answer = None
+    for attempt in range(_TRIES):
+        if attempt:
+            time.sleep(0.1 * 2 ** attempt)  # a passing fault (a mock's error_rate) is no refusal
+        answer = send(op.method.upper(), op.path, exchange.query(spec, known),
+                      auth_headers(spec, key))
+        if answer is None or not (answer.status_code == 429 or answer.status_code >= 500):
+            break
     if answer is None or not 200 <= answer.status_code < 300:
         return None
     try:

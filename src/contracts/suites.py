@@ -567,19 +567,19 @@ def _exchange(spec: Spec, options: SuiteOptions, app: Any, key: str | None,
 
         return exchanged_token(spec, key, ask_mock, options.known_params)
     assert options.base_url is not None
-    status = "no answer"
+    calls: list[str] = []
     with httpx.Client(base_url=options.base_url.rstrip("/"), timeout=30.0) as client:
         send = http_sender(client)
 
         def ask_live(method: str, path: str, query: Mapping[str, str],
                      headers: Mapping[str, str]) -> Any:
-            nonlocal status
             answer = send(method, path, query, headers)
-            status = "no answer" if answer is None else str(answer.status_code)
+            status = "no answer" if answer is None else answer.status_code
+            calls.append(f"{exchange.operation.operation_id}: {status} (bearer token)")
             return answer
 
         bearer = exchanged_token(spec, key, ask_live, options.known_params)
-    result.setup += (f"{exchange.operation.operation_id}: {status} (bearer token)",)
+    result.setup += tuple(calls)
     return bearer
 
 
