@@ -25,6 +25,8 @@ from _support import CLI, heidi_jwt
 from contracts import UsageError, load_spec
 from contracts.mock import DEFAULT_TOKEN, base_urls
 
+pytest_plugins = ["pytester"]
+
 KEY = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 REFUSED = {"detail": {"msg": "Could not validate credentials", "type": "AuthenticationError"}}
 """The mock's 401 of a session operation: Heidi's ``{"detail": {"msg", "type"}}`` shape (its pages
@@ -181,20 +183,28 @@ def test_contracts_mock_accept_key_as_bearer_flag() -> None:
     assert first_request("--accept-key-as-bearer") == 200
 
 
-def test_the_pytest_handle_sends_the_jwt(contract_mock: Callable[..., Any]) -> None:
-    mock = contract_mock("heidi")
-    scheme, _, token = mock.headers["Authorization"].partition(" ")
-    assert scheme == "Bearer" and token != mock.token and token.count(".") == 2
-    with httpx.Client(base_url=mock.base_url, headers=mock.headers) as c:
-        assert c.post("/sessions", json={}).status_code == 200
-        assert c.get("/sessions/linked-user").status_code == 200
-    assert httpx.get(mock.url("/sessions/linked-user"),
-                     headers={"Authorization": f"Bearer {mock.token}"}).status_code == 401
-    relaxed = contract_mock("heidi", accept_key_as_bearer=True)
-    assert httpx.get(relaxed.url("/sessions/linked-user"),
-                     headers={"Authorization": f"Bearer {relaxed.token}"}).status_code == 200
-    # Vendors without an exchange keep the token as it is.
-    assert contract_mock("eka").headers == {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+def test_the_pytest_handle_sends_the_jwt(pytester: pytest.Pytester) -> None:
+    # In an inner session: the plugin's mock servers live as long as the session that asked.
+    pytester.makepyfile(test_heidi_handle="""
+        import httpx
+
+        def test_handle(contract_mock):
+            mock = contract_mock("heidi")
+            scheme, _, token = mock.headers["Authorization"].partition(" ")
+            assert scheme == "Bearer" and token != mock.token and token.count(".") == 2
+            with httpx.Client(base_url=mock.base_url, headers=mock.headers) as c:
+                assert c.post("/sessions", json={}).status_code == 200
+                assert c.get("/sessions/linked-user").status_code == 200
+            key = {"Authorization": f"Bearer {mock.token}"}
+            assert httpx.get(mock.url("/sessions/linked-user"), headers=key).status_code == 401
+            relaxed = contract_mock("heidi", accept_key_as_bearer=True)
+            key = {"Authorization": f"Bearer {relaxed.token}"}
+            assert httpx.get(relaxed.url("/sessions/linked-user"), headers=key).status_code == 200
+            # Vendors without an exchange keep the token as it is.
+            assert contract_mock("eka").headers == {"Authorization": f"Bearer {mock.token}"}
+    """)
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
 
 
 def test_a_live_suite_exchanges_the_key_first(mock_server: Callable[..., Any]) -> None:
