@@ -30,7 +30,7 @@ pytest_plugins = ["pytester"]
 KEY = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 REFUSED = {"detail": {"msg": "Could not validate credentials", "type": "AuthenticationError"}}
 """The mock's 401 of a session operation: Heidi's ``{"detail": {"msg", "type"}}`` shape (its pages
-print no authentication error, so the wording is the mock's, FastAPI's usual one)."""
+print no authentication error, so the wording is the mock's, from FastAPI's JWT tutorial)."""
 
 
 def _b64(data: bytes) -> str:
