@@ -52,8 +52,8 @@ def _bearer(token: str) -> dict[str, str]:
 def _session_calls(c: httpx.Client, headers: dict[str, str]) -> dict[str, httpx.Response]:
     """One request to each session operation (every Heidi operation but getJwt)."""
     created = c.post("/sessions", json={"ehr_appointment_id": "EHR-1"}, headers=headers)
-    sid = created.json().get("session_id", "100000000000000000000000000000000001") \
-        if created.status_code == 200 else "100000000000000000000000000000000001"
+    # Refused: an id of the seeded kind (credentials are checked before the id is looked up).
+    sid = created.json()["session_id"] if created.status_code == 200 else "1" * 36
     return {
         "createSession": created,
         "getSession": c.get(f"/sessions/{sid}", headers=headers),
