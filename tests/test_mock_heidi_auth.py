@@ -203,8 +203,15 @@ def test_the_pytest_handle_sends_the_jwt(pytester: pytest.Pytester) -> None:
             # Vendors without an exchange keep the token as it is.
             assert contract_mock("eka").headers == {"Authorization": f"Bearer {mock.token}"}
     """)
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    directory = pytester.path / "recorded"
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--contracts-record",
+                                          str(directory))
     result.assert_outcomes(passed=1)
+    # The exchange is traffic like any other: recorded, and redacted (the key and the JWT).
+    [log] = directory.glob("contracts-*.jsonl")
+    text = log.read_text()
+    assert "/api/v2/ml-scribe/open-api/jwt?email=" in text
+    assert DEFAULT_TOKEN not in text and "eyJ" not in text
 
 
 def test_a_live_suite_exchanges_the_key_first(mock_server: Callable[..., Any]) -> None:
