@@ -703,13 +703,15 @@ def _from_document(
     resources: dict[str, Document] = {uri: document}
     problems: list[RefProblem] = []
     registry = None  # built on the first reference the fast path below cannot settle
-    queue = [uri]
+    queue, suspects = [uri], []
     while queue:
         current_uri = queue.pop()
         current = resources[current_uri]
         for ref, where, base in iter_refs_with_base(current.data, current_uri):
-            if base == current_uri and ref.startswith("#/") and _walk(
-                    current.data, unquote(ref[1:])) is not _MISSING:
+            target = _walk(current.data, unquote(ref[1:])) if ref.startswith("#/") else _MISSING
+            if target is _MISSING or (isinstance(target, dict) and "$ref" in target):
+                suspects.append((current_uri, ref, where))  # may start a cycle of bare refs
+            if base == current_uri and target is not _MISSING:
                 continue  # the common case, without building a resolver
             line = current.line_of(where + "/$ref")
 
@@ -738,7 +740,7 @@ def _from_document(
                 break
     spec = Spec(name=name, root=document, uri=uri, resources=resources,
                 ref_problems=tuple(problems), original=original)
-    _check_bare_cycles(spec)
+    _check_bare_cycles(spec, suspects)
     if problems and not lenient:
         raise problems[0].as_error()
     return spec
@@ -773,19 +775,20 @@ def _load_resource(target_uri: str, ref: str, current: Document, where: str, lin
         return None
 
 
-def _check_bare_cycles(spec: Spec) -> None:
-    for doc_uri, doc in spec.resources.items():
-        for ref, where in iter_refs(doc.data):
-            if not ref.startswith("#"):
-                pass  # another document: follow it below
-            else:
-                target = _walk(doc.data, unquote(ref[1:]))
-                if not (isinstance(target, dict) and isinstance(target.get("$ref"), str)):
-                    continue  # one step lands on a schema, not on another bare ref: no cycle
-            node = Located(_walk(doc.data, where), doc_uri, where)
-            try:
-                spec.resolve(node)
-            except UnresolvableRef as exc:
-                if "cycle" in exc.reason:
-                    raise
-                # Missing targets are reported separately (ref_problems).
+def _check_bare_cycles(spec: Spec, refs: list[tuple[str, str, str]]) -> None:
+    """``refs``: (document, $ref, where) of every reference not known to land on a schema."""
+    for doc_uri, ref, where in refs:
+        doc = spec.resources[doc_uri]
+        if not ref.startswith("#"):
+            pass  # another document: follow it below
+        else:
+            target = _walk(doc.data, unquote(ref[1:]))
+            if not (isinstance(target, dict) and isinstance(target.get("$ref"), str)):
+                continue  # one step lands on a schema, not on another bare ref: no cycle
+        node = Located(_walk(doc.data, where), doc_uri, where)
+        try:
+            spec.resolve(node)
+        except UnresolvableRef as exc:
+            if "cycle" in exc.reason:
+                raise
+            # Missing targets are reported separately (ref_problems).
