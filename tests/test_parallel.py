@@ -10,7 +10,14 @@ import pytest
 
 from _corpus import write_corpus, write_spec
 from _support import CLI
-from contracts.parallel import Block, block_items, plan_blocks, read_block
+from contracts.parallel import (
+    Block,
+    block_items,
+    iter_validate_parallel,
+    plan_blocks,
+    read_block,
+    validate_parallel,
+)
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +149,19 @@ def test_every_format_and_strict_mode_give_identical_output_for_any_jobs(
             assert code == 1 and out.count("traffic-2.jsonl") > 10
     finally:
         parallel.MIN_BLOCK_BYTES = before
+
+
+def test_streamed_blocks_are_the_merged_stream(corpus: tuple[Path, list[Path]]) -> None:
+    """``contracts validate --jobs N`` renders each block as it arrives: the items, in order,
+    are those of the merged accumulator (unreadable lines mid-file and the HAR included)."""
+    spec, files = corpus
+    merged = validate_parallel(str(spec), files, jobs=2, block_bytes=64 * 1024,
+                               accumulator=True)
+    expected = list(merged.stream())
+    assert len(plan_blocks(files, 64 * 1024)) > len(files) + 2
+    for jobs in (1, 2):
+        streamed = list(iter_validate_parallel(str(spec), files, jobs=jobs,
+                                               block_bytes=64 * 1024))
+        assert streamed == expected
+    kinds = {type(item).__name__ for item in expected}
+    assert {"Record", "ReadProblem", "int"} <= kinds, kinds

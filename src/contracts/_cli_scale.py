@@ -48,8 +48,9 @@ def scale_options(command: Any) -> Any:
 
 def scaled_validate(api: str | None, files: Sequence[str], operation: str | None, strict: bool,
                     jobs: int | None, scheduler: str | None) -> Any:
-    """A merged CorpusAccumulator from Dask or a process pool, or None for the
-    single-process path (always for --operation bodies)."""
+    """The items to render (records, problems, skipped counts, the exchange count, in input
+    order) from Dask or a process pool, or None for the single-process path (always for
+    --operation bodies)."""
     if operation is not None and scheduler is not None:
         raise click.UsageError("--scheduler works on recorded traffic, not --operation bodies")
     _check(jobs, scheduler)
@@ -59,13 +60,13 @@ def scaled_validate(api: str | None, files: Sequence[str], operation: str | None
         from .dask_runner import validate_on_dask
 
         return validate_on_dask(api, files, scheduler=scheduler, strict=strict,
-                                accumulator=True)
+                                accumulator=True).stream()
     n = choose_jobs(jobs, files)
     if n <= 1:
         return None
-    from .parallel import validate_parallel
+    from .parallel import iter_validate_parallel
 
-    return validate_parallel(api, files, jobs=n, strict=strict, accumulator=True)
+    return iter_validate_parallel(api, files, jobs=n, strict=strict)
 
 
 def scaled_drift(spec: Any, corpus: Sequence[str], *, collect: bool, jobs: int | None,

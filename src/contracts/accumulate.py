@@ -153,12 +153,29 @@ class CorpusAccumulator:
         """Records and problems in input order, the skipped counts, then the exchange count:
         what :func:`contracts.corpus.iter_corpus` yields for one pass (its running counts and
         the order of skipped lines among the records aside)."""
+        yield from self.entries()
+        yield from self.tail()
+
+    def entries(self) -> Iterator[Record | Problem]:
+        """The records and problems, in input order."""
         entries: list[tuple[Place, int, Record | Problem]] = [*self.records]
         entries.extend((place, -1, p) for place, p in self.problems)
         for _, _, item in sorted(entries, key=lambda e: (e[0], e[1])):
             yield item
+
+    def tail(self) -> Iterator[Skipped | int]:
+        """The skipped counts, then the exchange count (what follows :meth:`entries`)."""
         yield from self._skipped()
         yield self.exchanges
+
+    def counts(self) -> CorpusAccumulator:
+        """This part without its records and problems (once they are streamed out): what
+        :meth:`tail` needs from it, to merge."""
+        part = CorpusAccumulator()
+        part._ranks = self._ranks
+        part.exchanges = self.exchanges
+        part.skipped = dict(self.skipped)
+        return part
 
     def report(self) -> CorpusReport:
         records = sorted(self.records, key=lambda r: (r[0], r[1]))

@@ -308,8 +308,8 @@ def validate(api: str | None, operation: str | None, status: int | None, fmt: st
     files = tuple(Path(n) for n in names)
     scaled = scaled_validate(api, names, operation, strict, jobs, scheduler)
     with _progress(files if scaled is None else ()) as advance:
-        if scaled is not None:  # merged from workers, streamed out in input order
-            items: Iterable[Any] = scaled.stream()
+        if scaled is not None:  # from workers, streamed out in input order
+            items: Iterable[Any] = scaled
         elif operation is None or api is None:  # recorded traffic: streamed, constant memory
             items = iter_corpus(api, files, strict=strict, progress=advance)
         else:
