@@ -9,7 +9,6 @@ the caller passes a ``retriever``. Nothing here touches the network on its own.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ from ._loading import (
     DEFAULT_LIMITS,
     Document,
     Limits,
-    load_document,
     parse_document,
 )
 from ._oas30 import is_30, upgrade
@@ -38,6 +36,7 @@ from ._refs import (
     resource_of,
 )
 from ._refs import resolve as resolve_ref
+from ._spec_cache import cached_document
 from ._spec_checks import HTTP_METHODS, check_openapi, check_shape
 from ._spec_names import spec_location, spec_not_found, suggest_names
 from ._typing import JSON
@@ -512,6 +511,8 @@ class Spec:
             raise OperationNotFound(
                 wanted, api=self._name,
                 suggestions=[f"{m} {path_hits[0].path}" for m in allowed])
+        import difflib  # only on the error path
+
         keys = [op.key for op in self.operations]
         probe = f"{method.upper()} {next(iter(self.candidate_paths(url)))}"
         close = difflib.get_close_matches(probe, keys, n=3, cutoff=0.4)
@@ -636,7 +637,7 @@ def load_spec(
     lint`` reports them as findings); cycles of bare ``$ref``s are always an error.
     """
     path, name = spec_location(spec)
-    document = load_document(path, limits=limits)
+    document = cached_document(path, limits=limits)
     loaded = _from_document(document, name=name, uri=path.resolve().as_uri(),
                             folder=path.resolve().parent, retriever=retriever, lenient=lenient,
                             limits=limits)
@@ -767,7 +768,7 @@ def _load_resource(target_uri: str, ref: str, current: Document, where: str, lin
         raise UnresolvableRef(ref, source=current.source, pointer=where, line=line,
                               reason="leaves the spec's folder")
     try:
-        return load_document(target_path, limits=limits)
+        return cached_document(target_path, limits=limits)
     except InputError as exc:
         problem(f"names a file that cannot be read ({exc.detail})")
         return None

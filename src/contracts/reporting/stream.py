@@ -11,7 +11,6 @@ the rendered lines, not the records. Unreadable parts are kept (they are listed 
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -19,7 +18,6 @@ from typing import IO, Any
 from .._text import terminal_safe
 from ..corpus import Problem, Record, Skipped
 from ..findings import Severity
-from ._common import SARIF_LEVEL, sarif_log, xml_text
 
 __all__ = ["StreamSummary", "write_violations"]
 
@@ -98,6 +96,8 @@ def _assemble(out: IO[str], document: str, spool: IO[str]) -> None:
 
 def _spool(records: Iterable[dict[str, Any]], indent: str, *, ensure_ascii: bool = True
            ) -> tuple[IO[str], bool]:
+    import tempfile
+
     spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - the caller closes it
     first = True
     for record in records:
@@ -127,6 +127,9 @@ def _json(items: Items, out: IO[str], summary: StreamSummary,
 
 def _sarif(items: Items, out: IO[str], summary: StreamSummary,
            fail_on: Severity, show_values: bool) -> None:
+    # Here, not at the top: a text report (the default) needs none of the XML or SARIF parts.
+    from ._common import SARIF_LEVEL, sarif_log
+
     rules: dict[str, dict[str, object]] = {}
 
     def results() -> Iterable[dict[str, Any]]:
@@ -153,6 +156,8 @@ def _sarif(items: Items, out: IO[str], summary: StreamSummary,
 def _junit(items: Items, out: IO[str], summary: StreamSummary,
            fail_on: Severity, show_values: bool) -> None:
     from xml.etree import ElementTree as ET
+
+    from ._common import xml_text
 
     groups: dict[tuple[str, str], tuple[list[Severity], list[str]]] = {}
     for record in _records(items, summary, fail_on):
