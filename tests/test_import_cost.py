@@ -53,6 +53,7 @@ NOT_FOR_ONE_BODY = (
     "contracts.reporting.markdown",
     "contracts.reporting.json",
     "contracts.reporting._common",
+    "contracts._drift_records",  # spec-diff and drift records
     "contracts.speclint",
     "contracts.gate",
     "contracts.suites",

@@ -13,8 +13,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["CREDENTIAL", "MASK", "SECRET_KEYS", "USERINFO", "is_secret_key", "mask_text",
-           "mask_value", "norm"]
+__all__ = ["CREDENTIAL", "MASK", "SECRET_KEYS", "USERINFO", "is_secret_key", "mask_fields",
+           "mask_text", "mask_value", "norm"]
 
 MASK = "[REDACTED]"
 
@@ -75,3 +75,14 @@ def mask_value(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(mask_value(v) for v in value)
     return value
+
+
+def mask_fields(record: object, names: tuple[str, ...]) -> None:
+    """Mask credentials in the named string fields of a frozen record, in place (from its
+    ``__post_init__``): no report, history file or suggested spec can carry one."""
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, str) and value:
+            masked = mask_text(value)
+            if masked != value:
+                object.__setattr__(record, name, masked)
