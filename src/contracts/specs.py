@@ -705,10 +705,15 @@ def _from_document(
     problems: list[RefProblem] = []
     registry = None  # built on the first reference the fast path below cannot settle
     queue = [uri]
+    # Every reference found, by document: the bare-cycle check below reads them from here
+    # rather than walking each document a second time.
+    refs_of: dict[str, list[tuple[str, str]]] = {}
     while queue:
         current_uri = queue.pop()
         current = resources[current_uri]
+        seen = refs_of.setdefault(current_uri, [])
         for ref, where, base in iter_refs_with_base(current.data, current_uri):
+            seen.append((ref, where))
             if base == current_uri and ref.startswith("#/") and _walk(
                     current.data, unquote(ref[1:])) is not _MISSING:
                 continue  # the common case, without building a resolver
@@ -739,7 +744,7 @@ def _from_document(
                 break
     spec = Spec(name=name, root=document, uri=uri, resources=resources,
                 ref_problems=tuple(problems), original=original)
-    _check_bare_cycles(spec)
+    _check_bare_cycles(spec, refs_of)
     if problems and not lenient:
         raise problems[0].as_error()
     return spec
@@ -774,9 +779,12 @@ def _load_resource(target_uri: str, ref: str, current: Document, where: str, lin
         return None
 
 
-def _check_bare_cycles(spec: Spec) -> None:
+def _check_bare_cycles(spec: Spec, refs_of: Mapping[str, list[tuple[str, str]]]) -> None:
+    """Raise on a cycle of bare ``$ref``s. ``refs_of``: each document's references with the
+    pointer of the object holding them (its ``$dynamicRef`` and ``$schema`` too: checking
+    their holder again finds nothing new)."""
     for doc_uri, doc in spec.resources.items():
-        for ref, where in iter_refs(doc.data):
+        for ref, where in refs_of.get(doc_uri, ()):
             if not ref.startswith("#"):
                 pass  # another document: follow it below
             else:
