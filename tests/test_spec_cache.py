@@ -205,3 +205,24 @@ def test_scalar_types_survive_the_cache(tmp_path: Path, cache: Path, parses: lis
     assert again == first == [1.0, 1, True, None, "1", -0.0, 1e-8, 31, 17]
     assert [type(v) for v in again] == [type(v) for v in first]
     assert str(again[5]) == "-0.0"
+
+
+def test_no_home_directory_means_no_cache(parses: list[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def homeless() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("CONTRACTS_NO_CACHE", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(homeless))
+    assert _spec_cache.cache_dir() is None
+    assert load_spec("heidi").operations
+    assert len(parses) == 1
+
+
+def test_a_relative_xdg_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                              ) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("CONTRACTS_NO_CACHE", raising=False)
+    assert _spec_cache.cache_dir() == tmp_path / ".cache" / "scribe-contracts"

@@ -32,12 +32,17 @@ _KEEP = 128
 
 
 def cache_dir() -> Path | None:
-    """Where entries live, or None when ``CONTRACTS_NO_CACHE`` is set (to anything but 0)."""
+    """Where entries live, or None when ``CONTRACTS_NO_CACHE`` is set (to anything but 0)
+    or there is no home directory to keep them in."""
     if os.environ.get("CONTRACTS_NO_CACHE", "") not in ("", "0"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or ""
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return root / "scribe-contracts"
+    if os.path.isabs(base):  # a relative one is ignored, as the XDG spec says
+        return Path(base) / "scribe-contracts"
+    try:
+        return Path.home() / ".cache" / "scribe-contracts"
+    except RuntimeError:  # no home directory (a bare container user): no cache
+        return None
 
 
 @cache
