@@ -383,6 +383,17 @@ def test_waivers_silence_until_they_expire(spec_path: Path, tmp_path: Path) -> N
     assert [f.rule for f in july.findings].count("drift.waiver.expired") == 2
 
 
+def test_waivers_given_as_a_generator_still_report_the_expired_ones(spec_path: Path,
+                                                                    tmp_path: Path) -> None:
+    (tmp_path / "w.yaml").write_text(WAIVERS)
+    waivers = load_waivers(tmp_path / "w.yaml")
+    report = traffic_drift(spec_path, [ex({**ITEM, "extra": 1, "state": "new"})])
+    june = apply_waivers(report, (w for w in waivers), today=datetime.date(2026, 6, 30))
+    assert [f.rule for f, _w in june.waived] == ["drift.field.undocumented"]
+    assert sorted(f.rule for f in june.findings) == ["drift.enum.new_value",
+                                                     "drift.waiver.expired"]
+
+
 def test_a_waiver_that_silenced_nothing_is_reported_as_unused(spec_path: Path,
                                                               tmp_path: Path, cli: CLI) -> None:
     (tmp_path / "w.yaml").write_text(WAIVERS)

@@ -82,6 +82,7 @@ def apply_waivers(report: TrafficReport, waivers: Iterable[Waiver], *,
     nothing and becomes an INFO finding (``drift.waiver.expired``), and each active one that
     silenced nothing another (``drift.waiver.unused``), so that stale waivers get cleaned up."""
     day = today or datetime.date.today()
+    waivers = list(waivers)  # read once: a generator would leave nothing for ``expired``
     active = [w for w in waivers if w.expires >= day]
     expired = [w for w in waivers if w.expires < day]
     kept: list[TrafficDrift] = []
