@@ -226,3 +226,28 @@ def test_a_relative_xdg_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("CONTRACTS_NO_CACHE", raising=False)
     assert _spec_cache.cache_dir() == tmp_path / ".cache" / "scribe-contracts"
+
+
+def test_the_cache_is_private_to_its_user(cache: Path) -> None:
+    _spec_cache.cached_document(bundled_path("eka"))
+    assert cache.stat().st_mode & 0o777 == 0o700
+    assert [e.stat().st_mode & 0o777 for e in _entries(cache)] == [0o600]
+
+
+def test_concurrent_writers_leave_one_whole_entry(tmp_path: Path, cache: Path) -> None:
+    """Processes that load the same new spec at once (``--jobs``) each write the entry; every
+    one of them, and every later run, reads a whole and correct document."""
+    import subprocess
+    import sys
+
+    spec = tmp_path / "eka.yaml"
+    shutil.copy(bundled_path("eka"), spec)
+    code = ("from contracts._spec_cache import cached_document\n"
+            f"print(len(cached_document({str(spec)!r}).data['paths']))")
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outs = {p.communicate(timeout=120)[0].strip() for p in procs}
+    expected = str(len(load_document(spec).data["paths"]))
+    assert outs == {expected}
+    assert [e.name for e in cache.iterdir() if e.name.startswith(".tmp-")] == []
+    assert _spec_cache.cached_document(spec).data == load_document(spec).data
