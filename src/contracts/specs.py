@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -154,6 +154,7 @@ class Operation:
 _PARAM = re.compile(r"\{([^{}/]+)\}")
 
 
+@lru_cache(maxsize=4096)
 def _compile_template(template: str) -> tuple[re.Pattern[str], int, tuple[str, ...]]:
     names: list[str] = []
     parts: list[str] = []
@@ -458,15 +459,18 @@ class Spec:
         return {op.operation_id: op for op in self.operations}
 
     @cached_property
-    def _matchers(self) -> tuple[tuple[re.Pattern[str], int, tuple[str, ...], Operation], ...]:
-        compiled = []
+    def _matchers(self) -> tuple[tuple[str, int, str, Operation], ...]:
+        """(literal prefix, literal length, template, operation) in the order paths are tried.
+        A template's regex is compiled when a path first starts with its prefix: a run that
+        checks one operation's bodies compiles one or two, not one per operation."""
+        found = []
         for op in self.operations:
-            regex, literal, names = _compile_template(_normalise_path(op.path))
-            compiled.append((regex, literal, names, op))
+            template = _normalise_path(op.path)
+            found.append((template.split("{", 1)[0], len(_PARAM.sub("", template)), template, op))
         # Concrete paths win over templated ones (OpenAPI: /sessions/linked-user before
         # /sessions/{session_id}); then longer literal text, then spec order.
-        compiled.sort(key=lambda item: -item[1])
-        return tuple(compiled)
+        found.sort(key=lambda item: -item[1])
+        return tuple(found)
 
     def operation(self, operation_id: str) -> Operation:
         """The operation with this ``operationId``; OperationNotFound with suggestions."""
@@ -496,7 +500,10 @@ class Spec:
         method = method.lower()
         path_hits: list[Operation] = []
         for candidate in self.candidate_paths(url):
-            for regex, _literal, names, op in self._matchers:
+            for prefix, _literal, template, op in self._matchers:
+                if not candidate.startswith(prefix):
+                    continue
+                regex, _literal, names = _compile_template(template)
                 m = regex.match(candidate)
                 if not m:
                     continue
