@@ -105,3 +105,30 @@ def test_the_one_body_check_sees_a_lazy_module_loaded(tmp_path: Path,
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120).stdout
     assert out.split()[-1] == "True"
+
+
+def test_every_reporting_name_resolves_from_its_format_module() -> None:
+    """``contracts.reporting`` imports formats on first use: every exported name is found,
+    in the module its table names, and the table and ``__all__`` agree."""
+    import importlib
+
+    import contracts.reporting as reporting
+
+    assert set(reporting._HOME) == set(reporting.__all__)
+    for name, module in reporting._HOME.items():
+        value = getattr(reporting, name)
+        assert callable(value)
+        assert value is getattr(importlib.import_module(f"contracts.reporting.{module}"), name)
+    with pytest.raises(AttributeError):
+        _ = reporting.no_such_renderer
+
+
+def test_findings_drift_records_resolve_lazily() -> None:
+    code = ("import sys\nimport contracts.findings as f\n"
+            "before = 'contracts._drift_records' in sys.modules\n"
+            "from contracts.findings import DriftChange, TrafficDrift\n"
+            "print(before, DriftChange.__name__, TrafficDrift.__name__, f.DriftChange is "
+            "DriftChange)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split()
+    assert out == ["False", "DriftChange", "TrafficDrift", "True"]
