@@ -251,3 +251,27 @@ def test_concurrent_writers_leave_one_whole_entry(tmp_path: Path, cache: Path) -
     assert outs == {expected}
     assert [e.name for e in cache.iterdir() if e.name.startswith(".tmp-")] == []
     assert _spec_cache.cached_document(spec).data == load_document(spec).data
+
+
+def test_a_fifo_where_an_entry_would_be_does_not_block(cache: Path, parses: list[str]) -> None:
+    import os
+
+    _spec_cache.cached_document(bundled_path("heidi"))
+    [entry] = _entries(cache)
+    entry.unlink()
+    os.mkfifo(entry)
+    assert _spec_cache.cached_document(bundled_path("heidi")).data == \
+        load_document(bundled_path("heidi")).data
+    assert entry.is_file()  # replaced by a whole entry
+    assert len(parses) == 2
+
+
+def test_an_entry_declaring_a_huge_value_is_not_read(cache: Path, parses: list[str]) -> None:
+    _spec_cache.cached_document(bundled_path("heidi"))
+    [entry] = _entries(cache)
+    head, _, rest = entry.read_bytes().partition(b"\n")
+    fields = head.rsplit(b" ", 3)
+    fields[2] = str(1 << 40).encode()
+    entry.write_bytes(b" ".join(fields) + b"\n" + rest)
+    assert _spec_cache.cached_document(bundled_path("heidi")).data["info"]
+    assert len(parses) == 2

@@ -21,7 +21,15 @@ import zlib
 from functools import cache
 from pathlib import Path
 
-from ._loading import DEFAULT_LIMITS, Document, Limits, parse_document, read_capped
+from ._loading import (
+    DEFAULT_LIMITS,
+    Document,
+    Limits,
+    open_regular,
+    parse_document,
+    read_capped,
+)
+from .errors import InputError
 
 __all__ = ["FORMAT", "cache_dir", "cached_document"]
 
@@ -78,7 +86,8 @@ def cached_document(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Doc
         return parse_document(raw, source=source, limits=limits)
     header = _fingerprint(limits)
     entry = folder / f"{zlib.crc32(header):08x}-{zlib.crc32(raw):08x}-{len(raw):x}"
-    found = _read(entry, header, raw)
+    # what a document may expand to, as JSON text with its line map: generously bounded
+    found = _read(entry, header, raw, 4 * limits.max_expanded_bytes + len(raw))
     if found is not None:
         return Document(source=source, data=found[0], lines=found[1])
     document = parse_document(raw, source=source, limits=limits)
@@ -86,26 +95,29 @@ def cached_document(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Doc
     return document
 
 
-def _read(entry: Path, header: bytes, raw: bytes) -> tuple[object, dict[str, int]] | None:
-    """The entry's (data, lines) if it is whole and holds exactly ``raw``; None otherwise."""
+def _read(entry: Path, header: bytes, raw: bytes, cap: int
+          ) -> tuple[object, dict[str, int]] | None:
+    """The entry's (data, lines) if it is whole and holds exactly ``raw``; None otherwise.
+
+    Read as every input is (a regular file only: a FIFO planted there cannot block the run)
+    and through the sizes its header declares, at most ``cap`` bytes of parsed value.
+    """
     import orjson
 
     try:
-        with open(entry, "rb") as fh:
-            blob = fh.read()
-    except OSError:
-        return None
-    first, newline, rest = blob.partition(b"\n")
-    fields = first.rsplit(b" ", 3)
-    if not newline or len(fields) != 4 or fields[0] != header:
-        return None
-    try:
-        raw_size, payload_size, check = int(fields[1]), int(fields[2]), int(fields[3])
-    except ValueError:
+        with open_regular(entry) as fh:
+            first = fh.readline(len(header) + 64)
+            fields = first.rstrip(b"\n").rsplit(b" ", 3)
+            if not first.endswith(b"\n") or len(fields) != 4 or fields[0] != header:
+                return None
+            raw_size, payload_size, check = int(fields[1]), int(fields[2]), int(fields[3])
+            if raw_size != len(raw) or not 0 < payload_size <= cap:
+                return None
+            rest = fh.read(raw_size + payload_size + 1)
+    except (InputError, OSError, ValueError):
         return None
     payload = rest[raw_size:]
-    if (raw_size != len(raw) or payload_size != len(payload) or rest[:raw_size] != raw
-            or zlib.crc32(payload) != check):
+    if len(payload) != payload_size or rest[:raw_size] != raw or zlib.crc32(payload) != check:
         return None
     try:
         data, lines = orjson.loads(payload)
