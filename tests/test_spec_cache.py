@@ -275,3 +275,45 @@ def test_an_entry_declaring_a_huge_value_is_not_read(cache: Path, parses: list[s
     entry.write_bytes(b" ".join(fields) + b"\n" + rest)
     assert _spec_cache.cached_document(bundled_path("heidi")).data["info"]
     assert len(parses) == 2
+
+
+def test_a_changed_tool_module_means_parsing_again(tmp_path: Path, cache: Path,
+                                                   parses: list[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit of any of the tool's modules (or an upgrade) changes the key: the loader's
+    code is part of what an entry was made by. (The package folder is a copy here.)"""
+    package = tmp_path / "contracts"
+    package.mkdir()
+    for name in ("_loading.py", "_spec_cache.py", "specs.py"):
+        shutil.copy2(Path(_spec_cache.__file__).with_name(name), package / name)
+    monkeypatch.setattr(_spec_cache, "__file__", str(package / "_spec_cache.py"))
+    _spec_cache._code_fingerprint.cache_clear()
+    try:
+        _spec_cache.cached_document(bundled_path("heidi"))
+        _spec_cache.cached_document(bundled_path("heidi"))
+        assert len(parses) == 1
+        loading = package / "_loading.py"
+        loading.write_text(loading.read_text() + "\n# edited\n")
+        _spec_cache._code_fingerprint.cache_clear()
+        _spec_cache.cached_document(bundled_path("heidi"))
+        assert len(parses) == 2
+        assert len(_entries(cache)) == 2
+    finally:
+        _spec_cache._code_fingerprint.cache_clear()
+
+
+def test_a_dead_writers_temporary_file_is_removed(tmp_path: Path, cache: Path) -> None:
+    import os
+    import time
+
+    _spec_cache.cached_document(bundled_path("heidi"))
+    old, new = cache / ".tmp-old", cache / ".tmp-new"
+    old.write_bytes(b"half an entry")
+    new.write_bytes(b"being written")
+    hours_ago = time.time() - 7200
+    os.utime(old, (hours_ago, hours_ago))
+    spec = tmp_path / "other.yaml"
+    spec.write_text("openapi: 3.1.0\ninfo: {title: o, version: '1'}\npaths: {}\n")
+    _spec_cache.cached_document(spec)  # a write prunes
+    assert not old.exists()
+    assert new.exists()  # another writer may still be at work

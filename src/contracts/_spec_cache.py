@@ -4,7 +4,7 @@ Parsing a bundled spec (PyYAML's composer runs in Python) costs 10 to 30 ms, and
 PyYAML for it about as much again: most of a one-body ``contracts validate``. An entry holds
 the file's exact bytes, the parsed value and its line map (JSON, read with orjson), and is
 used only when the file's bytes are the same byte for byte and the code that parsed it (our
-loader, PyYAML, the limits) is the same: an edited spec or an upgraded tool is parsed again.
+modules, PyYAML, the limits) is the same: an edited spec or an upgraded tool is parsed again.
 
 Where: ``$XDG_CACHE_HOME/scribe-contracts``, else ``~/.cache/scribe-contracts``; set
 ``CONTRACTS_NO_CACHE=1`` to neither read nor write it. Entries are written atomically (a
@@ -15,6 +15,7 @@ costs speed, never a result. JSON specs are not cached: they parse fast without 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import zlib
@@ -55,21 +56,26 @@ def cache_dir() -> Path | None:
 
 @cache
 def _code_fingerprint() -> str:
-    """What the parse depends on besides the bytes: our loader's source and PyYAML's."""
+    """What the parse depends on besides the bytes: the tool's own modules (the name, size
+    and modification time of each, as Python's bytecode cache judges a source file, so an
+    upgrade or any edit of a checkout counts) and PyYAML's version (its ``__init__``)."""
     from importlib.util import find_spec
 
     check = zlib.crc32(FORMAT.encode())
-    sizes = []
-    for module in (Document.__module__, "yaml"):
-        found = find_spec(module)
-        origin = found.origin if found is not None else None
-        try:
-            code = Path(origin).read_bytes() if origin else b""
-        except OSError:
-            code = b""
-        check = zlib.crc32(code, check)
-        sizes.append(len(code))
-    return f"{check:08x}-{sizes[0]:x}-{sizes[1]:x}-py{sys.version_info[0]}.{sys.version_info[1]}"
+    package = Path(__file__).parent
+    try:
+        for item in sorted(os.scandir(package), key=lambda e: e.name):
+            if item.name.endswith(".py"):
+                info = item.stat()
+                check = zlib.crc32(f"{item.name} {info.st_size} {info.st_mtime_ns}\n".encode(),
+                                   check)
+    except OSError:
+        check = zlib.crc32(b"unreadable package folder", check)
+    found = find_spec("yaml")
+    with contextlib.suppress(OSError):
+        check = zlib.crc32(Path(found.origin).read_bytes() if found and found.origin else b"",
+                           check)
+    return f"{check:08x}-py{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 def _fingerprint(limits: Limits) -> bytes:
@@ -162,13 +168,20 @@ def _write(folder: Path, entry: Path, header: bytes, raw: bytes, document: Docum
 
 
 def _prune(folder: Path) -> None:
-    """Keep the newest ``_KEEP`` entries (edited specs and old versions leave entries)."""
+    """Keep the newest ``_KEEP`` entries (edited specs and old versions leave entries), and
+    remove what a writer that died left behind."""
+    import time
+
     entries = []
+    hour_ago = time.time_ns() - 3600 * 10**9
     for item in os.scandir(folder):
+        try:
+            modified = item.stat().st_mtime_ns
+        except OSError:
+            continue
         if not item.name.startswith("."):
-            try:
-                entries.append((item.stat().st_mtime_ns, item.path))
-            except OSError:
-                continue
+            entries.append((modified, item.path))
+        elif item.name.startswith(".tmp-") and modified < hour_ago:  # its writer died
+            Path(item.path).unlink(missing_ok=True)
     for _mtime, stale in sorted(entries)[:-_KEEP]:
         Path(stale).unlink(missing_ok=True)
