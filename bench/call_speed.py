@@ -8,17 +8,23 @@
 * the full ``validate_response`` (invariants included) on the 124 KB Upheal body against
   ``orjson.loads`` of the same bytes.
 
-Method: per-thread CPU time (``time.thread_time``), the contenders take turns within every
-round, each round filling about 20 ms per contender; the ratio is the median of the per-round
-ratios, shown with its spread (min-max over the rounds).
+Method: per-thread CPU time (``time.thread_time``). Every round gives each contender about
+``--budget`` CPU seconds (50 ms by default), cut into slices taken in turn (A B C, B C A,
+C A B, ...) so a burst of load from elsewhere on the machine lands on all of them alike; the
+garbage collector is emptied before each round (it still runs inside the calls, as it does for
+a user). A ratio is the median of the per-round ratios, shown as ``median [p25-p75]
+(min-max)`` over the rounds.
 
     python bench/call_speed.py            # 31 rounds
     python bench/call_speed.py --quick    # 7 rounds
+    python bench/call_speed.py --rounds 61 --budget 0.1   # a steadier figure, about 4 min
+    python bench/call_speed.py --breakdown  # where the 124 KB row's time goes, step by step
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import time
@@ -37,35 +43,53 @@ import contracts
 from contracts.validation import Validator
 
 
-def measure(fns: dict[str, Callable[[], Any]], *, rounds: int, budget: float = 0.02
-            ) -> dict[str, list[float]]:
-    """CPU seconds of this thread per call of each function in every round, taking turns."""
+def measure(fns: dict[str, Callable[[], Any]], *, rounds: int, budget: float = 0.05,
+            slices: int = 5) -> dict[str, list[float]]:
+    """CPU seconds of this thread per call of each function in every round.
+
+    A round gives each function about ``budget`` seconds in ``slices`` turns; the order of the
+    turns rotates, so no function always runs right after the same other one.
+    """
     clock = time.thread_time
-    inner: dict[str, int] = {}
+    names = list(fns)
+    per_slice: dict[str, int] = {}
     for name, fn in fns.items():
         for _ in range(3):
             fn()  # warm up (compiles validators, fills caches)
         t0 = clock()
         n = 0
-        while clock() - t0 < budget / 4:
+        while clock() - t0 < budget / slices:
             fn()
             n += 1
-        inner[name] = max(1, int(n * 4 * budget / max(clock() - t0, 1e-7) / 4))
+        per_slice[name] = max(1, int(n * (budget / slices) / max(clock() - t0, 1e-7)))
     samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            n = inner[name]
-            t0 = clock()
-            for _ in range(n):
-                fn()
-            samples[name].append((clock() - t0) / n)
+    enabled = gc.isenabled()
+    try:
+        for _ in range(rounds):
+            gc.collect()
+            gc.disable()  # as timeit does: a collection would land on one contender each round
+            spent = dict.fromkeys(names, 0.0)
+            for k in range(slices):
+                for name in names[k % len(names):] + names[:k % len(names)]:
+                    fn, n = fns[name], per_slice[name]
+                    t0 = clock()
+                    for _ in range(n):
+                        fn()
+                    spent[name] += clock() - t0
+            gc.enable()
+            for name in names:
+                samples[name].append(spent[name] / (per_slice[name] * slices))
+    finally:
+        if enabled:
+            gc.enable()
     return samples
 
 
-def ratios(top: list[float], bottom: list[float]) -> tuple[float, float, float]:
-    """(median, min, max) of the per-round ratios."""
-    r = [a / b for a, b in zip(top, bottom, strict=True)]
-    return statistics.median(r), min(r), max(r)
+def ratios(top: list[float], bottom: list[float]) -> tuple[float, float, float, float, float]:
+    """(median, p25, p75, min, max) of the per-round ratios."""
+    r = sorted(a / b for a, b in zip(top, bottom, strict=True))
+    q1, _q2, q3 = statistics.quantiles(r, n=4) if len(r) > 1 else (r[0], r[0], r[0])
+    return statistics.median(r), q1, q3, r[0], r[-1]
 
 
 def example(api: str, operation: str, status: str, name: str) -> tuple[str, bytes, str]:
@@ -83,35 +107,124 @@ def example(api: str, operation: str, status: str, name: str) -> tuple[str, byte
 
 def row(label: str, samples: dict[str, list[float]], top: str, bottom: str, unit: str = "µs",
         target: str = "") -> None:
-    med, lo, hi = ratios(samples[top], samples[bottom])
+    med, q1, q3, lo, hi = ratios(samples[top], samples[bottom])
     scale = 1e6 if unit == "µs" else 1e3
     t_top, t_bottom = (statistics.median(samples[k]) * scale for k in (top, bottom))
-    print(f"{label:<48} | {t_top:>9.2f}{unit} | {t_bottom:>9.2f}{unit} | {med:>6.2f}x "
-          f"({lo:.2f}-{hi:.2f}) | {(t_top - t_bottom):>8.2f}{unit} | {target}")
+    print(f"{label:<58} | {t_top:>8.2f}{unit} | {t_bottom:>8.2f}{unit} | {med:>5.2f}x "
+          f"[{q1:.2f}-{q3:.2f}] ({lo:.2f}-{hi:.2f}) | {(t_top - t_bottom):>7.2f}{unit} | {target}")
+
+
+def raw_engine(spec: Any, ref: str) -> Callable[[Any], bool]:
+    """jsonschema-rs's own ``is_valid`` for the schema at ``ref``, compiled once."""
+    import jsonschema_rs
+
+    registry = jsonschema_rs.Registry([(uri, doc.data) for uri, doc in spec.resources.items()])
+    return jsonschema_rs.Draft202012Validator(
+        {"$ref": ref}, registry=registry, validate_formats=True,
+        ignore_unknown_formats=True).is_valid
+
+
+def breakdown(rounds: int, budget: float) -> None:
+    """Where the 124 KB row's time goes, each step on top of the one before, on fresh parses
+    (the order a call runs them in): orjson.loads; the engine's is_valid; reading every word's
+    start and end into one list (the least any exact per-word rule must do in Python); the
+    whole timing proof; every Upheal rule; the full ``validate_response``."""
+    from itertools import chain
+    from operator import itemgetter
+
+    from contracts.invariants import InvariantContext, rules_for
+    from contracts.invariants.upheal import _prove_timing_clean
+
+    upheal = Validator("upheal")
+    big = body_of_size(124_000)
+    _url, _raw, ref = example("upheal", "getSession", "200", "getSession-200-done")
+    is_valid = raw_engine(upheal.spec, ref)
+    loads = orjson.loads
+    start, end, words_of = itemgetter("start"), itemgetter("end"), itemgetter("words")
+    rules = rules_for("upheal")
+
+    def read_words() -> None:
+        body = loads(big)
+        is_valid(body)
+        words = list(chain.from_iterable(map(words_of, body["transcript"]["utterances"])))
+        times = [0] * (2 * len(words))
+        times[0::2] = map(start, words)
+        times[1::2] = map(end, words)
+
+    def proof() -> None:
+        body = loads(big)
+        is_valid(body)
+        _prove_timing_clean(body)
+
+    def every_rule() -> None:
+        body = loads(big)
+        is_valid(body)
+        ctx = InvariantContext(api="upheal", operation="getSession", status=200, body=body)
+        for rule in rules:
+            for _found in rule(ctx):
+                raise AssertionError(_found)
+
+    s = measure({
+        "orjson": lambda: loads(big),
+        "engine": lambda: is_valid(loads(big)),
+        "words": read_words,
+        "proof": proof,
+        "rules": every_rule,
+        "full": lambda: contracts.validate_response(upheal, "GET", UPHEAL_URL, 200, big),
+    }, rounds=rounds, budget=budget)
+    print(f"{'124 KB Upheal body, step by step':<58} | {'step':>10} | {'loads':>10} | "
+          f"{'ratio [p25-p75] (min-max)':>27} | {'over loads':>9} |")
+    print("-" * 140)
+    for label, name in (("loads + jsonschema-rs is_valid", "engine"),
+                        ("  + every word's start and end read into a list", "words"),
+                        ("  + the whole timing proof instead", "proof"),
+                        ("  + every Upheal rule instead (the proof among them)", "rules"),
+                        ("validate_response (all of it)", "full")):
+        row(label, s, name, "orjson", "ms", "vs orjson.loads")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="7 rounds")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds (default 31)")
+    parser.add_argument("--budget", type=float, default=0.05,
+                        help="CPU seconds per contender per round (default 0.05)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="only where the 124 KB Upheal row's time goes, step by step")
     args = parser.parse_args()
-    rounds = 7 if args.quick else 31
-    import jsonschema_rs
+    rounds = args.rounds or (7 if args.quick else 31)
+    budget = args.budget
+    if args.breakdown:
+        breakdown(rounds, budget)
+        return 0
+    loads = orjson.loads
 
-    print(f"{'row':<48} | {'ours':>11} | {'floor':>11} | {'ratio (spread)':>20} | "
-          f"{'difference':>10} | target")
-    print("-" * 125)
+    print(f"{'row':<58} | {'ours':>10} | {'floor':>10} | {'ratio [p25-p75] (min-max)':>27} | "
+          f"{'difference':>9} | target")
+    print("-" * 140)
 
     upheal = Validator("upheal")
+    upheal_schema = Validator("upheal", invariants=False)
     big = body_of_size(124_000)
+    _url, _raw, upheal_ref = example("upheal", "getSession", "200", "getSession-200-done")
+    upheal_valid = raw_engine(upheal.spec, upheal_ref)
+    assert upheal_valid(loads(big))
     s = measure({
         "strict": lambda: contracts.validate_response(upheal, "GET", UPHEAL_URL, 200, big,
                                                       strict=True),
         "plain": lambda: contracts.validate_response(upheal, "GET", UPHEAL_URL, 200, big),
-        "orjson": lambda: orjson.loads(big),
-    }, rounds=rounds)
+        "schema": lambda: contracts.validate_response(upheal_schema, "GET", UPHEAL_URL, 200,
+                                                      big),
+        "raw": lambda: upheal_valid(loads(big)),
+        "orjson": lambda: loads(big),
+    }, rounds=rounds, budget=budget)
     row(f"strict vs non-strict, Upheal {len(big):,} B", s, "strict", "plain", "ms", "<= 1.5x")
     row(f"validate_response vs orjson.loads, Upheal {len(big):,} B", s, "plain", "orjson", "ms",
         "<= 2x")
+    row("  schema only (invariants=False) vs orjson.loads, Upheal", s, "schema", "orjson", "ms",
+        "(no invariants)")
+    row("  raw jsonschema-rs (loads + is_valid) vs loads, Upheal", s, "raw", "orjson",
+        "ms", "(the engine's floor)")
 
     for api, operation, status, name in (
             ("realtimekit", "getSessionDetails", "200", "getSessionDetails-200"),
@@ -121,14 +234,7 @@ def main() -> int:
         url, raw, ref = example(api, operation, status, name)
         assert not list(validator.iter_response_violations("GET", url, 200, raw,
                                                            strict=True)), (api, "invalid")
-        spec = validator.spec
-        registry = jsonschema_rs.Registry([(uri, doc.data) for uri, doc in
-                                           spec.resources.items()])
-        raw_rs = jsonschema_rs.Draft202012Validator({"$ref": ref}, registry=registry,
-                                                    validate_formats=True,
-                                                    ignore_unknown_formats=True)
-        is_valid = raw_rs.is_valid
-        loads = orjson.loads
+        is_valid = raw_engine(validator.spec, ref)
         s = measure({
             "strict": lambda v=validator, u=url, b=raw: contracts.validate_response(
                 v, "GET", u, 200, b, strict=True),
@@ -136,8 +242,8 @@ def main() -> int:
                 v, "GET", u, 200, b),
             "schema": lambda v=schema_only, u=url, b=raw: contracts.validate_response(
                 v, "GET", u, 200, b),
-            "raw": lambda b=raw, is_valid=is_valid, loads=loads: is_valid(loads(b)),
-        }, rounds=rounds)
+            "raw": lambda b=raw, is_valid=is_valid: is_valid(loads(b)),
+        }, rounds=rounds, budget=budget)
         row(f"strict vs non-strict, {api} {len(raw)} B", s, "strict", "plain", "µs",
             "<= 1.5x")
         row(f"validate_response vs raw jsonschema-rs, {api} {len(raw)} B", s, "plain", "raw",

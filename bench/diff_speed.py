@@ -13,8 +13,9 @@ peak RSS is its own), several rounds:
   one report per changed key).
 
 Every subprocess must exit 0 (checked); the table shows the median and the spread (min-max)
-of the wall time and the peak RSS. oasdiff (Go) is not installable from the registries this
-machine reaches (it is not on PyPI or npm), so it is not measured.
+of the wall time, the CPU time (what the process itself spent: on a shared machine the wall
+time includes waiting for a core) and the peak RSS. oasdiff (Go) is not installable from the
+registries this machine reaches (it is not on PyPI or npm), so it is not measured.
 
     python bench/diff_speed.py                        # generated pair, 5 rounds
     python bench/diff_speed.py OLD.yaml NEW.yaml --rounds 3
@@ -99,7 +100,7 @@ def measure(side: str, old: str, new: str) -> dict[str, Any]:
     import resource
     import time
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     loaded = start
     if side == "contracts":
         from contracts.diff import diff_specs
@@ -119,7 +120,8 @@ def measure(side: str, old: str, new: str) -> dict[str, Any]:
         found = sum(len(v) for v in DeepDiff(docs[0], docs[1]).values())
     end = time.perf_counter()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kB
-    return {"side": side, "seconds": end - start, "load": loaded - start,
+    return {"side": side, "seconds": end - start, "cpu": time.process_time() - cpu,
+            "load": loaded - start,
             "diff": end - loaded, "rss": rss, "found": found}
 
 
@@ -152,14 +154,17 @@ def main() -> None:
             old, new = build_pair(args.keep or Path(tmp), args.schemas, args.paths)
         sizes = f"{old.stat().st_size / 1e6:.2f} MB → {new.stat().st_size / 1e6:.2f} MB"
         print(f"pair: {old} → {new} ({sizes}), {args.rounds} round(s) per side")
-        print(f"{'side':<10} {'median s':>9} {'min-max s':>13} {'load s':>7} {'diff s':>7} "
-              f"{'peak RSS MB':>12} {'min-max MB':>11} {'findings':>9}")
+        print(f"{'side':<10} {'median s':>9} {'min-max s':>13} {'CPU s':>6} {'min-max':>11} "
+              f"{'load s':>7} {'diff s':>7} {'peak RSS MB':>12} {'min-max MB':>11} "
+              f"{'findings':>9}")
         for side in ("contracts", "deepdiff"):
             runs = [_run(side, old, new) for _ in range(args.rounds)]
             secs = [r["seconds"] for r in runs]
+            cpu = [r["cpu"] for r in runs]
             rss = [r["rss"] / 1e6 for r in runs]
             print(f"{side:<10} {statistics.median(secs):>9.2f} "
                   f"{min(secs):>6.2f}-{max(secs):<6.2f} "
+                  f"{statistics.median(cpu):>6.2f} {min(cpu):>5.2f}-{max(cpu):<5.2f} "
                   f"{statistics.median(r['load'] for r in runs):>7.2f} "
                   f"{statistics.median(r['diff'] for r in runs):>7.2f} "
                   f"{statistics.median(rss):>12.0f} {min(rss):>5.0f}-{max(rss):<5.0f} "

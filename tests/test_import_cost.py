@@ -87,8 +87,6 @@ def test_a_one_body_validate_loads_only_what_it_needs(tmp_path: Path) -> None:
     assert _one_body_run(tmp_path, NOT_FOR_ONE_BODY) == []
 
 
-@pytest.mark.xfail(strict=True, reason="contracts._loading imports PyYAML at the top until "
-                   "branch diffload18 makes it lazy; remove this mark when it is merged")
 def test_a_cached_spec_is_read_without_pyyaml(tmp_path: Path) -> None:
     assert _one_body_run(tmp_path, ("yaml",)) == []
 

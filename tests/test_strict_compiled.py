@@ -123,3 +123,40 @@ def test_compiled_strict_mode_reports_what_the_spec_walk_did(ex: Example) -> Non
         assert _strict_pointers(v, ex, body) == expected
         checked += bool(expected)
     assert checked or not isinstance(ex.value, dict | list)
+
+
+def _nested_arrays_spec() -> Spec:
+    import json
+
+    from contracts.specs import spec_from_text
+
+    row = {"type": "object", "properties": {"id": {"type": "string"}}}
+    schema = {"type": "object", "properties": {
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "grid": {"type": "array", "items": {"type": "array", "items": {}}},
+        "tree": {"$ref": "#/components/schemas/Tree"},
+        "rows": {"type": "array", "items": {"type": "array", "items": row}},
+    }}
+    return spec_from_text(json.dumps({
+        "openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+        "paths": {"/x": {"get": {"operationId": "getX", "responses": {"200": {
+            "description": "ok", "content": {"application/json": {"schema": schema}}}}}}},
+        "components": {"schemas": {"Tree": {"type": "array",
+                                            "items": {"$ref": "#/components/schemas/Tree"}}}},
+    }), name="nested")
+
+
+def test_arrays_of_free_values_are_trivial_and_arrays_of_objects_are_not() -> None:
+    """Strict mode skips what can never report (arrays of free-form values, nested or
+    recursive) and still reaches objects however deep in arrays they sit."""
+    v = Validator(_nested_arrays_spec(), invariants=False)
+    body = {"tags": ["a"], "grid": [[{"free": 1}]], "tree": [[[]], []],
+            "rows": [[{"id": "r", "extra": 1}]]}
+    found = [x.pointer for x in v.iter_response_violations("GET", "/x", 200, body, strict=True)
+             if x.code.endswith(".undocumented_field")]
+    assert found == ["/rows/0/0/extra"]
+    shape = v._shapes.root(v.spec.operation("getX").node.child(
+        "responses", "200", "content", "application/json", "schema"))
+    assert [name for name, _subs in shape.deep] == ["rows"]
+    del body["rows"][0][0]["extra"]
+    assert list(v.iter_response_violations("GET", "/x", 200, body, strict=True)) == []

@@ -18,11 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import yaml
-from yaml.composer import Composer
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.resolver import BaseResolver
-
 from ._pointers import escape_pointer
 from ._typing import JSON
 from .errors import InputError
@@ -68,24 +63,14 @@ class Document:
             pointer = pointer.rsplit("/", 1)[0]
 
 
-try:  # libyaml scans in C: a 30 MB scalar takes half a second instead of half a minute
-    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml.parser import Parser as _Parser  # type: ignore[assignment]
+_TAG = "tag:yaml.org,2002:"
+_STR, _SEQ, _MAP, _MERGE = _TAG + "str", _TAG + "seq", _TAG + "map", _TAG + "merge"
 
-
-class _Resolver12(BaseResolver):
-    """YAML 1.2 core-schema tags for plain scalars (PyYAML's own resolver is YAML 1.1's).
-
-    1.2 is what OpenAPI documents are written in and a superset of JSON: ``1e-8`` and
-    ``1.5e3`` are numbers, ``yes``/``on``/``0777``/``1:30`` are not booleans, octals or
-    sexagesimals. ``yaml_implicit_resolvers`` is this class's own, so PyYAML's global
-    resolver is untouched.
-    """
-
-    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012 - PyYAML reads it from the class
-
-
+# YAML 1.2 core-schema tags for plain scalars (PyYAML's own resolver is YAML 1.1's). 1.2 is
+# what OpenAPI documents are written in and a superset of JSON: ``1e-8`` and ``1.5e3`` are
+# numbers, ``yes``/``on``/``0777``/``1:30`` are not booleans, octals or sexagesimals. Keyed by
+# a plain scalar's first character, tried in order; no match is a string.
+_IMPLICIT: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
 for _tag, _pattern, _first in (
     ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
     ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
@@ -94,132 +79,327 @@ for _tag, _pattern, _first in (
     ("null", r"null|Null|NULL|~|", ["~", "n", "N", ""]),
     ("merge", r"<<", "<"),  # not 1.2, but recognised so that it is refused by name
 ):
-    _Resolver12.add_implicit_resolver(
-        f"tag:yaml.org,2002:{_tag}", re.compile(f"^(?:{_pattern})$"), list(_first))
+    for _char in _first:
+        _IMPLICIT.setdefault(_char, []).append(
+            (_TAG + _tag, re.compile(f"^(?:{_pattern})$")))
 
 
-class _Loader(Composer, _Parser, _Resolver12):
-    """Composes nodes only; construction is ours so that limits and lines are kept.
-
-    The events come from libyaml when present, but the composer is PyYAML's Python one: the
-    C composer recurses on the C stack and crashes the interpreter on deep nesting, where the
-    Python one raises RecursionError, which we report.
-    """
-
-    def __init__(self, stream: str):
-        _Parser.__init__(self, stream)
-        Composer.__init__(self)
-        _Resolver12.__init__(self)
-
-
-def _int12(node: ScalarNode) -> int:
-    text = node.value
+def _int12(text: str) -> int:
     if text[:2] in ("0o", "0x"):
         return int(text[2:], 8 if text[1] == "o" else 16)
     return int(text, 10)  # "017" is seventeen in 1.2, not fifteen
 
 
-def _float12(node: ScalarNode) -> float:
-    text = node.value.lower()
+def _float12(text: str) -> float:
+    text = text.lower()
     if text.endswith(("inf", "nan")):
         return float(text.replace(".", ""))
     return float(text)
 
 
-_TAG = "tag:yaml.org,2002:"
-# Stateless per-tag constructors (construct_object would cache every node it sees); an
-# explicit tag (`!!int 0b11`) is read by the same 1.2 rules.
-_COLLECTIONS = frozenset({_TAG + "seq", _TAG + "map"})
-_SCALARS: dict[str, Callable[[ScalarNode], JSON]] = {
+# Per-tag constructors; an explicit tag (`!!int 0b11`) is read by the same 1.2 rules.
+_SCALARS: dict[str, Callable[[str], JSON]] = {
     _TAG + "int": _int12,
     _TAG + "float": _float12,
-    _TAG + "bool": lambda node: str(node.value).lower() == "true",
-    _TAG + "null": lambda node: None,
+    _TAG + "bool": lambda text: text.lower() == "true",
+    _TAG + "null": lambda text: None,
 }
+
+# The events the builder reads, as tuples (kind, value, tag, line, anchor): a scalar's value
+# is its text; an alias's is the anchor it names.
+_SCALAR, _SEQ_START, _MAP_START, _END, _ALIAS = range(5)
+_Event = tuple[int, str | None, str | None, int, str | None]
+_END_EVENT: _Event = (_END, None, None, 0, None)
+
+
+def _yaml_events(text: str, source: str) -> Iterator[_Event]:
+    """The node events of the one document in ``text``, from libyaml when present, with
+    every tag resolved; YAML syntax errors are PyYAML's own exceptions."""
+    from yaml import events as ev  # here: a spec read as JSON never needs PyYAML
+
+    try:  # libyaml scans in C: a 30 MB scalar takes half a second instead of half a minute
+        from yaml.cyaml import CParser  # type: ignore[attr-defined]
+        parser: Any = CParser(text)
+    except ImportError:  # pragma: no cover - PyYAML built without libyaml
+        parser = _py_parser(text)
+    kinds = {ev.ScalarEvent: _SCALAR, ev.SequenceStartEvent: _SEQ_START,
+             ev.MappingStartEvent: _MAP_START, ev.SequenceEndEvent: _END,
+             ev.MappingEndEvent: _END, ev.AliasEvent: _ALIAS}
+    get = parser.get_event
+    try:
+        get()  # the stream's start
+        if not isinstance(get(), ev.DocumentStartEvent):
+            return  # no document: an empty stream (comments only)
+        while True:
+            event = get()
+            kind = kinds.get(type(event))
+            if kind is None:  # the document's end
+                break
+            line = event.start_mark.line + 1
+            if kind == _SCALAR:
+                value, tag = event.value, event.tag
+                if tag is None or tag == "!":
+                    tag = _STR
+                    if event.implicit[0]:  # plain, not quoted: resolved by its text
+                        for candidate, pattern in _IMPLICIT.get(value[:1], ()):
+                            if pattern.match(value):
+                                tag = candidate
+                                break
+                yield (_SCALAR, value, tag, line, event.anchor)
+            elif kind == _END:
+                yield _END_EVENT  # where a collection ends is never reported
+            elif kind == _ALIAS:
+                yield (_ALIAS, event.anchor, None, line, None)
+            else:
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = _SEQ if kind == _SEQ_START else _MAP
+                yield (kind, None, tag, line, event.anchor)
+        event = get()
+        if not isinstance(event, ev.StreamEndEvent):
+            raise InputError("not valid YAML or JSON: but found another document",
+                             source=source, line=event.start_mark.line + 1)
+    finally:
+        parser.dispose()
+
+
+def _py_parser(text: str) -> Any:
+    """PyYAML's parser in Python, for a PyYAML built without libyaml."""
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class PyParser(Reader, Scanner, Parser):
+        def __init__(self, stream: str):
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+
+        def dispose(self) -> None:
+            Parser.dispose(self)
+
+    return PyParser(text)
+
+
+class _Anchor:
+    """An anchored node: a scalar's event, or the span of a collection's events in the log."""
+
+    __slots__ = ("end", "event", "start")
+
+    def __init__(self, event: _Event, start: int):
+        self.event = event
+        self.start = start
+        self.end = -1  # still open: an alias to it now is a recursive one
 
 
 class _Builder:
+    """Builds the JSON value of a YAML document from its events, without recursion.
+
+    Counts what it builds (values, and bytes of keys, strings and pointers: an alias repeats
+    them, so the file size is no bound), keeps the line of every pointer and refuses what
+    JSON cannot hold. An alias replays its anchor's events at its own place, as though they
+    were written out there: every limit and line applies to the copy.
+    """
+
     def __init__(self, source: str, limits: Limits):
         self.source = source
         self.limits = limits
         self.nodes = 0
         self.expanded = 0
         self.lines: dict[str, int] = {}
-        self.active: set[int] = set()
+        self.anchors: dict[str, _Anchor] = {}
+        self.log: list[_Event] = []  # the events inside anchors, for their aliases
+        self.open_anchors = 0
+        self.sources: list[Iterator[_Event]] = []
 
-    def fail(self, message: str, node: Node, pointer: str) -> InputError:
-        return InputError(message, source=self.source, line=node.start_mark.line + 1,
-                          pointer=pointer or "/")
+    def fail(self, message: str, line: int, pointer: str) -> InputError:
+        return InputError(message, source=self.source, line=line, pointer=pointer or "/")
 
-    def charge(self, size: int, node: Node, pointer: str) -> None:
-        """Count bytes built; aliases repeat their strings, so the file size is no bound."""
+    def charge(self, size: int, line: int) -> None:
         self.expanded += size
         if self.expanded > self.limits.max_expanded_bytes:
             raise self.fail(
                 f"document expands to more than {self.limits.max_expanded_bytes:,} bytes "
-                "(a YAML alias bomb?)", node, "")
+                "(a YAML alias bomb?)", line, "")
 
-    def build(self, node: Node, pointer: str, depth: int) -> JSON:
+    def node(self, pointer: str, depth: int, line: int) -> None:
+        """Account for one value about to be built at ``pointer``."""
         self.nodes += 1
         if self.nodes > self.limits.max_nodes:
             raise self.fail(
                 f"document expands to more than {self.limits.max_nodes:,} values "
-                "(a YAML alias bomb?)", node, pointer)
-        self.charge(len(pointer), node, pointer)
+                "(a YAML alias bomb?)", line, pointer)
+        self.charge(len(pointer), line)
         if depth > self.limits.max_depth:
-            raise self.fail(f"nested deeper than {self.limits.max_depth} levels", node, pointer)
-        self.lines.setdefault(pointer, node.start_mark.line + 1)
-        if isinstance(node, ScalarNode):
-            return self.scalar(node, pointer)
-        if node.tag not in _COLLECTIONS:  # e.g. !!python/object: never constructed, refused
-            raise self.fail(f"unsupported YAML tag {node.tag}", node, pointer)
-        if id(node) in self.active:
-            raise self.fail("recursive YAML alias", node, pointer)
-        self.active.add(id(node))
-        try:
-            if isinstance(node, SequenceNode):
-                return [self.build(child, f"{pointer}/{i}", depth + 1)
-                        for i, child in enumerate(node.value)]
-            if isinstance(node, MappingNode):
-                return self.mapping(node, pointer, depth)
-        finally:
-            self.active.discard(id(node))
-        raise self.fail(f"unsupported YAML node {node.tag}", node, pointer)
+            raise self.fail(f"nested too deeply to read (deeper than {self.limits.max_depth} "
+                            "levels)", line, pointer)
+        self.lines.setdefault(pointer, line)
 
-    def mapping(self, node: MappingNode, pointer: str, depth: int) -> dict[str, JSON]:
-        out: dict[str, JSON] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
-                raise self.fail("YAML merge keys (<<) are not supported", key_node, pointer)
-            if not isinstance(key_node, ScalarNode):
-                raise self.fail("mapping keys must be plain strings", key_node, pointer)
-            # Keys are strings in JSON; YAML 1.1 turns `200:` into an int, so use the raw text.
-            key = key_node.value
-            self.charge(len(key), key_node, pointer)
-            child = f"{pointer}/{escape_pointer(key)}"
-            if key in out:
-                raise self.fail(f"duplicate key {key!r}", key_node, pointer)
-            # A pointer's line is its key's line: where a reader looks for it.
-            self.lines[child] = key_node.start_mark.line + 1
-            out[key] = self.build(value_node, child, depth + 1)
-        return out
-
-    def scalar(self, node: ScalarNode, pointer: str) -> JSON:
-        tag = node.tag
-        if tag == _TAG + "str" or tag == _TAG + "timestamp":
+    def scalar(self, text: str, tag: str, line: int, pointer: str) -> JSON:
+        if tag == _STR or tag == _TAG + "timestamp":
             # Dates stay strings: JSON has no date type and format checks want the text.
-            self.charge(len(node.value), node, pointer)
-            return node.value
-        if tag in _SCALARS:
-            try:
-                value = _SCALARS[tag](node)
-            except ValueError:  # an integer longer than Python's digit limit
-                raise self.fail(f"unreadable number ({_digits()})", node,
-                                pointer) from None
-            if isinstance(value, float) and not math.isfinite(value):
-                raise self.fail("NaN and Infinity are not JSON values", node, pointer)
-            return value
-        raise self.fail(f"unsupported YAML tag {tag}", node, pointer)
+            self.charge(len(text), line)
+            return text
+        convert = _SCALARS.get(tag)
+        if convert is None:  # e.g. !!python/object: never constructed, refused
+            raise self.fail(f"unsupported YAML tag {tag}", line, pointer)
+        try:
+            value = convert(text)
+        except ValueError:  # an integer longer than Python's digit limit
+            raise self.fail(f"unreadable number ({_digits()})", line, pointer) from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail("NaN and Infinity are not JSON values", line, pointer)
+        return value
+
+    def define(self, name: str, event: _Event, start: int) -> _Anchor:
+        if name in self.anchors:
+            raise InputError(f"not valid YAML or JSON: found duplicate anchor {name!r}",
+                             source=self.source, line=event[3])
+        found = self.anchors[name] = _Anchor(event, start)
+        return found
+
+    def anchor(self, name: str, line: int) -> _Anchor:
+        found = self.anchors.get(name)
+        if found is None:
+            raise InputError(f"not valid YAML or JSON: found undefined alias {name!r}",
+                             source=self.source, line=line)
+        return found
+
+    def key(self, frame: list[Any], event: _Event, replaying: bool) -> None:
+        """Read the key of a mapping's next member; its value comes next."""
+        kind, text, tag, line, name = event
+        where = frame[1]
+        if kind == _ALIAS:  # an alias as a key stands for its anchor's node
+            assert text is not None
+            found = self.anchor(text, line)
+            if found.start >= 0:
+                raise self.fail("mapping keys must be plain strings", found.event[3], where)
+            kind, text, tag, line, name = found.event
+        elif kind == _SCALAR and name is not None and not replaying:
+            self.define(name, event, -1)
+        if tag == _MERGE:
+            raise self.fail("YAML merge keys (<<) are not supported", line, where)
+        if kind != _SCALAR:
+            raise self.fail("mapping keys must be plain strings", line, where)
+        # Keys are strings in JSON, whatever they look like (`200:`): the text as written.
+        assert text is not None
+        self.charge(len(text), line)
+        child = f"{where}/{escape_pointer(text)}"
+        if text in frame[0]:
+            raise self.fail(f"duplicate key {text!r}", line, where)
+        # A pointer's line is its key's line: where a reader looks for it.
+        self.lines[child] = line
+        frame[4] = (text, child)
+
+    def build(self, events: Iterator[_Event]) -> JSON:
+        """The document's value; :data:`_NO_DOCUMENT` for a stream without one."""
+        root: Any = _NO_DOCUMENT
+        # One frame per open collection: [container, pointer, depth, anchor, the key and
+        # pointer of the member whose value comes next (None: a key comes next)].
+        stack: list[list[Any]] = []
+        sources = self.sources = [events]  # the document's events, then aliases replayed
+        log, lines = self.log, self.lines
+        max_bytes = self.limits.max_expanded_bytes
+        while sources:
+            event = next(sources[-1], None)
+            if event is None:
+                sources.pop()
+                continue
+            replaying = len(sources) > 1
+            if self.open_anchors and not replaying:
+                log.append(event)
+            kind, text, tag, line, name = event
+            if kind == _END:
+                self.close(stack.pop())
+                continue
+            frame = stack[-1] if stack else None
+            if frame is None:
+                pointer, depth = "", 0
+            elif type(frame[0]) is list:
+                pointer, depth = f"{frame[1]}/{len(frame[0])}", frame[2] + 1
+            elif frame[4] is not None:
+                pointer, depth = frame[4][1], frame[2] + 1
+            elif kind == _SCALAR and name is None and tag != _MERGE:  # a key, as most are
+                assert text is not None
+                self.expanded += len(text)
+                child = f"{frame[1]}/{escape_pointer(text)}"
+                if self.expanded > max_bytes or text in frame[0]:
+                    self.expanded -= len(text)
+                    self.key(frame, event, replaying)  # says what is wrong
+                lines[child] = line  # a pointer's line is its key's: where a reader looks
+                frame[4] = (text, child)
+                continue
+            else:
+                self.key(frame, event, replaying)
+                continue
+            if kind == _ALIAS:
+                self.replay(event, pointer, depth)
+                continue
+            value = self.value(event, pointer, depth, replaying, stack)
+            if frame is None:
+                root = value
+            elif type(frame[0]) is list:
+                frame[0].append(value)
+            else:
+                frame[0][frame[4][0]] = value
+                frame[4] = None
+        return root
+
+    def value(self, event: _Event, pointer: str, depth: int, replaying: bool,
+              stack: list[list[Any]]) -> JSON:
+        """A scalar's value, or a new collection (its frame pushed on ``stack``)."""
+        kind, text, tag, line, name = event
+        limits = self.limits
+        self.nodes += 1
+        self.expanded += len(pointer)
+        if (self.nodes > limits.max_nodes or self.expanded > limits.max_expanded_bytes
+                or depth > limits.max_depth):
+            self.nodes -= 1
+            self.expanded -= len(pointer)
+            self.node(pointer, depth, line)  # says which limit
+        self.lines.setdefault(pointer, line)
+        if kind == _SCALAR:
+            assert text is not None and tag is not None
+            if name is not None and not replaying:
+                self.define(name, event, -1)
+            if tag == _STR:  # as most are
+                self.expanded += len(text)
+                if self.expanded > limits.max_expanded_bytes:
+                    self.charge(0, line)
+                return text
+            return self.scalar(text, tag, line, pointer)
+        if tag != _SEQ and tag != _MAP:  # e.g. !!set or !!python/object
+            raise self.fail(f"unsupported YAML tag {tag}", line, pointer)
+        value: list[JSON] | dict[str, JSON] = [] if kind == _SEQ_START else {}
+        anchor = None
+        if name is not None and not replaying:
+            if not self.open_anchors:  # else logged already
+                self.log.append(event)
+            anchor = self.define(name, event, len(self.log) - 1)
+            self.open_anchors += 1
+        stack.append([value, pointer, depth, anchor, None])
+        return value
+
+    def close(self, frame: list[Any]) -> None:
+        if frame[3] is not None:  # an anchored collection: its events end here
+            frame[3].end = len(self.log)
+            self.open_anchors -= 1
+
+    def replay(self, event: _Event, pointer: str, depth: int) -> None:
+        """An alias: its anchor's events, replayed here (the first one takes this place)."""
+        name, line = event[1], event[3]
+        assert name is not None
+        found = self.anchor(name, line)
+        if found.start < 0:
+            self.sources.append(iter((found.event,)))
+        elif found.end < 0:  # inside the node it names
+            self.node(pointer, depth, found.event[3])
+            raise self.fail("recursive YAML alias", found.event[3], pointer)
+        else:
+            self.sources.append(map(self.log.__getitem__, range(found.start, found.end)))
+
+
+_NO_DOCUMENT = object()
 
 
 def parse_document(
@@ -245,32 +425,24 @@ def parse_document(
         # JSON is parsed as JSON; a scan of its tokens gives the line of every pointer.
         data = _strict_json(text, source)
         return Document(source=source, data=data, lines=_LazyLines(text))
+    import yaml  # here: a spec read from a cache or as JSON never needs PyYAML
+
+    builder = _Builder(source, limits)
     try:
-        loader = _Loader(text)
-        try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
+        data = builder.build(_yaml_events(text, source))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = exc.problem or exc.context or "malformed"
         if "nesting depth" in what:
-            # libyaml 0.2.6 (PyYAML 6.0.4's wheels) stops at 1,000 levels in its parser; older
-            # ones reach our composer's RecursionError. One message for both.
+            # libyaml 0.2.6 (PyYAML 6.0.4's wheels) stops at 1,000 levels in its parser, which
+            # a caller's max_depth above that reaches. One message for both.
             raise InputError("nested too deeply to read", source=source, line=line) from None
         raise InputError(f"not valid YAML or JSON: {what}", source=source, line=line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML or JSON: {exc}", source=source) from None
-    except RecursionError:
-        raise InputError("nested too deeply to read", source=source) from None
-    if root is None:
+    if data is _NO_DOCUMENT:
         raise InputError("file is empty", source=source)
-    builder = _Builder(source, limits)
-    try:
-        data = builder.build(root, "", 0)
-    except RecursionError:
-        raise InputError("nested too deeply to read", source=source) from None
     return Document(source=source, data=data, lines=builder.lines)
 
 
@@ -520,5 +692,7 @@ def parse_json(data: bytes | str, *, source: str = "<body>",
 def dump_document(data: JSON) -> str:
     """YAML text for a plain JSON value, keys in their order (the inverse of ``parse_document``
     for documents we write, such as suggested specs)."""
+    import yaml
+
     return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100,
                               default_flow_style=False))

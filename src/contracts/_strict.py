@@ -96,8 +96,23 @@ class Shapes:
         return shape
 
     def _finish(self) -> None:
-        """Mark the flat shapes (after a graph is complete: flatness looks at children)."""
-        for shape in self._cache.values():
+        """Mark the trivial and flat shapes (after a graph is complete: both look at
+        children). A shape that checks no keys is trivial when every item shape is: an array
+        of free-form values (or of arrays of them) can never report, so the clean pass does
+        not walk it."""
+        shapes = list(self._cache.values())
+        candidates = {id(s) for s in shapes if not s.checks}
+        changed = True
+        while changed:  # the greatest fixpoint: a recursive array of arrays stays trivial
+            changed = False
+            for shape in shapes:
+                if id(shape) in candidates and any(id(i) not in candidates
+                                                   for i in shape.items):
+                    candidates.discard(id(shape))
+                    changed = True
+        for shape in shapes:
+            shape.trivial = id(shape) in candidates
+        for shape in shapes:
             shape.deep = tuple((name, deep) for name, subs in shape.props.items()
                                if (deep := tuple(s for s in subs if not s.trivial)))
             shape.deep_extra = tuple(s for s in shape.extra if not s.trivial)
@@ -148,7 +163,10 @@ def _items_clean(value: list[Any], sub: Shape) -> bool:
                 return True
         except TypeError:
             pass
-    return all(clean_of(item, sub) for item in value)
+    for item in value:  # noqa: SIM110 - a loop, not all() over a generator: no frame per item
+        if not clean_of(item, sub):
+            return False
+    return True
 
 
 def undocumented_in(value: Any, shape: Shape, pointer: str,

@@ -460,9 +460,8 @@ class Spec:
 
     @cached_property
     def _matchers(self) -> tuple[tuple[str, int, str, Operation], ...]:
-        """(literal prefix, literal length, template, operation) in the order paths are tried.
-        A template's regex is compiled when a path first starts with its prefix: a run that
-        checks one operation's bodies compiles one or two, not one per operation."""
+        """(literal prefix, literal length, template, operation) in the order paths are tried;
+        a template's regex is compiled when a path first starts with its prefix."""
         found = []
         for op in self.operations:
             template = _normalise_path(op.path)
@@ -519,7 +518,6 @@ class Spec:
                 wanted, api=self._name,
                 suggestions=[f"{m} {path_hits[0].path}" for m in allowed])
         import difflib  # only on the error path
-
         keys = [op.key for op in self.operations]
         probe = f"{method.upper()} {next(iter(self.candidate_paths(url)))}"
         close = difflib.get_close_matches(probe, keys, n=3, cutoff=0.4)
@@ -711,18 +709,15 @@ def _from_document(
     resources: dict[str, Document] = {uri: document}
     problems: list[RefProblem] = []
     registry = None  # built on the first reference the fast path below cannot settle
-    queue = [uri]
-    # Every reference found, by document: the bare-cycle check below reads them from here
-    # rather than walking each document a second time.
-    refs_of: dict[str, list[tuple[str, str]]] = {}
+    queue, suspects = [uri], []
     while queue:
         current_uri = queue.pop()
         current = resources[current_uri]
-        seen = refs_of.setdefault(current_uri, [])
         for ref, where, base in iter_refs_with_base(current.data, current_uri):
-            seen.append((ref, where))
-            if base == current_uri and ref.startswith("#/") and _walk(
-                    current.data, unquote(ref[1:])) is not _MISSING:
+            target = _walk(current.data, unquote(ref[1:])) if ref.startswith("#/") else _MISSING
+            if target is _MISSING or (isinstance(target, dict) and "$ref" in target):
+                suspects.append((current_uri, ref, where))  # may start a cycle of bare refs
+            if base == current_uri and target is not _MISSING:
                 continue  # the common case, without building a resolver
             line = current.line_of(where + "/$ref")
 
@@ -751,7 +746,7 @@ def _from_document(
                 break
     spec = Spec(name=name, root=document, uri=uri, resources=resources,
                 ref_problems=tuple(problems), original=original)
-    _check_bare_cycles(spec, refs_of)
+    _check_bare_cycles(spec, suspects)
     if problems and not lenient:
         raise problems[0].as_error()
     return spec
@@ -786,22 +781,20 @@ def _load_resource(target_uri: str, ref: str, current: Document, where: str, lin
         return None
 
 
-def _check_bare_cycles(spec: Spec, refs_of: Mapping[str, list[tuple[str, str]]]) -> None:
-    """Raise on a cycle of bare ``$ref``s. ``refs_of``: each document's references with the
-    pointer of the object holding them (its ``$dynamicRef`` and ``$schema`` too: checking
-    their holder again finds nothing new)."""
-    for doc_uri, doc in spec.resources.items():
-        for ref, where in refs_of.get(doc_uri, ()):
-            if not ref.startswith("#"):
-                pass  # another document: follow it below
-            else:
-                target = _walk(doc.data, unquote(ref[1:]))
-                if not (isinstance(target, dict) and isinstance(target.get("$ref"), str)):
-                    continue  # one step lands on a schema, not on another bare ref: no cycle
-            node = Located(_walk(doc.data, where), doc_uri, where)
-            try:
-                spec.resolve(node)
-            except UnresolvableRef as exc:
-                if "cycle" in exc.reason:
-                    raise
-                # Missing targets are reported separately (ref_problems).
+def _check_bare_cycles(spec: Spec, refs: list[tuple[str, str, str]]) -> None:
+    """``refs``: (document, $ref, where) of every reference not known to land on a schema."""
+    for doc_uri, ref, where in refs:
+        doc = spec.resources[doc_uri]
+        if not ref.startswith("#"):
+            pass  # another document: follow it below
+        else:
+            target = _walk(doc.data, unquote(ref[1:]))
+            if not (isinstance(target, dict) and isinstance(target.get("$ref"), str)):
+                continue  # one step lands on a schema, not on another bare ref: no cycle
+        node = Located(_walk(doc.data, where), doc_uri, where)
+        try:
+            spec.resolve(node)
+        except UnresolvableRef as exc:
+            if "cycle" in exc.reason:
+                raise
+            # Missing targets are reported separately (ref_problems).

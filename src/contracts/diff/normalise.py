@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from ..errors import InputError
 from ..specs import Located, Spec
@@ -48,6 +49,7 @@ class Normaliser:
         self.ops: dict[str, OpInfo] = {}
         self._nodes = 0
         self._memo: dict[tuple[str, str], Tree] = {}
+        self._targets: dict[tuple[str, str], Located] = {}
         self._recursions: list[str] = []
         components = spec.document.get("components")
         schemes = components.get("securitySchemes") if isinstance(components, dict) else None
@@ -267,8 +269,9 @@ class Normaliser:
         properties = self._properties(loc, stack, drop)
         if properties:
             out["properties"] = properties
-        out.update(self._subschemas(loc, stack, drop))
-        out.update(self._schema_maps(loc, stack, drop))
+        if not _NESTING.isdisjoint(value):  # most schemas hold no other schema
+            out.update(self._subschemas(loc, stack, drop))
+            out.update(self._schema_maps(loc, stack, drop))
         if isinstance(value.get("allOf"), list):
             for i in range(len(value["allOf"])):
                 out = merge(out, self.schema(loc.child("allOf", i), stack, drop=drop))
@@ -282,7 +285,7 @@ class Normaliser:
         recursion marker for a schema outside it). Component schemas carry ``$from``: the
         classification reports a change inside one once, with every place it reaches."""
         value = loc.value
-        target = self.spec.resolve(Located({"$ref": value["$ref"]}, loc.uri, loc.pointer))
+        target = self._target(loc.uri, value["$ref"], loc.pointer)
         key = f"{target.uri}#{target.pointer}"
         if key in stack:  # a recursive schema: keep a marker instead of inlining forever
             self._recursions.append(key)
@@ -303,6 +306,17 @@ class Normaliser:
         return merge(base, self.schema(Located(siblings, loc.uri, loc.pointer), stack,
                                        drop=drop))
 
+    def _target(self, uri: str, ref: str, pointer: str) -> Located:
+        """Where a ``$ref`` leads. A plain pointer into its own document that lands on a
+        schema leads there from any place (no ``$id`` is consulted): looked up once."""
+        target = self._targets.get((uri, ref))
+        if target is None:
+            target = self.spec.resolve(Located({"$ref": ref}, uri, pointer))
+            if (ref.startswith("#/") and target.uri == uri
+                    and target.pointer == unquote(ref[1:])):
+                self._targets[(uri, ref)] = target
+        return target
+
     def _properties(self, loc: Located, stack: tuple[str, ...], drop: str) -> Tree:
         """Properties by name with their required-ness, without those marked ``drop``."""
         value = loc.value
@@ -311,8 +325,8 @@ class Normaliser:
         required = ({r for r in raw_required if isinstance(r, str)}
                     if isinstance(raw_required, list) else set())
         if drop and props:
-            hidden = {name for name in props
-                      if self.spec.marked(loc.child("properties", name), drop)}
+            hidden = {name for name, prop in props.items()
+                      if self._marked(prop, loc, name, drop)}
             props = {name: v for name, v in props.items() if name not in hidden}
             required -= hidden
         if not (props or required):
@@ -324,6 +338,11 @@ class Normaliser:
         for name in required - set(props):
             out[name] = {"required": True, "schema": {}}
         return out
+
+    def _marked(self, prop: JSON, loc: Located, name: str, drop: str) -> bool:
+        if isinstance(prop, dict) and (prop.get(drop) is True or "$ref" not in prop):
+            return prop.get(drop) is True  # the common case, without a Located
+        return self.spec.marked(loc.child("properties", name), drop)
 
     def _subschemas(self, loc: Located, stack: tuple[str, ...], drop: str) -> Tree:
         """The keywords holding one schema (``items``, ``not``, ``if``/``then``/``else``,
@@ -374,6 +393,9 @@ class Normaliser:
 SINGLE_SUBSCHEMAS = ("items", "not", "if", "then", "else", "contains", "propertyNames",
                      "unevaluatedItems", "unevaluatedProperties", "contentSchema")
 _COMPONENT_SCHEMAS = "/components/schemas/"
+# Every keyword _subschemas and _schema_maps read.
+_NESTING = frozenset({*SINGLE_SUBSCHEMAS, "prefixItems", "oneOf", "anyOf", "patternProperties",
+                      "dependentSchemas"})
 
 
 def _nullable_variant(schema: Tree) -> Tree:
@@ -400,11 +422,21 @@ def _assertions(value: dict[str, JSON]) -> Tree:
     out: Tree = {}
     types = value.get("type")
     if isinstance(types, str):
-        types = [types]
-    if isinstance(types, list):
+        out["type"] = types
+    elif isinstance(types, list):
         out["type"] = "|".join(sorted({str(t) for t in types}))
     if "format" in value:
         out["format"] = str(value["format"])
+    if not _VALUE_KEYWORDS.isdisjoint(value):  # most schemas have none of them
+        _value_keywords(value, out)
+    for keyword in _VALUE_CONSTRAINTS.intersection(value):
+        raw = value[keyword]
+        out[keyword] = raw if isinstance(raw, int | float | str | bool) else as_json(raw)
+    return out
+
+
+def _value_keywords(value: dict[str, JSON], out: Tree) -> None:
+    """enum/const, defaults, deprecation and the keyword maps, into ``out``."""
     if isinstance(value.get("enum"), list):
         out["enum"] = {as_json(v): True for v in value["enum"]}
     if "const" in value:
@@ -421,11 +453,13 @@ def _assertions(value: dict[str, JSON]) -> Tree:
     if value.get("deprecated") is True:
         out["deprecated"] = True
     out.update(_keyword_maps(value))
-    for keyword in CONSTRAINTS - {"additionalProperties"}:
-        if keyword in value:
-            raw = value[keyword]
-            out[keyword] = raw if isinstance(raw, int | float | str | bool) else as_json(raw)
-    return out
+
+
+# Every keyword _value_keywords reads.
+_VALUE_KEYWORDS = frozenset({"enum", "const", "x-extensible-enum", "contentMediaType",
+                             "contentEncoding", "default", "deprecated", "dependentRequired",
+                             "discriminator"})
+_VALUE_CONSTRAINTS = CONSTRAINTS - {"additionalProperties"}  # that one holds a schema too
 
 
 def _keyword_maps(value: dict[str, JSON]) -> Tree:
