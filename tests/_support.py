@@ -73,3 +73,30 @@ def examples(apis: tuple[str, ...] = BUNDLED) -> Iterator[Example]:
                         value = s.resolve(node.child("examples", name)).value.get("value")
                         yield Example(api, op, status, media_type, node.child("schema"), name,
                                       value)
+
+
+def heidi_jwt(base: str, token: str | None = None, *, tries: int = 10) -> str:
+    """A JWT of the Heidi mock at ``base`` (its server path included), made as Heidi's clients
+    make one: ``GET /jwt`` with the key in ``Heidi-Api-Key``. Answers of an ``error_rate`` mock
+    are retried (a fault is no refusal)."""
+    import httpx
+
+    from contracts.mock import DEFAULT_TOKEN
+
+    for _ in range(tries):
+        answer = httpx.get(base + "/jwt", headers={"Heidi-Api-Key": token or DEFAULT_TOKEN},
+                           params={"email": "test@example.com", "third_party_internal_id": "123"},
+                           timeout=30)
+        if 200 <= answer.status_code < 300:  # a drifting mock answers 201
+            return str(answer.json()["token"])
+        assert answer.headers.get("x-contracts-fault") == "1", answer.text
+    raise AssertionError(f"no JWT from {base}/jwt in {tries} tries")
+
+
+def heidi_auth(base: str, token: str | None = None) -> dict[str, str]:
+    """Heidi's auth headers: the JWT of :func:`heidi_jwt` as Bearer (the mock, as Heidi,
+    refuses the key itself there) and the key for ``GET /jwt``."""
+    from contracts.mock import DEFAULT_TOKEN
+
+    return {"Authorization": f"Bearer {heidi_jwt(base, token)}",
+            "Heidi-Api-Key": token or DEFAULT_TOKEN}

@@ -9,13 +9,14 @@ from typing import Any
 
 import httpx
 
+from _support import heidi_auth
 from contracts.mock import DEFAULT_TOKEN, base_urls
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 THREADS, ROUNDS, MAX_POLLS = 32, 2, 10
 
 
-def _worker(n: int, urls: dict[str, str], out: dict[str, Any]) -> None:
+def _worker(n: int, urls: dict[str, str], heidi: dict[str, str], out: dict[str, Any]) -> None:
     statuses: list[int] = []
 
     def hook(response: httpx.Response) -> None:
@@ -41,10 +42,13 @@ def _worker(n: int, urls: dict[str, str], out: dict[str, Any]) -> None:
                 if c.get(f"{urls['upheal']}/sessions/{uid}").json()["state"] == "Done":
                     break
 
-            hid = c.post(urls["heidi"] + "/sessions", json={}).json()["session_id"]
+            hid = c.post(urls["heidi"] + "/sessions", json={}, headers=heidi).json()[
+                "session_id"]
             mine["heidi"].append(hid)
-            c.patch(f"{urls['heidi']}/sessions/{hid}", json={"duration": n * 100 + r})
-            got = c.get(f"{urls['heidi']}/sessions/{hid}").json()["session"]["duration"]
+            c.patch(f"{urls['heidi']}/sessions/{hid}", json={"duration": n * 100 + r},
+                    headers=heidi)
+            got = c.get(f"{urls['heidi']}/sessions/{hid}", headers=heidi).json()["session"][
+                "duration"]
             if got != n * 100 + r:
                 out.setdefault("mixups", []).append((hid, got))
 
@@ -58,7 +62,9 @@ def test_concurrent_lifecycles_keep_state_consistent(mock_server: Callable[..., 
     server = mock_server("all")
     urls = base_urls(["upheal", "heidi", "eka", "realtimekit"], server.url)
     out: dict[Any, Any] = {}
-    threads = [threading.Thread(target=_worker, args=(n, urls, out)) for n in range(THREADS)]
+    heidi = heidi_auth(urls["heidi"])  # Heidi takes the JWT of GET /jwt, not the key
+    threads = [threading.Thread(target=_worker, args=(n, urls, heidi, out))
+               for n in range(THREADS)]
     for t in threads:
         t.start()
     for t in threads:

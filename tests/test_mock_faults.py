@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from _support import heidi_auth
 from contracts.cli import run
 from contracts.mock import DEFAULT_TOKEN, DRIFT_KINDS, base_urls
 
@@ -94,7 +95,8 @@ def test_error_rate_is_partial_and_seeded(mock_server: Callable[..., Any]) -> No
     def statuses(seed: int) -> list[int]:
         server = mock_server("heidi", error_rate=0.3, seed=seed)
         base = base_urls(["heidi"], server.url)["heidi"]
-        with httpx.Client(base_url=base, headers=AUTH) as c:
+        # The JWT exchange is answered with faults too (retried): part of the seeded run.
+        with httpx.Client(base_url=base, headers=heidi_auth(base)) as c:
             return [c.get("/sessions/linked-user").status_code for _ in range(60)]
 
     first = statuses(5)
@@ -106,7 +108,7 @@ def test_error_rate_is_partial_and_seeded(mock_server: Callable[..., Any]) -> No
 def test_latency_still_answers(mock_server: Callable[..., Any]) -> None:
     server = mock_server("heidi", latency=0.01)
     base = base_urls(["heidi"], server.url)["heidi"]
-    assert httpx.get(base + "/sessions/linked-user", headers=AUTH).status_code == 200
+    assert httpx.get(base + "/sessions/linked-user", headers=heidi_auth(base)).status_code == 200
 
 
 # -- CLI -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from _support import concrete_url, examples, spec
+from _support import concrete_url, examples, heidi_auth, spec
 from contracts import BUNDLED
 from contracts.mock import DEFAULT_TOKEN, MockServer, app, base_urls
 from contracts.specs import Operation
@@ -58,9 +58,21 @@ def servers() -> Iterator[dict[str, str]]:
         server.stop()
 
 
+_HEIDI: dict[str, dict[str, str]] = {}
+
+
+def _auth(base: str, api: str) -> dict[str, str]:
+    """AUTH, except for Heidi: the JWT its ``GET /jwt`` answers (one per mock) as Bearer."""
+    if api != "heidi":
+        return AUTH
+    if base not in _HEIDI:
+        _HEIDI[base] = heidi_auth(base)
+    return _HEIDI[base]
+
+
 def _call(base: str, api: str, op: Operation, prefer: str | None = None,
           headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
-    sent = dict(AUTH if headers is None else headers)
+    sent = dict(_auth(base, api) if headers is None else headers)
     if prefer is not None:
         sent["Prefer"] = prefer
     kwargs.setdefault("json", _request_body(api, op))
@@ -270,7 +282,7 @@ def test_the_handlers_answer_comes_from_a_scratch_copy(mock_server: Callable[...
 def test_a_preference_outranks_the_scenario_header(servers: dict[str, str]) -> None:
     api, operation = LINKED
     op = spec(api).operation(operation)
-    scenario = {**AUTH, "x-contracts-scenario": "no_linked_user"}
+    scenario = {**_auth(servers[api], api), "x-contracts-scenario": "no_linked_user"}
     assert _call(servers[api], api, op, headers=scenario).status_code == 403
     assert _call(servers[api], api, op, "code=200", headers=scenario).status_code == 200
 

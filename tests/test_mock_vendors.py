@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
+from _support import heidi_auth
 from contracts import load_spec
 from contracts.mock import DEFAULT_TOKEN, app, base_urls
 
@@ -368,7 +369,9 @@ def test_heidi_jwt_create_patch(mock_server: Callable[..., Any]) -> None:
         sid = c.post("/sessions", json={"ehr_appointment_id": "EHR-9"}, headers=bearer).json()[
             "session_id"]
         assert c.get(f"/sessions/{sid}", headers=forged).status_code == 401
-        first = c.patch(f"/sessions/{sid}", headers=AUTH, json={
+        # The key itself is no Bearer token at Heidi: refused, and nothing is changed.
+        assert c.patch(f"/sessions/{sid}", headers=AUTH, json={"duration": 1}).status_code == 401
+        first = c.patch(f"/sessions/{sid}", headers=bearer, json={
             "duration": 60, "patient": {"name": "Test Patient 0001", "gender": "MALE"}})
         second = c.patch(f"/sessions/{sid}", headers=bearer,
                          json={"patient": {"dob": "1990-01-01"}, "language_code": "es"})
@@ -388,7 +391,8 @@ def test_heidi_jwt_create_patch(mock_server: Callable[..., Any]) -> None:
 
 def test_heidi_linked_user_paging(mock_server: Callable[..., Any]) -> None:
     server = mock_server("heidi")
-    with client(server, "heidi", headers=AUTH) as c:
+    base = base_urls(["heidi"], server.url)["heidi"]
+    with client(server, "heidi", headers=heidi_auth(base)) as c:
         for _ in range(2):
             c.post("/sessions", json={})
         seen: list[str] = []
@@ -549,7 +553,8 @@ def test_one_process_serves_all_four(mock_server: Callable[..., Any]) -> None:
     urls = base_urls(["upheal", "heidi", "eka", "realtimekit"], server.url)
     assert urls["realtimekit"] == f"{server.url}/client/v4"
     with httpx.Client(headers=AUTH) as c:
-        assert c.get(urls["heidi"] + "/sessions/linked-user").status_code == 200
+        assert c.get(urls["heidi"] + "/sessions/linked-user",
+                     headers=heidi_auth(urls["heidi"])).status_code == 200
         assert c.post(urls["eka"] + "/voice/v1/sessions", json=EKA_BODY).status_code == 201
         assert c.get(urls["realtimekit"] + RTK_APP + "/sessions").status_code == 200
         assert c.post(urls["upheal"] + "/sessions", json={

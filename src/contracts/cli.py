@@ -574,7 +574,8 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> float
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="Port to listen on (0 picks a free one).")
 @click.option("--token", default=None, metavar="T",
-              help="Bearer token the mock accepts [default: contracts-mock-token].")
+              help="Token the mock accepts as Bearer (Heidi: as Heidi-Api-Key, for GET /jwt) "
+                   "[default: contracts-mock-token].")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the synthetic data.")
 @click.option("--steps", type=click.IntRange(0), default=1, show_default=True,
@@ -592,9 +593,10 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> float
                    "type-changed, enum-value, field-added, status-code, or all.")
 @click.option("--webhook-url", default=None, metavar="URL",
               help="Where Upheal's session web-hook is POSTed when processing ends.")
-def mock(api: str, host: str, port: int, token: str | None, seed: int, steps: int,
-         step_seconds: float | None, scenario: str | None, latency: float, error_rate: float,
-         drift: str, webhook_url: str | None) -> None:
+@click.option("--accept-key-as-bearer", is_flag=True,
+              help="Heidi: take the API key as Bearer too (Heidi wants the JWT of GET /jwt).")
+def mock(api: str, host: str, port: int, token: str | None, drift: str,
+         **settings: Any) -> None:
     """Serve a stateful mock of API (upheal, heidi, eka, realtimekit, or all), or a stateless
     mock of any OpenAPI 3.0/3.1 spec given by path (examples, Prefer, request validation).
 
@@ -615,10 +617,8 @@ def mock(api: str, host: str, port: int, token: str | None, seed: int, steps: in
             return
         raise click.BadParameter(f"{api!r} (one of: {', '.join(VENDORS)}, all, or the path of "
                                  "an OpenAPI 3.0/3.1 spec)", param_hint="API")
-    options = MockOptions(token=token or DEFAULT_TOKEN, seed=seed, steps=steps,
-                          step_seconds=step_seconds, latency=latency, error_rate=error_rate,
-                          drift=parse_drift(drift), webhook_url=webhook_url,
-                          scenario=scenario)
+    # The other flags are MockOptions fields of the same names (seed, steps, scenario...).
+    options = MockOptions(token=token or DEFAULT_TOKEN, drift=parse_drift(drift), **settings)
 
     def ready(urls: dict[str, str], root: str) -> None:
         for name, url in urls.items():

@@ -342,6 +342,7 @@ class MockHandle:
         self.token = token
         self.live = live
         self._control_url = control_url
+        self._bearer: str | None = None
 
     def __repr__(self) -> str:  # never the token: in live mode it is a credential
         kind = "live" if self.live else "mock"
@@ -349,8 +350,17 @@ class MockHandle:
 
     @property
     def headers(self) -> dict[str, str]:
-        """The auth header every bundled vendor documents: ``Authorization: Bearer <token>``."""
-        return {"Authorization": f"Bearer {self.token}"}
+        """The auth header every bundled vendor documents: ``Authorization: Bearer <token>``;
+        where the spec says the token is exchanged for the key first (Heidi's JWT from
+        ``GET /jwt``), the exchanged one (asked once per handle; the key when refused)."""
+        __tracebackhide__ = True
+        if self._bearer is None:
+            from ._credentials import bearer_over_http
+            from .validation import validator_for
+
+            spec = _translated(validator_for, self.api).spec
+            self._bearer = _translated(bearer_over_http, spec, self.base_url, self.token)
+        return {"Authorization": f"Bearer {self._bearer}"}
 
     def url(self, path: str = "") -> str:
         """``base_url`` joined with an operation's path (``/sessions/abc``)."""

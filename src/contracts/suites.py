@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from ._credentials import auth_headers, exchanged_token, http_sender, token_exchange
 from ._seeding import without_local_constants
 from .errors import UsageError
 from .findings import Severity, Violation, rank_violations
@@ -179,12 +180,13 @@ class SuiteResult:
 
 class _Collector:
     def __init__(self, validator: Validator, result: SuiteResult, budget: int | None,
-                 token: str | None):
+                 secrets: tuple[str, ...]):
         self.validator = validator
         self.result = result
         # Setup requests (SuiteResult.setup) reached the vendor too: they spend the budget.
         self.budget = None if budget is None else max(budget - len(result.setup), 0)
-        self.token = token
+        self.secrets = secrets
+        """The key and any token exchanged for it: never shown in a repro or an error."""
         self.lock = threading.Lock()
         self.exhausted = False
         self.stop: Callable[[], None] = lambda: None
@@ -195,9 +197,9 @@ _active: _Collector | None = None
 _active_lock = threading.Lock()
 
 
-def _redact(text: str, token: str | None) -> str:
-    if token:
-        text = text.replace(token, "[REDACTED]")
+def _redact(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "[REDACTED]")
     return _TOKEN_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}[REDACTED]", text)
 
 
@@ -256,7 +258,7 @@ def _check_response(collector: _Collector, response: Any, case: Any) -> list[Vio
                 repro = case.as_curl_command()
             except Exception:  # noqa: BLE001 - a repro string is a courtesy
                 repro = f"{case.method} {url}"
-            repro = _redact(repro, collector.token)
+            repro = _redact(repro, collector.secrets)
             for violation in found:
                 outcome.add(violation, repro)
         if collector.budget is not None and collector.result.requests >= collector.budget:
@@ -288,19 +290,6 @@ def _register_check() -> None:
         return None
 
     _register_check.done = True  # type: ignore[attr-defined]
-
-
-def _auth_headers(spec: Spec, token: str | None) -> dict[str, str]:
-    """Bearer auth, plus the token in every header-based API-key scheme (Heidi-Api-Key)."""
-    if not token:
-        return {}
-    headers = {"Authorization": f"Bearer {token}"}
-    schemes = (spec.document.get("components") or {}).get("securitySchemes") or {}
-    for scheme in schemes.values():
-        if isinstance(scheme, dict) and scheme.get("type") == "apiKey" and (
-                scheme.get("in") == "header"):
-            headers[str(scheme.get("name"))] = token
-    return headers
 
 
 def _base_path(spec: Spec) -> str:
@@ -345,8 +334,11 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
 
         token = str(options.mock_options.get("token", DEFAULT_TOKEN))
         app = _mock_for(api, spec, options)
-    config_dict = _engine_config(spec, options, checks, token)
-    document = _with_known_values(spec, options, runnable, app, token, config_dict, result)
+    bearer = _exchange(spec, options, app, token, result)
+    headers = auth_headers(spec, token, bearer)
+    secrets = tuple(t for t in (token, bearer) if t)
+    config_dict = _engine_config(spec, options, checks, headers)
+    document = _with_known_values(spec, options, runnable, app, headers, config_dict, result)
     try:
         config = schemathesis.Config.from_dict(config_dict)
         schema: Any = schemathesis.openapi.from_dict(document, config=config)
@@ -367,10 +359,10 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
             # error (NoLinksFound). Nothing to chain is nothing to test, not a failure.
             schema.config.phases.stateful.enabled = False
             result.phases["stateful"] = "skipped: no links between the selected operations"
-    collector = _Collector(validator, result, options.request_budget, token)
+    collector = _Collector(validator, result, options.request_budget, secrets)
     started = time.perf_counter()
     emit("suites", f"{spec.name}: running schemathesis (seed {options.seed})")
-    _drive(from_schema(schema), collector, spec, token, emit)
+    _drive(from_schema(schema), collector, spec, secrets, emit)
     for phase in PHASES:
         result.phases.setdefault(phase, "skipped: disabled" if phase not in options.phases else
                                  "not reached (request budget)" if collector.exhausted else
@@ -379,7 +371,7 @@ def run_suite(api: str | Spec, options: SuiteOptions | None = None, *,
     return result
 
 
-def _drive(engine: Any, collector: _Collector, spec: Spec, token: str | None,
+def _drive(engine: Any, collector: _Collector, spec: Spec, secrets: tuple[str, ...],
            emit: EventHandler) -> None:
     """Run the engine to its end, or until the collector's request budget is spent."""
     global _active
@@ -389,7 +381,7 @@ def _drive(engine: Any, collector: _Collector, spec: Spec, token: str | None,
             stream = engine.execute()
             collector.stop = stream.stop
             for event in stream:
-                _on_engine_event(event, collector.result, spec, token, emit)
+                _on_engine_event(event, collector.result, spec, secrets, emit)
                 if collector.exhausted:
                     emit("suites", f"{spec.name}: request budget reached, stopping")
                     break
@@ -414,7 +406,7 @@ def _effective_paths(spec: Spec, options: SuiteOptions) -> Spec:
 
 
 def _with_known_values(spec: Spec, options: SuiteOptions, runnable: Sequence[Operation],
-                       app: Any, token: str | None, config_dict: dict[str, Any],
+                       app: Any, headers: Mapping[str, str], config_dict: dict[str, Any],
                        result: SuiteResult) -> dict[str, Any]:
     """The document for schemathesis (operations moved to their effective paths), with the
     known values in ``config_dict``: the caller's; against a mock (``app``) the ids the mock
@@ -423,9 +415,10 @@ def _with_known_values(spec: Spec, options: SuiteOptions, runnable: Sequence[Ope
     known = options.known_params
     if app is not None:
         known = _with_mock_values(spec, known, {"seed": options.seed, **options.mock_options})
-        known += _prime_mock(spec, app, _auth_headers(spec, token), known)
+        known += _prime_mock(spec, app, headers, known)
     elif options.live and options.allow_writes:
-        primed, result.setup = _prime_live(spec, options, _auth_headers(spec, token), known)
+        primed, setup = _prime_live(spec, options, headers, known)
+        result.setup += setup
         known += primed
     document = _moved(spec, _plain(spec.document))
     if known:
@@ -547,6 +540,49 @@ def _prime_live(spec: Spec, options: SuiteOptions, headers: Mapping[str, str],
         return _prime(spec, post, known)
 
 
+def _exchange(spec: Spec, options: SuiteOptions, app: Any, key: str | None,
+              result: SuiteResult) -> str | None:
+    """The bearer token the spec says is exchanged for the key (Heidi's JWT from ``getJwt``),
+    asked once before the phases, of the in-process mock (``app``) or the live vendor (a
+    request that reaches it: ``result.setup``, spending the budget); None when the spec
+    declares no exchange or it gave no token (the key is then sent as it is)."""
+    exchange = token_exchange(spec)
+    if exchange is None or not key:
+        return None
+    import httpx
+
+    if app is not None:
+        import asyncio
+
+        transport = httpx.ASGITransport(app=app)
+
+        def ask_mock(method: str, path: str, query: Mapping[str, str],
+                     headers: Mapping[str, str]) -> httpx.Response:
+            async def send() -> httpx.Response:
+                async with httpx.AsyncClient(transport=transport,
+                                             base_url="http://localhost") as client:
+                    return await client.request(method, _base_path(spec) + path,
+                                                params=dict(query), headers=dict(headers))
+            return asyncio.run(send())
+
+        return exchanged_token(spec, key, ask_mock, options.known_params)
+    assert options.base_url is not None
+    calls: list[str] = []
+    with httpx.Client(base_url=options.base_url.rstrip("/"), timeout=30.0) as client:
+        send = http_sender(client)
+
+        def ask_live(method: str, path: str, query: Mapping[str, str],
+                     headers: Mapping[str, str]) -> Any:
+            answer = send(method, path, query, headers)
+            status = "no answer" if answer is None else answer.status_code
+            calls.append(f"{exchange.operation.operation_id}: {status} (bearer token)")
+            return answer
+
+        bearer = exchanged_token(spec, key, ask_live, options.known_params)
+    result.setup += tuple(calls)
+    return bearer
+
+
 def _mock_for(api: str | Spec, spec: Spec, options: SuiteOptions) -> Any:
     """The app the suites run against offline: a vendor's own mock when one is registered
     under the spec's name, else the stateless mock of the spec (any team's spec)."""
@@ -561,7 +597,7 @@ def _mock_for(api: str | Spec, spec: Spec, options: SuiteOptions) -> Any:
 
 
 def _engine_config(spec: Spec, options: SuiteOptions, checks: dict[str, Any],
-                   token: str | None) -> dict[str, Any]:
+                   headers: Mapping[str, str]) -> dict[str, Any]:
     """schemathesis's configuration for one run, decided by the options alone."""
     config_dict: dict[str, Any] = {
         "seed": options.seed,
@@ -576,7 +612,7 @@ def _engine_config(spec: Spec, options: SuiteOptions, checks: dict[str, Any],
         "checks": checks,
         "phases": {name: {"enabled": name in options.phases}
                    for name in ("examples", "coverage", "fuzzing", "stateful")},
-        "headers": _auth_headers(spec, token),
+        "headers": dict(headers),
         "output": {"sanitization": {"enabled": True}},
     }
     if options.rate_limit:
@@ -584,7 +620,7 @@ def _engine_config(spec: Spec, options: SuiteOptions, checks: dict[str, Any],
     return config_dict
 
 
-def _on_engine_event(event: Any, result: SuiteResult, spec: Spec, token: str | None,
+def _on_engine_event(event: Any, result: SuiteResult, spec: Spec, secrets: tuple[str, ...],
                      emit: EventHandler) -> None:
     """Fold one schemathesis engine event into the result (and report progress)."""
     name = type(event).__name__
@@ -598,12 +634,12 @@ def _on_engine_event(event: Any, result: SuiteResult, spec: Spec, token: str | N
     elif name == "PhaseFinished":
         _record_phase(result, event)
     elif name == "FatalError":
-        result.fatal = _redact(str(getattr(event, "exception", "")), token)
+        result.fatal = _redact(str(getattr(event, "exception", "")), secrets)
     elif name == "NonFatalError":
         info = getattr(event, "info", None)
         message = getattr(info, "message", None) or str(getattr(event, "value", ""))
         label = getattr(event, "label", "engine")
-        key = f"engine error: {_redact(str(message), token)[:300]}"
+        key = f"engine error: {_redact(str(message), secrets)[:300]}"
         outcome = _outcome_for_label(result, spec, str(label))
         outcome.engine_failures[key] = outcome.engine_failures.get(key, 0) + 1
 

@@ -117,7 +117,8 @@ def apply_drift(vendor: Vendor, op: Operation, reply: Reply) -> Reply:
     target = _primary(body, vendor.drift_targets)
     applied: list[str] = []
     if target is not None:
-        keys = [k for k in target if k not in vendor.enum_fields] or list(target)
+        free = [k for k in target if k not in vendor.drift_kept]
+        keys = [k for k in free if k not in vendor.enum_fields] or free
         applied = [kind for kind, drift in _FIELD_DRIFTS.items()
                    if kind in kinds and drift(vendor, target, keys)]
     if "status-code" in kinds and (other := _undocumented_success(op)) is not None:

@@ -96,6 +96,9 @@ class MockOptions:
     advances by time instead. ``latency`` (seconds) delays every vendor answer;
     ``error_rate`` (0..1) answers that fraction with 500/502/503 or 429 + Retry-After.
     ``prefix`` is prepended to every served path (the spec's server path still follows).
+    ``accept_key_as_bearer`` lets a vendor whose calls need a token exchanged for the key
+    (Heidi: ``GET /jwt``) also take the key itself as the Bearer token, which the vendor
+    refuses; off by default, so a client that skips the exchange fails against the mock too.
     """
 
     token: str = DEFAULT_TOKEN
@@ -109,6 +112,7 @@ class MockOptions:
     prefix: str = ""
     scenario: str | None = None
     session_ttl: float = 3600.0
+    accept_key_as_bearer: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.drift, str) or not isinstance(self.drift, frozenset):
@@ -249,6 +253,9 @@ class Vendor:
     """Keys whose object value is the body's primary object (drift is applied there)."""
     enum_fields: ClassVar[Mapping[str, str]] = {}
     """Field -> an undocumented value, for the ``enum-value`` drift."""
+    drift_kept: ClassVar[frozenset[str]] = frozenset()
+    """Fields no drift removes, renames or retypes: a credential the client needs for every
+    other call (Heidi's JWT ``token``), which drifted would lock it out and hide the rest."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

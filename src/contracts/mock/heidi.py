@@ -40,6 +40,7 @@ class HeidiMock(Vendor):
         "no_linked_user": "no Heidi user is linked: the linked-user list answers 403",
     }
     # No response field of Heidi is an enum, so the enum-value drift has nothing to change.
+    drift_kept: ClassVar[frozenset[str]] = frozenset({"token"})  # GET /jwt's JWT
 
     def reset(self) -> None:
         self.sessions: dict[str, _Session] = {}
@@ -60,17 +61,28 @@ class HeidiMock(Vendor):
         return f"{header}.{payload}.{self._signature(f'{header}.{payload}'.encode())}"
 
     def _valid_jwt(self, token: str) -> bool:
+        """A JWT this mock signed (HS256 keyed by its token) whose ``exp`` is still ahead."""
         parts = token.split(".")
         if len(parts) != 3:
             return False
         expected = self._signature(f"{parts[0]}.{parts[1]}".encode())
-        return hmac.compare_digest(expected, parts[2])
+        if not hmac.compare_digest(expected, parts[2]):
+            return False
+        try:
+            claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        except ValueError:  # binascii.Error and orjson.JSONDecodeError are ValueErrors
+            return False
+        expires = claims.get("exp") if isinstance(claims, dict) else None
+        return (isinstance(expires, (int, float)) and not isinstance(expires, bool)
+                and expires > time.time())
 
     def authorized(self, call: Call) -> bool:
         if call.operation == "getJwt":
             key = call.headers.get("heidi-api-key", "")
             return hmac.compare_digest(key, self.options.token)
-        if super().authorized(call):
+        # Heidi wants the JWT of GET /jwt; the API key itself as Bearer is refused unless the
+        # mock was told to relax (a client that skips the exchange would fail at Heidi).
+        if self.options.accept_key_as_bearer and super().authorized(call):
             return True
         scheme, _, token = call.headers.get("authorization", "").partition(" ")
         return scheme.lower() == "bearer" and self._valid_jwt(token.strip())
