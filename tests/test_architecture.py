@@ -27,7 +27,7 @@ LAYERS = {
     "exchanges": 3, "redaction": 3, "mock": 3, "gate": 3, "suites": 3,
     "recording": 3, "corpus": 3, "proxy": 3, "_serving": 3, "config": 3,
     "gate_history": 3, "_seeding": 3, "known_params": 3, "accumulate": 3, "parallel": 3,
-    "dask_runner": 3, "_credentials": 3,
+    "dask_runner": 3, "_logline": 3, "_credentials": 3,
     "reporting": 4,
     "cli": 5, "_cli_errors": 5, "_cli_gate": 5, "_cli_scale": 5, "pytest_plugin": 5,
     "__main__": 5,

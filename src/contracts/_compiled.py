@@ -1,19 +1,28 @@
 """What validation derives from a spec once, for its clean fast path: a response body's
-compiled plan, each parameter resolved and compiled, security requirements as checks; and the
-small helpers both the fast path and the full walk use (header lookup, text coercion)."""
+compiled plan, each parameter resolved and compiled, security requirements as checks, what a
+URL of recorded traffic decides; and the small helpers both the fast path and the full walk
+use (header lookup, text coercion, the documented media type, a response's status class)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 
 from ._loading import DEFAULT_LIMITS
-from ._schema import CompiledSchema
+from ._media import is_json_media
+from ._schema import CompiledSchema, json_type
 from ._strict import Shape
 
-__all__ = ["MAX_BODY", "Param", "Plan", "coerce", "content_type_of", "credential_check",
-           "header", "params_clean", "split_list"]
+if TYPE_CHECKING:
+    from .specs import Located, Operation
+
+__all__ = ["BODY_OPTIONAL", "BODY_REQUIRED", "MAX_BODY", "NO_BODY_DOCUMENTED", "Media", "Param",
+           "Plan", "Route", "clip", "coerce", "content_type_of", "credential_check", "find_media",
+           "header", "make_route", "params_clean", "query_values", "split_list",
+           "status_number"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,29 +102,35 @@ def coerce(raw: str, schema: Any) -> Any:
 def params_clean(params: tuple[Param, ...], path_params: Mapping[str, str],
                   query: Mapping[str, list[str]],
                   headers: Mapping[str, str] | None) -> bool:
-    """No parameter is missing or invalid (arrays: not decided here, so False)."""
+    """No parameter is missing or invalid: the walk's verdict (``_parameter``), yes or no."""
     for param in params:
         where = param.where
         if where == "path":
             raw = path_params.get(param.name)
+            values = None if raw is None else [raw]
         elif where == "query":
-            values = query.get(param.name)
-            if values is not None and param.item_schema is not None:
-                return False  # arrays: the walk splits and coerces them
-            raw = values[-1] if values else None
+            values = query.get(param.name) or None
         elif where == "header":
             if headers is None:
                 continue
             raw = header(headers, param.name)
+            values = None if raw is None else [raw]
         else:
             continue
-        if raw is None:
+        if values is None:
             if param.required:
                 return False
             continue
-        if param.compiled is not None and (
-                param.item_schema is not None
-                or not param.compiled.is_valid(coerce(raw, param.schema))):
+        compiled = param.compiled
+        if compiled is None:
+            continue
+        item_schema = param.item_schema
+        if item_schema is not None:  # an array: split and coerced as the walk does
+            items = split_list(values[0]) if len(values) == 1 and not param.exploded \
+                else values
+            if not compiled.is_valid([coerce(v, item_schema) for v in items]):
+                return False
+        elif not compiled.is_valid(coerce(values[-1], param.schema)):
             return False
     return True
 
@@ -133,3 +148,89 @@ def split_list(raw: str) -> list[str]:
     """A comma-separated (non-exploded) array parameter's items; ``name=`` is the empty array,
     as OpenAPI's style table serialises it (``form``, ``explode: false``)."""
     return raw.split(",") if raw else []
+
+
+NO_BODY_DOCUMENTED, BODY_OPTIONAL, BODY_REQUIRED = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What one (method, URL) of recorded traffic decides once, for its clean fast path:
+    the operation, whether a request body is documented (``*_BODY_*``), the header parameters
+    still to check, the query (for credentials sent in it) and what the invariants see of it.
+    Only a URL whose path and query parameters pass has a route."""
+
+    operation: Operation
+    request_body: int
+    header_params: tuple[Param, ...]
+    query: Mapping[str, list[str]]
+    invariant_query: Mapping[str, str]
+
+
+def make_route(op: Operation, path_params: Mapping[str, str], url: str,
+               params: tuple[Param, ...], strict: bool, known_query: frozenset[str],
+               request_body: Any) -> Route | None:
+    """The route of ``url`` served by ``op`` (``request_body``: its resolved Request Body
+    Object, or a false value); None when a path or query parameter (or, in strict mode, an
+    undocumented query name) needs the walk."""
+    query: dict[str, list[str]] = {}
+    if "?" in url:
+        for name, val in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+            query.setdefault(name, []).append(val)
+    if not params_clean(params, path_params, query, None) or (
+            strict and query and not known_query.issuperset(query)):
+        return None
+    body = NO_BODY_DOCUMENTED
+    if request_body:
+        body = BODY_REQUIRED if request_body.get("required") else BODY_OPTIONAL
+    return Route(op, body, tuple(p for p in params if p.where == "header"),
+                 MappingProxyType(query), MappingProxyType(query_values(url)))
+
+
+def query_values(url: str) -> dict[str, str]:
+    """A URL's query as the invariants see it (the last value of each name)."""
+    if "?" not in url:  # the common case, on every response: skip the URL parser
+        return {}
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+def status_number(key: str) -> int:
+    """A response key's status: ``"201"`` -> 201, ``"2XX"`` -> 200."""
+    return int(key) if key.isdigit() else int(key[0]) * 100
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A documented media type and its Media Type Object."""
+
+    media_type: str
+    node: Located
+
+
+def find_media(holder: Located, content_type: str | None) -> Media | Literal[False] | None:
+    """The documented media type for ``content_type``; False when none matches."""
+    content = holder.value.get("content") if isinstance(holder.value, dict) else None
+    if not isinstance(content, dict) or not content:
+        return None
+    if content_type is None:
+        for media_type in content:
+            if is_json_media(media_type):
+                return Media(media_type, holder.child("content", media_type))
+        first = next(iter(content))
+        return Media(first, holder.child("content", first))
+    base = content_type.split(";", 1)[0].strip().lower()
+    major = base.split("/", 1)[0]
+    for candidate in (base, f"{major}/*", "*/*"):
+        for media_type in content:
+            if media_type.split(";", 1)[0].strip().lower() == candidate:
+                return Media(media_type, holder.child("content", media_type))
+    return False
+
+
+def clip(value: Any) -> Any:
+    """Keep ``actual`` small: a 30 MB string is reported by its size, not carried around."""
+    if isinstance(value, str) and len(value) > 256:
+        return value[:256] + f"... ({len(value):,} characters)"
+    if isinstance(value, dict | list):
+        return f"<{json_type(value)} of {len(value)}>"
+    return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 from .corpus import CorpusReport, Problem, Record, Skipped, exchange_violations, judge
@@ -17,6 +17,17 @@ __all__ = ["CorpusAccumulator", "Place"]
 Place = tuple[int, str, int]
 """Where an item was read, as a sortable key: (rank of its source among the run's inputs,
 source, line or entry index; -1 when unknown)."""
+
+
+_VIOLATION_FIELDS = tuple(f.name for f in fields(Violation))
+
+
+def _violation(values: tuple[Any, ...]) -> Violation:
+    """A violation from the field values of one already built (its masking already done)."""
+    violation = object.__new__(Violation)
+    for name, value in zip(_VIOLATION_FIELDS, values, strict=True):
+        object.__setattr__(violation, name, value)
+    return violation
 
 
 class CorpusAccumulator:
@@ -82,12 +93,33 @@ class CorpusAccumulator:
             if not isinstance(judged, Validator):
                 self.problems.append((self._place(item), judged))
                 continue
-            found: Iterable[Violation] = exchange_violations(judged, item, strict=strict)
+            walk = judged.exchange_walk(item, strict=strict)
+            if not walk:  # most traffic: no walk, no record, no place (its source ranked)
+                self.exchanges += 1
+                if (getattr(item, "source", "") or "<memory>") not in self._ranks:
+                    self._place(item)
+                continue
+            found: Iterable[Violation] = exchange_violations(judged, item, strict=strict,
+                                                             request=walk == "both")
             if not request_side:
                 found = (v for v in found if not v.location.startswith("request.")
                          or v.code == "request.operation.undocumented")
             self.add(item, found)
         return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Sent back from a worker as plain tuples (pickled and unpickled in C, not one
+        dataclass at a time)."""
+        state = dict(self.__dict__)
+        state["records"] = [(place, i, r.source, r.line, r.pointer,
+                             tuple(getattr(r.violation, name) for name in _VIOLATION_FIELDS))
+                            for place, i, r in self.records]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["records"] = [(place, i, Record(_violation(values), source, line, pointer))
+                            for place, i, source, line, pointer, values in state["records"]]
+        self.__dict__.update(state)
 
     def merge(self, other: CorpusAccumulator) -> CorpusAccumulator:
         """Fold ``other`` (a disjoint part of the same corpus) into this one; returns self."""

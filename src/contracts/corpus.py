@@ -60,20 +60,24 @@ def _validator(api: Spec | str | Validator) -> Validator:
     return validator_for(api)
 
 
-def exchange_violations(validator: Validator, exchange: Any, *, strict: bool = False
-                        ) -> Iterator[Violation]:
-    """Both directions of one recorded exchange (request, then response when recorded).
+def exchange_violations(validator: Validator, exchange: Any, *, strict: bool = False,
+                        request: bool = True) -> Iterator[Violation]:
+    """Both directions of one recorded exchange (request, then response when recorded);
+    ``request=False`` when the request is known to break nothing
+    (:meth:`~contracts.validation.Validator.exchange_walk` said so).
 
     One violation, one record: what both directions find alike (an exchange the spec has no
     operation for is undocumented once, not once per direction) is yielded once.
     """
     operation = getattr(exchange, "operation", None) or None
     seen = set()
-    for violation in validator.iter_request_violations(
-            exchange.method, exchange.url, exchange.request_body,
-            headers=exchange.request_headers or None, strict=strict, operation=operation):
-        seen.add(violation.key)
-        yield violation
+    if request:
+        for violation in validator.iter_request_violations(
+                exchange.method, exchange.url, exchange.request_body,
+                headers=exchange.request_headers or None, strict=strict,
+                operation=operation):
+            seen.add(violation.key)
+            yield violation
     if exchange.status is not None:
         for violation in validator.iter_response_violations(
                 exchange.method, exchange.url, exchange.status, exchange.response_body,
@@ -134,7 +138,12 @@ def iter_corpus(api: Spec | str | Validator | None, paths: Sequence[str | Path],
                 yield judged
                 continue
             exchanges += 1
-            found: Iterable[Violation] = exchange_violations(judged, item, strict=strict)
+            walk = judged.exchange_walk(item, strict=strict)
+            if not walk:  # most traffic: no walk, no record
+                yield exchanges
+                continue
+            found: Iterable[Violation] = exchange_violations(judged, item, strict=strict,
+                                                             request=walk == "both")
             if not request_side:
                 found = (v for v in found if not v.location.startswith("request.")
                          or v.code == "request.operation.undocumented")

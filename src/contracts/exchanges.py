@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, cast
@@ -25,6 +24,12 @@ from urllib.parse import urlencode
 
 from ._exchange import NO_HEADERS, Body, Exchange, freeze_headers
 from ._loading import Document, Limits, load_document, open_regular, parse_json, read_capped
+from ._logline import LOG_VERSION, parse_line, plain_record
+from ._logline import REQUEST_KEYS as _REQUEST_KEYS
+from ._logline import RESPONSE_KEYS as _RESPONSE_KEYS
+from ._logline import TOKEN as _TOKEN
+from ._logline import TOP_KEYS as _TOP_KEYS
+from ._logline import URL as _URL
 from .errors import InputError, UsageError
 from .findings import ReadProblem
 from .redaction import Redactor
@@ -47,7 +52,6 @@ __all__ = [
 ]
 
 FORMATS = ("jsonl", "har", "vcr")
-LOG_VERSION = 1
 MAX_LINE_BYTES = 64 * 1024 * 1024
 """A JSON Lines line longer than this is reported and skipped (memory stays bounded by it)."""
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
@@ -57,11 +61,6 @@ MAX_INFLATED_BYTES = 32 * 1024 * 1024
 """A content-encoded body (gzip, deflate, br) is inflated up to this many bytes, no further."""
 
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".har": "har", ".yaml": "vcr", ".yml": "vcr"}
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token: an HTTP method
-_URL = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|/)")
-_TOP_KEYS = frozenset({"version", "time", "api", "operation", "request", "response"})
-_REQUEST_KEYS = frozenset({"method", "url", "headers", "body", "body_text", "body_base64"})
-_RESPONSE_KEYS = frozenset({"status", "headers", "body", "body_text", "body_base64"})
 _BODY_KEYS = ("body", "body_text", "body_base64")
 
 
@@ -528,8 +527,9 @@ def _iter_jsonl(path: Path, source: str, max_line_bytes: int) -> Iterator[Exchan
             if not raw:
                 continue
             try:
-                record = parse_json(raw, source=source, limits=limits)
-                yield _from_record(record, source, number)
+                record = parse_line(raw, source, limits)
+                yield plain_record(record, source, number) or _from_record(record, source,
+                                                                            number)
             except InputError as exc:
                 yield ReadProblem(source, number, exc.detail)
             except _Bad as exc:
@@ -775,7 +775,8 @@ def exchanges_from_lines(data: bytes, source: str, *, at_start: bool = True,
         if not raw:
             continue
         try:
-            yield _from_record(parse_json(raw, source=source, limits=limits), source, number)
+            record = parse_line(raw, source, limits)
+            yield plain_record(record, source, number) or _from_record(record, source, number)
         except InputError as exc:
             yield ReadProblem(source, number, exc.detail)
         except _Bad as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import fields
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
@@ -21,23 +21,32 @@ from orjson import loads as _loads
 
 from . import vendors
 from ._compiled import (
+    BODY_REQUIRED,
     MAX_BODY,
+    NO_BODY_DOCUMENTED,
     Param,
     Plan,
+    Route,
     coerce,
     content_type_of,
     credential_check,
+    find_media,
     header,
+    make_route,
     params_clean,
+    query_values,
     split_list,
+    status_number,
 )
+from ._compiled import Media as _Media
+from ._compiled import clip as _clip
 from ._loading import parse_json
 from ._media import is_json_media
 from ._schema import Direction, SchemaValidators, json_type
 from ._strict import Shapes, clean_of, undocumented_in
 from .errors import InputError, OperationNotFound, UncompilableSchema, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation
-from .invariants import InvariantContext, check_invariants, rules_for
+from .invariants import InvariantContext, check_invariants, rules_for_operation
 from .specs import Located, Operation, Spec, load_spec
 
 __all__ = [
@@ -65,12 +74,6 @@ _FLAGGED: dict[str, tuple[str, Severity, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Media:
-    media_type: str
-    node: Located
-
-
 class Validator:
     """Validates exchanges against one spec. Thread-safe; cheap to reuse, costly to rebuild."""
 
@@ -85,9 +88,9 @@ class Validator:
         self._match_cache: dict[tuple[str, str], Any] = {}
         self._url_cache: dict[tuple[str, str], Any] = {}
         self._plans: dict[tuple[str, int, str | None], Plan | None] = {}
+        self._routes: dict[tuple[str, str, str | None, bool], Route | None] = {}
         self._param_cache: dict[str, tuple[Param, ...]] = {}
         self._security_plans: dict[str, tuple[tuple[tuple[str, str, str], ...], ...]] = {}
-        self._rules: tuple[Any, ...] | None = None  # loaded on first use: imports stay lazy
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
         self._with_invariants = invariants
@@ -176,31 +179,11 @@ class Validator:
             return self._media_cache[key]
         except KeyError:
             pass
-        found = self._find_media(holder, content_type)
+        found = find_media(holder, content_type)
         if len(self._media_cache) > 4096:  # content types carry parameters: keep it bounded
             self._media_cache.clear()
         self._media_cache[key] = found
         return found
-
-    @staticmethod
-    def _find_media(holder: Located, content_type: str | None) -> _Media | Literal[False] | None:
-        """The documented media type for ``content_type``; False when none matches."""
-        content = holder.value.get("content") if isinstance(holder.value, dict) else None
-        if not isinstance(content, dict) or not content:
-            return None
-        if content_type is None:
-            for media_type in content:
-                if is_json_media(media_type):
-                    return _Media(media_type, holder.child("content", media_type))
-            first = next(iter(content))
-            return _Media(first, holder.child("content", first))
-        base = content_type.split(";", 1)[0].strip().lower()
-        major = base.split("/", 1)[0]
-        for candidate in (base, f"{major}/*", "*/*"):
-            for media_type in content:
-                if media_type.split(";", 1)[0].strip().lower() == candidate:
-                    return _Media(media_type, holder.child("content", media_type))
-        return False
 
     # -- bodies -------------------------------------------------------------------------
     def _parse(self, body: Body, where: str, base: Violation) -> tuple[Any, Violation | None]:
@@ -291,7 +274,20 @@ class Validator:
             op, _params = self._operation(method, url, operation)
         except OperationNotFound:
             return False
-        plan = self._plan(op, status, content_type_of(headers) if headers else None)
+        return self._body_clean(op, status, body, headers, strict,
+                                dict(query) if query is not None else None, url)
+
+    def _body_clean(self, op: Operation, status: int, body: Body,
+                    headers: Mapping[str, str] | None, strict: bool,
+                    query: Mapping[str, str] | None, url: str = "",
+                    documented: int | None = None) -> bool:
+        """:meth:`_response_clean` once the operation is known (``query``: what the
+        invariants see of the request's query; None: read from ``url`` if they need it;
+        ``documented``: the status whose body is owed, when ``status`` is undocumented)."""
+        if body is None or type(status) is not int:
+            return False
+        plan = self._plan(op, status if documented is None else documented,
+                          content_type_of(headers) if headers else None)
         if plan is None or (plan.headers and headers is not None):
             return False
         if type(body) is bytes or type(body) is str:
@@ -311,17 +307,69 @@ class Validator:
             return False
         if strict and not clean_of(value, plan.shape):
             return False
-        rules = self._rules
-        if rules is None:
-            rules = self._rules = rules_for(self.spec.name) if self._invariants else ()
+        rules = rules_for_operation(self.spec.name, op.operation_id) if self._invariants \
+            else ()
         if rules:
             ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
                                    status=status, body=value,
-                                   query=dict(query) if query is not None else _query(url))
+                                   query=query if query is not None else query_values(url))
             for rule in rules:
                 for _found in rule(ctx):
                     return False
         return True
+
+    def exchange_walk(self, exchange: Any, *, strict: bool = False) -> str:
+        """What of a recorded exchange (anything with :class:`~contracts.exchanges.Exchange`'s
+        attributes) must be walked to name its violations: ``""`` nothing (it certainly
+        breaks nothing, so :func:`contracts.corpus.exchange_violations` would yield nothing),
+        ``"response"`` (the request certainly breaks nothing) or ``"both"``. What the URL
+        decides (the operation, path and query parameters) is judged once per (method, URL);
+        the headers, bodies and status per exchange."""
+        route = self._route(exchange.method, exchange.url,
+                            getattr(exchange, "operation", None) or None, strict)
+        if route is None:
+            return "both"
+        body = exchange.request_body
+        if body is None:
+            if route.request_body == BODY_REQUIRED:
+                return "both"
+        elif body or not (type(body) is bytes or type(body) is str) \
+                or route.request_body != NO_BODY_DOCUMENTED:
+            return "both"
+        headers = exchange.request_headers or None
+        if headers is not None and not (
+                (not route.header_params or params_clean(route.header_params, {}, {}, headers))
+                and self._credentials_present(route.operation, headers, route.query)):
+            return "both"
+        status = exchange.status
+        if status is None or self._body_clean(
+                route.operation, status, exchange.response_body,
+                exchange.response_headers or None, strict, route.invariant_query):
+            return ""
+        return "response"
+
+    def _route(self, method: str, url: str, operation: str | None, strict: bool
+               ) -> Route | None:
+        key = (method, url, operation, strict)
+        try:
+            return self._routes[key]
+        except KeyError:
+            pass
+        route = None
+        try:
+            op, path_params = self._operation(method, url, operation)
+        except OperationNotFound:
+            op = None
+        if op is not None:
+            params = self._request_params(op)
+            request_body = op.node.value.get("requestBody") and self.spec.resolve(
+                op.node.child("requestBody")).value
+            route = make_route(op, path_params, url, params, strict,
+                               self._known_query(op, params), request_body)
+        if len(self._routes) > 4096:  # recorded traffic: one URL per session id
+            self._routes.clear()
+        self._routes[key] = route
+        return route
 
     def _request_clean(self, method: str, url: str, body: Body,
                        headers: Mapping[str, str] | None, strict: bool,
@@ -367,7 +415,7 @@ class Validator:
             return True
         for requirement in plan:
             for kind, key, where in requirement:
-                if kind == "http":
+                if kind == "http":  # recorded traffic carries "[REDACTED]": it was sent
                     auth = header(headers, "authorization") or ""
                     if not auth.lower().startswith(key) and not auth.startswith("[REDACTED"):
                         break
@@ -416,9 +464,12 @@ class Validator:
                                 and k[:1] in "23")
             if not same_class:
                 return
-            found = self.response_node(op, _status_number(same_class[0]))
-            if found is None:
-                return
+            documented_status = status_number(same_class[0])
+            found = self.response_node(op, documented_status)
+            if found is None or self._body_clean(
+                    op, int(status), body, headers, strict,
+                    dict(query) if query is not None else None, url, documented_status):
+                return  # nothing documented, or the body is all the documented one owes
         _key, response = found
         if headers is not None:
             yield from self._response_headers(response, headers, base)
@@ -447,7 +498,7 @@ class Validator:
         if self._invariants:
             ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
                                    status=int(status), body=value,
-                                   query=dict(query) if query is not None else _query(url))
+                                   query=dict(query) if query is not None else query_values(url))
             yield from check_invariants(ctx)
 
     def _response_headers(self, response: Located, headers: Mapping[str, str],
@@ -592,33 +643,12 @@ class Validator:
 
     def _security(self, op: Operation, headers: Mapping[str, str],
                   query: Mapping[str, list[str]], base: Violation) -> Iterator[Violation]:
-        requirements = op.node.value.get("security", self.spec.document.get("security"))
-        if not requirements:
+        if self._credentials_present(op, headers, query):
             return
-        schemes = (self.spec.document.get("components") or {}).get("securitySchemes") or {}
-
-        def satisfied(requirement: Mapping[str, Any]) -> bool:
-            for name in requirement:
-                scheme = schemes.get(name) or {}
-                kind = scheme.get("type")
-                if kind == "http":
-                    auth = header(headers, "authorization") or ""
-                    # Recorded traffic carries "[REDACTED]": it was present when sent.
-                    if not auth.lower().startswith(str(scheme.get("scheme", "")).lower() + " ") \
-                            and not auth.startswith("[REDACTED"):
-                        return False
-                elif kind == "apiKey":
-                    where, key = scheme.get("in"), str(scheme.get("name", ""))
-                    if where == "header" and header(headers, key) is None:
-                        return False
-                    if where == "query" and key not in query:
-                        return False
-            return True
-
-        if not any(satisfied(req) for req in requirements):
-            names = sorted({n for req in requirements for n in req})
-            yield _replace(base, code="request.auth.missing", location="request.header",
-                           message=f"no credentials for any of: {', '.join(names)}")
+        requirements = op.node.value.get("security", self.spec.document.get("security"))
+        names = sorted({n for req in requirements or () for n in req})
+        yield _replace(base, code="request.auth.missing", location="request.header",
+                       message=f"no credentials for any of: {', '.join(names)}")
 
     def _request_body(self, op: Operation, body: Body, headers: Mapping[str, str] | None,
                       strict: bool, base: Violation) -> Iterator[Violation]:
@@ -645,27 +675,15 @@ class Validator:
         yield from self._check_body(value, media, "request.body", base, strict)
 
 
-def _status_number(key: str) -> int:
-    return int(key) if key.isdigit() else int(key[0]) * 100
+_VIOLATION_FIELDS = tuple(f.name for f in fields(Violation))
 
 
 def _replace(v: Violation, **changes: Any) -> Violation:
-    return replace(v, **changes)
-
-
-def _clip(value: Any) -> Any:
-    """Keep ``actual`` small: a 30 MB string is reported by its size, not carried around."""
-    if isinstance(value, str) and len(value) > 256:
-        return value[:256] + f"... ({len(value):,} characters)"
-    if isinstance(value, dict | list):
-        return f"<{json_type(value)} of {len(value)}>"
-    return value
-
-
-def _query(url: str) -> dict[str, str]:
-    if "?" not in url:  # the common case, on every response: skip the URL parser
-        return {}
-    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    """``dataclasses.replace`` without its per-call field scan (a walk makes one per record)."""
+    for name in _VIOLATION_FIELDS:
+        if name not in changes:
+            changes[name] = getattr(v, name)
+    return Violation(**changes)
 
 
 # -- module-level API --------------------------------------------------------------------

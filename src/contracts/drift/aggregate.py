@@ -131,7 +131,8 @@ class Aggregator:
         self._ranks = {s: i for i, s in reversed(list(enumerate(sources)))}
         self._seen: set[tuple[str, str, str, str]] = set()
         self._time = ""
-        self._at: Place = (0, "", -1, "")
+        self._at: Place | None = (0, "", -1, "")
+        self._item: Any = None
         self._seq = 0
 
     def _place(self, item: Any) -> Place:
@@ -167,10 +168,22 @@ class Aggregator:
 
     def start(self, item: Any) -> None:
         self.exchanges += 1
-        self._seen.clear()
+        if self._seen:
+            self._seen.clear()
         self._time = getattr(item, "time", None) or ""
-        self._at = self._place(item)
+        # Where the exchange was read is worked out at its first finding (most have none);
+        # an input nobody listed is ranked now, in the order exchanges come.
+        self._item = item
+        self._at = None
+        if (getattr(item, "source", "") or "<memory>") not in self._ranks:
+            self._place(item)
         self._seq = 0
+
+    def _here(self) -> Place:
+        at = self._at
+        if at is None:
+            at = self._at = self._place(self._item)
+        return at
 
     def total(self, operation: str, part: str = "") -> None:
         key = (operation, part)
@@ -182,13 +195,14 @@ class Aggregator:
         key = (rule, operation, location, pointer)
         agg = self.aggs.get(key)
         if agg is None:
-            agg = self.aggs[key] = _Agg((operation, total_part), expected, schema_path, self._at)
+            agg = self.aggs[key] = _Agg((operation, total_part), expected, schema_path,
+                                        self._here())
         if observed and observed not in agg.observed:
             agg.observed = sorted([*agg.observed, observed])[:_MAX_OBSERVED]
         if has_value and self.collect_values and len(agg.values) < _MAX_VALUES and not _has(
                 agg.values, value):
             self._seq += 1
-            agg.values.append(((self._at, self._seq), value))
+            agg.values.append(((self._here(), self._seq), value))
         if key in self._seen:
             return
         self._seen.add(key)
@@ -198,7 +212,7 @@ class Aggregator:
                 agg.first_seen = self._time
             if self._time > agg.last_seen:
                 agg.last_seen = self._time
-        agg.last_at = max(agg.last_at, self._at)
+        agg.last_at = max(agg.last_at, self._here())
 
     def merge(self, other: Aggregator) -> Aggregator:
         """Fold ``other`` (a disjoint part of the same corpus) into this one; returns self."""
@@ -232,6 +246,7 @@ class Aggregator:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_seen"] = set()  # per-exchange scratch
+        state["_item"] = None
         return state
 
     def findings(self) -> list[TrafficDrift]:

@@ -17,7 +17,8 @@ from typing import Any
 
 from ..findings import Severity, Violation
 
-__all__ = ["InvariantContext", "Rule", "check_invariants", "rules_for"]
+__all__ = ["InvariantContext", "Rule", "applies_to", "check_invariants", "rules_for",
+           "rules_for_operation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,16 @@ class InvariantContext:
 Rule = Callable[[InvariantContext], Iterator[Violation]]
 
 _LOADED: dict[str, tuple[Rule, ...]] = {}
+_BY_OPERATION: dict[tuple[str, str], tuple[Rule, ...]] = {}
+
+
+def applies_to(*operations: str) -> Callable[[Rule], Rule]:
+    """Mark a rule as looking only at ``operations`` (it yields nothing for any other), so
+    that it is not called for the others: recorded traffic checks every exchange."""
+    def mark(rule: Rule) -> Rule:
+        setattr(rule, "operations", frozenset(operations))  # noqa: B010 - a function attribute
+        return rule
+    return mark
 
 
 def rules_for(api: str) -> tuple[Rule, ...]:
@@ -59,6 +70,20 @@ def rules_for(api: str) -> tuple[Rule, ...]:
     return rules
 
 
+def rules_for_operation(api: str, operation: str) -> tuple[Rule, ...]:
+    """The rules of ``api`` that may find something in an answer of ``operation`` (those
+    marked with :func:`applies_to` other operations left out), in their order."""
+    key = (api, operation)
+    rules = _BY_OPERATION.get(key)
+    if rules is None:
+        rules = tuple(r for r in rules_for(api)
+                      if operation in getattr(r, "operations", (operation,)))
+        if len(_BY_OPERATION) > 4096:
+            _BY_OPERATION.clear()
+        _BY_OPERATION[key] = rules
+    return rules
+
+
 def check_invariants(ctx: InvariantContext) -> Iterator[Violation]:
-    for rule in rules_for(ctx.api):
+    for rule in rules_for_operation(ctx.api, ctx.operation):
         yield from rule(ctx)

@@ -14,13 +14,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypeGuard
 
 from ..findings import Severity, Violation
-from . import InvariantContext, Rule
+from . import InvariantContext, Rule, applies_to
 
 __all__ = ["RULES"]
 
+_SESSION_OPS = ("getSessions", "getSessionDetails")
 _PARTICIPANT_OPS = ("getSessionParticipants", "getSessionParticipantDetails",
                     "getParticipantDataFromPeerId")
 
@@ -61,6 +63,12 @@ def _difference(a: object, b: object) -> float | None:
 def _time(value: object) -> datetime | None:
     if not isinstance(value, str) or len(value) > 64:
         return None
+    return _parse_time(value)
+
+
+@lru_cache(maxsize=4096)
+def _parse_time(value: str) -> datetime | None:
+    """Parsed once per distinct text: recorded traffic repeats the same timestamps."""
     try:
         return datetime.fromisoformat(value)
     except ValueError:
@@ -88,7 +96,7 @@ def _list_items(body: dict[str, Any], key: str) -> tuple[str, list[tuple[int, di
 
 def _sessions(ctx: InvariantContext) -> list[tuple[str, dict[str, Any]]]:
     """(pointer, session) for the session objects of getSessions and getSessionDetails."""
-    body = _ok(ctx, "getSessions", "getSessionDetails")
+    body = _ok(ctx, *_SESSION_OPS)
     if body is None:
         return []
     if ctx.operation == "getSessionDetails":
@@ -126,6 +134,7 @@ def _page(ctx: InvariantContext) -> tuple[list[Any] | None, dict[str, Any] | Non
             paging if isinstance(paging, dict) else None)
 
 
+@applies_to("getSessions", "getSessionParticipants")
 def page_size_exceeded(ctx: InvariantContext) -> Iterator[Violation]:
     """A page of sessions (or of participants) holds at most ``per_page`` items.
 
@@ -156,6 +165,7 @@ def page_size_exceeded(ctx: InvariantContext) -> Iterator[Violation]:
                             expected=f"at most per_page {key}")
 
 
+@applies_to("getSessions")
 def sessions_exceed_total(ctx: InvariantContext) -> Iterator[Violation]:
     """A page of sessions holds at most ``paging.total_count`` sessions.
 
@@ -179,6 +189,7 @@ def sessions_exceed_total(ctx: InvariantContext) -> Iterator[Violation]:
                             expected="at most total_count sessions")
 
 
+@applies_to("getSessions")
 def paging_offsets(ctx: InvariantContext) -> Iterator[Violation]:
     """``paging.start_offset`` and ``end_offset`` agree with the page: they are the 1-based
     positions of the first and last session listed, so ``end - start + 1`` is the number of
@@ -240,6 +251,7 @@ def paging_offsets(ctx: InvariantContext) -> Iterator[Violation]:
                                 expected="(page_no - 1) * per_page + 1", severity=warn)
 
 
+@applies_to(*_SESSION_OPS)
 def ended_without_ended_at(ctx: InvariantContext) -> Iterator[Violation]:
     """A session whose ``status`` is ENDED says when it ended (``ended_at``).
 
@@ -266,6 +278,7 @@ def ended_without_ended_at(ctx: InvariantContext) -> Iterator[Violation]:
                                 expected="a timestamp", severity=Severity.WARNING)
 
 
+@applies_to(*_SESSION_OPS)
 def ended_before_started(ctx: InvariantContext) -> Iterator[Violation]:
     """A session does not end before it starts (``ended_at`` >= ``started_at``).
 
@@ -287,6 +300,7 @@ def ended_before_started(ctx: InvariantContext) -> Iterator[Violation]:
                                   "ended_before_started", "the session ends before it starts")
 
 
+@applies_to(*_SESSION_OPS)
 def live_participants_exceed_max(ctx: InvariantContext) -> Iterator[Violation]:
     """``live_participants`` is at most ``max_concurrent_participants``.
 
@@ -315,6 +329,7 @@ def live_participants_exceed_max(ctx: InvariantContext) -> Iterator[Violation]:
                                 expected="live_participants <= max_concurrent_participants")
 
 
+@applies_to(*_SESSION_OPS)
 def ended_with_live_participants(ctx: InvariantContext) -> Iterator[Violation]:
     """A session whose ``status`` is ENDED has no participant in it (``live_participants`` 0).
 
@@ -335,6 +350,7 @@ def ended_with_live_participants(ctx: InvariantContext) -> Iterator[Violation]:
                                 severity=Severity.WARNING)
 
 
+@applies_to(*_PARTICIPANT_OPS)
 def left_before_joined(ctx: InvariantContext) -> Iterator[Violation]:
     """A participant does not leave before joining (``left_at`` >= ``joined_at``).
 

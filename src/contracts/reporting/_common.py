@@ -18,6 +18,44 @@ if TYPE_CHECKING:
     from ..drift import TrafficReport
     from ..gate import CaseResult, GateResult
 
+def indented_json(value: Any, *, ensure_ascii: bool = True) -> str:
+    """``json.dumps(value, indent=2, default=str, ensure_ascii=ensure_ascii)``, byte for byte,
+    written by orjson (tens of times faster) when ``value`` holds only what both write alike:
+    dicts with string keys, lists, strings, 64-bit integers, booleans, None and floats that
+    both print without an exponent; anything else takes the standard library."""
+    if _alike(value):
+        import orjson
+
+        try:
+            data = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+        except TypeError:  # a lone surrogate
+            data = None
+        # ensure_ascii escapes what orjson writes as is (non-ASCII, and DEL)
+        if data is not None and (not ensure_ascii or (data.isascii() and b"\x7f" not in data)):
+            return data.decode("utf-8")
+    return json.dumps(value, indent=2, default=str, ensure_ascii=ensure_ascii)
+
+
+def _alike(value: Any) -> bool:
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            if not (type(item) is str or item is None or _alike(item)):
+                return False
+        return True
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-(1 << 63) <= value < (1 << 64))
+    if kind is float:  # Python's repr turns to an exponent below 1e-4 and from 1e16
+        return bool(value == 0.0 or 1e-4 <= abs(value) < 1e16)
+    if kind is list:
+        return all(map(_alike, value))
+    return False
+
+
 def md_cell(text: str) -> str:
     """One Markdown table cell or list item: pipes escaped, one line, no control characters."""
     return terminal_safe(text.replace("|", "\\|").replace("\n", " "))
@@ -42,11 +80,11 @@ def sarif_log(rules: dict[str, dict[str, object]], results: Sequence[Any],
     }
     if invocation is not None:
         run["invocations"] = [invocation]
-    return json.dumps({
+    return indented_json({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [run],
-    }, indent=2, ensure_ascii=False, default=str) + "\n"
+    }, ensure_ascii=False) + "\n"
 
 
 def case_lines(case: CaseResult, *, show_values: bool = False) -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..findings import Finding, TrafficDrift
-from ._common import GRADE_LABEL, drift_count_map
+from ._common import GRADE_LABEL, drift_count_map, indented_json
 
 if TYPE_CHECKING:
     from ..corpus import CorpusReport
@@ -74,14 +74,14 @@ def gate_json(result: GateResult) -> str:
 
 
 def violations_json(report: CorpusReport, *, show_values: bool = False) -> str:
-    return json.dumps({
+    return indented_json({
         "exchanges": report.exchanges,
         "skipped": dict(report.skipped),
         "violations": [dict(r.violation.as_dict(show_values=show_values), source=r.source,
                             line=r.line, entry=r.pointer) for r in report.records],
         "unreadable": [{"source": p.source, "line": p.line, "entry": p.pointer,
                         "message": p.message} for p in report.problems],
-    }, indent=2, default=str) + "\n"
+    }) + "\n"
 
 
 def drift_json(diff: SpecDiff) -> str:
@@ -102,7 +102,7 @@ def traffic_json(report: TrafficReport, *, show_values: bool = False) -> str:
                               "runs": mark.runs}
         return out
 
-    return json.dumps({
+    return indented_json({
         "api": report.api,
         "kind": report.kind,
         "sources": list(report.sources),
@@ -121,4 +121,4 @@ def traffic_json(report: TrafficReport, *, show_values: bool = False) -> str:
         "unreadable": {"count": report.problem_count,
                        "first": [{"source": p.source, "line": p.line, "entry": p.pointer,
                                   "message": p.message} for p in report.problems]},
-    }, indent=2, ensure_ascii=False, default=str) + "\n"
+    }, ensure_ascii=False) + "\n"

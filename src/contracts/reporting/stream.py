@@ -96,32 +96,42 @@ def _assemble(out: IO[str], document: str, spool: IO[str]) -> None:
 
 def _spool(records: Iterable[dict[str, Any]], indent: str, *, ensure_ascii: bool = True
            ) -> tuple[IO[str], bool]:
+    """Write ``records`` as the items of a JSON array indented by ``indent``, a few hundred
+    at a time (one encoder call each: the items of an indented list are the records'
+    own indented text, two spaces in)."""
     import tempfile
+    from itertools import islice
+
+    from ._common import indented_json
 
     spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - the caller closes it
+    pad = indent[2:]
     first = True
-    for record in records:
-        text = json.dumps(record, indent=2, default=str, ensure_ascii=ensure_ascii)
+    records = iter(records)
+    while batch := list(islice(records, 256)):
+        text = indented_json(batch, ensure_ascii=ensure_ascii)[2:-2]  # without "[\n" "\n]"
         if not first:
             spool.write(",\n")
-        spool.write(indent + text.replace("\n", "\n" + indent))
+        spool.write(pad + text.replace("\n", "\n" + pad))
         first = False
     return spool, not first
 
 
 def _json(items: Items, out: IO[str], summary: StreamSummary,
           fail_on: Severity, show_values: bool) -> None:
+    from ._common import indented_json  # here: a text report needs none of _common
+
     records = (dict(r.violation.as_dict(show_values=show_values), source=r.source, line=r.line,
                     entry=r.pointer) for r in _records(items, summary, fail_on))
     spool, any_records = _spool(records, "    ")
     with spool:
-        document = json.dumps({
+        document = indented_json({
             "exchanges": summary.exchanges,
             "skipped": summary.skipped,
             "violations": [_MARK] if any_records else [],
             "unreadable": [{"source": p.source, "line": p.line, "entry": p.pointer,
                             "message": p.message} for p in summary.problems],
-        }, indent=2, default=str) + "\n"
+        }) + "\n"
         _assemble(out, document, spool)
 
 

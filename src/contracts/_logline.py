@@ -1,0 +1,134 @@
+"""One line of our JSON Lines log: the record's shape (its keys, method and URL syntax) and
+the fast reading of a line of the usual shape, which takes no decision of the field-by-field
+checks in :mod:`contracts.exchanges` (anything else is handed to them)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from orjson import loads as _loads
+
+from ._exchange import NO_HEADERS, Exchange, freeze_headers
+from ._loading import Limits, parse_json
+
+__all__ = ["LOG_VERSION", "REQUEST_KEYS", "RESPONSE_KEYS", "TOKEN", "TOP_KEYS", "URL",
+           "parse_line", "plain_record"]
+
+LOG_VERSION = 1
+TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token: an HTTP method
+URL = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|/)")
+TOP_KEYS = frozenset({"version", "time", "api", "operation", "request", "response"})
+REQUEST_KEYS = frozenset({"method", "url", "headers", "body", "body_text", "body_base64"})
+RESPONSE_KEYS = frozenset({"status", "headers", "body", "body_text", "body_base64"})
+
+
+def parse_line(raw: bytes, source: str, limits: Limits) -> Any:
+    """:func:`parse_json` of one log line; orjson straight away when no limit can apply."""
+    if len(raw) <= limits.max_json_values:
+        try:
+            return _loads(raw)
+        except ValueError:
+            pass  # parse_json names what is wrong
+    return parse_json(raw, source=source, limits=limits)
+
+
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _own_headers(part: dict[str, Any]) -> Mapping[str, str] | None:
+    """A parsed record's ``headers`` frozen without a copy when they are plain (string values,
+    names in lower case, as recorders write them); None: let the full checks decide."""
+    headers = part.get("headers")
+    if headers is None:
+        return None if "headers" in part else NO_HEADERS
+    if type(headers) is not dict:
+        return None
+    try:
+        "".join(headers.values())  # one C pass: TypeError at the first value not a string
+    except TypeError:
+        return None
+    names = "".join(headers)
+    if names != names.lower():
+        return freeze_headers(headers)  # names differing only in case fold into one
+    return MappingProxyType(headers) if headers else NO_HEADERS
+
+
+def _own_body(part: dict[str, Any]) -> Any:
+    """A record part's body when it is plain (none, or ``body_text`` alone); else _NOT_PLAIN."""
+    if "body_text" in part:
+        value = part["body_text"]
+        if type(value) is str and "body" not in part and "body_base64" not in part:
+            return value
+        return _NOT_PLAIN
+    if "body" in part or "body_base64" in part:
+        return _NOT_PLAIN
+    return None
+
+
+_NOT_PLAIN = object()
+
+
+def _plain_text(value: Any, key: str, record: dict[str, Any]) -> bool:
+    """An optional top-level text field that is absent or a non-empty string."""
+    return (type(value) is str and value != "") or (value is None and key not in record)
+
+
+def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
+    """The exchange of a record parsed from our own log that takes no decision of the full
+    checks (the common shape): the same Exchange that
+    :func:`contracts.exchanges.exchange_from_record` builds, without its field-by-field walk
+    and without copying the headers. None: take the full checks."""
+    if type(record) is not dict or not record.keys() <= TOP_KEYS:
+        return None
+    version = record.get("version")
+    request = record.get("request")
+    if type(version) is not int or version != LOG_VERSION or type(request) is not dict \
+            or not request.keys() <= REQUEST_KEYS:
+        return None
+    method = request.get("method")
+    url = request.get("url")
+    if type(method) is not str or type(url) is not str or not (
+            method in _METHODS or (method and TOKEN.fullmatch(method))) \
+            or not URL.match(url):
+        return None
+    status = None
+    response_headers: Mapping[str, str] | None = NO_HEADERS
+    response_body = None
+    response = record.get("response")
+    if response is not None:
+        if type(response) is not dict or not response.keys() <= RESPONSE_KEYS:
+            return None
+        status = response.get("status")
+        if type(status) is not int or not 100 <= status <= 599:
+            return None
+        response_headers = _own_headers(response)
+        response_body = _own_body(response)
+    request_headers = _own_headers(request)
+    request_body = _own_body(request)
+    if response_headers is None or request_headers is None or response_body is _NOT_PLAIN \
+            or request_body is _NOT_PLAIN:
+        return None
+    api, operation, time = record.get("api"), record.get("operation"), record.get("time")
+    if not (_plain_text(api, "api", record) and _plain_text(operation, "operation", record)
+            and _plain_text(time, "time", record)):
+        return None  # the full checks name what is wrong
+    exchange = _new(Exchange)
+    _set(exchange, "method", method.upper())
+    _set(exchange, "url", url)
+    _set(exchange, "status", status)
+    _set(exchange, "request_headers", request_headers)
+    _set(exchange, "request_body", request_body)
+    _set(exchange, "response_headers", response_headers)
+    _set(exchange, "response_body", response_body)
+    _set(exchange, "api", api)
+    _set(exchange, "operation", operation)
+    _set(exchange, "time", time)
+    _set(exchange, "source", source)
+    _set(exchange, "line", line)
+    _set(exchange, "pointer", None)
+    return exchange
