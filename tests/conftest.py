@@ -10,6 +10,21 @@ import pytest
 from contracts.proxy import ProxyServer, proxy_app
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _parsed_spec_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Parsed specs are cached in a folder of the test run's own, not in the user's
+    ~/.cache (the CLI's subprocesses inherit it)."""
+    import os
+
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
+
+
 @pytest.fixture
 def cli() -> Callable[..., tuple[int, str, str]]:
     """Run the ``contracts`` CLI in-process: ``code, out, err = cli("lint", "upheal")``.

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +35,98 @@ def test_import_loads_no_heavy_module(statement: str) -> None:
 
 def test_the_check_itself_sees_a_heavy_import() -> None:
     assert _loaded("import contracts, ssl") == ["ssl"]
+
+
+# What a one-body `contracts validate` (text output, a bundled spec whose references all stay
+# inside it) has no use for: each is imported on first use by the command that needs it.
+NOT_FOR_ONE_BODY = (
+    *HEAVY,
+    "referencing",  # only when a $ref leaves the document or uses $id/$anchor
+    "attrs",
+    "importlib.resources",  # the dialect meta-schemas are read with pkgutil
+    "difflib",  # did-you-mean, on error paths only
+    "tempfile",  # JSON/SARIF spooling and cache writes
+    "xml.etree.ElementTree",  # JUnit
+    "contracts.reporting.html",
+    "contracts.reporting.junit",
+    "contracts.reporting.sarif",
+    "contracts.reporting.markdown",
+    "contracts.reporting.json",
+    "contracts.reporting._common",
+    "contracts._drift_records",  # spec-diff and drift records
+    "contracts.speclint",
+    "contracts.gate",
+    "contracts.suites",
+    "contracts.drift",
+    "contracts.diff",
+    "contracts.exchanges",
+    "urllib.request",
+)
+
+
+def _one_body_run(tmp_path: Path, watched: tuple[str, ...]) -> list[str]:
+    """Run `contracts validate` on one Eka body twice in fresh interpreters (the first fills
+    the parsed-spec cache) and return which ``watched`` modules the second one loaded."""
+    body = tmp_path / "body.json"
+    body.write_text('{"txn_id": "t-1", "status": "completed"}')
+    argv = ["validate", "--api", "eka", "--operation", "getSession", "--status", "200",
+            str(body)]
+    code = ("import sys\nfrom contracts.cli import run\n"
+            f"status = run({argv!r})\n"
+            f"print(status, ' '.join(m for m in {watched!r} if m in sys.modules))")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("CONTRACTS_NO_CACHE", None)
+    outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, timeout=120, env=env).stdout for _ in range(2)]
+    status, *loaded = outs[-1].split("\n")[-2].split()
+    assert status in ("0", "1")  # it ran: clean or a violation of the made-up body
+    return loaded
+
+
+def test_a_one_body_validate_loads_only_what_it_needs(tmp_path: Path) -> None:
+    assert _one_body_run(tmp_path, NOT_FOR_ONE_BODY) == []
+
+
+def test_a_cached_spec_is_read_without_pyyaml(tmp_path: Path) -> None:
+    assert _one_body_run(tmp_path, ("yaml",)) == []
+
+
+def test_the_one_body_check_sees_a_lazy_module_loaded(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same run with the cache off parses the YAML: PyYAML is seen (the check works)."""
+    monkeypatch.setenv("CONTRACTS_NO_CACHE", "1")
+    body = tmp_path / "body.json"
+    body.write_text("{}")
+    code = ("import sys\nfrom contracts.cli import run\n"
+            f"run(['validate', '--api', 'eka', '--operation', 'getSession', '--status', "
+            f"'200', {str(body)!r}])\nprint('yaml' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    assert out.split()[-1] == "True"
+
+
+def test_every_reporting_name_resolves_from_its_format_module() -> None:
+    """``contracts.reporting`` imports formats on first use: every exported name is found,
+    in the module its table names, and the table and ``__all__`` agree."""
+    import importlib
+
+    import contracts.reporting as reporting
+
+    assert set(reporting._HOME) == set(reporting.__all__)
+    for name, module in reporting._HOME.items():
+        value = getattr(reporting, name)
+        assert callable(value)
+        assert value is getattr(importlib.import_module(f"contracts.reporting.{module}"), name)
+    with pytest.raises(AttributeError):
+        _ = reporting.no_such_renderer
+
+
+def test_findings_drift_records_resolve_lazily() -> None:
+    code = ("import sys\nimport contracts.findings as f\n"
+            "before = 'contracts._drift_records' in sys.modules\n"
+            "from contracts.findings import DriftChange, TrafficDrift\n"
+            "print(before, DriftChange.__name__, TrafficDrift.__name__, f.DriftChange is "
+            "DriftChange)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split()
+    assert out == ["False", "DriftChange", "TrafficDrift", "True"]

@@ -6,22 +6,25 @@ subresources: an ``$id`` inside one changes the base URI its references resolve 
 ``$anchor`` / ``$dynamicAnchor`` names a location, and a relative reference is taken against
 the base URI where it is written, not against the document root. The JSON Schema and OpenAPI
 dialect meta-schemas are known locally; any other unknown URI is the caller's to provide.
+
+``referencing`` (and attrs under it) is imported on first use: a spec whose references all
+point inside its own document is resolved without it, so a one-body ``contracts validate``
+never loads it.
 """
 
 from __future__ import annotations
 
 import json
+import pkgutil
 from collections.abc import Iterable, Iterator
 from functools import cache
-from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin
 
-from referencing import Registry, Resource, Specification
-from referencing.exceptions import NoSuchAnchor, PointerToNowhere, Unresolvable
-from referencing.jsonschema import DRAFT202012
-
 from ._pointers import escape_pointer
+
+if TYPE_CHECKING:
+    from referencing import Registry, Resource, Specification
 
 __all__ = [
     "DIALECTS",
@@ -88,20 +91,28 @@ def _schema_depth(segments: list[str | int]) -> int | None:
 
 
 def _id_of(contents: JSON) -> str | None:
+    from referencing.jsonschema import DRAFT202012
+
     return None if _is_document(contents) else DRAFT202012.id_of(contents)
 
 
 def _subresources_of(contents: JSON) -> Iterable[JSON]:
+    from referencing.jsonschema import DRAFT202012
+
     if _is_document(contents):
         return [schema for _tokens, schema in schema_objects(contents)]
     return DRAFT202012.subresources_of(contents)
 
 
 def _anchors_in(_specification: Any, contents: JSON) -> Iterable[Any]:
+    from referencing.jsonschema import DRAFT202012
+
     return [] if _is_document(contents) else DRAFT202012.anchors_in(contents)
 
 
 def _maybe_in_subresource(segments: list[str | int], resolver: Any, subresource: Any) -> Any:
+    from referencing.jsonschema import DRAFT202012
+
     schema = DRAFT202012.create_resource(subresource.contents)
     if segments and segments[0] in _STRUCTURE:  # a pointer from the document's root
         depth = _schema_depth(segments)
@@ -114,22 +125,28 @@ def _maybe_in_subresource(segments: list[str | int], resolver: Any, subresource:
                                             subresource=schema)
 
 
-OPENAPI_31: Specification[JSON] = Specification(  # type: ignore[call-arg]
-    name="openapi-3.1",
-    id_of=_id_of,
-    subresources_of=_subresources_of,
-    anchors_in=_anchors_in,
-    maybe_in_subresource=_maybe_in_subresource,
-)
-"""OpenAPI 3.1 documents as ``referencing`` resources; their Schema Objects are 2020-12."""
+@cache
+def openapi_31() -> Specification[JSON]:
+    """OpenAPI 3.1 documents as ``referencing`` resources; their Schema Objects are 2020-12."""
+    from referencing import Specification
+
+    return Specification(  # type: ignore[call-arg]
+        name="openapi-3.1",
+        id_of=_id_of,
+        subresources_of=_subresources_of,
+        anchors_in=_anchors_in,
+        maybe_in_subresource=_maybe_in_subresource,
+    )
 
 
 def resource_of(contents: JSON) -> Resource[JSON]:
     """A document as a resource: an OpenAPI document, or a JSON Schema (2020-12 unless its
     ``$schema`` says otherwise)."""
+    from referencing import Resource
+
     if _is_document(contents):
-        return OPENAPI_31.create_resource(contents)
-    return Resource.from_contents(contents, default_specification=OPENAPI_31)
+        return openapi_31().create_resource(contents)
+    return Resource.from_contents(contents, default_specification=openapi_31())
 
 
 @cache
@@ -137,8 +154,12 @@ def dialects() -> tuple[tuple[str, JSON], ...]:
     """The OpenAPI dialect meta-schemas, by their ``$id``."""
     out = []
     for name in DIALECTS:
-        text = resources.files("contracts").joinpath(f"_meta/{name}").read_text("utf-8")
-        data = json.loads(text)
+        # pkgutil asks the package's loader (a wheel, a zip, a folder): importlib.resources
+        # would also import tempfile, shutil and zipfile for the same two files.
+        raw = pkgutil.get_data("contracts", f"_meta/{name}")
+        if raw is None:  # pragma: no cover - a loader without get_data
+            raise FileNotFoundError(f"contracts/_meta/{name}")
+        data = json.loads(raw)
         out.append((str(data["$id"]), data))
     return tuple(out)
 
@@ -146,6 +167,7 @@ def dialects() -> tuple[tuple[str, JSON], ...]:
 @cache
 def _known() -> Registry[JSON]:
     from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
+    from referencing.jsonschema import DRAFT202012
 
     known: Registry[JSON] = REGISTRY
     return (known.with_resources((uri, DRAFT202012.create_resource(data))
@@ -161,6 +183,8 @@ def registry_of(documents: Iterable[tuple[str, JSON]]) -> Registry[JSON]:
 def resolve(registry: Registry[JSON], ref: str, base: str) -> tuple[JSON, str]:
     """The contents a reference written at base URI ``base`` leads to, and the base URI
     there. :class:`Missing` names an absent resource; :class:`Pointless` a bad fragment."""
+    from referencing.exceptions import NoSuchAnchor, PointerToNowhere, Unresolvable
+
     try:
         resolved = registry.resolver(base_uri=base).lookup(ref)
     except (PointerToNowhere, NoSuchAnchor) as exc:

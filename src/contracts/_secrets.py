@@ -10,11 +10,11 @@ layer because the records do.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-__all__ = ["CREDENTIAL", "MASK", "SECRET_KEYS", "USERINFO", "is_secret_key", "mask_text",
-           "mask_value", "norm"]
+__all__ = ["MASK", "SECRET_KEYS", "credential", "is_secret_key", "mask_fields", "mask_text",
+           "mask_value", "norm", "userinfo"]
 
 MASK = "[REDACTED]"
 
@@ -27,15 +27,23 @@ _SECRET_SUFFIXES = ("token", "secret", "password", "apikey", "privatekey",
                     # a presigned upload form's x-amz-signature: whoever holds it may upload
                     "signature")
 
-# "Basic" needs base64-looking text (a digit, "+", "/", "=" or a lower-upper pair) so that
-# prose ("basic information") is left alone.
-CREDENTIAL = re.compile(
-    r"(?i:\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"
-    r"|(?i:\bbasic\s+)(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[a-z][A-Z]))[A-Za-z0-9+/]{6,}=*"
-    r"|\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
-)
-# The user information of a URL (scheme://user:password@host): group 1 is the scheme part.
-USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s@\"'<>]*@")
+@cache
+def credential() -> re.Pattern[str]:
+    """Bearer and Basic credentials and JWTs in text. Compiled on first use: most runs never
+    see text that could hold one (``mask_text`` looks for a hint first)."""
+    # "Basic" needs base64-looking text (a digit, "+", "/", "=" or a lower-upper pair) so that
+    # prose ("basic information") is left alone.
+    return re.compile(
+        r"(?i:\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"
+        r"|(?i:\bbasic\s+)(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[a-z][A-Z]))[A-Za-z0-9+/]{6,}=*"
+        r"|\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
+    )
+
+
+@cache
+def userinfo() -> re.Pattern[str]:
+    """The user information of a URL (scheme://user:password@host): group 1 is the scheme."""
+    return re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s@\"'<>]*@")
 
 
 @lru_cache(maxsize=4096)
@@ -54,9 +62,9 @@ def is_secret_key(normalised: str) -> bool:
 def mask_text(text: str) -> str:
     """``text`` with bearer/basic credentials, JWTs and URL user information replaced."""
     if "@" in text and "://" in text:
-        text = USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
+        text = userinfo().sub(lambda m: f"{m.group(1)}{MASK}@", text)
     if "earer" in text or "asic" in text or "eyJ" in text:
-        text = CREDENTIAL.sub(MASK, text)
+        text = credential().sub(MASK, text)
     return text
 
 
@@ -75,3 +83,14 @@ def mask_value(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(mask_value(v) for v in value)
     return value
+
+
+def mask_fields(record: object, names: tuple[str, ...]) -> None:
+    """Mask credentials in the named string fields of a frozen record, in place (from its
+    ``__post_init__``): no report, history file or suggested spec can carry one."""
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, str) and value:
+            masked = mask_text(value)
+            if masked != value:
+                object.__setattr__(record, name, masked)

@@ -3,7 +3,6 @@ for what is not there (commands check their ``--api`` with this before they star
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,6 +28,8 @@ def spec_location(spec: str | Path) -> tuple[Path, str]:
 
 
 def spec_not_found(name: str) -> SpecNotFound:
+    import difflib  # only on the error path: it costs an import (and heapq) at start-up
+
     known = vendors.names()
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     return SpecNotFound(name, known=known, suggestions=close)
@@ -40,6 +41,8 @@ def suggest_names(wanted: str, names: Iterable[str]) -> list[str]:
     Close spellings first; else the names that contain ``wanted`` in any case (``participant``
     finds ``getSessionParticipants``); else the first few names, so a hint always helps.
     """
+    import difflib
+
     known = list(dict.fromkeys(names))
     close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
     if not close:

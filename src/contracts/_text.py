@@ -8,16 +8,28 @@ CI log need these.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 __all__ = ["terminal_safe", "xml_safe"]
 
-# XML 1.0 section 2.2: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-...]
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-# C0 controls but tab and newline, DEL, C1 controls (U+0085 NEL, U+009B CSI...), and the
-# line/paragraph separators some terminals and log viewers treat as breaks.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+@cache
+def _not_xml() -> re.Pattern[str]:
+    # XML 1.0 section 2.2: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] |
+    # [#x10000-...]. Compiled on first use: its ranges cost 8 ms to compile, which a command
+    # that writes no XML should not pay at start-up.
+    return re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@cache
+def _control() -> re.Pattern[str]:
+    # C0 controls but tab and newline, DEL, C1 controls (U+0085 NEL, U+009B CSI...), and the
+    # line/paragraph separators some terminals and log viewers treat as breaks.
+    return re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 # The colour sequences our own rich tables write when asked for colour (SGR only).
-_SGR = re.compile("\x1b\\[[0-9;]*m")
+_SGR = "\x1b\\[[0-9;]*m"
 
 
 def _escaped(match: re.Match[str]) -> str:
@@ -30,20 +42,21 @@ def xml_safe(text: str) -> str:
 
     Works on a whole serialized document too: those characters are never markup.
     """
-    return _NOT_XML.sub(_escaped, text)
+    return _not_xml().sub(_escaped, text)
 
 
 def terminal_safe(text: str, *, keep_colour: bool = False) -> str:
     """``text`` with control characters (ESC, BEL, CR, backspace...) written as ``\\xNN``,
     so that what came from the traffic cannot move the cursor, retitle the window or hide
     a line. ``keep_colour`` keeps well-formed SGR colour sequences (our own table colours)."""
+    control = _control()
     if not keep_colour:
-        return _CONTROL.sub(_escaped, text)
+        return control.sub(_escaped, text)
     out = []
     last = 0
-    for match in _SGR.finditer(text):
-        out.append(_CONTROL.sub(_escaped, text[last:match.start()]))
+    for match in re.finditer(_SGR, text):
+        out.append(control.sub(_escaped, text[last:match.start()]))
         out.append(match.group())
         last = match.end()
-    out.append(_CONTROL.sub(_escaped, text[last:]))
+    out.append(control.sub(_escaped, text[last:]))
     return "".join(out)

@@ -1,12 +1,20 @@
-"""Records the toolkit reports: severities, spec findings, and their stable ordering."""
+"""Records the toolkit reports: severities, spec findings, and their stable ordering.
+
+``Severity`` lives in ``_severity`` and the spec-diff and drift records (``DriftChange``,
+``TrafficDrift``) in ``_drift_records``; this module is where every caller imports them from.
+"""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from ._secrets import mask_text, mask_value
+from ._secrets import mask_fields, mask_value
+from ._severity import Severity
+
+if TYPE_CHECKING:
+    from ._drift_records import DriftChange, TrafficDrift
 
 __all__ = [
     "ContractViolation",
@@ -20,28 +28,6 @@ __all__ = [
     "rank_violations",
     "ranked",
 ]
-
-
-class Severity(enum.IntEnum):
-    """How much a record matters to an integrator; ordered so that ``max()`` is the worst."""
-
-    INFO = 10
-    WARNING = 20
-    ERROR = 30
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        aliases = {"warn": "warning", "err": "error"}
-        key = aliases.get(text.strip().lower(), text.strip().lower())
-        try:
-            return cls[key.upper()]
-        except KeyError:
-            names = ", ".join(s.name.lower() for s in cls)
-            raise ValueError(f"unknown severity {text!r} (one of {names})") from None
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
 
 
 @dataclass(frozen=True, slots=True, order=False)
@@ -82,15 +68,6 @@ def location(source: str, line: int | None, pointer: str | None = None) -> str:
     if pointer is not None:
         return f"{source}#{pointer}"
     return f"{source}:{line}" if line is not None else source
-
-
-def _mask_fields(record: object, names: tuple[str, ...]) -> None:
-    for name in names:
-        value = getattr(record, name)
-        if isinstance(value, str) and value:
-            masked = mask_text(value)
-            if masked != value:
-                object.__setattr__(record, name, masked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +127,7 @@ class Violation:
         return (self.code, self.api, self.operation, self.location, self.pointer)
 
     def __post_init__(self) -> None:
-        _mask_fields(self, ("pointer", "message"))
+        mask_fields(self, ("pointer", "message"))
 
     def describe(self, *, show_values: bool = False) -> str:
         where = f"{self.location}{self.pointer}" if self.location else (self.pointer or "/")
@@ -213,156 +190,12 @@ class ContractViolation(AssertionError):
         return f"{first}\n({rest} more violation(s))\n{more}{extra}"
 
 
-_GRADE = {Severity.ERROR: "ERR", Severity.WARNING: "WARN", Severity.INFO: "INFO"}
+def __getattr__(name: str) -> Any:
+    # The spec-diff and drift records are built on first use: a dataclass costs about a
+    # millisecond to create, and checking exchanges (a one-body validate) needs neither.
+    if name in ("DriftChange", "TrafficDrift"):
+        from ._drift_records import DriftChange, TrafficDrift
 
-
-class _Graded:
-    """What a spec-diff change and a traffic-drift finding share: a grade and a rule at a place."""
-
-    __slots__ = ()
-    grade: Severity
-    rule: str
-    operation: str
-    location: str
-    pointer: str
-
-    @property
-    def grade_label(self) -> str:
-        """``ERR``, ``WARN`` or ``INFO``."""
-        return _GRADE[self.grade]
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.rule, self.operation, self.location, self.pointer)
-
-
-@dataclass(frozen=True, slots=True)
-class DriftChange(_Graded):
-    """One change between two versions of an API, graded for a consumer of that API.
-
-    ``rule`` is stable (``response.field.removed``, ``request.parameter.required.added``,
-    ...); ``grade`` says how much it matters to code written against the old version
-    (ERROR: it breaks, WARNING: it may break, INFO: nothing to do). ``operation`` is the
-    operationId (or ``METHOD /path``); ``location`` the part of the exchange
-    (``request.query``, ``request.body``, ``response.200.body``, ``security``, ...) and
-    ``pointer`` a JSON pointer inside it (a parameter's name for parameters). ``old`` and
-    ``new`` are short descriptions, never whole schemas. ``source`` and ``line`` say where
-    to look in the spec files.
-    """
-
-    rule: str
-    grade: Severity
-    operation: str
-    location: str
-    pointer: str
-    old: str
-    new: str
-    message: str
-    source: str = ""
-    line: int | None = None
-    # A change inside a shared component schema: ``Name#/pointer/inside``, and every place
-    # (``operation location pointer``) it reaches once grouped (see contracts.diff).
-    component: str = ""
-    reach: tuple[str, ...] = ()
-
-
-    def describe(self) -> str:
-        if self.pointer.startswith("/") or not self.pointer:
-            where = f"{self.location}{self.pointer}"
-        else:  # a media type, a server URL or a security scheme
-            where = f"{self.location} {self.pointer}".strip()
-        op = f"{self.operation}: " if self.operation else ""
-        return f"{self.grade_label} [{self.rule}] {op}{where}: {self.message}"
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "rule": self.rule,
-            "grade": self.grade_label,
-            "operation": self.operation,
-            "location": self.location,
-            "pointer": self.pointer,
-            "old": self.old,
-            "new": self.new,
-            "message": self.message,
-            "source": self.source,
-            "line": self.line,
-            **({"component": self.component, "reach": list(self.reach),
-                "reach_count": len(self.reach)} if self.reach else {}),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class TrafficDrift(_Graded):
-    """A departure from the spec seen in recorded traffic, aggregated over every exchange.
-
-    Not a :class:`DriftChange`: that record compares two specs (``old``/``new`` descriptions
-    and a spec line), this one counts exchanges. ``rule`` is stable
-    (``drift.field.type_changed``, ``baseline.field.removed``, ...); ``grade`` as for
-    ``DriftChange``. ``location`` is the part of the exchange (``response.200.body`` names the
-    documented response the body was checked against, ``response.status``, ``request.path``)
-    and ``pointer`` a JSON pointer inside it with array indices folded to ``*``. ``count`` is
-    how many exchanges showed it out of ``total`` exchanges of that operation and response.
-    ``first_seen``/``last_seen`` are the earliest and latest recorded times (empty when the log
-    has none); ``first_at``/``last_at`` the first and last exchange as ``file:line``.
-    ``expected``/``observed`` are short descriptions (types, keyword), never body values;
-    ``values`` holds a few observed values only when the caller collected them (opt-in).
-    """
-
-    rule: str
-    grade: Severity
-    operation: str
-    location: str
-    pointer: str
-    message: str
-    count: int = 1
-    total: int = 1
-    first_seen: str = ""
-    last_seen: str = ""
-    first_at: str = ""
-    last_at: str = ""
-    expected: str = ""
-    observed: str = ""
-    schema_path: str = ""
-    values: tuple[object, ...] = field(default=())
-
-
-    @property
-    def key_text(self) -> str:
-        """The key as one string (history files and SARIF fingerprints)."""
-        return "|".join(self.key)
-
-    def __post_init__(self) -> None:
-        # A key that holds a credential (a JWT as an object key) reaches every format, the
-        # history file and --suggest through the pointer: mask it here, once.
-        _mask_fields(self, ("pointer", "message", "first_at", "last_at"))
-        if self.values:
-            object.__setattr__(self, "values", tuple(mask_value(v) for v in self.values))
-
-    def describe(self, *, show_values: bool = False) -> str:
-        op = f"{self.operation}: " if self.operation else ""
-        text = (f"{self.grade_label} [{self.rule}] {op}{self.location}{self.pointer}: "
-                f"{self.message} ({self.count}/{self.total} exchanges)")
-        if show_values and self.values:
-            text += f" (values: {', '.join(repr(v) for v in self.values)})"
-        return text
-
-    def as_dict(self, *, show_values: bool = False) -> dict[str, object]:
-        out: dict[str, object] = {
-            "rule": self.rule,
-            "grade": self.grade_label,
-            "operation": self.operation,
-            "location": self.location,
-            "pointer": self.pointer,
-            "message": self.message,
-            "count": self.count,
-            "total": self.total,
-            "first_seen": self.first_seen,
-            "last_seen": self.last_seen,
-            "first_at": self.first_at,
-            "last_at": self.last_at,
-            "expected": self.expected,
-            "observed": self.observed,
-        }
-        if show_values:
-            out["values"] = list(self.values)
-        return out
+        globals().update(DriftChange=DriftChange, TrafficDrift=TrafficDrift)
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,11 +9,10 @@ the caller passes a ``retriever``. Nothing here touches the network on its own.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -24,7 +23,6 @@ from ._loading import (
     DEFAULT_LIMITS,
     Document,
     Limits,
-    load_document,
     parse_document,
 )
 from ._oas30 import is_30, upgrade
@@ -38,6 +36,7 @@ from ._refs import (
     resource_of,
 )
 from ._refs import resolve as resolve_ref
+from ._spec_cache import cached_document
 from ._spec_checks import HTTP_METHODS, check_openapi, check_shape
 from ._spec_names import spec_location, spec_not_found, suggest_names
 from ._typing import JSON
@@ -155,6 +154,7 @@ class Operation:
 _PARAM = re.compile(r"\{([^{}/]+)\}")
 
 
+@lru_cache(maxsize=4096)
 def _compile_template(template: str) -> tuple[re.Pattern[str], int, tuple[str, ...]]:
     names: list[str] = []
     parts: list[str] = []
@@ -459,15 +459,17 @@ class Spec:
         return {op.operation_id: op for op in self.operations}
 
     @cached_property
-    def _matchers(self) -> tuple[tuple[re.Pattern[str], int, tuple[str, ...], Operation], ...]:
-        compiled = []
+    def _matchers(self) -> tuple[tuple[str, int, str, Operation], ...]:
+        """(literal prefix, literal length, template, operation) in the order paths are tried;
+        a template's regex is compiled when a path first starts with its prefix."""
+        found = []
         for op in self.operations:
-            regex, literal, names = _compile_template(_normalise_path(op.path))
-            compiled.append((regex, literal, names, op))
+            template = _normalise_path(op.path)
+            found.append((template.split("{", 1)[0], len(_PARAM.sub("", template)), template, op))
         # Concrete paths win over templated ones (OpenAPI: /sessions/linked-user before
         # /sessions/{session_id}); then longer literal text, then spec order.
-        compiled.sort(key=lambda item: -item[1])
-        return tuple(compiled)
+        found.sort(key=lambda item: -item[1])
+        return tuple(found)
 
     def operation(self, operation_id: str) -> Operation:
         """The operation with this ``operationId``; OperationNotFound with suggestions."""
@@ -497,7 +499,10 @@ class Spec:
         method = method.lower()
         path_hits: list[Operation] = []
         for candidate in self.candidate_paths(url):
-            for regex, _literal, names, op in self._matchers:
+            for prefix, _literal, template, op in self._matchers:
+                if not candidate.startswith(prefix):
+                    continue
+                regex, _literal, names = _compile_template(template)
                 m = regex.match(candidate)
                 if not m:
                     continue
@@ -512,6 +517,7 @@ class Spec:
             raise OperationNotFound(
                 wanted, api=self._name,
                 suggestions=[f"{m} {path_hits[0].path}" for m in allowed])
+        import difflib  # only on the error path
         keys = [op.key for op in self.operations]
         probe = f"{method.upper()} {next(iter(self.candidate_paths(url)))}"
         close = difflib.get_close_matches(probe, keys, n=3, cutoff=0.4)
@@ -636,7 +642,7 @@ def load_spec(
     lint`` reports them as findings); cycles of bare ``$ref``s are always an error.
     """
     path, name = spec_location(spec)
-    document = load_document(path, limits=limits)
+    document = cached_document(path, limits=limits)
     loaded = _from_document(document, name=name, uri=path.resolve().as_uri(),
                             folder=path.resolve().parent, retriever=retriever, lenient=lenient,
                             limits=limits)
@@ -769,7 +775,7 @@ def _load_resource(target_uri: str, ref: str, current: Document, where: str, lin
         raise UnresolvableRef(ref, source=current.source, pointer=where, line=line,
                               reason="leaves the spec's folder")
     try:
-        return load_document(target_path, limits=limits)
+        return cached_document(target_path, limits=limits)
     except InputError as exc:
         problem(f"names a file that cannot be read ({exc.detail})")
         return None

@@ -11,7 +11,6 @@ the rendered lines, not the records. Unreadable parts are kept (they are listed 
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -19,7 +18,6 @@ from typing import IO, Any
 from .._text import terminal_safe
 from ..corpus import Problem, Record, Skipped
 from ..findings import Severity
-from ._common import SARIF_LEVEL, indented_json, sarif_log, xml_text
 
 __all__ = ["StreamSummary", "write_violations"]
 
@@ -101,7 +99,10 @@ def _spool(records: Iterable[dict[str, Any]], indent: str, *, ensure_ascii: bool
     """Write ``records`` as the items of a JSON array indented by ``indent``, a few hundred
     at a time (one encoder call each: the items of an indented list are the records'
     own indented text, two spaces in)."""
+    import tempfile
     from itertools import islice
+
+    from ._common import indented_json
 
     spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - the caller closes it
     pad = indent[2:]
@@ -118,6 +119,8 @@ def _spool(records: Iterable[dict[str, Any]], indent: str, *, ensure_ascii: bool
 
 def _json(items: Items, out: IO[str], summary: StreamSummary,
           fail_on: Severity, show_values: bool) -> None:
+    from ._common import indented_json  # here: a text report needs none of _common
+
     records = (dict(r.violation.as_dict(show_values=show_values), source=r.source, line=r.line,
                     entry=r.pointer) for r in _records(items, summary, fail_on))
     spool, any_records = _spool(records, "    ")
@@ -134,6 +137,9 @@ def _json(items: Items, out: IO[str], summary: StreamSummary,
 
 def _sarif(items: Items, out: IO[str], summary: StreamSummary,
            fail_on: Severity, show_values: bool) -> None:
+    # Here, not at the top: a text report (the default) needs none of the XML or SARIF parts.
+    from ._common import SARIF_LEVEL, sarif_log
+
     rules: dict[str, dict[str, object]] = {}
 
     def results() -> Iterable[dict[str, Any]]:
@@ -160,6 +166,8 @@ def _sarif(items: Items, out: IO[str], summary: StreamSummary,
 def _junit(items: Items, out: IO[str], summary: StreamSummary,
            fail_on: Severity, show_values: bool) -> None:
     from xml.etree import ElementTree as ET
+
+    from ._common import xml_text
 
     groups: dict[tuple[str, str], tuple[list[Severity], list[str]]] = {}
     for record in _records(items, summary, fail_on):
