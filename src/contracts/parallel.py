@@ -246,6 +246,7 @@ def _pool_map(jobs: int) -> Mapper:
 
         if jobs <= 1 or len(blocks) <= 1:
             return [run_block(job, b) for b in blocks]
+        job.spec.compiled(job.kind, job.collect_values)  # forked workers inherit it compiled
         with ProcessPoolExecutor(max_workers=min(jobs, len(blocks))) as pool:
             return list(pool.map(run_block, [job] * len(blocks), blocks))
     return run
@@ -258,6 +259,7 @@ def _pool_imap(jobs: int, job: Job, blocks: Sequence[Block]) -> Iterator[tuple[A
         return
     from concurrent.futures import ProcessPoolExecutor
 
+    job.spec.compiled(job.kind, job.collect_values)  # forked workers inherit it compiled
     with ProcessPoolExecutor(max_workers=min(jobs, len(blocks))) as pool:
         yield from pool.map(run_block, [job] * len(blocks), blocks)
 
