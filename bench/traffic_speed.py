@@ -93,14 +93,29 @@ def loop(path: str) -> int:
     return flagged
 
 
-def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """(CPU seconds, peak RSS in MB, stdout) of a child process."""
+def run(argv: list[str], env: dict[str, str] | None = None,
+        codes: tuple[int, ...] = (0, 1)) -> tuple[float, float, str]:
+    """(CPU seconds, peak RSS in MB, stdout) of a child process (its workers included); an
+    exit code outside ``codes`` stops the bench."""
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, env=env)
-        _pid, _status, usage = os.wait4(proc.pid, 0)
+        _pid, status, usage = os.wait4(proc.pid, 0)
         out.seek(0)
         text = out.read().decode()
+    code = os.waitstatus_to_exitcode(status)
+    if code not in codes:
+        raise SystemExit(f"{' '.join(argv)} exited {code}")
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text
+
+
+def installed_env(tmp: str) -> dict[str, str]:
+    """The environment of an installed tool: bytecode written and read (pip compiles a wheel
+    at install; this machine sets PYTHONDONTWRITEBYTECODE, which would recompile our modules
+    on every run) and a spec cache of its own."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(PYTHONPYCACHEPREFIX=str(Path(tmp) / "pyc"), XDG_CACHE_HOME=str(Path(tmp)))
+    env.pop("CONTRACTS_NO_CACHE", None)
+    return env
 
 
 def main() -> int:
@@ -125,19 +140,23 @@ def main() -> int:
         size = build_log(log, args.exchanges)
         print(f"log: {args.exchanges:,} {API} exchanges, {size / 1e6:.1f} MB")
         py = sys.executable
+        # Per core: one process each (--jobs 1; bench/scale_speed.py measures --jobs 2).
         contenders = {
             "loop": [py, __file__, "--loop", str(log)],
-            "validate": [py, "-m", "contracts", "validate", "--api", API, "--format", "json",
-                         str(log)],
-            "drift": [py, "-m", "contracts", "drift", "--api", API, "--format", "json",
-                      str(log)],
+            "validate": [py, "-m", "contracts", "validate", "--jobs", "1", "--api", API,
+                         "--format", "json", str(log)],
+            "drift": [py, "-m", "contracts", "drift", "--jobs", "1", "--api", API,
+                      "--format", "json", str(log)],
         }
+        env = installed_env(tmp)
+        for argv in contenders.values():  # bytecode and spec cache written, as installed
+            run(argv, env)
         cpu: dict[str, list[float]] = {k: [] for k in contenders}
         rss: dict[str, list[float]] = {k: [] for k in contenders}
         outputs: dict[str, str] = {}
         for _ in range(args.rounds):
             for name, argv in contenders.items():
-                seconds, peak, text = run(argv)
+                seconds, peak, text = run(argv, env)
                 cpu[name].append(seconds)
                 rss[name].append(peak)
                 outputs[name] = text
@@ -176,9 +195,7 @@ def startup(rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         body = Path(tmp) / "body.json"
         body.write_bytes(raw)
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env.update(PYTHONPYCACHEPREFIX=str(Path(tmp) / "pyc"), XDG_CACHE_HOME=str(Path(tmp)))
-        env.pop("CONTRACTS_NO_CACHE", None)
+        env = installed_env(tmp)
         py = sys.executable
         ours = [py, "-m", "contracts", "validate", "--api", "eka", "--operation", "getSession",
                 "--status", "200", str(body)]
