@@ -211,11 +211,10 @@ def run_block(job: Job, block: Block) -> tuple[Any, int]:
         return str(exc), -1
 
 
-def fold(job: Job, blocks: Sequence[Block], results: Sequence[tuple[Any, int]]) -> Any:
-    """Shift each block's lines by those of the blocks before it in its file, then merge."""
-    merged: Any = None
+def placed(ordered: Iterable[tuple[Block, tuple[Any, int]]]) -> Iterator[Any]:
+    """Each block's accumulator (blocks in input order), its lines shifted by those of the
+    blocks before it in its file; a block that could not be read raises its InputError."""
     before: dict[int, int] = {}
-    ordered = sorted(zip(blocks, results, strict=True), key=lambda br: (br[0].file, br[0].index))
     for block, (acc, lines) in ordered:
         if lines < 0:
             raise InputError(str(acc))
@@ -223,6 +222,14 @@ def fold(job: Job, blocks: Sequence[Block], results: Sequence[tuple[Any, int]]) 
         before[block.file] = offset + lines
         if offset:
             acc.shift(offset)
+        yield acc
+
+
+def fold(job: Job, blocks: Sequence[Block], results: Sequence[tuple[Any, int]]) -> Any:
+    """Shift each block's lines by those of the blocks before it in its file, then merge."""
+    merged: Any = None
+    ordered = sorted(zip(blocks, results, strict=True), key=lambda br: (br[0].file, br[0].index))
+    for acc in placed(ordered):
         merged = acc if merged is None else merged.merge(acc)
     return merged
 
@@ -303,14 +310,7 @@ def iter_validate_parallel(api: Any, paths: Sequence[str | Path], *, jobs: int,
     job = Job("validate", SpecRef.of(spec), tuple(str(p) for p in paths), strict=strict,
               request_side=request_side)
     total = CorpusAccumulator(job.sources)
-    before: dict[int, int] = {}
-    for block, (acc, lines) in zip(blocks, _pool_imap(jobs, job, blocks), strict=True):
-        if lines < 0:
-            raise InputError(str(acc))
-        offset = before.get(block.file, 0)
-        before[block.file] = offset + lines
-        if offset:
-            acc.shift(offset)
+    for acc in placed(zip(blocks, _pool_imap(jobs, job, blocks), strict=True)):
         yield from acc.entries()
         total.merge(acc.counts())
     yield from total.tail()
