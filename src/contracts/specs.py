@@ -714,10 +714,12 @@ def _from_document(
         current_uri = queue.pop()
         current = resources[current_uri]
         for ref, where, base in iter_refs_with_base(current.data, current_uri):
-            target = _walk(current.data, unquote(ref[1:])) if ref.startswith("#/") else _MISSING
-            if target is _MISSING or (isinstance(target, dict) and "$ref" in target):
-                suspects.append((current_uri, ref, where))  # may start a cycle of bare refs
-            if base == current_uri and target is not _MISSING:
+            local = ref.startswith("#")
+            target = _walk(current.data, unquote(ref[1:])) if local else _MISSING
+            if not local or (isinstance(target, dict) and isinstance(target.get("$ref"), str)):
+                # Another document, or one step lands on another bare ref: may be a cycle.
+                suspects.append((current_uri, where))
+            if base == current_uri and ref.startswith("#/") and target is not _MISSING:
                 continue  # the common case, without building a resolver
             line = current.line_of(where + "/$ref")
 
@@ -781,17 +783,11 @@ def _load_resource(target_uri: str, ref: str, current: Document, where: str, lin
         return None
 
 
-def _check_bare_cycles(spec: Spec, refs: list[tuple[str, str, str]]) -> None:
-    """``refs``: (document, $ref, where) of every reference not known to land on a schema."""
-    for doc_uri, ref, where in refs:
-        doc = spec.resources[doc_uri]
-        if not ref.startswith("#"):
-            pass  # another document: follow it below
-        else:
-            target = _walk(doc.data, unquote(ref[1:]))
-            if not (isinstance(target, dict) and isinstance(target.get("$ref"), str)):
-                continue  # one step lands on a schema, not on another bare ref: no cycle
-        node = Located(_walk(doc.data, where), doc_uri, where)
+def _check_bare_cycles(spec: Spec, refs: list[tuple[str, str]]) -> None:
+    """``refs``: (document, where) of every reference that names another document or whose
+    first step lands on another bare ``$ref`` (one landing on a schema cannot cycle)."""
+    for doc_uri, where in refs:
+        node = Located(_walk(spec.resources[doc_uri].data, where), doc_uri, where)
         try:
             spec.resolve(node)
         except UnresolvableRef as exc:
