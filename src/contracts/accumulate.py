@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any
 
 from .corpus import CorpusReport, Problem, Record, Skipped, exchange_violations, judge
-from .findings import Violation
+from .findings import VIOLATION_FIELDS, Violation
 from .validation import Validator
 
 __all__ = ["CorpusAccumulator", "Place"]
@@ -19,13 +19,10 @@ Place = tuple[int, str, int]
 source, line or entry index; -1 when unknown)."""
 
 
-_VIOLATION_FIELDS = tuple(f.name for f in fields(Violation))
-
-
 def _violation(values: tuple[Any, ...]) -> Violation:
     """A violation from the field values of one already built (its masking already done)."""
     violation = object.__new__(Violation)
-    for name, value in zip(_VIOLATION_FIELDS, values, strict=True):
+    for name, value in zip(VIOLATION_FIELDS, values, strict=True):
         object.__setattr__(violation, name, value)
     return violation
 
@@ -112,7 +109,7 @@ class CorpusAccumulator:
         dataclass at a time)."""
         state = dict(self.__dict__)
         state["records"] = [(place, i, r.source, r.line, r.pointer,
-                             tuple(getattr(r.violation, name) for name in _VIOLATION_FIELDS))
+                             tuple(getattr(r.violation, name) for name in VIOLATION_FIELDS))
                             for place, i, r in self.records]
         return state
 

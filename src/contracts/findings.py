@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from ._secrets import mask_fields, mask_value
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ._drift_records import DriftChange, TrafficDrift
 
 __all__ = [
+    "VIOLATION_FIELDS",
     "ContractViolation",
     "DriftChange",
     "Finding",
@@ -151,6 +152,11 @@ class Violation:
         if show_values:
             out["actual"] = mask_value(self.actual)  # values on opt-in; credentials never
         return out
+
+
+VIOLATION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Violation))
+"""A violation's field names, in order: to copy one or send it as a plain tuple without
+``dataclasses.replace``'s or ``asdict``'s per-call field scan."""
 
 
 def rank_violations(violations: Iterable[Violation]) -> list[Violation]:

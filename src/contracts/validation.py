@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import fields
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
@@ -45,7 +44,7 @@ from ._media import is_json_media
 from ._schema import Direction, SchemaValidators, json_type
 from ._strict import Shapes, clean_of, undocumented_in
 from .errors import InputError, OperationNotFound, UncompilableSchema, UnresolvableRef
-from .findings import ContractViolation, Severity, Violation
+from .findings import VIOLATION_FIELDS, ContractViolation, Severity, Violation
 from .invariants import InvariantContext, check_invariants, rules_for_operation
 from .specs import Located, Operation, Spec, load_spec
 
@@ -675,12 +674,9 @@ class Validator:
         yield from self._check_body(value, media, "request.body", base, strict)
 
 
-_VIOLATION_FIELDS = tuple(f.name for f in fields(Violation))
-
-
 def _replace(v: Violation, **changes: Any) -> Violation:
     """``dataclasses.replace`` without its per-call field scan (a walk makes one per record)."""
-    for name in _VIOLATION_FIELDS:
+    for name in VIOLATION_FIELDS:
         if name not in changes:
             changes[name] = getattr(v, name)
     return Violation(**changes)
