@@ -500,24 +500,34 @@ def _prime(spec: Spec, post: Callable[[Operation, Any], Any], known: Sequence[Kn
     return tuple(found), tuple(calls)
 
 
-def _prime_mock(spec: Spec, app: Any, headers: Mapping[str, str], known: Sequence[KnownParam]
-                ) -> tuple[KnownParam, ...]:
-    """:func:`_prime` against the in-process mock (its spec paths, no socket, not counted)."""
+def _app_request(spec: Spec, app: Any) -> Callable[..., Any]:
+    """``request(method, path, **httpx_arguments)`` to the in-process ``app`` under the spec's
+    server path: no socket, not counted against a budget."""
     import asyncio
 
     import httpx
-    import orjson
 
     transport = httpx.ASGITransport(app=app)
 
-    def post(op: Operation, body: Any) -> httpx.Response:
+    def request(method: str, path: str, **kwargs: Any) -> httpx.Response:
         async def send() -> httpx.Response:
             async with httpx.AsyncClient(transport=transport,
                                          base_url="http://localhost") as client:
-                return await client.post(_base_path(spec) + op.spec_path,
-                                         content=orjson.dumps(body), headers={
-                                             **headers, "content-type": "application/json"})
+                return await client.request(method, _base_path(spec) + path, **kwargs)
         return asyncio.run(send())
+    return request
+
+
+def _prime_mock(spec: Spec, app: Any, headers: Mapping[str, str], known: Sequence[KnownParam]
+                ) -> tuple[KnownParam, ...]:
+    """:func:`_prime` against the in-process mock (its spec paths)."""
+    import orjson
+
+    request = _app_request(spec, app)
+
+    def post(op: Operation, body: Any) -> Any:
+        return request("POST", op.spec_path, content=orjson.dumps(body),
+                       headers={**headers, "content-type": "application/json"})
 
     return _prime(spec, post, known)[0]
 
@@ -552,18 +562,11 @@ def _exchange(spec: Spec, options: SuiteOptions, app: Any, key: str | None,
     import httpx
 
     if app is not None:
-        import asyncio
-
-        transport = httpx.ASGITransport(app=app)
+        request = _app_request(spec, app)
 
         def ask_mock(method: str, path: str, query: Mapping[str, str],
-                     headers: Mapping[str, str]) -> httpx.Response:
-            async def send() -> httpx.Response:
-                async with httpx.AsyncClient(transport=transport,
-                                             base_url="http://localhost") as client:
-                    return await client.request(method, _base_path(spec) + path,
-                                                params=dict(query), headers=dict(headers))
-            return asyncio.run(send())
+                     headers: Mapping[str, str]) -> Any:
+            return request(method, path, params=dict(query), headers=dict(headers))
 
         return exchanged_token(spec, key, ask_mock, options.known_params)
     assert options.base_url is not None
