@@ -183,8 +183,10 @@ def make_route(op: Operation, path_params: Mapping[str, str], url: str,
     body = NO_BODY_DOCUMENTED
     if request_body:
         body = BODY_REQUIRED if request_body.get("required") else BODY_OPTIONAL
+    # What the invariants see: the last value of each name, as query_values(url) gives it.
+    last = {name: values[-1] for name, values in query.items()}
     return Route(op, body, tuple(p for p in params if p.where == "header"),
-                 MappingProxyType(query), MappingProxyType(query_values(url)))
+                 MappingProxyType(query), MappingProxyType(last))
 
 
 def query_values(url: str) -> dict[str, str]:
