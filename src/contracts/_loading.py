@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ._pointers import escape_pointer
+from ._record import FACTORY, Record
 from ._typing import JSON
 from .errors import InputError
 
@@ -27,8 +28,8 @@ __all__ = ["Document", "Limits", "dump_document", "escape_pointer", "load_docume
 
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
+class Limits(Record):
     """Bounds on what a document may cost to load."""
 
     max_bytes: int = 32 * 1024 * 1024
@@ -41,17 +42,33 @@ class Limits:
     # before parsing: each costs 30 to 70 bytes of memory for two or three bytes of input.
     max_json_values: int = 4_000_000
 
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024, max_depth: int = 256,
+                 max_nodes: int = 500_000, max_expanded_bytes: int = 96 * 1024 * 1024,
+                 max_json_values: int = 4_000_000) -> None:
+        _set = object.__setattr__
+        _set(self, "max_bytes", max_bytes)
+        _set(self, "max_depth", max_depth)
+        _set(self, "max_nodes", max_nodes)
+        _set(self, "max_expanded_bytes", max_expanded_bytes)
+        _set(self, "max_json_values", max_json_values)
+
 
 DEFAULT_LIMITS = Limits()
 
 
-@dataclass(frozen=True, slots=True)
-class Document:
+@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
+class Document(Record):
     """A loaded document: its JSON value and the 1-based line where each pointer starts."""
 
     source: str
     data: JSON
     lines: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __init__(self, source: str, data: JSON, lines: dict[str, int] = FACTORY) -> None:
+        _set = object.__setattr__
+        _set(self, "source", source)
+        _set(self, "data", data)
+        _set(self, "lines", {} if lines is FACTORY else lines)
 
     def line_of(self, pointer: str) -> int | None:
         """The line of ``pointer``, or of its nearest ancestor that has one."""

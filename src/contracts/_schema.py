@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._pointers import escape_pointer, join_pointer, split_pointer
+from ._record import Record
 from ._refs import dialects, schema_objects
 from .errors import UncompilableSchema, UnresolvableRef
 
@@ -40,8 +41,8 @@ _NAME_MAPS = frozenset({"properties", "patternProperties", "dependentSchemas", "
 """Keywords whose keys are names chosen by the spec (a property may be called ``default``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SchemaError:
+@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
+class SchemaError(Record):
     """One failed keyword: where in the instance, which keyword where in the spec, and why.
 
     ``message`` never contains the instance's value (it may be patient data); ``actual`` is
@@ -54,6 +55,16 @@ class SchemaError:
     message: str
     expected: Any
     actual: Any
+
+    def __init__(self, pointer: str, keyword: str, schema_location: str, message: str,
+                 expected: Any, actual: Any) -> None:
+        _set = object.__setattr__
+        _set(self, "pointer", pointer)
+        _set(self, "keyword", keyword)
+        _set(self, "schema_location", schema_location)
+        _set(self, "message", message)
+        _set(self, "expected", expected)
+        _set(self, "actual", actual)
 
 
 def _refuse(uri: str) -> Any:

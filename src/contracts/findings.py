@@ -7,9 +7,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
+from ._record import Record
 from ._secrets import mask_fields, mask_value
 from ._severity import Severity
 
@@ -31,8 +32,12 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True, order=False)
-class Finding:
+_set = object.__setattr__
+
+
+# Frozen records (see _record): the dataclass builds no methods; __init__ is written out.
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class Finding(Record):
     """Something a check found in a spec file: a stable ``code``, where, and what.
 
     ``pointer`` is a JSON pointer into ``source``; ``line`` is 1-based when known.
@@ -44,7 +49,18 @@ class Finding:
     pointer: str = ""
     line: int | None = None
     severity: Severity = Severity.ERROR
-    extra: tuple[tuple[str, str], ...] = field(default=())
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def __init__(self, code: str, message: str, source: str, pointer: str = "",
+                 line: int | None = None, severity: Severity = Severity.ERROR,
+                 extra: tuple[tuple[str, str], ...] = ()) -> None:
+        _set(self, "code", code)
+        _set(self, "message", message)
+        _set(self, "source", source)
+        _set(self, "pointer", pointer)
+        _set(self, "line", line)
+        _set(self, "severity", severity)
+        _set(self, "extra", extra)
 
     @property
     def location(self) -> str:
@@ -71,8 +87,8 @@ def location(source: str, line: int | None, pointer: str | None = None) -> str:
     return f"{source}:{line}" if line is not None else source
 
 
-@dataclass(frozen=True, slots=True)
-class ReadProblem:
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class ReadProblem(Record):
     """A part of an input that could not be read (a broken line, a bad HAR entry); reading
     went on after it and the rest was analysed.
 
@@ -83,6 +99,13 @@ class ReadProblem:
     line: int | None
     message: str
     pointer: str | None = None  # a HAR entry or VCR interaction: /log/entries/N
+
+    def __init__(self, source: str, line: int | None, message: str,
+                 pointer: str | None = None) -> None:
+        _set(self, "source", source)
+        _set(self, "line", line)
+        _set(self, "message", message)
+        _set(self, "pointer", pointer)
 
     @property
     def location(self) -> str:
@@ -100,8 +123,8 @@ def ranked(findings: Iterable[Finding]) -> list[Finding]:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class Violation(Record):
     """The API (or our client) broke its contract in one exchange.
 
     ``code`` is stable (``response.body.schema``, ``response.status.undocumented``,
@@ -121,6 +144,22 @@ class Violation:
     expected: object = None
     actual: object = None
     severity: Severity = Severity.ERROR
+
+    def __init__(self, code: str, message: str, api: str = "", operation: str = "",
+                 location: str = "", pointer: str = "", schema_path: str = "",
+                 expected: object = None, actual: object = None,
+                 severity: Severity = Severity.ERROR) -> None:
+        _set(self, "code", code)
+        _set(self, "message", message)
+        _set(self, "api", api)
+        _set(self, "operation", operation)
+        _set(self, "location", location)
+        _set(self, "pointer", pointer)
+        _set(self, "schema_path", schema_path)
+        _set(self, "expected", expected)
+        _set(self, "actual", actual)
+        _set(self, "severity", severity)
+        self.__post_init__()
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:

@@ -27,6 +27,7 @@ from ._loading import (
 )
 from ._oas30 import is_30, upgrade
 from ._pointers import escape_pointer, unescape_token
+from ._record import Record
 from ._refs import (
     Missing,
     Pointless,
@@ -81,13 +82,19 @@ def bundled_path(name: str) -> Path:
     return entry.spec
 
 
-@dataclass(frozen=True, slots=True)
-class Located:
+@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
+class Located(Record):
     """A node of a spec together with where it lives (document URI and JSON pointer)."""
 
     value: JSON
     uri: str
     pointer: str
+
+    def __init__(self, value: JSON, uri: str, pointer: str) -> None:
+        _set = object.__setattr__
+        _set(self, "value", value)
+        _set(self, "uri", uri)
+        _set(self, "pointer", pointer)
 
     @property
     def ref(self) -> str:
@@ -102,8 +109,8 @@ class Located:
         return Located(value, self.uri, pointer)
 
 
-@dataclass(frozen=True, slots=True)
-class RefProblem:
+@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
+class RefProblem(Record):
     """A ``$ref`` that could not be followed, found while loading leniently (for lint)."""
 
     ref: str
@@ -112,19 +119,32 @@ class RefProblem:
     line: int | None
     reason: str
 
+    def __init__(self, ref: str, source: str, pointer: str, line: int | None,
+                 reason: str) -> None:
+        _set = object.__setattr__
+        _set(self, "ref", ref)
+        _set(self, "source", source)
+        _set(self, "pointer", pointer)
+        _set(self, "line", line)
+        _set(self, "reason", reason)
+
     def as_error(self) -> UnresolvableRef:
         return UnresolvableRef(self.ref, source=self.source, pointer=self.pointer,
                                reason=self.reason, line=self.line)
 
 
-@dataclass(frozen=True, slots=True)
-class PathMatch:
+@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
+class PathMatch(Record):
     operation: Operation
     path_params: Mapping[str, str]
 
+    def __init__(self, operation: Operation, path_params: Mapping[str, str]) -> None:
+        object.__setattr__(self, "operation", operation)
+        object.__setattr__(self, "path_params", path_params)
 
-@dataclass(frozen=True)
-class Operation:
+
+@dataclass(init=False, repr=False, eq=False)  # a frozen record: see _record
+class Operation(Record):
     """One operation of a spec. ``path`` is the effective template (after any override)."""
 
     api: str
@@ -134,6 +154,17 @@ class Operation:
     spec_path: str
     node: Located = field(repr=False, compare=False)
     path_item: Located = field(repr=False, compare=False)
+
+    def __init__(self, api: str, operation_id: str, method: str, path: str, spec_path: str,
+                 node: Located, path_item: Located) -> None:
+        _set = object.__setattr__
+        _set(self, "api", api)
+        _set(self, "operation_id", operation_id)
+        _set(self, "method", method)
+        _set(self, "path", path)
+        _set(self, "spec_path", spec_path)
+        _set(self, "node", node)
+        _set(self, "path_item", path_item)
 
     @property
     def pointer(self) -> str:

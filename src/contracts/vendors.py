@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
+from ._record import Record
 from .errors import UsageError
 
 __all__ = [
@@ -44,8 +45,8 @@ PLUGINS_ENV = "CONTRACTS_PLUGINS"
 """Comma-separated plugin modules imported before a vendor name is looked up."""
 
 
-@dataclass(frozen=True, slots=True)
-class Vendor:
+@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
+class Vendor(Record):
     """Where one vendor's knowledge lives.
 
     ``spec`` is its OpenAPI file; ``invariants`` a module with ``RULES``; ``mock`` a
@@ -59,6 +60,17 @@ class Vendor:
     mock: str | None = None
     models: str | None = None
     bundled: bool = False
+
+    def __init__(self, name: str, spec: Path, invariants: str | None = None,
+                 mock: str | None = None, models: str | None = None,
+                 bundled: bool = False) -> None:
+        _set = object.__setattr__
+        _set(self, "name", name)
+        _set(self, "spec", spec)
+        _set(self, "invariants", invariants)
+        _set(self, "mock", mock)
+        _set(self, "models", models)
+        _set(self, "bundled", bundled)
 
     def mock_class(self) -> type:
         """The mock's vendor class (imported now)."""

@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
+from .._record import FACTORY, Record
 from ..findings import Severity, Violation
 
 __all__ = ["InvariantContext", "Rule", "applies_to", "check_invariants", "rules_for",
            "rules_for_operation"]
 
 
-@dataclass(frozen=True, slots=True)
-class InvariantContext:
+@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
+class InvariantContext(Record):
     """What a rule may look at: the operation, the status, the bodies and the request query."""
 
     api: str
@@ -33,6 +34,18 @@ class InvariantContext:
     request_body: Any = None
     scratch: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Per-exchange cache for work several rules share (one pass over a long transcript)."""
+
+    def __init__(self, api: str, operation: str, status: int | None, body: Any,
+                 query: Mapping[str, str] = FACTORY, request_body: Any = None,
+                 scratch: dict[str, Any] = FACTORY) -> None:
+        _set = object.__setattr__
+        _set(self, "api", api)
+        _set(self, "operation", operation)
+        _set(self, "status", status)
+        _set(self, "body", body)
+        _set(self, "query", {} if query is FACTORY else query)
+        _set(self, "request_body", request_body)
+        _set(self, "scratch", {} if scratch is FACTORY else scratch)
 
     def violation(self, name: str, message: str, pointer: str = "", *,
                   location: str = "response.body", actual: object = None,
