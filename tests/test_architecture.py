@@ -18,7 +18,8 @@ SRC = Path(contracts.__file__).parent
 LAYERS = {
     "errors": 0, "findings": 0, "_spec_checks": 0, "_loading": 0, "_typing": 0, "_pointers": 0,
     "_media": 0, "_git": 0, "_refs": 0, "_oas30": 0, "_text": 0, "_sqlite": 0, "_secrets": 0,
-    "_spec_cache": 0, "_severity": 0, "_drift_records": 0,
+    "_spec_cache": 0, "_severity": 0, "_drift_records": 0, "_record": 0,
+    "_spec_records": 0,
     "specs": 1, "vendors": 1, "_exchange": 1, "_spec_names": 1,
     "_schema": 2, "_strict": 2, "_compiled": 2,
     "validation": 2, "invariants": 2, "speclint": 2, "codegen": 2, "diff": 2,
@@ -29,7 +30,8 @@ LAYERS = {
     "gate_history": 3, "_seeding": 3, "known_params": 3, "accumulate": 3, "parallel": 3,
     "dask_runner": 3, "_logline": 3, "_credentials": 3,
     "reporting": 4,
-    "cli": 5, "_cli_errors": 5, "_cli_gate": 5, "_cli_scale": 5, "pytest_plugin": 5,
+    "cli": 5, "_cli_errors": 5, "_cli_gate": 5, "_cli_scale": 5, "_cli_validate": 5,
+    "_cli_commands": 5, "pytest_plugin": 5,
     "__main__": 5,
 }
 

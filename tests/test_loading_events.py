@@ -37,7 +37,7 @@ class _Resolver(BaseResolver):
     yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML reads the class's
 
 
-for _first, _rules in _loading._IMPLICIT.items():
+for _first, _rules in _loading._implicit().items():
     for _tag, _pattern in _rules:
         _Resolver.add_implicit_resolver(_tag, _pattern, [_first])
 

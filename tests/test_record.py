@@ -58,7 +58,7 @@ def test_every_record_is_checked() -> None:
     import contracts
 
     found = set()
-    for module in ("findings", "vendors", "_loading", "specs", "_schema", "invariants"):
+    for module in ("findings", "vendors", "_loading", "_spec_records", "_schema", "invariants"):
         mod = __import__(f"contracts.{module}", fromlist=["_"])
         found |= {v for v in vars(mod).values()
                   if isinstance(v, type) and issubclass(v, _record.Record)
@@ -84,7 +84,7 @@ def test_repr_eq_hash_match_the_dataclass(cls: type) -> None:
     assert repr(ours) == repr(theirs)
     assert hash(ours) == hash(theirs)
     again, _ = _pair(cls)
-    assert ours == again and not ours != again and hash(ours) == hash(again)
+    assert ours == again and (ours != again) is False and hash(ours) == hash(again)
     assert ours != theirs and theirs != ours  # another class is never equal
     for f in dataclasses.fields(cls):  # one field changed: equal exactly when not compared
         changed = dataclasses.replace(ours, **{f.name: "other"})

@@ -10,10 +10,17 @@ import sys
 
 import click
 
-__all__ = ["BUG_REPORT", "EXIT_INTERNAL", "WRITE_ERRNOS", "internal_error", "one_line",
-           "silence_stdout", "usage_line", "write_failure"]
+from .findings import Severity
 
-EXIT_INTERNAL = 3
+__all__ = ["BUG_REPORT", "EXIT_BROKEN_PIPE", "EXIT_CODES", "EXIT_FINDINGS", "EXIT_INTERNAL",
+           "EXIT_OK", "EXIT_USAGE", "WRITE_ERRNOS", "CommandExit", "internal_error", "one_line",
+           "severity_option", "silence_stdout", "usage_line", "write_failure"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_CODES = (EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL)  # as documented in README
+# A closed pipe (``contracts lint | head``) ends quietly with the status of a process killed by
+# SIGPIPE, as other command-line tools do.
+EXIT_BROKEN_PIPE = 141
 BUG_REPORT = "please report this bug with the command you ran"
 # errno values that mean "the output could not be written": a full disk, a quota, a dead device.
 WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
@@ -52,3 +59,18 @@ def one_line(text: str, limit: int = 1_000) -> str:
     """An error as one bounded line: a message may quote a file name or value we were given."""
     text = " ".join(text.split())
     return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+class CommandExit(Exception):
+    """A command's exit code, raised by the command and returned by the CLI's ``run``."""
+
+    def __init__(self, code: int):
+        self.code = code
+
+
+def severity_option(_ctx: click.Context, _param: click.Parameter, value: str) -> Severity:
+    """The click callback of a ``--fail-on`` option: a severity, or a usage error."""
+    try:
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None

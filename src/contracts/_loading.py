@@ -15,6 +15,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -87,18 +88,24 @@ _STR, _SEQ, _MAP, _MERGE = _TAG + "str", _TAG + "seq", _TAG + "map", _TAG + "mer
 # what OpenAPI documents are written in and a superset of JSON: ``1e-8`` and ``1.5e3`` are
 # numbers, ``yes``/``on``/``0777``/``1:30`` are not booleans, octals or sexagesimals. Keyed by
 # a plain scalar's first character, tried in order; no match is a string.
-_IMPLICIT: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
-for _tag, _pattern, _first in (
+_IMPLICIT_SOURCE = (
     ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
     ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
     ("float", r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)", "-+0123456789."),
     ("null", r"null|Null|NULL|~|", ["~", "n", "N", ""]),
     ("merge", r"<<", "<"),  # not 1.2, but recognised so that it is refused by name
-):
-    for _char in _first:
-        _IMPLICIT.setdefault(_char, []).append(
-            (_TAG + _tag, re.compile(f"^(?:{_pattern})$")))
+)
+
+
+@cache
+def _implicit() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    # Compiled on the first YAML parse: a run whose specs come from the cache parses none.
+    table: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    for tag, pattern, first in _IMPLICIT_SOURCE:
+        for char in first:
+            table.setdefault(char, []).append((_TAG + tag, re.compile(f"^(?:{pattern})$")))
+    return table
 
 
 def _int12(text: str) -> int:
@@ -143,6 +150,7 @@ def _yaml_events(text: str, source: str) -> Iterator[_Event]:
              ev.MappingStartEvent: _MAP_START, ev.SequenceEndEvent: _END,
              ev.MappingEndEvent: _END, ev.AliasEvent: _ALIAS}
     get = parser.get_event
+    implicit = _implicit()
     try:
         get()  # the stream's start
         if not isinstance(get(), ev.DocumentStartEvent):
@@ -158,7 +166,7 @@ def _yaml_events(text: str, source: str) -> Iterator[_Event]:
                 if tag is None or tag == "!":
                     tag = _STR
                     if event.implicit[0]:  # plain, not quoted: resolved by its text
-                        for candidate, pattern in _IMPLICIT.get(value[:1], ()):
+                        for candidate, pattern in implicit.get(value[:1], ()):
                             if pattern.match(value):
                                 tag = candidate
                                 break
@@ -463,7 +471,8 @@ def parse_document(
     return Document(source=source, data=data, lines=builder.lines)
 
 
-_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],\n]|[-0-9tfn][^,\]}\s]*')
+_JSON_TOKEN = r'"(?:[^"\\\n]|\\.)*"|[{}\[\],\n]|[-0-9tfn][^,\]}\s]*'
+"""A JSON text's tokens (compiled on first use: only a line lookup in a JSON file needs it)."""
 
 
 class _LazyLines(dict[str, int]):
@@ -526,7 +535,7 @@ def _json_lines(text: str) -> dict[str, int]:
     # One frame per open container: [pointer, next index (-1: an object), member pointer,
     # expecting a key].
     stack: list[list[Any]] = []
-    for m in _JSON_TOKEN.finditer(text):
+    for m in re.finditer(_JSON_TOKEN, text):
         token = m.group()
         first = token[0]
         if first == "\n":

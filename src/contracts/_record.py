@@ -58,7 +58,7 @@ class Record:
     __slots__ = ()
 
     def __repr__(self) -> str:
-        cls = self.__class__
+        cls: type = self.__class__
         shown = _SHOWN.get(cls)
         if shown is None:
             shown = _SHOWN[cls] = tuple(f.name for f in fields(cls) if f.repr)

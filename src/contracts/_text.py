@@ -49,6 +49,8 @@ def terminal_safe(text: str, *, keep_colour: bool = False) -> str:
     """``text`` with control characters (ESC, BEL, CR, backspace...) written as ``\\xNN``,
     so that what came from the traffic cannot move the cursor, retitle the window or hide
     a line. ``keep_colour`` keeps well-formed SGR colour sequences (our own table colours)."""
+    if text.isascii() and text.isprintable():  # nothing to escape (most text): no regex
+        return text
     control = _control()
     if not keep_colour:
         return control.sub(_escaped, text)

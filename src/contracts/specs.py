@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from . import vendors
 from ._loading import (
@@ -27,7 +26,6 @@ from ._loading import (
 )
 from ._oas30 import is_30, upgrade
 from ._pointers import escape_pointer, unescape_token
-from ._record import Record
 from ._refs import (
     Missing,
     Pointless,
@@ -40,6 +38,7 @@ from ._refs import resolve as resolve_ref
 from ._spec_cache import cached_document
 from ._spec_checks import HTTP_METHODS, check_openapi, check_shape
 from ._spec_names import spec_location, spec_not_found, suggest_names
+from ._spec_records import Located, Operation, PathMatch, RefProblem
 from ._typing import JSON
 from .errors import (
     ContractsError,
@@ -69,7 +68,6 @@ __all__ = [
 ]
 
 
-_FRAGMENT_SAFE = "/~!$&'()*+,;=:@-._"
 Retriever = Callable[[str], JSON]
 """Called with an absolute non-file URI; returns the parsed document. Only used when passed."""
 
@@ -80,106 +78,6 @@ def bundled_path(name: str) -> Path:
     if entry is None:
         raise spec_not_found(name)
     return entry.spec
-
-
-@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
-class Located(Record):
-    """A node of a spec together with where it lives (document URI and JSON pointer)."""
-
-    value: JSON
-    uri: str
-    pointer: str
-
-    def __init__(self, value: JSON, uri: str, pointer: str) -> None:
-        _set = object.__setattr__
-        _set(self, "value", value)
-        _set(self, "uri", uri)
-        _set(self, "pointer", pointer)
-
-    @property
-    def ref(self) -> str:
-        """An absolute URI for the node (the pointer percent-encoded, as URIs require)."""
-        return f"{self.uri}#{quote(self.pointer, safe=_FRAGMENT_SAFE)}"
-
-    def child(self, *tokens: str | int) -> Located:
-        value, pointer = self.value, self.pointer
-        for token in tokens:
-            value = value[token]
-            pointer = f"{pointer}/{escape_pointer(str(token))}"
-        return Located(value, self.uri, pointer)
-
-
-@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
-class RefProblem(Record):
-    """A ``$ref`` that could not be followed, found while loading leniently (for lint)."""
-
-    ref: str
-    source: str
-    pointer: str
-    line: int | None
-    reason: str
-
-    def __init__(self, ref: str, source: str, pointer: str, line: int | None,
-                 reason: str) -> None:
-        _set = object.__setattr__
-        _set(self, "ref", ref)
-        _set(self, "source", source)
-        _set(self, "pointer", pointer)
-        _set(self, "line", line)
-        _set(self, "reason", reason)
-
-    def as_error(self) -> UnresolvableRef:
-        return UnresolvableRef(self.ref, source=self.source, pointer=self.pointer,
-                               reason=self.reason, line=self.line)
-
-
-@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
-class PathMatch(Record):
-    operation: Operation
-    path_params: Mapping[str, str]
-
-    def __init__(self, operation: Operation, path_params: Mapping[str, str]) -> None:
-        object.__setattr__(self, "operation", operation)
-        object.__setattr__(self, "path_params", path_params)
-
-
-@dataclass(init=False, repr=False, eq=False)  # a frozen record: see _record
-class Operation(Record):
-    """One operation of a spec. ``path`` is the effective template (after any override)."""
-
-    api: str
-    operation_id: str
-    method: str
-    path: str
-    spec_path: str
-    node: Located = field(repr=False, compare=False)
-    path_item: Located = field(repr=False, compare=False)
-
-    def __init__(self, api: str, operation_id: str, method: str, path: str, spec_path: str,
-                 node: Located, path_item: Located) -> None:
-        _set = object.__setattr__
-        _set(self, "api", api)
-        _set(self, "operation_id", operation_id)
-        _set(self, "method", method)
-        _set(self, "path", path)
-        _set(self, "spec_path", spec_path)
-        _set(self, "node", node)
-        _set(self, "path_item", path_item)
-
-    @property
-    def pointer(self) -> str:
-        return self.node.pointer
-
-    @property
-    def key(self) -> str:
-        return f"{self.method.upper()} {self.path}"
-
-    @property
-    def summary(self) -> str:
-        return str(self.node.value.get("summary", ""))
-
-    def __str__(self) -> str:
-        return f"{self.api}.{self.operation_id} ({self.key})"
 
 
 _PARAM = re.compile(r"\{([^{}/]+)\}")
