@@ -24,9 +24,8 @@ from ._record import FACTORY, Record
 from ._typing import JSON
 from .errors import InputError
 
-__all__ = ["Document", "Limits", "dump_document", "escape_pointer", "load_document",
-           "open_regular", "parse_document", "parse_json", "read_capped"]
-
+__all__ = ["Document", "LazyLines", "Limits", "dump_document", "escape_pointer",
+           "load_document", "open_regular", "parse_document", "parse_json", "read_capped"]
 
 
 @dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
@@ -449,7 +448,7 @@ def parse_document(
     if source.lower().endswith(".json"):
         # JSON is parsed as JSON; a scan of its tokens gives the line of every pointer.
         data = _strict_json(text, source)
-        return Document(source=source, data=data, lines=_LazyLines(text))
+        return Document(source=source, data=data, lines=LazyLines(text))
     import yaml  # here: a spec read from a cache or as JSON never needs PyYAML
 
     builder = _Builder(source, limits)
@@ -475,18 +474,24 @@ _JSON_TOKEN = r'"(?:[^"\\\n]|\\.)*"|[{}\[\],\n]|[-0-9tfn][^,\]}\s]*'
 """A JSON text's tokens (compiled on first use: only a line lookup in a JSON file needs it)."""
 
 
-class _LazyLines(dict[str, int]):
-    """A JSON document's line map, scanned on first use: a clean load never asks for a
-    line, and a big spec saves the scan."""
+class LazyLines(dict[str, int]):
+    """A line map made on first use: a clean load never asks for a line. From ``str``, a
+    JSON document whose tokens are scanned; from ``bytes``, a line map stored as JSON (the
+    parsed-spec cache's), read then."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str | bytes):
         super().__init__()
-        self._text: str | None = text
+        self._text: str | bytes | None = text
 
     def _fill(self) -> None:
         if self._text is not None:
             text, self._text = self._text, None
-            self.update(_json_lines(text))
+            if isinstance(text, bytes):
+                import orjson
+
+                self.update(orjson.loads(text))
+            else:
+                self.update(_json_lines(text))
 
     def __contains__(self, key: object) -> bool:
         self._fill()

@@ -227,6 +227,8 @@ def iter_refs_with_base(node: JSON, uri: str) -> Iterator[tuple[str, str, str]]:
                     if isinstance(ref, str):
                         yield ref, where, base
             for key, child in value.items():
+                if not isinstance(child, (dict, list)):
+                    continue  # a scalar holds no reference (most members: names, texts, types)
                 child_at = f"{where}/{escape_pointer(str(key))}"
                 if names:
                     stack.append((child, child_at, False, base))
@@ -244,5 +246,5 @@ def iter_refs_with_base(node: JSON, uri: str) -> Iterator[tuple[str, str, str]]:
                         "responses")  # a status may be called `default`
                     stack.append((child, child_at, is_names, base))
         elif isinstance(value, list):
-            for i, child in enumerate(value):
-                stack.append((child, f"{where}/{i}", False, base))
+            stack.extend((child, f"{where}/{i}", False, base) for i, child in enumerate(value)
+                         if isinstance(child, (dict, list)))

@@ -2,7 +2,8 @@
 
 Parsing a bundled spec (PyYAML's composer runs in Python) costs 10 to 30 ms, and importing
 PyYAML for it about as much again: most of a one-body ``contracts validate``. An entry holds
-the file's exact bytes, the parsed value and its line map (JSON, read with orjson), and is
+the file's exact bytes, the parsed value and its line map (two JSON texts on a line each,
+read with orjson: the line map, larger than the value, only when a line is asked for), and is
 used only when the file's bytes are the same byte for byte and the code that parsed it (our
 modules, PyYAML, the limits) is the same: an edited spec or an upgraded tool is parsed again.
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from ._loading import (
     DEFAULT_LIMITS,
     Document,
+    LazyLines,
     Limits,
     open_regular,
     parse_document,
@@ -34,7 +36,7 @@ from .errors import InputError
 
 __all__ = ["FORMAT", "cache_dir", "cached_document"]
 
-FORMAT = "scribe-contracts parsed document 1"
+FORMAT = "scribe-contracts parsed document 2"
 """The entry format; part of every entry's header, so a new format never reads an old one."""
 _KEEP = 128
 """Entries kept: writing one more removes the least recently written beyond this."""
@@ -102,7 +104,7 @@ def cached_document(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Doc
 
 
 def _read(entry: Path, header: bytes, raw: bytes, cap: int
-          ) -> tuple[object, dict[str, int]] | None:
+          ) -> tuple[object, LazyLines] | None:
     """The entry's (data, lines) if it is whole and holds exactly ``raw``; None otherwise.
 
     Read as every input is (a regular file only: a FIFO planted there cannot block the run)
@@ -125,13 +127,14 @@ def _read(entry: Path, header: bytes, raw: bytes, cap: int
     payload = rest[raw_size:]
     if len(payload) != payload_size or rest[:raw_size] != raw or zlib.crc32(payload) != check:
         return None
+    value, newline, lines = payload.partition(b"\n")  # orjson writes no newline in a text
+    if not newline or not lines.startswith(b"{") or not lines.endswith(b"}"):
+        return None
     try:
-        data, lines = orjson.loads(payload)
+        data = orjson.loads(value)
     except (orjson.JSONDecodeError, TypeError, ValueError):
         return None
-    if not isinstance(lines, dict):
-        return None
-    return data, lines
+    return data, LazyLines(lines)  # whole (its checksum held): read on the first lookup
 
 
 def _write(folder: Path, entry: Path, header: bytes, raw: bytes, document: Document) -> None:
@@ -140,11 +143,12 @@ def _write(folder: Path, entry: Path, header: bytes, raw: bytes, document: Docum
 
     lines = dict(document.lines.items())  # items(): a line map may be filled on first use
     try:
-        payload = orjson.dumps([document.data, lines])
+        value = orjson.dumps(document.data)
         # Only what reads back as the same value is kept: a number wider than 64 bits or a
         # lone surrogate is parsed from the YAML each time.
-        if orjson.loads(payload) != [document.data, lines]:
+        if orjson.loads(value) != document.data:
             return
+        payload = b"%s\n%s" % (value, orjson.dumps(lines))
     except (orjson.JSONEncodeError, TypeError, ValueError):
         return
     blob = b"%s %d %d %d\n" % (header, len(raw), len(payload), zlib.crc32(payload))
