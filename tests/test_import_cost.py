@@ -61,6 +61,22 @@ NOT_FOR_ONE_BODY = (
     "contracts.diff",
     "contracts.exchanges",
     "urllib.request",
+    # the other commands and what only they use (the CLI group imports a command on use)
+    "contracts._cli_commands",
+    "contracts._cli_gate",
+    "contracts.config",
+    "contracts.proxy",
+    "contracts.mock",
+    "contracts.codegen",
+    "contracts.models",
+    "contracts.parallel",
+    "contracts.accumulate",
+    "contracts._logline",
+    "tomllib",
+    "importlib.metadata",
+    "shutil",
+    "multiprocessing",
+    "concurrent.futures",
 )
 
 
@@ -130,3 +146,58 @@ def test_findings_drift_records_resolve_lazily() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120).stdout.split()
     assert out == ["False", "DriftChange", "TrafficDrift", "True"]
+
+
+# Records on the one-body path whose methods are still generated at import by @dataclass (each
+# compiles about six functions, a millisecond). Everything else there is a _record.Record.
+STILL_GENERATED: list[str] = [
+    "contracts._compiled.Media", "contracts._compiled.Param", "contracts._compiled.Plan",
+    "contracts._compiled.Route", "contracts.corpus.CorpusReport", "contracts.corpus.Record",
+    "contracts.corpus.Skipped", "contracts.reporting.stream.StreamSummary",
+]
+
+
+def _after_one_body(tmp_path: Path, report: str) -> str:
+    """Run a one-body validate in a fresh interpreter, then ``report`` there; its output."""
+    body = tmp_path / "body.json"
+    body.write_text('{"txn_id": "t-1", "status": "completed"}')
+    argv = ["validate", "--api", "eka", "--operation", "getSession", "--status", "200",
+            str(body)]
+    code = f"import sys\nfrom contracts.cli import run\nrun({argv!r})\n{report}"
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("CONTRACTS_NO_CACHE", None)
+    outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, timeout=120, env=env).stdout for _ in range(2)]
+    return outs[-1].split("\n")[-2]
+
+
+GENERATED = (
+    "import dataclasses\n"
+    "print(sorted(f'{m.__name__}.{v.__qualname__}' for m in list(sys.modules.values())\n"
+    "             if getattr(m, '__name__', '').startswith('contracts')\n"
+    "             for v in vars(m).values() if isinstance(v, type)\n"
+    "             and v.__module__ == m.__name__ and dataclasses.is_dataclass(v)\n"
+    "             and (v.__dataclass_params__.init or v.__dataclass_params__.eq\n"
+    "                  or v.__dataclass_params__.repr)))"
+)
+
+
+def test_a_one_body_validate_generates_no_other_record_methods(tmp_path: Path) -> None:
+    assert _after_one_body(tmp_path, GENERATED) == repr(STILL_GENERATED)
+
+
+def test_the_record_check_sees_a_generated_dataclass(tmp_path: Path) -> None:
+    made = ("import dataclasses\n"
+            "import contracts.findings as f\n"
+            "@dataclasses.dataclass(frozen=True)\n"
+            "class Extra:\n    a: int = 0\n"
+            "Extra.__module__ = f.__name__\nf.Extra = Extra\n" + GENERATED)
+    assert "contracts.findings.Extra" in _after_one_body(tmp_path, made)
+
+
+def test_a_one_body_validate_compiles_no_yaml_or_terminal_regex(tmp_path: Path) -> None:
+    """The YAML 1.2 resolver's patterns wait for a YAML parse (the spec comes from the cache),
+    the terminal sanitizer's for text that needs escaping (a clean run's line does not)."""
+    report = ("import contracts._loading as l, contracts._text as t\n"
+              "print(l._implicit.cache_info().currsize, t._control.cache_info().currsize)")
+    assert _after_one_body(tmp_path, report) == "0 0"
