@@ -266,6 +266,14 @@ def test_the_sanitizers() -> None:
         "\x1b[31mred\\x1b]0;t\\x07")
 
 
+def test_terminal_safe_skips_the_regex_only_for_text_it_would_not_change() -> None:
+    from contracts._text import _control, _escaped, terminal_safe
+
+    for code in [*range(0x300), 0x2028, 0x2029, 0xFEFF]:
+        text = f"ok {chr(code)} ok"
+        assert terminal_safe(text) == _control().sub(_escaped, text), hex(code)
+
+
 # --------------------------------------------------------------------------- 7. history files
 
 

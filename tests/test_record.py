@@ -17,15 +17,18 @@ from typing import Any
 import pytest
 
 from contracts import _record
+from contracts._compiled import Media, Param, Plan, Route
 from contracts._loading import Document, Limits
 from contracts._schema import SchemaError
+from contracts.corpus import Record, Skipped
 from contracts.findings import Finding, ReadProblem, Severity, Violation
 from contracts.invariants import InvariantContext
 from contracts.specs import Located, Operation, PathMatch, RefProblem
 from contracts.vendors import Vendor
 
 RECORDS: list[type] = [Finding, ReadProblem, Violation, Vendor, Limits, Document, Located,
-                       RefProblem, PathMatch, Operation, SchemaError, InvariantContext]
+                       RefProblem, PathMatch, Operation, SchemaError, InvariantContext,
+                       Plan, Param, Route, Media, Record, Skipped]
 
 
 def _twin(cls: type) -> type:
@@ -58,7 +61,8 @@ def test_every_record_is_checked() -> None:
     import contracts
 
     found = set()
-    for module in ("findings", "vendors", "_loading", "_spec_records", "_schema", "invariants"):
+    for module in ("findings", "vendors", "_loading", "_spec_records", "_schema", "invariants",
+                   "_compiled", "corpus"):
         mod = __import__(f"contracts.{module}", fromlist=["_"])
         found |= {v for v in vars(mod).values()
                   if isinstance(v, type) and issubclass(v, _record.Record)

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ._loading import DEFAULT_LIMITS
 from ._media import is_json_media
+from ._record import Record
 from ._schema import CompiledSchema, json_type
 from ._strict import Shape
 
@@ -25,8 +26,8 @@ __all__ = ["BODY_OPTIONAL", "BODY_REQUIRED", "MAX_BODY", "NO_BODY_DOCUMENTED", "
            "status_number"]
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
+class Plan(Record):
     """A documented JSON response body, compiled: what the clean fast path needs."""
 
     is_valid: Any
@@ -34,12 +35,20 @@ class Plan:
     shape: Shape
     headers: bool  # the response documents headers (checked by the full walk)
 
+    def __init__(self, is_valid: Any, compiled: CompiledSchema, shape: Shape,
+                 headers: bool) -> None:
+        _set = object.__setattr__
+        _set(self, "is_valid", is_valid)
+        _set(self, "compiled", compiled)
+        _set(self, "shape", shape)
+        _set(self, "headers", headers)
+
 
 MAX_BODY = DEFAULT_LIMITS.max_bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
+@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
+class Param(Record):
     """A documented parameter, resolved and compiled once per operation."""
 
     where: str
@@ -50,6 +59,18 @@ class Param:
     compiled: CompiledSchema | None
     item_schema: Any  # an array's item schema; None when not an array
     exploded: bool
+
+    def __init__(self, where: str, name: str, location: str, required: bool, schema: Any,
+                 compiled: CompiledSchema | None, item_schema: Any, exploded: bool) -> None:
+        _set = object.__setattr__
+        _set(self, "where", where)
+        _set(self, "name", name)
+        _set(self, "location", location)
+        _set(self, "required", required)
+        _set(self, "schema", schema)
+        _set(self, "compiled", compiled)
+        _set(self, "item_schema", item_schema)
+        _set(self, "exploded", exploded)
 
 
 def content_type_of(headers: Mapping[str, str] | None) -> str | None:
@@ -153,8 +174,8 @@ def split_list(raw: str) -> list[str]:
 NO_BODY_DOCUMENTED, BODY_OPTIONAL, BODY_REQUIRED = 0, 1, 2
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
+class Route(Record):
     """What one (method, URL) of recorded traffic decides once, for its clean fast path:
     the operation, whether a request body is documented (``*_BODY_*``), the header parameters
     still to check, the query (for credentials sent in it) and what the invariants see of it.
@@ -165,6 +186,16 @@ class Route:
     header_params: tuple[Param, ...]
     query: Mapping[str, list[str]]
     invariant_query: Mapping[str, str]
+
+    def __init__(self, operation: Operation, request_body: int,
+                 header_params: tuple[Param, ...], query: Mapping[str, list[str]],
+                 invariant_query: Mapping[str, str]) -> None:
+        _set = object.__setattr__
+        _set(self, "operation", operation)
+        _set(self, "request_body", request_body)
+        _set(self, "header_params", header_params)
+        _set(self, "query", query)
+        _set(self, "invariant_query", invariant_query)
 
 
 def make_route(op: Operation, path_params: Mapping[str, str], url: str,
@@ -201,12 +232,16 @@ def status_number(key: str) -> int:
     return int(key) if key.isdigit() else int(key[0]) * 100
 
 
-@dataclass(frozen=True, slots=True)
-class Media:
+@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
+class Media(Record):
     """A documented media type and its Media Type Object."""
 
     media_type: str
     node: Located
+
+    def __init__(self, media_type: str, node: Located) -> None:
+        object.__setattr__(self, "media_type", media_type)
+        object.__setattr__(self, "node", node)
 
 
 def find_media(holder: Located, content_type: str | None) -> Media | Literal[False] | None:

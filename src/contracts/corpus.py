@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ._loading import DEFAULT_LIMITS, parse_json, read_capped
+from ._record import Record as FrozenRecord
 from .errors import ContractsError
 from .findings import ReadProblem, Severity, Violation
 from .findings import location as _location
@@ -26,14 +27,22 @@ Progress = Callable[[int], None]
 """Called with the number of bytes (or items) just consumed."""
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
+class Record(FrozenRecord):
     """A violation and where it came from: the input file and the line (or entry) in it."""
 
     violation: Violation
     source: str
     line: int | None = None
     pointer: str | None = None  # a HAR entry or VCR interaction: /log/entries/N
+
+    def __init__(self, violation: Violation, source: str, line: int | None = None,
+                 pointer: str | None = None) -> None:
+        _set = object.__setattr__
+        _set(self, "violation", violation)
+        _set(self, "source", source)
+        _set(self, "line", line)
+        _set(self, "pointer", pointer)
 
     @property
     def location(self) -> str:
@@ -86,13 +95,17 @@ def exchange_violations(validator: Validator, exchange: Any, *, strict: bool = F
                 yield violation
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
+@dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
+class Skipped(FrozenRecord):
     """Exchanges left out because their ``api`` names another API (what :func:`iter_corpus`
     yields for each such exchange, ``count`` 1)."""
 
     api: str
     count: int = 1
+
+    def __init__(self, api: str, count: int = 1) -> None:
+        object.__setattr__(self, "api", api)
+        object.__setattr__(self, "count", count)
 
 
 def judge(validator: Validator | None, item: Any, line: int | None
