@@ -199,3 +199,39 @@ def test_a_one_body_validate_compiles_no_yaml_or_terminal_regex(tmp_path: Path) 
     report = ("import contracts._loading as l, contracts._text as t\n"
               "print(l._implicit.cache_info().currsize, t._control.cache_info().currsize)")
     assert _after_one_body(tmp_path, report) == "0 0"
+
+
+@pytest.mark.parametrize(("document", "flag", "expected"), [
+    ({"openapi": "3.1.0", "components": {"schemas": {"A": {"readOnly": True}}}}, "readOnly", True),
+    ({"openapi": "3.1.0", "components": {"schemas": {"A": {"readOnly": False}}}}, "readOnly",
+     False),
+    ({"openapi": "3.1.0", "x": {"writeOnly": True}}, "readOnly", False),
+    ({"openapi": "3.1.0", "x": {"writeOnly": True, 200: {"n": 2**70}}}, "writeOnly", True),
+    ({"openapi": "3.1.0", "x": {"example": {"readOnly": True}}}, "readOnly", False),  # data
+])
+def test_the_serialized_shortcut_gives_the_walks_answer(document: dict[str, object], flag: str,
+                                                        expected: bool) -> None:
+    """``_uses`` skips its walk when the document's JSON text cannot hold the flag; where it
+    can (or the text cannot be made: a 70-bit integer), the walk decides."""
+    from contracts import _schema
+
+    assert _schema._uses(document, flag) is expected
+    walked = _schema._may_hold
+    try:
+        _schema._may_hold = lambda data, needles: True  # type: ignore[assignment]
+        assert _schema._uses(document, flag) is expected
+    finally:
+        _schema._may_hold = walked
+
+
+def test_schema_objects_that_identify_themselves_are_still_found() -> None:
+    from contracts import _schema
+
+    with_id = {"openapi": "3.1.0", "components": {"schemas": {"A": {"$id": "urn:a"}}}}
+    without = {"openapi": "3.1.0", "components": {"schemas": {"A": {"type": "string"}}}}
+    [(_, served)] = [r for r in _schema._engine_resources(iter([("file:///a", with_id)]))
+                     if r[0] == "file:///a"]
+    assert served["$defs"] == {"contracts:schema-object-0": {"$id": "urn:a"}}
+    [(_, plain)] = [r for r in _schema._engine_resources(iter([("file:///b", without)]))
+                    if r[0] == "file:///b"]
+    assert plain is without

@@ -461,6 +461,25 @@ class SchemaValidators:
 
 
 _IDENTIFIERS = ("$id", "$anchor", "$dynamicAnchor")
+_IDENTIFIER_KEYS = tuple(f'"{key}"'.encode() for key in _IDENTIFIERS)
+_SERIALIZED: list[Any] = [None, None]  # the last document serialized, and its JSON text
+
+
+def _may_hold(data: Any, needles: tuple[bytes, ...]) -> bool:
+    """False when ``data``'s JSON text holds none of ``needles`` (a key such as ``"$id"``,
+    or a member such as ``"readOnly":true``): the walk that looks for them can be skipped.
+    Serializing in C is a small part of walking in Python, and most specs hold neither.
+    True when that cannot be told (a value JSON cannot hold): walk."""
+    import orjson
+
+    last, text = _SERIALIZED
+    if last is not data:
+        try:
+            text = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+        except (orjson.JSONEncodeError, TypeError):
+            return True
+        _SERIALIZED[:] = [data, text]  # one spec at a time: the two directions share it
+    return any(needle in text for needle in needles)
 
 
 def _engine_resources(documents: Iterator[tuple[str, Any]]) -> list[tuple[str, Any]]:
@@ -475,7 +494,7 @@ def _engine_resources(documents: Iterator[tuple[str, Any]]) -> list[tuple[str, A
     for uri, data in documents:
         if isinstance(data, dict) and isinstance(data.get("openapi"), str):
             named = [schema for _tokens, schema in schema_objects(data)
-                     if _identifies(schema)]
+                     if _identifies(schema)] if _may_hold(data, _IDENTIFIER_KEYS) else []
             if named:
                 defs = dict(data["$defs"]) if isinstance(data.get("$defs"), dict) else {}
                 defs.update((f"contracts:schema-object-{i}", schema)
@@ -515,6 +534,8 @@ def quick_check(schema: Any) -> Any:
 
 def _uses(node: Any, flag: str) -> bool:
     """Whether ``flag: true`` appears anywhere in a document (outside example data)."""
+    if not _may_hold(node, (f'"{flag}":true'.encode(),)):
+        return False
     stack: list[tuple[Any, bool]] = [(node, False)]
     while stack:
         item, names = stack.pop()
