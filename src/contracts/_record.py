@@ -7,7 +7,7 @@ A record here is ``@dataclass(init=False, repr=False, eq=False)`` (fields, ``__m
 ``fields()``, ``replace()`` and ``asdict()`` as before, nothing compiled) over :class:`Record`,
 which supplies those methods with a frozen dataclass's behaviour, and writes its
 ``__init__`` out by hand (``object.__setattr__`` per field, as the generated one does).
-``tests/test_record.py`` proves each record behaves as its ``@dataclass(frozen=True)`` twin.
+``tests/test_frozen_records.py`` proves each record behaves as its ``@dataclass(frozen=True)`` twin.
 """
 
 from __future__ import annotations
