@@ -2,7 +2,7 @@
 
 ``@dataclass(frozen=True)`` compiles six small functions for every class it decorates
 (``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__``, ``__delattr__``):
-about a millisecond each class, and a one-body ``contracts validate`` builds a dozen of them.
+about a millisecond each class, and a one-body ``contracts validate`` made twenty of them.
 A record here is ``@dataclass(init=False, repr=False, eq=False)`` (fields, ``__match_args__``,
 ``fields()``, ``replace()`` and ``asdict()`` as before, nothing compiled) over :class:`Record`,
 which supplies those methods with a frozen dataclass's behaviour, and writes its
