@@ -45,7 +45,7 @@ from ._schema import Direction, SchemaValidators, json_type
 from ._strict import Shapes, clean_of, undocumented_in
 from .errors import InputError, OperationNotFound, UncompilableSchema, UnresolvableRef
 from .findings import VIOLATION_FIELDS, ContractViolation, Severity, Violation
-from .invariants import InvariantContext, check_invariants, rules_for_operation
+from .invariants import InvariantContext, check_invariants, context, rules_for_operation
 from .specs import Located, Operation, Spec, load_spec
 
 __all__ = [
@@ -309,9 +309,8 @@ class Validator:
         rules = rules_for_operation(self.spec.name, op.operation_id) if self._invariants \
             else ()
         if rules:
-            ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
-                                   status=status, body=value,
-                                   query=query if query is not None else query_values(url))
+            ctx = context(self.spec.name, op.operation_id, status, value,
+                          query if query is not None else query_values(url))
             for rule in rules:
                 for _found in rule(ctx):
                     return False

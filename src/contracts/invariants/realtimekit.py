@@ -77,6 +77,8 @@ def _parse_time(value: str) -> datetime | None:
 
 def _before(earlier: object, later: object) -> bool:
     """Whether ``later`` is strictly before ``earlier`` (both must parse, alike in zone)."""
+    if later is None or earlier is None:  # the common absent ended_at / left_at
+        return False
     a, b = _time(earlier), _time(later)
     if a is None or b is None or (a.tzinfo is None) != (b.tzinfo is None):
         return False
@@ -95,7 +97,15 @@ def _list_items(body: dict[str, Any], key: str) -> tuple[str, list[tuple[int, di
 
 
 def _sessions(ctx: InvariantContext) -> list[tuple[str, dict[str, Any]]]:
-    """(pointer, session) for the session objects of getSessions and getSessionDetails."""
+    """(pointer, session) for the session objects of getSessions and getSessionDetails,
+    listed once per exchange (four rules walk them)."""
+    found: list[tuple[str, dict[str, Any]]] | None = ctx.scratch.get("realtimekit.sessions")
+    if found is None:
+        found = ctx.scratch["realtimekit.sessions"] = _list_sessions(ctx)
+    return found
+
+
+def _list_sessions(ctx: InvariantContext) -> list[tuple[str, dict[str, Any]]]:
     body = _ok(ctx, *_SESSION_OPS)
     if body is None:
         return []
