@@ -93,6 +93,8 @@ class Validator:
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
         self._with_invariants = invariants
+        self._bases: dict[tuple[str, str], Violation] = {}
+        self._classes: dict[tuple[str, int], tuple[list[str], int | None]] = {}
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled as its spec (by bundled name or by content); compiled again on unpickling,
@@ -141,8 +143,34 @@ class Validator:
             if operation is not None:
                 raise
             return self._undocumented_operation(exc)
-        return found, Violation(code="", message="", api=self.spec.name,
-                                operation=found[0].operation_id)
+        return found, self._base(found[0].operation_id)
+
+    def _base(self, operation_id: str, location: str = "") -> Violation:
+        """The record an operation's violations start from (frozen, so one per operation and
+        location serves every exchange)."""
+        key = (operation_id, location)
+        base = self._bases.get(key)
+        if base is None:
+            if len(self._bases) > 4096:
+                self._bases.clear()
+            base = self._bases[key] = Violation(code="", message="", api=self.spec.name,
+                                                operation=operation_id, location=location)
+        return base
+
+    def _same_class(self, op: Operation, status: int) -> tuple[list[str], int | None]:
+        """The documented status keys of ``op``, and the documented status of ``status``'s
+        class (2xx or 3xx) whose body an undocumented ``status`` owes (None: none)."""
+        key = (op.operation_id, status)
+        hit = self._classes.get(key)
+        if hit is None:
+            documented = sorted(str(k) for k in op.node.value.get("responses") or {})
+            same_class = sorted(k for k in documented if k[:1] == str(status)[:1]
+                                and k[:1] in "23")
+            hit = (documented, status_number(same_class[0]) if same_class else None)
+            if len(self._classes) > 4096:
+                self._classes.clear()
+            self._classes[key] = hit
+        return hit
 
     def _undocumented_operation(self, exc: OperationNotFound) -> Violation:
         hint = f" ({exc.hint})" if exc.hint else ""
@@ -452,17 +480,14 @@ class Validator:
         (op, _params), base = located
         found = self.response_node(op, int(status))
         if found is None:
-            documented = sorted(str(k) for k in op.node.value.get("responses") or {})
+            documented, documented_status = self._same_class(op, int(status))
             yield _replace(base, code="response.status.undocumented", location="response.status",
-                           message=f"status {status} is not documented", expected=documented,
-                           actual=int(status))
+                           message=f"status {status} is not documented",
+                           expected=list(documented), actual=int(status))
             # A vendor that moved from 201 to 200 still owes the documented body: check it
             # against the documented status of the same class, so every departure is named.
-            same_class = sorted(k for k in documented if k[:1] == str(status)[:1]
-                                and k[:1] in "23")
-            if not same_class:
+            if documented_status is None:
                 return
-            documented_status = status_number(same_class[0])
             found = self.response_node(op, documented_status)
             if found is None or self._body_clean(
                     op, int(status), body, headers, strict,
@@ -480,8 +505,7 @@ class Validator:
             return
         if not is_json_media(media.media_type):
             return
-        body_base = Violation(code="", message="", api=self.spec.name,
-                              operation=op.operation_id, location="response.body")
+        body_base = self._base(op.operation_id, "response.body")
         value, problem = self._parse(body, "response.body", body_base)
         if problem is not None:
             yield problem
