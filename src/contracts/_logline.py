@@ -106,16 +106,21 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
         if type(status) is not int or not 100 <= status <= 599:
             return None
         response_headers = _own_headers(response)
-        response_body = _own_body(response)
+        response_body = _own_body(response) if len(response) > 2 or (
+            "headers" not in response) else None  # status and headers alone: no body
     request_headers = _own_headers(request)
-    request_body = _own_body(request)
+    request_body = _own_body(request) if len(request) > 3 or (
+        "headers" not in request) else None  # method, url and headers alone: no body
     if response_headers is None or request_headers is None or response_body is _NOT_PLAIN \
             or request_body is _NOT_PLAIN:
         return None
-    api, operation, time = record.get("api"), record.get("operation"), record.get("time")
-    if not (_plain_text(api, "api", record) and _plain_text(operation, "operation", record)
-            and _plain_text(time, "time", record)):
-        return None  # the full checks name what is wrong
+    if len(record) == 2 + ("response" in record):  # version, request (, response): no more
+        api = operation = time = None
+    else:
+        api, operation, time = record.get("api"), record.get("operation"), record.get("time")
+        if not (_plain_text(api, "api", record) and _plain_text(operation, "operation", record)
+                and _plain_text(time, "time", record)):
+            return None  # the full checks name what is wrong
     exchange = _new(Exchange)
     (set_method, set_url, set_status, set_request_headers, set_request_body,
      set_response_headers, set_response_body, set_api, set_operation, set_time, set_source,
