@@ -51,10 +51,18 @@ def _own_headers(part: dict[str, Any]) -> Mapping[str, str] | None:
         "".join(headers.values())  # one C pass: TypeError at the first value not a string
     except TypeError:
         return None
-    names = "".join(headers)
-    if names != names.lower():
-        return freeze_headers(headers)  # names differing only in case fold into one
+    if not headers.keys() <= _LOWER_NAMES:  # names met before need no second look
+        names = "".join(headers)
+        if names != names.lower():
+            return freeze_headers(headers)  # names differing only in case fold into one
+        if len(_LOWER_NAMES) < 4096:  # a log repeats a few dozen names
+            _LOWER_NAMES.update(headers)
     return MappingProxyType(headers) if headers else NO_HEADERS
+
+
+# Header names already seen to be in lower case (a name with no upper-case letter is its own
+# lower case wherever it stands, so names checked one dict at a time hold for any dict).
+_LOWER_NAMES: set[str] = set()
 
 
 def _own_body(part: dict[str, Any]) -> Any:
@@ -70,11 +78,7 @@ def _own_body(part: dict[str, Any]) -> Any:
 
 
 _NOT_PLAIN = object()
-
-
-def _plain_text(value: Any, key: str, record: dict[str, Any]) -> bool:
-    """An optional top-level text field that is absent or a non-empty string."""
-    return (type(value) is str and value != "") or (value is None and key not in record)
+_USUAL_URL = ("http://", "https://", "/")  # what URL matches, told without the regex
 
 
 def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
@@ -93,7 +97,7 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
     url = request.get("url")
     if type(method) is not str or type(url) is not str or not (
             method in _METHODS or (method and TOKEN.fullmatch(method))) \
-            or not URL.match(url):
+            or not (url.startswith(_USUAL_URL) or URL.match(url)):
         return None
     status = None
     response_headers: Mapping[str, str] | None = NO_HEADERS
@@ -114,13 +118,15 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
     if response_headers is None or request_headers is None or response_body is _NOT_PLAIN \
             or request_body is _NOT_PLAIN:
         return None
-    if len(record) == 2 + ("response" in record):  # version, request (, response): no more
-        api = operation = time = None
-    else:
-        api, operation, time = record.get("api"), record.get("operation"), record.get("time")
-        if not (_plain_text(api, "api", record) and _plain_text(operation, "operation", record)
-                and _plain_text(time, "time", record)):
-            return None  # the full checks name what is wrong
+    api, operation, time = record.get("api"), record.get("operation"), record.get("time")
+    # The other keys are among api, operation and time: each must be a non-empty string
+    # (absent is fine, null is not); anything else is for the full checks to name.
+    present = len(record) - 2 - ("response" in record)
+    if present and ((api is not None and (type(api) is not str or not api))
+                    or (operation is not None and (type(operation) is not str or not operation))
+                    or (time is not None and (type(time) is not str or not time))
+                    or (api is None) + (operation is None) + (time is None) != 3 - present):
+        return None
     exchange = _new(Exchange)
     (set_method, set_url, set_status, set_request_headers, set_request_body,
      set_response_headers, set_response_body, set_api, set_operation, set_time, set_source,
