@@ -239,9 +239,9 @@ class Validator:
             raise UncompilableSchema(exc.ref, source=self.spec.source, reason=exc.reason,
                                      pointer=schema_node.pointer) from None
         for error in compiled.iter_errors(value):
-            yield _replace(base, code=f"{where}.schema", message=error.message,
-                           pointer=error.pointer, schema_path=error.schema_location,
-                           expected=error.expected, actual=_clip(error.actual))
+            yield _body_violation(base, f"{where}.schema", error.message, error.pointer,
+                                  error.schema_location, error.expected, _clip(error.actual),
+                                  base.severity)
         if compiled.flag is not None:
             code, severity, message = _FLAGGED[direction]
             for pointer, location, actual in compiled.flagged(value):
@@ -251,10 +251,10 @@ class Validator:
             shape = self._shapes.root(schema_node)
             if not clean_of(value, shape):
                 for pointer, name, child in undocumented_in(value, shape, "", set()):
-                    yield _replace(base, code=f"{where}.undocumented_field",
-                                   message=f"field {name!r} is not in the spec",
-                                   pointer=pointer, severity=Severity.INFO,
-                                   actual=json_type(child))
+                    yield _body_violation(base, f"{where}.undocumented_field",
+                                          f"field {name!r} is not in the spec", pointer,
+                                          base.schema_path, base.expected, json_type(child),
+                                          Severity.INFO)
 
     # -- the clean fast path ------------------------------------------------------------
     def _plan(self, op: Operation, status: int, content_type: str | None) -> Plan | None:
@@ -695,6 +695,15 @@ class Validator:
             yield problem
             return
         yield from self._check_body(value, media, "request.body", base, strict)
+
+
+def _body_violation(base: Violation, code: str, message: str, pointer: str, schema_path: str,
+                    expected: Any, actual: Any, severity: Severity) -> Violation:
+    """``_replace(base, ...)`` of what a body's violation sets, without the field scan (a
+    walk makes one per schema error and undocumented field)."""
+    return Violation(code=code, message=message, api=base.api, operation=base.operation,
+                     location=base.location, pointer=pointer, schema_path=schema_path,
+                     expected=expected, actual=actual, severity=severity)
 
 
 def _replace(v: Violation, **changes: Any) -> Violation:
