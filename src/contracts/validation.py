@@ -94,6 +94,7 @@ class Validator:
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
         self._with_invariants = invariants
         self._bases: dict[tuple[str, str], Violation] = {}
+        self._op_rules: dict[str, tuple[Any, ...]] = {}  # the invariant rules per operation
         self._classes: dict[tuple[str, int], tuple[list[str], int | None]] = {}
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
@@ -334,8 +335,13 @@ class Validator:
             return False
         if strict and not clean_of(value, plan.shape):
             return False
-        rules = rules_for_operation(self.spec.name, op.operation_id) if self._invariants \
-            else ()
+        rules = self._op_rules.get(op.operation_id)
+        if rules is None:
+            rules = rules_for_operation(self.spec.name, op.operation_id) if self._invariants \
+                else ()
+            if len(self._op_rules) > 4096:
+                self._op_rules.clear()
+            self._op_rules[op.operation_id] = rules
         if rules:
             ctx = context(self.spec.name, op.operation_id, status, value,
                           query if query is not None else query_values(url))
