@@ -20,7 +20,7 @@ LAYERS = {
     "_media": 0, "_git": 0, "_refs": 0, "_oas30": 0, "_text": 0, "_sqlite": 0, "_secrets": 0,
     "_spec_cache": 0, "_severity": 0, "_drift_records": 0,
     "specs": 1, "vendors": 1, "_exchange": 1, "_spec_names": 1,
-    "_schema": 2, "_strict": 2, "_compiled": 2,
+    "_schema": 2, "_strict": 2, "_compiled": 2, "_derived": 2,
     "validation": 2, "invariants": 2, "speclint": 2, "codegen": 2, "diff": 2,
     "drift": 2,
     "models": 2,

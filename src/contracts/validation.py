@@ -39,12 +39,15 @@ from ._compiled import (
 )
 from ._compiled import Media as _Media
 from ._compiled import clip as _clip
+from ._derived import body_violation as _body_violation
+from ._derived import replace as _replace
+from ._derived import undocumented_content_type as _undocumented_content_type
 from ._loading import parse_json
 from ._media import is_json_media
 from ._schema import Direction, SchemaValidators, json_type
 from ._strict import Shapes, clean_of, undocumented_in
 from .errors import InputError, OperationNotFound, UncompilableSchema, UnresolvableRef
-from .findings import VIOLATION_FIELDS, ContractViolation, Severity, Violation
+from .findings import ContractViolation, Severity, Violation
 from .invariants import InvariantContext, check_invariants, context, rules_for_operation
 from .specs import Located, Operation, Spec, load_spec
 
@@ -147,30 +150,23 @@ class Validator:
         return found, self._base(found[0].operation_id)
 
     def _base(self, operation_id: str, location: str = "") -> Violation:
-        """The record an operation's violations start from (frozen, so one per operation and
-        location serves every exchange)."""
-        key = (operation_id, location)
-        base = self._bases.get(key)
+        """The record an operation's violations start from (frozen: one serves them all)."""
+        base = self._bases.get((operation_id, location))
         if base is None:
-            if len(self._bases) > 4096:
-                self._bases.clear()
-            base = self._bases[key] = Violation(code="", message="", api=self.spec.name,
-                                                operation=operation_id, location=location)
+            base = self._bases[operation_id, location] = Violation(
+                code="", message="", api=self.spec.name, operation=operation_id,
+                location=location)
         return base
 
     def _same_class(self, op: Operation, status: int) -> tuple[list[str], int | None]:
-        """The documented status keys of ``op``, and the documented status of ``status``'s
-        class (2xx or 3xx) whose body an undocumented ``status`` owes (None: none)."""
-        key = (op.operation_id, status)
-        hit = self._classes.get(key)
+        """The documented status keys, and the documented status of ``status``'s class (2xx,
+        3xx) whose body an undocumented ``status`` owes (None: none), once per pair."""
+        hit = self._classes.get((op.operation_id, status))
         if hit is None:
             documented = sorted(str(k) for k in op.node.value.get("responses") or {})
-            same_class = sorted(k for k in documented if k[:1] == str(status)[:1]
-                                and k[:1] in "23")
-            hit = (documented, status_number(same_class[0]) if same_class else None)
-            if len(self._classes) > 4096:
-                self._classes.clear()
-            self._classes[key] = hit
+            same = [k for k in documented if k[:1] == str(status)[:1] and k[:1] in "23"]
+            hit = self._classes[op.operation_id, status] = (
+                documented, status_number(same[0]) if same else None)
         return hit
 
     def _undocumented_operation(self, exc: OperationNotFound) -> Violation:
@@ -337,11 +333,8 @@ class Validator:
             return False
         rules = self._op_rules.get(op.operation_id)
         if rules is None:
-            rules = rules_for_operation(self.spec.name, op.operation_id) if self._invariants \
-                else ()
-            if len(self._op_rules) > 4096:
-                self._op_rules.clear()
-            self._op_rules[op.operation_id] = rules
+            rules = self._op_rules[op.operation_id] = rules_for_operation(
+                self.spec.name, op.operation_id) if self._invariants else ()
         if rules:
             ctx = context(self.spec.name, op.operation_id, status, value,
                           query if query is not None else query_values(url))
@@ -703,23 +696,6 @@ class Validator:
         yield from self._check_body(value, media, "request.body", base, strict)
 
 
-def _body_violation(base: Violation, code: str, message: str, pointer: str, schema_path: str,
-                    expected: Any, actual: Any, severity: Severity) -> Violation:
-    """``_replace(base, ...)`` of what a body's violation sets, without the field scan (a
-    walk makes one per schema error and undocumented field)."""
-    return Violation(code=code, message=message, api=base.api, operation=base.operation,
-                     location=base.location, pointer=pointer, schema_path=schema_path,
-                     expected=expected, actual=actual, severity=severity)
-
-
-def _replace(v: Violation, **changes: Any) -> Violation:
-    """``dataclasses.replace`` without its per-call field scan (a walk makes one per record)."""
-    for name in VIOLATION_FIELDS:
-        if name not in changes:
-            changes[name] = getattr(v, name)
-    return Violation(**changes)
-
-
 # -- module-level API --------------------------------------------------------------------
 
 _lock = threading.Lock()
@@ -819,13 +795,3 @@ def is_valid_request(api: Spec | str | Validator, method: str, url: str, body: B
         return True
     return not any(v.severity >= fail_on for v in validator.iter_request_violations(
         method, url, body, headers=headers, strict=strict, operation=operation))
-
-
-def _undocumented_content_type(base: Violation, side: str, owner: Located,
-                               content_type: str | None) -> Violation:
-    """A request or response whose media type its operation does not document."""
-    documented = sorted((owner.value.get("content") or {}).keys())
-    return _replace(base, code=f"{side}.content_type.undocumented",
-                    location=f"{side}.content_type",
-                    message=f"content type {content_type} is not documented",
-                    expected=documented, actual=content_type)
