@@ -339,3 +339,93 @@ def test_a_body_violation_is_its_base_with_what_the_walk_sets() -> None:
                            schema_path="#/y", expected=["e"], actual=3, severity=Severity.INFO)
     assert {"api", "operation", "location"} < set(VIOLATION_FIELDS)
     assert len(VIOLATION_FIELDS) == 10, "a new Violation field: copy it in body_violation"
+
+
+# -- a vendor's one-pass quiet check never hides what its rules find ---------------------------
+
+_TIMES = [None, "2026-01-06T08:00:00.000Z", "2026-01-06T09:00:00.000Z", "2026-01-06T09:00:00",
+          "2026-01-06T08:30:00+02:00", "not a time", 5, ""]
+_COUNTS = [None, 0, 1, 3, 2.5, float("nan"), float("inf"), True, "3", -1, 10**400]
+
+
+def _variants_of(item: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """``item`` with each time, count and status field swapped for odd values, one at a time
+    and (for the time order) in pairs."""
+    yield item
+    for key in ("started_at", "ended_at", "joined_at", "left_at"):
+        for value in _TIMES:
+            yield {**item, key: value}
+        yield {k: v for k, v in item.items() if k != key}
+    for key in ("live_participants", "max_concurrent_participants"):
+        for value in _COUNTS:
+            yield {**item, key: value}
+    for status in ("ENDED", "LIVE", None, 5):
+        yield {**item, "status": status}
+        yield {**item, "status": status, "ended_at": None, "live_participants": 2}
+    for first, last in itertools.product(_TIMES[1:5], repeat=2):
+        yield {**item, "started_at": first, "ended_at": last, "joined_at": first,
+               "left_at": last}
+
+
+def _bodies_with_variants(body: Any) -> Iterator[Any]:
+    """``body`` and, for each session or participant object in it, the body with that object
+    swapped for each of its variants; paging numbers too."""
+    yield body
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        return
+    for key in ("sessions", "participants"):
+        for i, item in enumerate(data.get(key) or []):
+            for variant in _variants_of(item):
+                yield {**body, "data": {**data, key: [*data[key][:i], variant,
+                                                      *data[key][i + 1:]]}}
+    for key in ("participant",):
+        if isinstance(data.get(key), dict):
+            for variant in _variants_of(data[key]):
+                yield {**body, "data": {**data, key: variant}}
+    if "sessions" not in data and "participants" not in data and "participant" not in data:
+        for variant in _variants_of(data):
+            yield {**body, "data": variant}
+    for total, start, end in itertools.product((None, 0, 1, 2, 30), (None, 1, 2, 11),
+                                               (None, 1, 2, 30)):
+        yield {**body, "paging": {"total_count": total, "start_offset": start,
+                                  "end_offset": end}}
+
+
+def test_a_quiet_check_answers_for_exactly_the_rules_its_operation_runs() -> None:
+    from contracts.invariants import quiet_for_operation
+    from contracts.invariants.realtimekit import QUIET
+
+    for operation in QUIET:
+        assert quiet_for_operation("realtimekit", operation) is not None, operation
+    marked = {op for r in rules_for("realtimekit") for op in getattr(r, "operations", ())}
+    assert marked == set(QUIET)  # every operation with rules has its one-pass check
+    assert quiet_for_operation("realtimekit", "getSessionChat") is None
+    assert quiet_for_operation("eka", "getSession") is None
+
+
+def test_a_quiet_body_is_one_no_rule_finds_anything_in() -> None:
+    """Every RealtimeKit example answering an operation with rules, each session and
+    participant swapped for odd values (times out of order or unparsable, counts over the
+    maximum, ENDED without ended_at, ...), paging numbers and queries varied: where the
+    one-pass check says quiet, no rule finds anything; and it says quiet on clean bodies."""
+    from contracts.invariants import quiet_for_operation
+
+    quiet_seen = loud_seen = 0
+    for op, status, body in _examples("realtimekit"):
+        quiet = quiet_for_operation("realtimekit", op.operation_id)
+        if quiet is None or status != 200:
+            continue
+        for variant, query, answered in itertools.product(
+                _bodies_with_variants(body), ({}, {"per_page": "1", "page_no": "3"},
+                                              {"per_page": "30"}), (200, None, 201)):
+            ctx = InvariantContext(api="realtimekit", operation=op.operation_id,
+                                   status=answered, body=variant, query=query)
+            found = list(check_invariants(ctx))
+            if quiet(InvariantContext(api="realtimekit", operation=op.operation_id,
+                                      status=answered, body=variant, query=query)):
+                assert found == [], (op.operation_id, variant, query)
+                quiet_seen += 1
+            else:
+                loud_seen += bool(found)
+    assert quiet_seen > 500 and loud_seen > 100
