@@ -23,6 +23,7 @@ HERE = Path(__file__).parent
 BAD = HERE / "data" / "bad"
 GOOD_CORPUS = HERE / "data" / "exchanges" / "sample.jsonl"
 SRC = HERE.parent / "src"
+SPECS = HERE.parent / "specs"
 
 pytest_plugins = ["pytester"]
 
@@ -335,8 +336,14 @@ def test_remote_refs_are_never_fetched_by_any_command(tmp_path: Path, cli: CLI) 
 
 
 def _serve_briefly(argv: list[str], tmp: Path) -> tuple[str, str]:
-    """Start a long-running command, wait for its first line of output, stop it; return
-    (stdout line, stderr so far)."""
+    """Start a long-running command, wait for its first line of output, stop it with Ctrl-C
+    at once; return (stdout line, stderr so far)."""
+    line, err, _code = _serve_and_interrupt(argv, tmp)
+    return line, err
+
+
+def _serve_and_interrupt(argv: list[str], tmp: Path) -> tuple[str, str, int]:
+    """:func:`_serve_briefly`, with the exit code."""
     import signal
     import threading
 
@@ -357,7 +364,7 @@ def _serve_briefly(argv: list[str], tmp: Path) -> tuple[str, str]:
         except subprocess.TimeoutExpired:
             child.kill()
             _rest, err = child.communicate()
-    return line, err
+    return line, err, child.returncode
 
 
 @pytest.mark.parametrize("argv", [
@@ -368,6 +375,22 @@ def test_servers_bind_loopback_by_default(argv: list[str], tmp_path: Path) -> No
     line, err = _serve_briefly(argv, tmp_path)
     assert "http://127.0.0.1:" in line, (line, err)
     assert "warning" not in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("argv", [
+    ["mock", "heidi"],
+    ["mock", str(SPECS / "eka.yaml")],
+    ["proxy", "eka", "--upstream", "http://127.0.0.1:9", "--record", "log.jsonl"],
+], ids=["mock", "spec-mock", "proxy"])
+def test_servers_stop_cleanly_when_interrupted_right_after_announcing(
+        argv: list[str], tmp_path: Path) -> None:
+    # The URL is printed once uvicorn serves, after it has taken over Ctrl-C: a script that
+    # interrupts as soon as it reads the URL gets an orderly stop, exit code 0, every time.
+    for _ in range(3):
+        line, err, code = _serve_and_interrupt(argv, tmp_path)
+        assert "http://127.0.0.1:" in line, (line, err)
+        assert code == 0, (code, err)
+        assert "Traceback" not in err and "aborted" not in err, err
 
 
 @pytest.mark.parametrize("argv", [

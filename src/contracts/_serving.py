@@ -6,15 +6,17 @@ One home for what the mock servers and the recording proxy share.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal
 
 from .errors import ContractsError
 
-__all__ = ["ThreadedServer", "bind", "root_url", "uvicorn_config"]
+__all__ = ["ThreadedServer", "bind", "root_url", "serve_foreground", "uvicorn_config"]
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -55,6 +57,31 @@ def uvicorn_config(app: Any, *, lifespan: Literal["auto", "on", "off"] = "off",
     loop = "uvloop" if fast_loop and importlib.util.find_spec("uvloop") else "asyncio"
     return uvicorn.Config(app, http=http, loop=loop, log_level="warning", access_log=False,
                           lifespan=lifespan, server_header=False, date_header=False)
+
+
+def serve_foreground(config: Any, sock: socket.socket,
+                     on_ready: Callable[[], None] | None = None) -> None:
+    """Serve ``config``'s app on ``sock`` in this thread until interrupted (Ctrl-C returns
+    normally), then close it.
+
+    ``on_ready()`` runs once uvicorn has started serving, which is after it has taken over
+    Ctrl-C: whoever reads the announcement and interrupts at once gets uvicorn's orderly
+    shutdown, never a ``KeyboardInterrupt`` raised while uvicorn is still loading.
+    """
+    import uvicorn
+
+    class _Announcing(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started and on_ready is not None:
+                on_ready()
+
+    try:
+        # uvicorn re-raises the Ctrl-C it handled once it has shut down: that is the answer.
+        with contextlib.suppress(KeyboardInterrupt):
+            _Announcing(config).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 class ThreadedServer:

@@ -601,7 +601,7 @@ def mock(api: str, host: str, port: int, token: str | None, drift: str,
     mock of any OpenAPI 3.0/3.1 spec given by path (examples, Prefer, request validation).
 
     Prints each base URL (with the vendor's server path, e.g. http://127.0.0.1:PORT/client/v4)
-    and serves until interrupted.
+    once it serves, and serves until interrupted (Ctrl-C: exit code 0).
     """
     from .mock import DEFAULT_TOKEN, VENDORS, MockOptions, parse_drift, serve
 
@@ -666,7 +666,6 @@ def proxy(api: str, upstream: str, host: str, port: int, record: Path, strict: b
     line (no values) as it happens; a summary by code is printed on exit (Ctrl-C). Exit code
     1 when a violation at error severity was seen. See docs/proxy.md.
     """
-    import contextlib
     import threading
 
     from .proxy import proxy_app, serve
@@ -693,9 +692,7 @@ def proxy(api: str, upstream: str, host: str, port: int, record: Path, strict: b
         click.echo(f"proxy: {url} -> {app.upstream} (recording to {record})")
         sys.stdout.flush()
 
-    # uvicorn re-raises the Ctrl-C it handled; the summary is the answer to it.
-    with contextlib.suppress(KeyboardInterrupt):
-        serve(app, host=host, port=port, on_ready=ready, on_warning=warn)
+    serve(app, host=host, port=port, on_ready=ready, on_warning=warn)  # until Ctrl-C
     click.echo(f"proxy summary: {app.stats.summary()}")
     raise _Exit(EXIT_FINDINGS if app.stats.severities[Severity.ERROR] else EXIT_OK)
 

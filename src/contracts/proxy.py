@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from ._serving import ThreadedServer, bind, root_url, uvicorn_config
+from ._serving import ThreadedServer, bind, root_url, serve_foreground, uvicorn_config
 from .errors import ContractsError, OperationNotFound, UsageError
 from .exchanges import MAX_INFLATED_BYTES, Exchange
 from .findings import Severity, Violation
@@ -588,21 +588,18 @@ class ProxyServer(ThreadedServer):
 def serve(app: ProxyApp, *, host: str = "127.0.0.1", port: int = 0,
           on_ready: Callable[[str], None] | None = None,
           on_warning: Callable[[str], None] | None = None) -> None:
-    """Serve the proxy in the foreground until interrupted; ``on_ready(url)`` once listening."""
-    import uvicorn
-
+    """Serve the proxy in the foreground until interrupted; ``on_ready(url)`` once serving."""
     if not is_loopback(host) and on_warning is not None:
         on_warning(f"listening on {host}, which is not a loopback address: anyone who can "
                    "reach it can send requests to the upstream through it, and they are "
                    "recorded")
     sock = bind(host, port)
-    if on_ready is not None:
-        on_ready(_root(host, sock.getsockname()[1]))
+    url = _root(host, sock.getsockname()[1])
     try:
         config = uvicorn_config(app, lifespan="on", fast_loop=False)
         # Ctrl-C must not wait for an exchange with a slow upstream to finish.
         config.timeout_graceful_shutdown = SHUTDOWN_SECONDS
-        uvicorn.Server(config).run(sockets=[sock])
+        serve_foreground(config, sock, None if on_ready is None else lambda: on_ready(url))
     finally:
         sock.close()
         app.close_record()

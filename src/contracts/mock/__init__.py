@@ -160,13 +160,11 @@ def serve(api: str, *, host: str = "127.0.0.1", port: int = 0,
           options: MockOptions | None = None,
           on_ready: Callable[[dict[str, str], str], None] | None = None,
           on_warning: Callable[[str], None] | None = None) -> None:
-    """Serve ``api`` (or ``"all"``) in the foreground until interrupted.
+    """Serve ``api`` (or ``"all"``) in the foreground until interrupted (Ctrl-C returns).
 
-    ``on_ready(base_urls, root)`` is called once the socket listens (the CLI prints them).
+    ``on_ready(base_urls, root)`` is called once the server serves (the CLI prints them).
     """
-    import uvicorn
-
-    from ._server import bind, uvicorn_config
+    from ._server import bind, serve_foreground, uvicorn_config
 
     opts = options or MockOptions()
     apis = list(VENDORS) if api == "all" else [api]
@@ -177,9 +175,6 @@ def serve(api: str, *, host: str = "127.0.0.1", port: int = 0,
     sock = bind(host, port)
     bound = sock.getsockname()[1]
     root = f"http://{f'[{host}]' if ':' in host else host}:{bound}"
-    if on_ready is not None:
-        on_ready(base_urls(apis, root, opts), root)
-    try:
-        uvicorn.Server(uvicorn_config(application)).run(sockets=[sock])
-    finally:
-        sock.close()
+    urls = base_urls(apis, root, opts)
+    serve_foreground(uvicorn_config(application), sock,
+                     None if on_ready is None else lambda: on_ready(urls, root))

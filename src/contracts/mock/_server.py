@@ -3,9 +3,9 @@ helpers the CLI's foreground server uses. The machinery lives in ``contracts._se
 
 from __future__ import annotations
 
-from .._serving import ThreadedServer, bind, uvicorn_config
+from .._serving import ThreadedServer, bind, serve_foreground, uvicorn_config
 
-__all__ = ["MockServer", "bind", "uvicorn_config"]
+__all__ = ["MockServer", "bind", "serve_foreground", "uvicorn_config"]
 
 
 class MockServer(ThreadedServer):

@@ -352,18 +352,12 @@ def generic_app(spec: Spec | str, *, validate_requests: bool = True) -> GenericM
 def serve_spec(spec: Spec | str, *, host: str = "127.0.0.1", port: int = 0,
                on_ready: Callable[[str], None] | None = None) -> None:
     """Serve the mock of ``spec`` in the foreground until interrupted; ``on_ready(base_url)``
-    is called once the socket listens (the URL includes the spec's first server path)."""
-    import uvicorn
-
-    from .._serving import bind, root_url, uvicorn_config
+    is called once the server serves (the URL includes the spec's first server path)."""
+    from .._serving import bind, root_url, serve_foreground, uvicorn_config
 
     application = generic_app(spec)
     sock = bind(host, port)
-    root = root_url(host, sock.getsockname()[1])
-    if on_ready is not None:
-        server = next(iter(application.spec.server_paths), "/")
-        on_ready(root + ("" if server == "/" else server))
-    try:
-        uvicorn.Server(uvicorn_config(application)).run(sockets=[sock])
-    finally:
-        sock.close()
+    server = next(iter(application.spec.server_paths), "/")
+    url = root_url(host, sock.getsockname()[1]) + ("" if server == "/" else server)
+    serve_foreground(uvicorn_config(application), sock,
+                     None if on_ready is None else lambda: on_ready(url))
