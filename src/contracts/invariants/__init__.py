@@ -17,8 +17,8 @@ from typing import Any
 
 from ..findings import Severity, Violation
 
-__all__ = ["InvariantContext", "Quiet", "Rule", "applies_to", "check_invariants", "context",
-           "operation_checks", "quiet_for_operation", "rules_for", "rules_for_operation"]
+__all__ = ["InvariantContext", "Rule", "applies_to", "check_invariants", "context", "rules_for",
+           "rules_for_operation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,37 +103,6 @@ def rules_for_operation(api: str, operation: str) -> tuple[Rule, ...]:
             _BY_OPERATION.clear()
         _BY_OPERATION[key] = rules
     return rules
-
-
-Quiet = Callable[[InvariantContext], bool]
-
-
-def quiet_for_operation(api: str, operation: str) -> Quiet | None:
-    """A vendor's one-pass answer to "can any rule of ``operation`` find something here?"
-    (True: certainly not), for the clean fast path, which asks only that. A vendor module
-    may map operations to ``(names of the rules it answers for, check)`` in ``QUIET``; None
-    when it has none for ``operation``, or when its names are not exactly the rules the
-    operation runs (a rule added later is never skipped)."""
-    from .. import vendors
-
-    entry = vendors.find(api)
-    if entry is None or entry.invariants is None:
-        return None
-    found = getattr(import_module(entry.invariants), "QUIET", {}).get(operation)
-    if found is None:
-        return None
-    names, check = found
-    ran = {getattr(rule, "__name__", "") for rule in rules_for_operation(api, operation)}
-    return check if ran == set(names) else None
-
-
-def operation_checks(api: str, operation: str, enabled: bool = True
-                     ) -> tuple[tuple[Rule, ...], Quiet | None]:
-    """:func:`rules_for_operation` and :func:`quiet_for_operation` (none when not
-    ``enabled``): what the clean fast path runs for an answer of ``operation``."""
-    if not enabled:
-        return (), None
-    return rules_for_operation(api, operation), quiet_for_operation(api, operation)
 
 
 def check_invariants(ctx: InvariantContext) -> Iterator[Violation]:

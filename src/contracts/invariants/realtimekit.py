@@ -395,47 +395,6 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def _sessions_quiet(ctx: InvariantContext) -> bool:
-    """No session rule finds anything (their four conditions, one pass over the sessions)."""
-    for _pointer, session in _sessions(ctx):
-        status, ended = session.get("status"), session.get("ended_at")
-        live, most = session.get("live_participants"), session.get("max_concurrent_participants")
-        if status == "ENDED" and (not isinstance(ended, str) or (_number(live) and live > 0)):
-            return False  # ended_without_ended_at, ended_with_live_participants
-        if _number(live) and _number(most) and live > most:
-            return False  # live_participants_exceed_max
-        if _before(session.get("started_at"), ended):
-            return False  # ended_before_started
-    return True
-
-
-def _participants_quiet(ctx: InvariantContext) -> bool:
-    """left_before_joined finds nothing."""
-    return not any(_before(p.get("joined_at"), p.get("left_at")) for _, p in _participants(ctx))
-
-
-def _quiet_list(ctx: InvariantContext) -> bool:
-    return _participants_quiet(ctx) and next(page_size_exceeded(ctx), None) is None
-
-
-def _quiet_page(ctx: InvariantContext) -> bool:
-    return _sessions_quiet(ctx) and all(next(rule(ctx), None) is None for rule in (
-        page_size_exceeded, sessions_exceed_total, paging_offsets))
-
-
-_SESSION_RULES = ("ended_without_ended_at", "ended_before_started",
-                  "live_participants_exceed_max", "ended_with_live_participants")
-# operation -> (the rules a check answers for, the check): see invariants.quiet_for_operation
-QUIET = {
-    "getSessionDetails": (_SESSION_RULES, _sessions_quiet),
-    "getSessions": (("page_size_exceeded", "sessions_exceed_total", "paging_offsets",
-                     *_SESSION_RULES), _quiet_page),
-    "getSessionParticipants": (("page_size_exceeded", "left_before_joined"), _quiet_list),
-    "getSessionParticipantDetails": (("left_before_joined",), _participants_quiet),
-    "getParticipantDataFromPeerId": (("left_before_joined",), _participants_quiet),
-}
-
-
 def _ends_before_start(ctx: InvariantContext, items: Iterable[tuple[str, Any]], start: str,
                        end: str, code: str, message: str) -> Iterator[Violation]:
     """A violation for each object whose ``end`` timestamp comes before its ``start``."""
