@@ -322,3 +322,20 @@ def test_records_spooled_in_batches_are_the_whole_report(fmt: str) -> None:
     out = io.StringIO()
     write_violations([*records, 700], fmt, out, fail_on=Severity.ERROR, show_values=True)
     assert out.getvalue() == whole
+
+
+def test_a_body_violation_is_its_base_with_what_the_walk_sets() -> None:
+    """The walk's shortcut for schema errors and undocumented fields builds the record
+    ``replace`` would: every other field (a new one too) comes from the base."""
+    from contracts._derived import body_violation, replace
+    from contracts.findings import VIOLATION_FIELDS, Severity, Violation
+
+    base = Violation(code="c", message="m", api="a", operation="o", location="response.body",
+                     pointer="/p", schema_path="s", expected=[1], actual=2,
+                     severity=Severity.WARNING)
+    made = body_violation(base, "response.body.schema", "msg", "/x", "#/y", ["e"], 3,
+                          Severity.INFO)
+    assert made == replace(base, code="response.body.schema", message="msg", pointer="/x",
+                           schema_path="#/y", expected=["e"], actual=3, severity=Severity.INFO)
+    assert {"api", "operation", "location"} < set(VIOLATION_FIELDS)
+    assert len(VIOLATION_FIELDS) == 10, "a new Violation field: copy it in body_violation"

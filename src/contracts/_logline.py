@@ -37,7 +37,6 @@ def parse_line(raw: bytes, source: str, limits: Limits) -> Any:
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _new = object.__new__
-_set = object.__setattr__
 
 
 def _own_headers(part: dict[str, Any]) -> Mapping[str, str] | None:
@@ -52,10 +51,18 @@ def _own_headers(part: dict[str, Any]) -> Mapping[str, str] | None:
         "".join(headers.values())  # one C pass: TypeError at the first value not a string
     except TypeError:
         return None
-    names = "".join(headers)
-    if names != names.lower():
-        return freeze_headers(headers)  # names differing only in case fold into one
+    if not headers.keys() <= _LOWER_NAMES:  # names met before need no second look
+        names = "".join(headers)
+        if names != names.lower():
+            return freeze_headers(headers)  # names differing only in case fold into one
+        if len(_LOWER_NAMES) < 4096:  # a log repeats a few dozen names
+            _LOWER_NAMES.update(headers)
     return MappingProxyType(headers) if headers else NO_HEADERS
+
+
+# Header names already seen to be in lower case (a name with no upper-case letter is its own
+# lower case wherever it stands, so names checked one dict at a time hold for any dict).
+_LOWER_NAMES: set[str] = set()
 
 
 def _own_body(part: dict[str, Any]) -> Any:
@@ -71,11 +78,7 @@ def _own_body(part: dict[str, Any]) -> Any:
 
 
 _NOT_PLAIN = object()
-
-
-def _plain_text(value: Any, key: str, record: dict[str, Any]) -> bool:
-    """An optional top-level text field that is absent or a non-empty string."""
-    return (type(value) is str and value != "") or (value is None and key not in record)
+_USUAL_URL = ("http://", "https://", "/")  # what URL matches, told without the regex
 
 
 def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
@@ -94,7 +97,7 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
     url = request.get("url")
     if type(method) is not str or type(url) is not str or not (
             method in _METHODS or (method and TOKEN.fullmatch(method))) \
-            or not URL.match(url):
+            or not (url.startswith(_USUAL_URL) or URL.match(url)):
         return None
     status = None
     response_headers: Mapping[str, str] | None = NO_HEADERS
@@ -107,28 +110,45 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
         if type(status) is not int or not 100 <= status <= 599:
             return None
         response_headers = _own_headers(response)
-        response_body = _own_body(response)
+        response_body = _own_body(response) if len(response) > 2 or (
+            "headers" not in response) else None  # status and headers alone: no body
     request_headers = _own_headers(request)
-    request_body = _own_body(request)
+    request_body = _own_body(request) if len(request) > 3 or (
+        "headers" not in request) else None  # method, url and headers alone: no body
     if response_headers is None or request_headers is None or response_body is _NOT_PLAIN \
             or request_body is _NOT_PLAIN:
         return None
     api, operation, time = record.get("api"), record.get("operation"), record.get("time")
-    if not (_plain_text(api, "api", record) and _plain_text(operation, "operation", record)
-            and _plain_text(time, "time", record)):
-        return None  # the full checks name what is wrong
+    # The other keys are among api, operation and time: each must be a non-empty string
+    # (absent is fine, null is not); anything else is for the full checks to name.
+    present = len(record) - 2 - ("response" in record)
+    if present and ((api is not None and (type(api) is not str or not api))
+                    or (operation is not None and (type(operation) is not str or not operation))
+                    or (time is not None and (type(time) is not str or not time))
+                    or (api is None) + (operation is None) + (time is None) != 3 - present):
+        return None
     exchange = _new(Exchange)
-    _set(exchange, "method", method.upper())
-    _set(exchange, "url", url)
-    _set(exchange, "status", status)
-    _set(exchange, "request_headers", request_headers)
-    _set(exchange, "request_body", request_body)
-    _set(exchange, "response_headers", response_headers)
-    _set(exchange, "response_body", response_body)
-    _set(exchange, "api", api)
-    _set(exchange, "operation", operation)
-    _set(exchange, "time", time)
-    _set(exchange, "source", source)
-    _set(exchange, "line", line)
-    _set(exchange, "pointer", None)
+    (set_method, set_url, set_status, set_request_headers, set_request_body,
+     set_response_headers, set_response_body, set_api, set_operation, set_time, set_source,
+     set_line, set_pointer) = _SETTERS
+    set_method(exchange, method.upper())
+    set_url(exchange, url)
+    set_status(exchange, status)
+    set_request_headers(exchange, request_headers)
+    set_request_body(exchange, request_body)
+    set_response_headers(exchange, response_headers)
+    set_response_body(exchange, response_body)
+    set_api(exchange, api)
+    set_operation(exchange, operation)
+    set_time(exchange, time)
+    set_source(exchange, source)
+    set_line(exchange, line)
+    set_pointer(exchange, None)
     return exchange
+
+
+# Each slot of the frozen Exchange filled by its own descriptor: half the cost of
+# object.__setattr__, which looks the slot up by name on every call.
+_SETTERS = tuple(getattr(Exchange, name).__set__ for name in (
+    "method", "url", "status", "request_headers", "request_body", "response_headers",
+    "response_body", "api", "operation", "time", "source", "line", "pointer"))

@@ -125,34 +125,37 @@ _DESCRIBED: dict[str, Callable[[dict[str, Any], str], tuple[str, Any]]] = {
 }
 
 
+# keyword -> its message, ``{limit}`` and ``{multiple_of}`` filled from the error's params
+_SIMPLE: dict[str, str] = {
+    "maxLength": "longer than {limit} characters",
+    "minLength": "shorter than {limit} characters",
+    "maximum": "greater than the maximum {limit}",
+    "minimum": "less than the minimum {limit}",
+    "exclusiveMaximum": "not less than {limit}",
+    "exclusiveMinimum": "not greater than {limit}",
+    "maxItems": "more than {limit} items",
+    "minItems": "fewer than {limit} items",
+    "maxProperties": "more than {limit} properties",
+    "minProperties": "fewer than {limit} properties",
+    "multipleOf": "not a multiple of {multiple_of}",
+    "uniqueItems": "items are not unique",
+    "not": "matches a schema it must not match",
+    "oneOf": "matches none of the oneOf alternatives",
+    "anyOf": "matches none of the anyOf alternatives",
+    "falseSchema": "no value is allowed here",
+    "contains": "no item matches `contains`",
+}
+
+
 def _describe(keyword: str, params: dict[str, Any], actual: Any) -> tuple[str, Any]:
     """A message without the instance's value, and what was expected."""
-    limit = params.get("limit")
-    got = json_type(actual)
-    simple = {
-        "maxLength": f"longer than {limit} characters",
-        "minLength": f"shorter than {limit} characters",
-        "maximum": f"greater than the maximum {limit}",
-        "minimum": f"less than the minimum {limit}",
-        "exclusiveMaximum": f"not less than {limit}",
-        "exclusiveMinimum": f"not greater than {limit}",
-        "maxItems": f"more than {limit} items",
-        "minItems": f"fewer than {limit} items",
-        "maxProperties": f"more than {limit} properties",
-        "minProperties": f"fewer than {limit} properties",
-        "multipleOf": f"not a multiple of {params.get('multiple_of')}",
-        "uniqueItems": "items are not unique",
-        "not": "matches a schema it must not match",
-        "oneOf": "matches none of the oneOf alternatives",
-        "anyOf": "matches none of the anyOf alternatives",
-        "falseSchema": "no value is allowed here",
-        "contains": "no item matches `contains`",
-    }
     described = _DESCRIBED.get(keyword)
     if described is not None:
-        return described(params, got)
-    if keyword in simple:
-        return simple[keyword], limit
+        return described(params, json_type(actual))
+    limit = params.get("limit")
+    simple = _SIMPLE.get(keyword)
+    if simple is not None:  # only the message it needs formatted (each was an f-string)
+        return simple.format(limit=limit, multiple_of=params.get("multiple_of")), limit
     return f"fails `{keyword}`", None
 
 

@@ -181,15 +181,17 @@ def undocumented_in(value: Any, shape: Shape, pointer: str,
             return
         props, extra, free = shape.props, shape.extra, shape.free
         for name, child in value.items():
-            child_pointer = f"{pointer}/{escape_pointer(name)}"
             subs = props.get(name) or extra
             if subs:
-                for sub in subs:
-                    yield from undocumented_in(child, sub, child_pointer, seen)
+                if isinstance(child, dict | list):  # a scalar has no fields: no visit
+                    child_pointer = f"{pointer}/{escape_pointer(name)}"
+                    for sub in subs:
+                        yield from undocumented_in(child, sub, child_pointer, seen)
             elif not free:
-                yield child_pointer, name, child
+                yield f"{pointer}/{escape_pointer(name)}", name, child
     elif isinstance(value, list):
         for sub in shape.items:
             for i, item in enumerate(value):
-                yield from undocumented_in(item, sub, f"{pointer}/{i}", seen)
+                if isinstance(item, dict | list):
+                    yield from undocumented_in(item, sub, f"{pointer}/{i}", seen)
 

@@ -146,7 +146,9 @@ def iter_corpus(api: Spec | str | Validator | None, paths: Sequence[str | Path],
             if isinstance(item, ReadProblem):
                 yield replace(item, line=line)
                 continue
-            judged = judge(validator, item, line)
+            # judge(): the given validator, unless the exchange names an API (most name none)
+            judged = validator if validator is not None and not item.api \
+                else judge(validator, item, line)
             if not isinstance(judged, Validator):
                 yield judged
                 continue

@@ -509,8 +509,9 @@ def _iter_jsonl(path: Path, source: str, max_line_bytes: int) -> Iterator[Exchan
     limits = Limits(max_bytes=max_line_bytes + 2)
     with open_regular(path, source) as fh:
         number = 0
+        readline, cap = fh.readline, max_line_bytes + 1
         while True:
-            raw = fh.readline(max_line_bytes + 1)
+            raw = readline(cap)
             if not raw:
                 return
             number += 1

@@ -39,13 +39,16 @@ from ._compiled import (
 )
 from ._compiled import Media as _Media
 from ._compiled import clip as _clip
+from ._derived import body_violation as _body_violation
+from ._derived import replace as _replace
+from ._derived import undocumented_content_type as _undocumented_content_type
 from ._loading import parse_json
 from ._media import is_json_media
 from ._schema import Direction, SchemaValidators, json_type
 from ._strict import Shapes, clean_of, undocumented_in
 from .errors import InputError, OperationNotFound, UncompilableSchema, UnresolvableRef
-from .findings import VIOLATION_FIELDS, ContractViolation, Severity, Violation
-from .invariants import InvariantContext, check_invariants, rules_for_operation
+from .findings import ContractViolation, Severity, Violation
+from .invariants import InvariantContext, check_invariants, context, rules_for_operation
 from .specs import Located, Operation, Spec, load_spec
 
 __all__ = [
@@ -93,6 +96,9 @@ class Validator:
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
         self._with_invariants = invariants
+        self._bases: dict[tuple[str, str], Violation] = {}
+        self._op_rules: dict[str, tuple[Any, ...]] = {}  # the invariant rules per operation
+        self._classes: dict[tuple[str, int], tuple[list[str], int | None]] = {}
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled as its spec (by bundled name or by content); compiled again on unpickling,
@@ -141,8 +147,29 @@ class Validator:
             if operation is not None:
                 raise
             return self._undocumented_operation(exc)
-        return found, Violation(code="", message="", api=self.spec.name,
-                                operation=found[0].operation_id)
+        return found, self._base(found[0].operation_id)
+
+    def _base(self, operation_id: str, location: str = "") -> Violation:
+        """The record an operation's violations start from (frozen: one serves them all)."""
+        base = self._bases.get((operation_id, location))
+        if base is None:
+            base = self._bases[operation_id, location] = Violation(
+                code="", message="", api=self.spec.name, operation=operation_id,
+                location=location)
+        return base
+
+    def _same_class(self, op: Operation, status: int) -> tuple[list[str], int | None]:
+        """The documented status keys, and the documented status of ``status``'s class (2xx,
+        3xx) whose body an undocumented ``status`` owes (None: none), once per pair."""
+        hit = self._classes.get((op.operation_id, status))
+        if hit is None:
+            documented = sorted(str(k) for k in op.node.value.get("responses") or {})
+            same = [k for k in documented if k[:1] == str(status)[:1] and k[:1] in "23"]
+            if len(self._classes) > 4096:  # statuses come from traffic: keep it bounded
+                self._classes.clear()
+            hit = self._classes[op.operation_id, status] = (
+                documented, status_number(same[0]) if same else None)
+        return hit
 
     def _undocumented_operation(self, exc: OperationNotFound) -> Violation:
         hint = f" ({exc.hint})" if exc.hint else ""
@@ -211,9 +238,9 @@ class Validator:
             raise UncompilableSchema(exc.ref, source=self.spec.source, reason=exc.reason,
                                      pointer=schema_node.pointer) from None
         for error in compiled.iter_errors(value):
-            yield _replace(base, code=f"{where}.schema", message=error.message,
-                           pointer=error.pointer, schema_path=error.schema_location,
-                           expected=error.expected, actual=_clip(error.actual))
+            yield _body_violation(base, f"{where}.schema", error.message, error.pointer,
+                                  error.schema_location, error.expected, _clip(error.actual),
+                                  base.severity)
         if compiled.flag is not None:
             code, severity, message = _FLAGGED[direction]
             for pointer, location, actual in compiled.flagged(value):
@@ -223,10 +250,10 @@ class Validator:
             shape = self._shapes.root(schema_node)
             if not clean_of(value, shape):
                 for pointer, name, child in undocumented_in(value, shape, "", set()):
-                    yield _replace(base, code=f"{where}.undocumented_field",
-                                   message=f"field {name!r} is not in the spec",
-                                   pointer=pointer, severity=Severity.INFO,
-                                   actual=json_type(child))
+                    yield _body_violation(base, f"{where}.undocumented_field",
+                                          f"field {name!r} is not in the spec", pointer,
+                                          base.schema_path, base.expected, json_type(child),
+                                          Severity.INFO)
 
     # -- the clean fast path ------------------------------------------------------------
     def _plan(self, op: Operation, status: int, content_type: str | None) -> Plan | None:
@@ -306,12 +333,13 @@ class Validator:
             return False
         if strict and not clean_of(value, plan.shape):
             return False
-        rules = rules_for_operation(self.spec.name, op.operation_id) if self._invariants \
-            else ()
+        rules = self._op_rules.get(op.operation_id)
+        if rules is None:
+            rules = self._op_rules[op.operation_id] = rules_for_operation(
+                self.spec.name, op.operation_id) if self._invariants else ()
         if rules:
-            ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
-                                   status=status, body=value,
-                                   query=query if query is not None else query_values(url))
+            ctx = context(self.spec.name, op.operation_id, status, value,
+                          query if query is not None else query_values(url))
             for rule in rules:
                 for _found in rule(ctx):
                     return False
@@ -453,17 +481,14 @@ class Validator:
         (op, _params), base = located
         found = self.response_node(op, int(status))
         if found is None:
-            documented = sorted(str(k) for k in op.node.value.get("responses") or {})
+            documented, documented_status = self._same_class(op, int(status))
             yield _replace(base, code="response.status.undocumented", location="response.status",
-                           message=f"status {status} is not documented", expected=documented,
-                           actual=int(status))
+                           message=f"status {status} is not documented",
+                           expected=list(documented), actual=int(status))
             # A vendor that moved from 201 to 200 still owes the documented body: check it
             # against the documented status of the same class, so every departure is named.
-            same_class = sorted(k for k in documented if k[:1] == str(status)[:1]
-                                and k[:1] in "23")
-            if not same_class:
+            if documented_status is None:
                 return
-            documented_status = status_number(same_class[0])
             found = self.response_node(op, documented_status)
             if found is None or self._body_clean(
                     op, int(status), body, headers, strict,
@@ -481,8 +506,7 @@ class Validator:
             return
         if not is_json_media(media.media_type):
             return
-        body_base = Violation(code="", message="", api=self.spec.name,
-                              operation=op.operation_id, location="response.body")
+        body_base = self._base(op.operation_id, "response.body")
         value, problem = self._parse(body, "response.body", body_base)
         if problem is not None:
             yield problem
@@ -674,14 +698,6 @@ class Validator:
         yield from self._check_body(value, media, "request.body", base, strict)
 
 
-def _replace(v: Violation, **changes: Any) -> Violation:
-    """``dataclasses.replace`` without its per-call field scan (a walk makes one per record)."""
-    for name in VIOLATION_FIELDS:
-        if name not in changes:
-            changes[name] = getattr(v, name)
-    return Violation(**changes)
-
-
 # -- module-level API --------------------------------------------------------------------
 
 _lock = threading.Lock()
@@ -781,13 +797,3 @@ def is_valid_request(api: Spec | str | Validator, method: str, url: str, body: B
         return True
     return not any(v.severity >= fail_on for v in validator.iter_request_violations(
         method, url, body, headers=headers, strict=strict, operation=operation))
-
-
-def _undocumented_content_type(base: Violation, side: str, owner: Located,
-                               content_type: str | None) -> Violation:
-    """A request or response whose media type its operation does not document."""
-    documented = sorted((owner.value.get("content") or {}).keys())
-    return _replace(base, code=f"{side}.content_type.undocumented",
-                    location=f"{side}.content_type",
-                    message=f"content type {content_type} is not documented",
-                    expected=documented, actual=content_type)

@@ -59,6 +59,7 @@ class TrafficAnalyser:
         self._ops: dict[tuple[str, str], Any] = {}
         self._urls: dict[tuple[str, str], Any] = {}
         self._keys: dict[tuple[str, int], tuple[tuple[str, ...], bool]] = {}
+        self._statuses: dict[str, str] = {}
 
     def _match(self, item: Any) -> tuple[Any, bool]:
         """(operation or None, matched by URL)."""
@@ -110,6 +111,14 @@ class TrafficAnalyser:
             self._keys[cache] = hit
         return hit
 
+    def _listed(self, op: Any) -> str:
+        """The documented statuses of ``op``, as a status finding lists them."""
+        listed = self._statuses.get(op.operation_id)
+        if listed is None:
+            listed = self._statuses[op.operation_id] = ", ".join(
+                sorted(str(k) for k in op.node.value.get("responses") or {}))
+        return listed
+
     def add(self, item: Any) -> None:
         agg = self.agg
         if not hasattr(item, "method"):
@@ -133,9 +142,8 @@ class TrafficAnalyser:
         status = int(item.status)
         keys, documented = self._response_keys(op, status)
         if not documented:
-            listed = ", ".join(sorted(str(k) for k in op.node.value.get("responses") or {}))
             agg.hit("drift.status.undocumented", label, "response.status", f"/{status}",
-                    expected=listed)
+                    expected=self._listed(op))
         if not keys:
             return
         _judged_by, found = self._best_response(item, status, keys,

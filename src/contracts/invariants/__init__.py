@@ -18,7 +18,7 @@ from typing import Any
 from .._record import FACTORY, Record
 from ..findings import Severity, Violation
 
-__all__ = ["InvariantContext", "Rule", "applies_to", "check_invariants", "rules_for",
+__all__ = ["InvariantContext", "Rule", "applies_to", "check_invariants", "context", "rules_for",
            "rules_for_operation"]
 
 
@@ -56,6 +56,27 @@ class InvariantContext(Record):
 
 
 Rule = Callable[[InvariantContext], Iterator[Violation]]
+
+_new = object.__new__
+_SETTERS = tuple(getattr(InvariantContext, name).__set__ for name in (
+    "api", "operation", "status", "body", "query", "request_body", "scratch"))
+
+
+def context(api: str, operation: str, status: int | None, body: Any,
+            query: Mapping[str, str]) -> InvariantContext:
+    """``InvariantContext(api=..., operation=..., status=..., body=..., query=...)`` at half
+    the cost (its slots filled directly, without the frozen ``__init__``'s per-field
+    ``object.__setattr__``): recorded traffic builds one per exchange."""
+    ctx = _new(InvariantContext)
+    api_, operation_, status_, body_, query_, request_body_, scratch_ = _SETTERS
+    api_(ctx, api)
+    operation_(ctx, operation)
+    status_(ctx, status)
+    body_(ctx, body)
+    query_(ctx, query)
+    request_body_(ctx, None)
+    scratch_(ctx, {})
+    return ctx
 
 _LOADED: dict[str, tuple[Rule, ...]] = {}
 _BY_OPERATION: dict[tuple[str, str], tuple[Rule, ...]] = {}

@@ -34,6 +34,8 @@ def _ok(ctx: InvariantContext, *operations: str) -> dict[str, Any] | None:
 
 
 def _number(value: object) -> TypeGuard[float]:
+    if type(value) is int:  # the usual count: no further test
+        return True
     if isinstance(value, bool):
         return False
     return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
@@ -77,6 +79,8 @@ def _parse_time(value: str) -> datetime | None:
 
 def _before(earlier: object, later: object) -> bool:
     """Whether ``later`` is strictly before ``earlier`` (both must parse, alike in zone)."""
+    if later is None or earlier is None:  # the common absent ended_at / left_at
+        return False
     a, b = _time(earlier), _time(later)
     if a is None or b is None or (a.tzinfo is None) != (b.tzinfo is None):
         return False
@@ -86,24 +90,32 @@ def _before(earlier: object, later: object) -> bool:
         return False
 
 
-def _list_items(body: dict[str, Any], key: str) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
+def _list_items(body: dict[str, Any], key: str) -> list[tuple[str, dict[str, Any]]]:
+    """(pointer, item) for the objects listed under ``data.<key>``."""
     data = body.get("data")
     items = data.get(key) if isinstance(data, dict) else None
     if not isinstance(items, list):
-        return f"/data/{key}", []
-    return f"/data/{key}", [(i, x) for i, x in enumerate(items) if isinstance(x, dict)]
+        return []
+    return [(f"/data/{key}/{i}", x) for i, x in enumerate(items) if isinstance(x, dict)]
 
 
 def _sessions(ctx: InvariantContext) -> list[tuple[str, dict[str, Any]]]:
-    """(pointer, session) for the session objects of getSessions and getSessionDetails."""
+    """(pointer, session) for the session objects of getSessions and getSessionDetails,
+    listed once per exchange (four rules walk them)."""
+    found: list[tuple[str, dict[str, Any]]] | None = ctx.scratch.get("realtimekit.sessions")
+    if found is None:
+        found = ctx.scratch["realtimekit.sessions"] = _list_sessions(ctx)
+    return found
+
+
+def _list_sessions(ctx: InvariantContext) -> list[tuple[str, dict[str, Any]]]:
     body = _ok(ctx, *_SESSION_OPS)
     if body is None:
         return []
     if ctx.operation == "getSessionDetails":
         data = body.get("data")
         return [("/data", data)] if isinstance(data, dict) else []
-    base, items = _list_items(body, "sessions")
-    return [(f"{base}/{i}", s) for i, s in items]
+    return _list_items(body, "sessions")
 
 
 def _participants(ctx: InvariantContext) -> list[tuple[str, dict[str, Any]]]:
@@ -114,8 +126,7 @@ def _participants(ctx: InvariantContext) -> list[tuple[str, dict[str, Any]]]:
     if not isinstance(data, dict):
         return []
     if ctx.operation == "getSessionParticipants":
-        base, items = _list_items(body, "participants")
-        return [(f"{base}/{i}", p) for i, p in items]
+        return _list_items(body, "participants")
     if ctx.operation == "getSessionParticipantDetails":
         participant = data.get("participant")
         return [("/data/participant", participant)] if isinstance(participant, dict) else []
@@ -296,8 +307,8 @@ def ended_before_started(ctx: InvariantContext) -> Iterator[Violation]:
 
     The spec's examples pass (09:00:02.114Z to 09:24:40.502Z).
     """
-    yield from _ends_before_start(ctx, _sessions(ctx), "started_at", "ended_at",
-                                  "ended_before_started", "the session ends before it starts")
+    return _ends_before_start(ctx, _sessions(ctx), "started_at", "ended_at",
+                              "ended_before_started", "the session ends before it starts")
 
 
 @applies_to(*_SESSION_OPS)
@@ -368,8 +379,8 @@ def left_before_joined(ctx: InvariantContext) -> Iterator[Violation]:
 
     The spec's examples pass.
     """
-    yield from _ends_before_start(ctx, _participants(ctx), "joined_at", "left_at",
-                                  "left_before_joined", "the participant leaves before joining")
+    return _ends_before_start(ctx, _participants(ctx), "joined_at", "left_at",
+                              "left_before_joined", "the participant leaves before joining")
 
 
 RULES: tuple[Rule, ...] = (
