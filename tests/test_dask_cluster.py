@@ -118,6 +118,28 @@ def test_local_cluster_with_a_glob(corpus: tuple[Path, list[Path]], cli: CLI) ->
     assert single[0] == 1 and local == single
 
 
+def test_the_local_cluster_listens_on_loopback_ports_of_its_own() -> None:
+    # The scheduler serves plain HTTP routes even without a dashboard, on 8787 unless told
+    # otherwise: with 8787 taken (as another cluster would take it) nothing is said about it.
+    import warnings
+
+    from contracts.dask_runner import dask_client
+
+    with contextlib.ExitStack() as stack:
+        holder = stack.enter_context(socket.socket())
+        with contextlib.suppress(OSError):  # already taken by someone else: the same case
+            holder.bind(("127.0.0.1", 8787))
+            holder.listen()
+        caught = stack.enter_context(warnings.catch_warnings(record=True))
+        warnings.simplefilter("always")
+        with dask_client("local") as client:
+            info = client.scheduler_info()
+    assert not [w for w in caught if "already in use" in str(w.message)], caught
+    assert info["address"].startswith("tcp://127.0.0.1:"), info["address"]
+    assert info["workers"] and all(a.startswith("tcp://127.0.0.1:") for a in info["workers"])
+    assert info["services"] and 8787 not in info["services"].values(), info["services"]
+
+
 def test_without_dask_the_flag_says_how_to_install_it(corpus: tuple[Path, list[Path]], cli: CLI,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     spec, files = corpus

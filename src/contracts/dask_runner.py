@@ -49,9 +49,11 @@ def dask_client(address: str) -> Iterator[Any]:
         from .parallel import default_jobs
 
         # On loopback, no dashboard: an in-process cluster is a private engine, not a service.
+        # The scheduler serves its plain HTTP routes (health, metrics) even so, on 8787 when
+        # given no address: a free loopback port instead, so two runs never collide.
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=default_jobs(), threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, scheduler_kwargs={"dashboard": False})
+            dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False})
         with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
             yield client
         return
