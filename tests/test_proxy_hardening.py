@@ -301,6 +301,40 @@ def test_decode_content_is_bounded_for_every_coding() -> None:
     assert decode_content(gzip.compress(b"a") + gzip.compress(b"b"), "gzip") == b"ab"
 
 
+def test_brotli_bodies_decode_and_are_bounded_like_the_others(tmp_path: Path) -> None:
+    import brotli  # the test extra installs it (scribe-contracts[brotli] for users)
+
+    from contracts.errors import InputError
+    from contracts.exchanges import TooLarge
+
+    plain = json.dumps({"words": [{"text": "sore", "start": i} for i in range(4000)]}).encode()
+    packed = brotli.compress(plain)
+    assert decode_content(packed, "br") == plain
+    assert decode_content(gzip.compress(packed), "br, gzip") == plain  # undone last-first
+    assert decode_content(b"", "br") == b""
+    (item,) = read_exchanges(_har(tmp_path, packed, "br"))
+    assert isinstance(item, Exchange) and item.response_body == plain
+    with pytest.raises(TooLarge):  # 64 MiB of zeros in a few hundred bytes
+        decode_content(brotli.compress(bytes(64 * 1024 * 1024)), "br", limit=1024 * 1024)
+    for cut in (packed[:-3], packed[:len(packed) // 2]):  # a body cut short is no body
+        with pytest.raises(InputError, match="cut short"):
+            decode_content(cut, "br")
+    for broken in (b"not brotli at all" * 10, packed + b"trailing"):
+        with pytest.raises(InputError, match="cannot be decoded"):
+            decode_content(broken, "br")
+
+
+def test_brotli_without_the_package_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from contracts.errors import InputError
+
+    monkeypatch.setitem(sys.modules, "brotli", None)  # as if not installed
+    with pytest.raises(InputError, match="no brotli package") as caught:
+        decode_content(b"\x8b\x02\x80", "br")
+    assert "pip install brotli" in str(caught.value.hint)
+
+
 def test_a_fifo_as_the_record_file_is_refused_not_waited_on(tmp_path: Path) -> None:
     import os
 

@@ -136,10 +136,12 @@ def _inflate(data: bytes, wbits: int, limit: int, source: str) -> bytes:
 
 def _unbrotli(data: bytes, limit: int, source: str) -> bytes:
     try:
-        import brotli  # type: ignore[import-not-found]
+        import brotli  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
         raise InputError("body is brotli-compressed and no brotli package is installed",
                          source=source, hint="pip install brotli") from None
+    if not data:
+        return b""  # as for gzip: no bytes, nothing to undo
     inflater = brotli.Decompressor()
     out: list[bytes] = []
     size = 0
@@ -149,9 +151,11 @@ def _unbrotli(data: bytes, limit: int, source: str) -> bytes:
             try:
                 chunk = inflater.process(data[start:start + step],
                                          output_buffer_limit=limit + 1 - size)
-            except TypeError:  # an older brotli cannot bound one call's output: refuse
+                finished = inflater.is_finished
+            except (TypeError, AttributeError):  # a brotli older than 1.2 (or brotlipy)
                 raise InputError("body is brotli-compressed and the installed brotli "
-                                 "cannot inflate it with a limit", source=source) from None
+                                 "cannot inflate it with a limit", source=source,
+                                 hint="pip install 'brotli>=1.2'") from None
             size += len(chunk)
             out.append(chunk)
             if size > limit:
@@ -159,6 +163,9 @@ def _unbrotli(data: bytes, limit: int, source: str) -> bytes:
     except brotli.error:
         raise InputError("body cannot be decoded as its content-encoding says",
                          source=source) from None
+    if not finished():
+        raise InputError("body is cut short (its content-encoding stream does not end)",
+                         source=source)
     return b"".join(out)
 
 
