@@ -48,7 +48,7 @@ from ._schema import Direction, SchemaValidators, json_type
 from ._strict import Shapes, clean_of, undocumented_in
 from .errors import InputError, OperationNotFound, UncompilableSchema, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation
-from .invariants import InvariantContext, check_invariants, context, rules_for_operation
+from .invariants import InvariantContext, check_invariants, rules_for_operation
 from .specs import Located, Operation, Spec, load_spec
 
 __all__ = [
@@ -338,8 +338,8 @@ class Validator:
             rules = self._op_rules[op.operation_id] = rules_for_operation(
                 self.spec.name, op.operation_id) if self._invariants else ()
         if rules:
-            ctx = context(self.spec.name, op.operation_id, status, value,
-                          query if query is not None else query_values(url))
+            ctx = InvariantContext(self.spec.name, op.operation_id, status, value,
+                                   query if query is not None else query_values(url))
             for rule in rules:
                 for _found in rule(ctx):
                     return False

@@ -18,7 +18,7 @@ from typing import Any
 from .._record import FACTORY, Record
 from ..findings import Severity, Violation
 
-__all__ = ["InvariantContext", "Rule", "applies_to", "check_invariants", "context", "rules_for",
+__all__ = ["InvariantContext", "Rule", "applies_to", "check_invariants", "rules_for",
            "rules_for_operation"]
 
 
@@ -38,14 +38,17 @@ class InvariantContext(Record):
     def __init__(self, api: str, operation: str, status: int | None, body: Any,
                  query: Mapping[str, str] = FACTORY, request_body: Any = None,
                  scratch: dict[str, Any] = FACTORY) -> None:
-        _set = object.__setattr__
-        _set(self, "api", api)
-        _set(self, "operation", operation)
-        _set(self, "status", status)
-        _set(self, "body", body)
-        _set(self, "query", {} if query is FACTORY else query)
-        _set(self, "request_body", request_body)
-        _set(self, "scratch", {} if scratch is FACTORY else scratch)
+        # Each slot filled by its own descriptor (_SETTERS, below the class): recorded
+        # traffic builds one context per exchange, and object.__setattr__ looks the slot up
+        # by name on every call.
+        api_, operation_, status_, body_, query_, request_body_, scratch_ = _SETTERS
+        api_(self, api)
+        operation_(self, operation)
+        status_(self, status)
+        body_(self, body)
+        query_(self, {} if query is FACTORY else query)
+        request_body_(self, request_body)
+        scratch_(self, {} if scratch is FACTORY else scratch)
 
     def violation(self, name: str, message: str, pointer: str = "", *,
                   location: str = "response.body", actual: object = None,
@@ -57,26 +60,8 @@ class InvariantContext(Record):
 
 Rule = Callable[[InvariantContext], Iterator[Violation]]
 
-_new = object.__new__
 _SETTERS = tuple(getattr(InvariantContext, name).__set__ for name in (
     "api", "operation", "status", "body", "query", "request_body", "scratch"))
-
-
-def context(api: str, operation: str, status: int | None, body: Any,
-            query: Mapping[str, str]) -> InvariantContext:
-    """``InvariantContext(api=..., operation=..., status=..., body=..., query=...)`` at half
-    the cost (its slots filled directly, without the frozen ``__init__``'s per-field
-    ``object.__setattr__``): recorded traffic builds one per exchange."""
-    ctx = _new(InvariantContext)
-    api_, operation_, status_, body_, query_, request_body_, scratch_ = _SETTERS
-    api_(ctx, api)
-    operation_(ctx, operation)
-    status_(ctx, status)
-    body_(ctx, body)
-    query_(ctx, query)
-    request_body_(ctx, None)
-    scratch_(ctx, {})
-    return ctx
 
 _LOADED: dict[str, tuple[Rule, ...]] = {}
 _BY_OPERATION: dict[tuple[str, str], tuple[Rule, ...]] = {}
