@@ -19,7 +19,7 @@ LAYERS = {
     "errors": 0, "findings": 0, "_spec_checks": 0, "_loading": 0, "_typing": 0, "_pointers": 0,
     "_media": 0, "_git": 0, "_refs": 0, "_oas30": 0, "_text": 0, "_sqlite": 0, "_secrets": 0,
     "_spec_cache": 0, "_severity": 0, "_drift_records": 0, "_record": 0,
-    "_spec_records": 0,
+    "_spec_records": 0, "_lazy": 0,
     "specs": 1, "vendors": 1, "_exchange": 1, "_spec_names": 1,
     "_schema": 2, "_strict": 2, "_compiled": 2, "_derived": 2,
     "validation": 2, "invariants": 2, "speclint": 2, "codegen": 2, "diff": 2,

@@ -6,9 +6,9 @@ the pytest plugin, for users who do not use it) stays cheap.
 """
 
 
-import importlib as _importlib
 import typing as _typing
 
+from ._lazy import attach as _attach
 from .errors import (
     ContractsError,
     InputError,
@@ -80,14 +80,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'contracts' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _attach(globals(), _LAZY)
