@@ -10,11 +10,14 @@ import json
 import math
 from collections.abc import Iterator
 from enum import IntEnum
+from types import MappingProxyType
 from typing import Any
 
 import orjson
 import pytest
 
+from contracts._exchange import NO_HEADERS, filled_exchange
+from contracts._logline import plain_record
 from contracts.corpus import exchange_violations, validate_corpus
 from contracts.errors import InputError
 from contracts.exchanges import Exchange, ReadProblem, exchange_from_record
@@ -105,6 +108,67 @@ def test_a_record_read_from_a_log_is_what_the_full_checks_make_of_it(record: Any
         assert dict(fast.response_headers) == dict(full.response_headers)
         with pytest.raises(TypeError):  # frozen, like the full checks' headers
             fast.request_headers["x"] = "y"  # type: ignore[index]
+
+
+def _reordered(record: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """``record`` with its keys, and its request's and response's, in every order."""
+    for top in itertools.permutations(record):
+        for request in itertools.permutations(record["request"]):
+            for response in itertools.permutations(record["response"]):
+                parts = {"request": {k: record["request"][k] for k in request},
+                         "response": {k: record["response"][k] for k in response}}
+                yield {k: parts.get(k, record[k]) for k in top}
+
+
+def test_keys_in_any_order_take_the_fast_path_to_the_same_exchange() -> None:
+    """The fast path tells the usual shapes by their keys in the order they came: every
+    order of the same keys is still that shape, and gives what the full checks give."""
+    for record in _reordered({**BASE, "operation": "getX"}):
+        fast = plain_record(record, "log.jsonl", 1)
+        assert fast is not None, list(record)
+        assert fast == _full(record)
+        assert type(fast) is Exchange and fast.line == 1 and fast.source == "log.jsonl"
+
+
+@pytest.mark.parametrize("part, key, value", [
+    ("request", "headers", {"host": 1}), ("request", "headers", None),
+    ("request", "headers", {"Host": "h", "host": "i"}), ("response", "body_text", 5),
+    ("response", "headers", {"content-type": ["a"]}), ("response", "status", "200"),
+    ("request", "method", "G ET"), ("request", "url", "x"),
+    ("", "time", None), ("", "time", ""), ("", "api", 3), ("", "version", True),
+])
+def test_a_known_key_order_with_an_unusual_value_still_gets_the_full_checks(
+        part: str, key: str, value: Any) -> None:
+    """The keys' order (met before, so remembered) says nothing of the values: a record of
+    a plain record's keys with an odd value is still decided as the full checks decide it."""
+    plain = {**BASE, "api": "heidi"}
+    assert plain_record(plain, "log.jsonl", 1) == _full(plain)  # its key orders now known
+    odd = {**plain, part: {**plain[part], key: value}} if part else {**plain, key: value}
+    assert list(odd) == list(plain)
+    assert _fast(odd) == _full(odd)
+    if not (part == "request" and key == "headers" and isinstance(value, dict)
+            and all(isinstance(v, str) for v in value.values())):
+        assert plain_record(odd, "log.jsonl", 1) is None  # not a decision of the fast path
+
+
+def test_an_exchange_filled_in_place_is_an_exchange_like_any_other() -> None:
+    """filled_exchange fills the slots of an Exchange without __init__: the record is the
+    same in every way that shows (type, equality, frozen, copy, replace)."""
+    import copy
+    import dataclasses
+
+    fields: dict[str, Any] = dict(method="GET", url="/x", status=200, request_headers=NO_HEADERS,
+                  request_body=None, response_headers=MappingProxyType({"a": "b"}),
+                  response_body="{}", api="eka", operation=None, time="t",
+                  source="log.jsonl", line=3)
+    filled = filled_exchange(*fields.values())
+    built = Exchange(**fields)
+    assert type(filled) is Exchange and filled == built and repr(filled) == repr(built)
+    assert filled.pointer is None and filled.location == "log.jsonl:3"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        filled.url = "/y"  # type: ignore[misc]
+    assert copy.copy(filled) == built
+    assert dataclasses.replace(filled, line=4).line == 4
 
 
 def test_the_variants_reach_both_paths() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from .findings import location
 
-__all__ = ["NO_HEADERS", "Body", "Exchange", "freeze_headers"]
+__all__ = ["NO_HEADERS", "Body", "Exchange", "filled_exchange", "freeze_headers"]
 
 Body = Any
 """``None`` (no body), ``bytes``/``str`` (raw text, JSON to be parsed), or a parsed JSON value."""
@@ -74,3 +74,41 @@ class Exchange:
     def location(self) -> str:
         """``file:line`` for a log line, ``file#/log/entries/N`` for a HAR or VCR entry."""
         return location(self.source, self.line, self.pointer)
+
+
+class _Filling:
+    """Exchange's slots, writable: an exchange read from a log is filled here by plain
+    attribute stores (a few nanoseconds each, against a descriptor call per field or a
+    dataclass ``__init__`` of ``object.__setattr__`` calls), then becomes an Exchange by
+    ``__class__`` assignment, which CPython allows between classes of the same slots."""
+
+    __slots__ = Exchange.__slots__
+
+
+def filled_exchange(method: str, url: str, status: int | None,
+                    request_headers: Mapping[str, str], request_body: Body,
+                    response_headers: Mapping[str, str], response_body: Body,
+                    api: str | None, operation: str | None, time: str | None,
+                    source: str, line: int | None) -> Exchange:
+    """The Exchange of these fields as they are, without ``__post_init__``: ``method`` must
+    already be upper case and both header maps frozen with lower-case names (what
+    ``Exchange(...)`` would make of them), and a status must come with any response part."""
+    exchange: Any = _new(_Filling)
+    exchange.method = method
+    exchange.url = url
+    exchange.status = status
+    exchange.request_headers = request_headers
+    exchange.request_body = request_body
+    exchange.response_headers = response_headers
+    exchange.response_body = response_body
+    exchange.api = api
+    exchange.operation = operation
+    exchange.time = time
+    exchange.source = source
+    exchange.line = line
+    exchange.pointer = None
+    exchange.__class__ = Exchange
+    return exchange  # type: ignore[no-any-return]
+
+
+_new = object.__new__
