@@ -17,7 +17,8 @@ import orjson
 import pytest
 
 from contracts._exchange import NO_HEADERS, filled_exchange
-from contracts._logline import plain_record
+from contracts._loading import Limits
+from contracts._logline import BLANK, line_value, parse_line, plain_record
 from contracts.corpus import exchange_violations, validate_corpus
 from contracts.errors import InputError
 from contracts.exchanges import Exchange, ReadProblem, exchange_from_record
@@ -149,6 +150,30 @@ def test_a_known_key_order_with_an_unusual_value_still_gets_the_full_checks(
     if not (part == "request" and key == "headers" and isinstance(value, dict)
             and all(isinstance(v, str) for v in value.values())):
         assert plain_record(odd, "log.jsonl", 1) is None  # not a decision of the fast path
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a": 1}\n', b'  {"a": 1}\t\r\n', b"\n", b"  \r\n", b"", b"\x0c{}\n", b"{}\x0b",
+    b"\xef\xbb\xbf{}\n", b" \xef\xbb\xbf{}", b"\xef\xbb\xbf \n", b"\xef\xbb\xbf", b"[1,\n",
+    b"nul\n", b"null\n", b'"x"\n', b"{} {}\n", b"1 ", "{\"é\": 1}\n".encode(), b"{\"\xff\": 1}\n",
+], ids=repr)
+@pytest.mark.parametrize("first", [True, False])
+def test_a_line_parsed_as_read_is_the_line_stripped_and_parsed(raw: bytes, first: bool) -> None:
+    """line_value hands orjson the line with its white space and newline; what it makes of
+    a line is what stripping it first (and a first line's BOM) and parse_line make of it."""
+    limits = Limits(max_bytes=1024)
+
+    def careful() -> Any:
+        stripped = (raw.removeprefix(b"\xef\xbb\xbf") if first else raw).strip()
+        return parse_line(stripped, "log.jsonl", limits) if stripped else BLANK
+
+    def outcome(read: Any) -> Any:
+        try:
+            return read()
+        except InputError as exc:
+            return exc.detail
+
+    assert outcome(lambda: line_value(raw, first, "log.jsonl", limits)) == outcome(careful)
 
 
 def test_an_exchange_filled_in_place_is_an_exchange_like_any_other() -> None:

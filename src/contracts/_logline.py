@@ -14,8 +14,8 @@ from orjson import loads as _loads
 from ._exchange import NO_HEADERS, Exchange, filled_exchange, freeze_headers
 from ._loading import Limits, parse_json
 
-__all__ = ["LOG_VERSION", "REQUEST_KEYS", "RESPONSE_KEYS", "TOKEN", "TOP_KEYS", "URL",
-           "parse_line", "plain_record"]
+__all__ = ["BLANK", "LOG_VERSION", "REQUEST_KEYS", "RESPONSE_KEYS", "TOKEN", "TOP_KEYS", "URL",
+           "line_value", "parse_line", "plain_record"]
 
 LOG_VERSION = 1
 TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token: an HTTP method
@@ -33,6 +33,22 @@ def parse_line(raw: bytes, source: str, limits: Limits) -> Any:
         except ValueError:
             pass  # parse_json names what is wrong
     return parse_json(raw, source=source, limits=limits)
+
+
+BLANK: Any = object()
+"""What :func:`line_value` gives for a line of nothing but white space."""
+
+
+def line_value(raw: bytes, first: bool, source: str, limits: Limits) -> Any:
+    """The JSON value of one line of a log as read (its newline included; ``first``: the
+    file's first line, which may begin with a BOM), or BLANK."""
+    if len(raw) <= limits.max_json_values:
+        try:  # JSON allows white space around a value: a usual line needs no stripped copy
+            return _loads(raw)
+        except ValueError:
+            pass  # blank, a BOM, or broken: the careful path says which
+    raw = (raw.removeprefix(b"\xef\xbb\xbf") if first else raw).strip()
+    return parse_line(raw, source, limits) if raw else BLANK
 
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})

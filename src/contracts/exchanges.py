@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 from ._exchange import NO_HEADERS, Body, Exchange, freeze_headers
 from ._loading import Document, Limits, load_document, open_regular, parse_json, read_capped
-from ._logline import LOG_VERSION, parse_line, plain_record
+from ._logline import BLANK, LOG_VERSION, line_value, plain_record
 from ._logline import REQUEST_KEYS as _REQUEST_KEYS
 from ._logline import RESPONSE_KEYS as _RESPONSE_KEYS
 from ._logline import TOKEN as _TOKEN
@@ -517,10 +517,7 @@ def _iter_jsonl(path: Path, source: str, max_line_bytes: int) -> Iterator[Exchan
     with open_regular(path, source) as fh:
         number = 0
         readline, cap = fh.readline, max_line_bytes + 1
-        while True:
-            raw = readline(cap)
-            if not raw:
-                return
+        while raw := readline(cap):
             number += 1
             if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
                 while True:  # skip the rest of the line in bounded chunks
@@ -529,13 +526,10 @@ def _iter_jsonl(path: Path, source: str, max_line_bytes: int) -> Iterator[Exchan
                         break
                 yield ReadProblem(source, number, f"line is longer than {max_line_bytes:,} bytes")
                 continue
-            if number == 1:
-                raw = raw.removeprefix(b"\xef\xbb\xbf")
-            raw = raw.strip()
-            if not raw:
-                continue
             try:
-                record = parse_line(raw, source, limits)
+                record = line_value(raw, number == 1, source, limits)
+                if record is BLANK:
+                    continue
                 yield plain_record(record, source, number) or _from_record(record, source,
                                                                             number)
             except InputError as exc:
@@ -777,13 +771,10 @@ def exchanges_from_lines(data: bytes, source: str, *, at_start: bool = True,
         if len(raw) > max_line_bytes:
             yield ReadProblem(source, number, f"line is longer than {max_line_bytes:,} bytes")
             continue
-        if at_start and number == 1:
-            raw = raw.removeprefix(b"\xef\xbb\xbf")
-        raw = raw.strip()
-        if not raw:
-            continue
         try:
-            record = parse_line(raw, source, limits)
+            record = line_value(raw, at_start and number == 1, source, limits)
+            if record is BLANK:
+                continue
             yield plain_record(record, source, number) or _from_record(record, source, number)
         except InputError as exc:
             yield ReadProblem(source, number, exc.detail)
