@@ -52,7 +52,46 @@ def line_value(raw: bytes, first: bool, source: str, limits: Limits) -> Any:
 
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
-_OPTIONAL = ("api", "operation", "time")
+
+
+def _own_headers(part: dict[str, Any]) -> Mapping[str, str] | None:
+    """A parsed record's ``headers`` frozen without a copy when they are plain (string values,
+    names in lower case, as recorders write them); None: let the full checks decide."""
+    headers = part.get("headers")
+    if headers is None:
+        return None if "headers" in part else NO_HEADERS
+    if type(headers) is not dict:
+        return None
+    try:
+        "".join(headers.values())  # one C pass: TypeError at the first value not a string
+    except TypeError:
+        return None
+    if not headers.keys() <= _LOWER_NAMES:  # names met before need no second look
+        names = "".join(headers)
+        if names != names.lower():
+            return freeze_headers(headers)  # names differing only in case fold into one
+        if len(_LOWER_NAMES) < 4096:  # a log repeats a few dozen names
+            _LOWER_NAMES.update(headers)
+    return MappingProxyType(headers) if headers else NO_HEADERS
+
+
+# Header names already seen to be in lower case (a name with no upper-case letter is its own
+# lower case wherever it stands, so names checked one dict at a time hold for any dict).
+_LOWER_NAMES: set[str] = set()
+
+
+def _own_body(part: dict[str, Any]) -> Any:
+    """A record part's body when it is plain (none, or ``body_text`` alone); else _NOT_PLAIN."""
+    if "body_text" in part:
+        value = part["body_text"]
+        if type(value) is str and "body" not in part and "body_base64" not in part:
+            return value
+        return _NOT_PLAIN
+    if "body" in part or "body_base64" in part:
+        return _NOT_PLAIN
+    return None
+
+
 _NOT_PLAIN = object()
 _USUAL_URL = ("http://", "https://", "/")  # what URL matches, told without the regex
 
@@ -62,16 +101,12 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
     checks (the common shape): the same Exchange that
     :func:`contracts.exchanges.exchange_from_record` builds, without its field-by-field walk
     and without copying the headers. None: take the full checks."""
-    if type(record) is not dict:
-        return None
-    optional = _TOP_SHAPES.get(tuple(record))
-    if optional is None:
-        optional = _top_shape(record)
-    if optional is _NOT_PLAIN:
+    if type(record) is not dict or not record.keys() <= TOP_KEYS:
         return None
     version = record.get("version")
     request = record.get("request")
-    if type(version) is not int or version != LOG_VERSION or type(request) is not dict:
+    if type(version) is not int or version != LOG_VERSION or type(request) is not dict \
+            or not request.keys() <= REQUEST_KEYS:
         return None
     method = request.get("method")
     url = request.get("url")
@@ -79,97 +114,35 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
             method in _METHODS or (method and TOKEN.fullmatch(method))) \
             or not (url.startswith(_USUAL_URL) or URL.match(url)):
         return None
-    request_part = _plain_part(request, _REQUEST_SHAPES, REQUEST_KEYS)
-    if request_part is None:
-        return None
     status = None
-    response_part: tuple[Mapping[str, str], Any] = (NO_HEADERS, None)
+    response_headers: Mapping[str, str] | None = NO_HEADERS
+    response_body = None
     response = record.get("response")
     if response is not None:
-        if type(response) is not dict:
+        if type(response) is not dict or not response.keys() <= RESPONSE_KEYS:
             return None
         status = response.get("status")
         if type(status) is not int or not 100 <= status <= 599:
             return None
-        plain = _plain_part(response, _RESPONSE_SHAPES, RESPONSE_KEYS)
-        if plain is None:
-            return None
-        response_part = plain
-    # Each of api, operation and time present must be a non-empty string (absent is fine,
-    # null is not); anything else is for the full checks to name.
-    for key in optional:
-        value = record[key]
-        if type(value) is not str or not value:
-            return None
-    get = record.get
-    return filled_exchange(method.upper(), url, status, *request_part, *response_part,
-                           get("api"), get("operation"), get("time"), source, line)
-
-
-def _plain_part(part: dict[str, Any], shapes: dict[tuple[str, ...], Any],
-                known: frozenset[str]) -> tuple[Mapping[str, str], Any] | None:
-    """A request's or response's headers (frozen without a copy) and body when they are
-    plain: headers absent or an object of strings under lower-case names, and no body or
-    ``body_text`` alone, a string. None: let the full checks decide."""
-    shape = shapes.get(tuple(part))
-    if shape is None:
-        shape = _part_shape(part, shapes, known)
-    if shape is _NOT_PLAIN:
+        response_headers = _own_headers(response)
+        response_body = _own_body(response) if len(response) > 2 or (
+            "headers" not in response) else None  # status and headers alone: no body
+    request_headers = _own_headers(request)
+    request_body = _own_body(request) if len(request) > 3 or (
+        "headers" not in request) else None  # method, url and headers alone: no body
+    if response_headers is None or request_headers is None or response_body is _NOT_PLAIN \
+            or request_body is _NOT_PLAIN:
         return None
-    has_headers, has_text = shape
-    body = None
-    if has_text:
-        body = part["body_text"]
-        if type(body) is not str:
-            return None
-    if not has_headers:
-        return NO_HEADERS, body
-    headers = part["headers"]
-    if type(headers) is not dict:
+    api, operation, time = record.get("api"), record.get("operation"), record.get("time")
+    # The other keys are among api, operation and time: each must be a non-empty string
+    # (absent is fine, null is not); anything else is for the full checks to name.
+    present = len(record) - 2 - ("response" in record)
+    if present and ((api is not None and (type(api) is not str or not api))
+                    or (operation is not None and (type(operation) is not str or not operation))
+                    or (time is not None and (type(time) is not str or not time))
+                    or (api is None) + (operation is None) + (time is None) != 3 - present):
         return None
-    if not headers:
-        return NO_HEADERS, body
-    try:
-        "".join(headers.values())  # one C pass: TypeError at the first value not a string
-    except TypeError:
-        return None
-    if not headers.keys() <= _LOWER_NAMES:  # names met before need no second look
-        names = "".join(headers)
-        if names != names.lower():
-            return freeze_headers(headers), body  # names differing only in case fold into one
-        if len(_LOWER_NAMES) < 4096:  # a log repeats a few dozen names
-            _LOWER_NAMES.update(headers)
-    return MappingProxyType(headers), body
-
-
-# Header names already seen to be in lower case (a name with no upper-case letter is its own
-# lower case wherever it stands, so names checked one dict at a time hold for any dict).
-_LOWER_NAMES: set[str] = set()
-
-# What the keys of a record, and of its request and response, say, by the keys in the order
-# they came (a log writes every line alike, so a handful of orders cover it): which of
-# api/operation/time a record has; whether a part has headers and a body_text; or
-# _NOT_PLAIN, a key the fast path leaves to the full checks (unknown, or another body).
-_TOP_SHAPES: dict[tuple[str, ...], Any] = {}
-_REQUEST_SHAPES: dict[tuple[str, ...], Any] = {}
-_RESPONSE_SHAPES: dict[tuple[str, ...], Any] = {}
-_MAX_SHAPES = 256  # orders beyond these are worked out again each time
-
-
-def _top_shape(record: dict[str, Any]) -> Any:
-    shape: Any = _NOT_PLAIN
-    if record.keys() <= TOP_KEYS:
-        shape = tuple(key for key in _OPTIONAL if key in record)
-    if len(_TOP_SHAPES) < _MAX_SHAPES:
-        _TOP_SHAPES[tuple(record)] = shape
-    return shape
-
-
-def _part_shape(part: dict[str, Any], shapes: dict[tuple[str, ...], Any],
-                known: frozenset[str]) -> Any:
-    shape: Any = _NOT_PLAIN
-    if part.keys() <= known and "body" not in part and "body_base64" not in part:
-        shape = ("headers" in part, "body_text" in part)
-    if len(shapes) < _MAX_SHAPES:
-        shapes[tuple(part)] = shape
-    return shape
+    if method not in _METHODS:  # the usual methods are upper case already
+        method = method.upper()
+    return filled_exchange(method, url, status, request_headers, request_body,
+                           response_headers, response_body, api, operation, time, source, line)
