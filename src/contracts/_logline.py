@@ -103,6 +103,56 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
     and without copying the headers. None: take the full checks."""
     if type(record) is not dict or not record.keys() <= TOP_KEYS:
         return None
+    request, response = record.get("request"), record.get("response")
+    if type(request) is dict and type(response) is dict and request.keys() == _USUAL_REQUEST \
+            and response.keys() == _USUAL_RESPONSE:
+        return _usual_record(record, request, response, source, line)
+    return _plain_record(record, source, line)
+
+
+# What a recorder writes for an answered request with a body (the keys in any order).
+_USUAL_REQUEST = frozenset({"method", "url", "headers"})
+_USUAL_RESPONSE = frozenset({"status", "headers", "body_text"})
+
+
+def _usual_record(record: dict[str, Any], request: dict[str, Any], response: dict[str, Any],
+                  source: str, line: int | None) -> Exchange | None:
+    """:func:`plain_record` of a record whose request and response have the usual keys, with
+    the usual values (a usual method, an absolute URL or a path, header names met before):
+    its checks in fewer steps. Anything else is for the general plain path to decide."""
+    version, method, url, status = (record.get("version"), request["method"], request["url"],
+                                    response["status"])
+    request_headers, response_headers, body = (request["headers"], response["headers"],
+                                               response["body_text"])
+    if type(version) is not int or version != LOG_VERSION or type(method) is not str \
+            or method not in _METHODS or type(url) is not str \
+            or not url.startswith(_USUAL_URL) or type(status) is not int \
+            or not 100 <= status <= 599 or type(body) is not str \
+            or type(request_headers) is not dict or type(response_headers) is not dict \
+            or not request_headers.keys() <= _LOWER_NAMES \
+            or not response_headers.keys() <= _LOWER_NAMES:
+        return _plain_record(record, source, line)
+    try:  # one C pass each: TypeError at the first value not a string
+        "".join(request_headers.values())
+        "".join(response_headers.values())
+    except TypeError:
+        return None
+    api, operation, time = record.get("api"), record.get("operation"), record.get("time")
+    present = len(record) - 3  # besides version, request and response: api, operation, time
+    if present and ((api is not None and (type(api) is not str or not api))
+                    or (operation is not None and (type(operation) is not str or not operation))
+                    or (time is not None and (type(time) is not str or not time))
+                    or (api is None) + (operation is None) + (time is None) != 3 - present):
+        return None
+    return filled_exchange(
+        method, url, status,
+        MappingProxyType(request_headers) if request_headers else NO_HEADERS, None,
+        MappingProxyType(response_headers) if response_headers else NO_HEADERS, body,
+        api, operation, time, source, line)
+
+
+def _plain_record(record: dict[str, Any], source: str, line: int | None) -> Exchange | None:
+    """:func:`plain_record` of a record of any plain shape (its keys known to be ours)."""
     version = record.get("version")
     request = record.get("request")
     if type(version) is not int or version != LOG_VERSION or type(request) is not dict \
