@@ -133,7 +133,7 @@ def iter_corpus(api: Spec | str | Validator | None, paths: Sequence[str | Path],
     """Stream :func:`validate_corpus`: every :class:`Record`, :class:`Problem` and
     :class:`Skipped` as it is found, and after each exchange the number of exchanges read so
     far (an ``int``). Memory stays flat at any corpus size: nothing is kept."""
-    from .exchanges import ReadProblem, read_exchanges
+    from .exchanges import Exchange, read_exchanges
 
     validator = _validator(api) if api is not None else None
     exchanges = 0
@@ -141,22 +141,22 @@ def iter_corpus(api: Spec | str | Validator | None, paths: Sequence[str | Path],
         for item in read_exchanges(path):
             if progress:
                 progress(1)
-            # A HAR or VCR "line" is an entry index: the pointer names it, and not as a line.
-            line = item.line if item.pointer is None else None
-            if isinstance(item, ReadProblem):
-                yield replace(item, line=line)
-                continue
             # judge(): the given validator, unless the exchange names an API (most name none)
-            judged = validator if validator is not None and not item.api \
-                else judge(validator, item, line)
-            if not isinstance(judged, Validator):
-                yield judged
-                continue
+            if validator is not None and type(item) is Exchange and not item.api:
+                judged = validator
+            else:
+                verdict = _judged(validator, item)
+                if not isinstance(verdict, Validator):
+                    yield verdict
+                    continue
+                judged = verdict
             exchanges += 1
             walk = judged.exchange_walk(item, strict=strict)
             if not walk:  # most traffic: no walk, no record
                 yield exchanges
                 continue
+            # A HAR or VCR "line" is an entry index: the pointer names it, and not as a line.
+            line = item.line if item.pointer is None else None
             found: Iterable[Violation] = exchange_violations(judged, item, strict=strict,
                                                              request=walk == "both")
             if not request_side:
@@ -165,6 +165,15 @@ def iter_corpus(api: Spec | str | Validator | None, paths: Sequence[str | Path],
             for v in found:
                 yield Record(v, item.source, line, item.pointer)
             yield exchanges
+
+
+def _judged(validator: Validator | None, item: Any) -> Validator | Problem | Skipped:
+    """:func:`judge` of what a reader yielded: a problem it read is passed on (its line
+    dropped for a HAR or VCR entry, which its pointer names)."""
+    line = item.line if item.pointer is None else None
+    if isinstance(item, ReadProblem):
+        return replace(item, line=line)
+    return judge(validator, item, line)
 
 
 def validate_corpus(api: Spec | str | Validator | None, paths: Sequence[str | Path], *,
