@@ -174,10 +174,11 @@ class _Words(NamedTuple):
     sizes: list[int]  # how many words each utterance has
     words: list[Any]  # every word, in order
     times: list[Any]  # the words' times, interleaved: start0, end0, start1, end1, ...
+    groups: list[Any]  # each utterance's words
     typed: bool = False  # every time is an int (vouch_utterances saw to it): no NaN to look for
 
 
-_NO_WORDS = _Words([], [], [], [], [], True)
+_NO_WORDS = _Words([], [], [], [], [], [], True)
 
 
 def _read_words(session: dict[str, Any]) -> _Words | None:
@@ -199,7 +200,7 @@ def _read_words(session: dict[str, Any]) -> _Words | None:
         times[1::2] = map(_END, words)
     except (KeyError, TypeError, IndexError):
         return None
-    return _Words(lows, highs, sizes, words, times)
+    return _Words(lows, highs, sizes, words, times, groups)
 
 
 def vouch_utterances(session: Any, scratch: dict[str, Any]) -> bool:
@@ -222,14 +223,16 @@ def vouch_utterances(session: Any, scratch: dict[str, Any]) -> bool:
         utterances = session["transcript"]["utterances"]
         try:
             "".join(map(_TEXT, utterances))
-            "".join(map(_SPEAKER, utterances))
+            speakers = set(map(_SPEAKER, utterances))
+            "".join(speakers)
             "".join(map(_TEXT, read.words))
             digits = _dumps((read.lows, read.highs, read.times))
         except (KeyError, TypeError):  # orjson's JSONEncodeError is a TypeError
             return False
         if digits.translate(None, b"0123456789,-") != b"[[][][]]" \
-                or not {list}.issuperset(map(type, map(_WORDS, utterances))):
+                or not {list}.issuperset(map(type, read.groups)):
             return False
+        scratch["upheal.speakers"] = speakers  # what _speakers would find: all are strings
     scratch["upheal.read"] = read._replace(typed=True)
     return True
 
@@ -275,13 +278,14 @@ def _prove_timing_clean(session: dict[str, Any], read: _Words | None = _NO_WORDS
         read = _read_words(session)
     if read is None:
         return False
-    lows, highs, sizes, _words, times, typed = read
+    lows, highs, sizes, _words, times, _groups, typed = read
     if not lows:
         return True
     try:
-        total = sum(lows) + sum(highs) + (0 if typed else sum(times))
-        if total != total:  # a NaN
-            return False
+        if not typed:
+            total = sum(lows) + sum(highs) + sum(times)
+            if total != total:  # a NaN
+                return False
         if lows != sorted(lows) or not all(map(le, lows, highs)) or min(lows) < 0:
             return False
         raw = session.get("recordingDurationMs")
