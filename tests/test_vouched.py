@@ -262,3 +262,14 @@ def test_the_voucher_record_names_what_it_proves() -> None:
     assert isinstance(voucher, Voucher)
     assert voucher.schema is upheal.UTTERANCE
     assert voucher.at == "/transcript/utterances"
+
+
+def test_without_the_rules_the_engine_checks_every_word_itself() -> None:
+    """The voucher pays for itself by sharing its read with the timing rules; with the
+    invariants off it would cost more than the engine's walk, so it is not used."""
+    schema_only = Validator("upheal", invariants=False)
+    assert not plan_of(schema_only).vouched
+    body = session(tidy())
+    assert contracts.is_valid_response(schema_only, "GET", URL, 200, orjson.dumps(body))
+    body["transcript"]["utterances"][1]["words"][0]["start"] = "soon"
+    assert not contracts.is_valid_response(schema_only, "GET", URL, 200, orjson.dumps(body))

@@ -34,7 +34,9 @@ class Plan(Record):
     compiled: CompiledSchema
     shape: Shape
     headers: bool  # the response documents headers (checked by the full walk)
-    vouched: Any = None  # a body parsed here: check(value, scratch) (contracts._vouched)
+    # For a body parsed here, with the vendor's rules on (they share what it reads):
+    # check(value, scratch), see contracts._vouched; None or False: none.
+    vouched: Any = None
 
     def __init__(self, is_valid: Any, compiled: CompiledSchema, shape: Shape,
                  headers: bool, vouched: Any = None) -> None:

@@ -280,8 +280,8 @@ class Validator:
                     compiled = None
                 if compiled is not None:
                     plan = Plan(compiled.valid, compiled, self._shapes.root(schema_node),
-                                bool(headers), vouched_check(self.spec, self._schemas,
-                                                             schema_node, compiled, op, status))
+                                bool(headers), self._invariants and vouched_check(
+                                    self.spec, self._schemas, schema_node, compiled, op, status))
         if len(self._plans) > 4096:
             self._plans.clear()
         self._plans[key] = plan
@@ -326,7 +326,7 @@ class Validator:
         else:
             value = body
         scratch: dict[str, Any] = {}  # what a vouched check (of a body parsed here) read
-        if not (plan.is_valid(value) if plan.vouched is None or value is body
+        if not (plan.is_valid(value) if not plan.vouched or value is body
                 else plan.vouched(value, scratch)):
             return False
         if plan.compiled.flag is not None and any(plan.compiled.flagged(value)):

@@ -163,6 +163,7 @@ def _word_scan(ctx: InvariantContext, session: dict[str, Any]) -> _WordScan:
 _START, _END, _WORDS, _SPEAKER, _TEXT = (
     itemgetter("start"), itemgetter("end"), itemgetter("words"), itemgetter("speaker"),
     itemgetter("text"))
+_FIRST, _LAST = itemgetter(0), itemgetter(-1)
 
 
 class _Words(NamedTuple):
@@ -278,7 +279,7 @@ def _prove_timing_clean(session: dict[str, Any], read: _Words | None = _NO_WORDS
         read = _read_words(session)
     if read is None:
         return False
-    lows, highs, sizes, _words, times, _groups, typed = read
+    lows, highs, sizes, _words, times, groups, typed = read
     if not lows:
         return True
     try:
@@ -292,6 +293,9 @@ def _prove_timing_clean(session: dict[str, Any], read: _Words | None = _NO_WORDS
         if _number(raw) and raw > 0 and max(highs) > raw:
             return False
         if times == sorted(times):
+            if 0 not in sizes:  # every utterance has words: its first and last, in C
+                return all(map(le, lows, map(_START, map(_FIRST, groups)))) and all(
+                    map(le, map(_END, map(_LAST, groups)), highs))
             at = 0
             for low, high, size in zip(lows, highs, sizes, strict=True):
                 if size:
