@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._record import FACTORY, Record
 from ..findings import Severity, Violation
 
-__all__ = ["InvariantContext", "Rule", "applies_to", "check_invariants", "rules_for",
-           "rules_for_operation"]
+__all__ = ["InvariantContext", "Rule", "Voucher", "applies_to", "check_invariants", "rules_for",
+           "rules_for_operation", "voucher_for"]
 
 
 @dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
@@ -63,6 +63,26 @@ Rule = Callable[[InvariantContext], Iterator[Violation]]
 _SETTERS = tuple(getattr(InvariantContext, name).__set__ for name in (
     "api", "operation", "status", "body", "query", "request_body", "scratch"))
 
+
+
+class Voucher(NamedTuple):
+    """A schema check a vendor's own pass makes anyway, which the engine may then skip
+    (:mod:`contracts._vouched`).
+
+    ``vouch(body, scratch)`` must be True only if every instance at the instance path ``at``
+    (``*``: every array item) satisfies ``{keyword: schema}``, and it may leave what it read
+    in ``scratch`` for the rules. ``node`` is the JSON pointer, in the spec's root document,
+    of the schema object that holds ``keyword``; ``schema`` is what the voucher proves,
+    written out: the spec's own subschema under ``keyword`` (its ``$ref``s followed, its
+    annotations left out) must equal it, or the voucher is not used."""
+
+    node: str
+    keyword: str
+    at: str
+    schema: Any
+    vouch: Callable[[Any, dict[str, Any]], bool]
+
+
 _LOADED: dict[str, tuple[Rule, ...]] = {}
 _BY_OPERATION: dict[tuple[str, str], tuple[Rule, ...]] = {}
 
@@ -87,6 +107,19 @@ def rules_for(api: str) -> tuple[Rule, ...]:
             return ()
         rules = _LOADED[api] = tuple(import_module(entry.invariants).RULES)
     return rules
+
+
+def voucher_for(api: str, operation: str, status: int) -> Voucher | None:
+    """The :class:`Voucher` a registered vendor's module declares (in ``VOUCHERS``) for
+    ``operation`` answered ``status``, if any."""
+    from .. import vendors
+
+    entry = vendors.find(api)
+    if entry is None or entry.invariants is None:
+        return None
+    found: Voucher | None = getattr(import_module(entry.invariants), "VOUCHERS", {}).get(
+        (operation, status))
+    return found
 
 
 def rules_for_operation(api: str, operation: str) -> tuple[Rule, ...]:
