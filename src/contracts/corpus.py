@@ -88,11 +88,10 @@ def exchange_violations(validator: Validator, exchange: Any, *, strict: bool = F
             seen.add(violation.key)
             yield violation
     if exchange.status is not None:
-        for violation in validator.iter_response_violations(
-                exchange.method, exchange.url, exchange.status, exchange.response_body,
-                headers=exchange.response_headers or None, strict=strict, operation=operation):
-            if violation.key not in seen:
-                yield violation
+        found = validator.iter_response_violations(
+            exchange.method, exchange.url, exchange.status, exchange.response_body,
+            headers=exchange.response_headers or None, strict=strict, operation=operation)
+        yield from (v for v in found if v.key not in seen) if seen else found
 
 
 @dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
