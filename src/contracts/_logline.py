@@ -100,26 +100,17 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
     """The exchange of a record parsed from our own log that takes no decision of the full
     checks (the common shape): the same Exchange that
     :func:`contracts.exchanges.exchange_from_record` builds, without its field-by-field walk
-    and without copying the headers. None: take the full checks."""
+    and without copying the headers. None: take the full checks.
+
+    A request and a response with the usual keys, and the usual values (a usual method, an
+    absolute URL or a path, header names met before), are checked here in fewer steps;
+    anything else is for the general plain path (:func:`_plain_record`) to decide."""
     if type(record) is not dict or not record.keys() <= TOP_KEYS:
         return None
     request, response = record.get("request"), record.get("response")
-    if type(request) is dict and type(response) is dict and request.keys() == _USUAL_REQUEST \
-            and response.keys() == _USUAL_RESPONSE:
-        return _usual_record(record, request, response, source, line)
-    return _plain_record(record, source, line)
-
-
-# What a recorder writes for an answered request with a body (the keys in any order).
-_USUAL_REQUEST = frozenset({"method", "url", "headers"})
-_USUAL_RESPONSE = frozenset({"status", "headers", "body_text"})
-
-
-def _usual_record(record: dict[str, Any], request: dict[str, Any], response: dict[str, Any],
-                  source: str, line: int | None) -> Exchange | None:
-    """:func:`plain_record` of a record whose request and response have the usual keys, with
-    the usual values (a usual method, an absolute URL or a path, header names met before):
-    its checks in fewer steps. Anything else is for the general plain path to decide."""
+    if type(request) is not dict or type(response) is not dict \
+            or request.keys() != _USUAL_REQUEST or response.keys() != _USUAL_RESPONSE:
+        return _plain_record(record, source, line)
     version, method, url, status = (record.get("version"), request["method"], request["url"],
                                     response["status"])
     request_headers, response_headers, body = (request["headers"], response["headers"],
@@ -149,6 +140,11 @@ def _usual_record(record: dict[str, Any], request: dict[str, Any], response: dic
         MappingProxyType(request_headers) if request_headers else NO_HEADERS, None,
         MappingProxyType(response_headers) if response_headers else NO_HEADERS, body,
         api, operation, time, source, line)
+
+
+# What a recorder writes for an answered request with a body (the keys in any order).
+_USUAL_REQUEST = frozenset({"method", "url", "headers"})
+_USUAL_RESPONSE = frozenset({"status", "headers", "body_text"})
 
 
 def _plain_record(record: dict[str, Any], source: str, line: int | None) -> Exchange | None:
