@@ -123,18 +123,20 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
             or not request_headers.keys() <= _LOWER_NAMES \
             or not response_headers.keys() <= _LOWER_NAMES:
         return _plain_record(record, source, line)
-    try:  # one C pass each: TypeError at the first value not a string
-        "".join(request_headers.values())
-        "".join(response_headers.values())
+    try:  # one C pass: TypeError at the first value not a string
+        "".join([*request_headers.values(), *response_headers.values()])
     except TypeError:
         return None
-    api, operation, time = record.get("api"), record.get("operation"), record.get("time")
-    present = len(record) - 3  # besides version, request and response: api, operation, time
-    if present and ((api is not None and (type(api) is not str or not api))
-                    or (operation is not None and (type(operation) is not str or not operation))
-                    or (time is not None and (type(time) is not str or not time))
-                    or (api is None) + (operation is None) + (time is None) != 3 - present):
-        return None
+    # Besides version, request and response: none, or time alone (the usual), else any of
+    # api, operation and time (each a non-empty string).
+    api = operation = None
+    time = record.get("time")
+    present = len(record) - 3
+    if present != (time is not None) or (time is not None and (type(time) is not str or not time)):
+        extra = _extra_keys(record, present)
+        if extra is None:
+            return None
+        api, operation, time = extra
     return filled_exchange(
         method, url, status,
         MappingProxyType(request_headers) if request_headers else NO_HEADERS, None,
@@ -145,6 +147,19 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
 # What a recorder writes for an answered request with a body (the keys in any order).
 _USUAL_REQUEST = frozenset({"method", "url", "headers"})
 _USUAL_RESPONSE = frozenset({"status", "headers", "body_text"})
+
+
+def _extra_keys(record: dict[str, Any], present: int) -> tuple[Any, Any, Any] | None:
+    """A record's api, operation and time when the ``present`` keys it has besides version,
+    request and response are among them, each a non-empty string (absent is fine, null is
+    not); None: anything else, which is for the full checks to name."""
+    api, operation, time = record.get("api"), record.get("operation"), record.get("time")
+    if present and ((api is not None and (type(api) is not str or not api))
+                    or (operation is not None and (type(operation) is not str or not operation))
+                    or (time is not None and (type(time) is not str or not time))
+                    or (api is None) + (operation is None) + (time is None) != 3 - present):
+        return None
+    return api, operation, time
 
 
 def _plain_record(record: dict[str, Any], source: str, line: int | None) -> Exchange | None:
@@ -179,15 +194,10 @@ def _plain_record(record: dict[str, Any], source: str, line: int | None) -> Exch
     if response_headers is None or request_headers is None or response_body is _NOT_PLAIN \
             or request_body is _NOT_PLAIN:
         return None
-    api, operation, time = record.get("api"), record.get("operation"), record.get("time")
-    # The other keys are among api, operation and time: each must be a non-empty string
-    # (absent is fine, null is not); anything else is for the full checks to name.
-    present = len(record) - 2 - ("response" in record)
-    if present and ((api is not None and (type(api) is not str or not api))
-                    or (operation is not None and (type(operation) is not str or not operation))
-                    or (time is not None and (type(time) is not str or not time))
-                    or (api is None) + (operation is None) + (time is None) != 3 - present):
+    extra = _extra_keys(record, len(record) - 2 - ("response" in record))
+    if extra is None:
         return None
+    api, operation, time = extra
     if method not in _METHODS:  # the usual methods are upper case already
         method = method.upper()
     return filled_exchange(method, url, status, request_headers, request_body,
