@@ -176,6 +176,24 @@ def test_a_line_parsed_as_read_is_the_line_stripped_and_parsed(raw: bytes, first
     assert outcome(lambda: line_value(raw, first, "log.jsonl", limits)) == outcome(careful)
 
 
+@pytest.mark.parametrize("extra", [
+    {}, {"time": "t"}, {"time": ""}, {"time": None}, {"time": 5}, {"x-note": "n"},
+    {"time": "t", "x-note": "n"}, {"time": "t", "extra": None}, {"api": "eka"},
+    {"api": None, "time": "t"}, {"operation": "getX", "time": "t"}, {"unknown": "t"},
+])
+def test_the_keys_beside_a_usual_records_parts_are_all_checked(extra: dict[str, Any]) -> None:
+    """A record with the usual request and response has its other keys counted, not listed:
+    a key that is not ours, or a null, still takes the full checks."""
+    record = {"version": 1, "request": BASE["request"], "response": BASE["response"], **extra}
+    full = _full(record)
+    assert _fast(record) == full
+    fast = plain_record(record, "log.jsonl", 1)
+    if isinstance(full, str):
+        assert fast is None  # refused: the full checks name why
+    else:  # the fast path may leave an extension key to the full checks, no more
+        assert fast == full or (fast is None and any(k.startswith("x-") for k in extra))
+
+
 def test_an_exchange_filled_in_place_is_an_exchange_like_any_other() -> None:
     """filled_exchange fills the slots of an Exchange without __init__: the record is the
     same in every way that shows (type, equality, frozen, copy, replace)."""

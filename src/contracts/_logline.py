@@ -105,7 +105,7 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
     A request and a response with the usual keys, and the usual values (a usual method, an
     absolute URL or a path, header names met before), are checked here in fewer steps;
     anything else is for the general plain path (:func:`_plain_record`) to decide."""
-    if type(record) is not dict or not record.keys() <= TOP_KEYS:
+    if type(record) is not dict:
         return None
     request, response = record.get("request"), record.get("response")
     if type(request) is not dict or type(response) is not dict \
@@ -128,7 +128,8 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
     except TypeError:
         return None
     # Besides version, request and response: none, or time alone (the usual), else any of
-    # api, operation and time (each a non-empty string).
+    # api, operation and time (each a non-empty string). Counting the keys also refuses one
+    # that is not ours: it makes one key more than the strings found.
     api = operation = None
     time = record.get("time")
     present = len(record) - 3
@@ -163,7 +164,9 @@ def _extra_keys(record: dict[str, Any], present: int) -> tuple[Any, Any, Any] | 
 
 
 def _plain_record(record: dict[str, Any], source: str, line: int | None) -> Exchange | None:
-    """:func:`plain_record` of a record of any plain shape (its keys known to be ours)."""
+    """:func:`plain_record` of a record of any plain shape."""
+    if not record.keys() <= TOP_KEYS:
+        return None
     version = record.get("version")
     request = record.get("request")
     if type(version) is not int or version != LOG_VERSION or type(request) is not dict \
