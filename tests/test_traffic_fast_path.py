@@ -194,6 +194,27 @@ def test_the_keys_beside_a_usual_records_parts_are_all_checked(extra: dict[str, 
         assert fast == full or (fast is None and any(k.startswith("x-") for k in extra))
 
 
+@pytest.mark.parametrize("request_part, response_part", [
+    ({"method": "POST", "url": "/x", "body_text": "{}"}, BASE["response"]),
+    ({"method": "POST", "url": "/x", "body": {}}, BASE["response"]),
+    ({"method": "GET", "url": "/x", "other": "y"}, BASE["response"]),
+    (BASE["request"], {"status": 200, "headers": {}, "body": {"a": 1}}),
+    (BASE["request"], {"status": 200, "headers": {}, "body_base64": "e30="}),
+    (BASE["request"], {"status": 200, "body_text": "{}", "body": {}}),
+    (BASE["request"], {"status": 204, "headers": {"a": "b"}, "other": 1}),
+    ({"method": "GET", "url": "/x", "headers": {"A": "b"}}, BASE["response"]),
+], ids=repr)
+def test_parts_of_three_other_keys_are_not_the_usual_shape(
+        request_part: dict[str, Any], response_part: dict[str, Any]) -> None:
+    """The usual request and response are told by their three keys: three others (a body,
+    an unknown key) are decided as the general checks decide them."""
+    record = {"version": 1, "time": "t", "request": request_part, "response": response_part}
+    full = _full(record)
+    assert _fast(record) == full
+    fast = plain_record(record, "log.jsonl", 1)
+    assert fast is None if isinstance(full, str) else fast in (full, None)
+
+
 def test_an_exchange_filled_in_place_is_an_exchange_like_any_other() -> None:
     """filled_exchange fills the slots of an Exchange without __init__: the record is the
     same in every way that shows (type, equality, frozen, copy, replace)."""

@@ -102,19 +102,23 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
     :func:`contracts.exchanges.exchange_from_record` builds, without its field-by-field walk
     and without copying the headers. None: take the full checks.
 
-    A request and a response with the usual keys, and the usual values (a usual method, an
-    absolute URL or a path, header names met before), are checked here in fewer steps;
-    anything else is for the general plain path (:func:`_plain_record`) to decide."""
+    A request and a response with the usual keys (method, url and headers; status, headers
+    and body_text, as a recorder writes an answered request) and the usual values (a usual
+    method, an absolute URL or a path, header names met before) are checked here in fewer
+    steps; anything else is for the general plain path (:func:`_plain_record`) to decide."""
     if type(record) is not dict:
         return None
     request, response = record.get("request"), record.get("response")
-    if type(request) is not dict or type(response) is not dict \
-            or request.keys() != _USUAL_REQUEST or response.keys() != _USUAL_RESPONSE:
+    if type(request) is not dict or type(response) is not dict or len(request) != 3 \
+            or len(response) != 3:
         return _plain_record(record, source, line)
-    version, method, url, status = (record.get("version"), request["method"], request["url"],
-                                    response["status"])
-    request_headers, response_headers, body = (request["headers"], response["headers"],
-                                               response["body_text"])
+    try:  # three keys each, and these three: the usual request and response
+        method, url, request_headers = request["method"], request["url"], request["headers"]
+        status, response_headers, body = (response["status"], response["headers"],
+                                          response["body_text"])
+    except KeyError:
+        return _plain_record(record, source, line)
+    version = record.get("version")
     if type(version) is not int or version != LOG_VERSION or type(method) is not str \
             or method not in _METHODS or type(url) is not str \
             or not url.startswith(_USUAL_URL) or type(status) is not int \
@@ -143,11 +147,6 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
         MappingProxyType(request_headers) if request_headers else NO_HEADERS, None,
         MappingProxyType(response_headers) if response_headers else NO_HEADERS, body,
         api, operation, time, source, line)
-
-
-# What a recorder writes for an answered request with a body (the keys in any order).
-_USUAL_REQUEST = frozenset({"method", "url", "headers"})
-_USUAL_RESPONSE = frozenset({"status", "headers", "body_text"})
 
 
 def _extra_keys(record: dict[str, Any], present: int) -> tuple[Any, Any, Any] | None:
