@@ -108,17 +108,17 @@ def plain_record(record: Any, source: str, line: int | None) -> Exchange | None:
     steps; anything else is for the general plain path (:func:`_plain_record`) to decide."""
     if type(record) is not dict:
         return None
-    request, response = record.get("request"), record.get("response")
-    if type(request) is not dict or type(response) is not dict or len(request) != 3 \
-            or len(response) != 3:
-        return _plain_record(record, source, line)
-    try:  # three keys each, and these three: the usual request and response
+    try:
+        version, request, response = record["version"], record["request"], record["response"]
+        if type(request) is not dict or type(response) is not dict or len(request) != 3 \
+                or len(response) != 3:
+            return _plain_record(record, source, line)
+        # three keys each, and these three: the usual request and response
         method, url, request_headers = request["method"], request["url"], request["headers"]
         status, response_headers, body = (response["status"], response["headers"],
                                           response["body_text"])
     except KeyError:
         return _plain_record(record, source, line)
-    version = record.get("version")
     if type(version) is not int or version != LOG_VERSION or type(method) is not str \
             or method not in _METHODS or type(url) is not str \
             or not url.startswith(_USUAL_URL) or type(status) is not int \
