@@ -122,8 +122,8 @@ def _reordered(record: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def test_keys_in_any_order_take_the_fast_path_to_the_same_exchange() -> None:
-    """The fast path tells the usual shapes by their keys in the order they came: every
-    order of the same keys is still that shape, and gives what the full checks give."""
+    """The fast path tells the usual shape by its keys, not their order: every order of the
+    same keys takes it, and gives what the full checks give."""
     for record in _reordered({**BASE, "operation": "getX"}):
         fast = plain_record(record, "log.jsonl", 1)
         assert fast is not None, list(record)
@@ -138,12 +138,12 @@ def test_keys_in_any_order_take_the_fast_path_to_the_same_exchange() -> None:
     ("request", "method", "G ET"), ("request", "url", "x"),
     ("", "time", None), ("", "time", ""), ("", "api", 3), ("", "version", True),
 ])
-def test_a_known_key_order_with_an_unusual_value_still_gets_the_full_checks(
+def test_a_usual_record_with_an_unusual_value_still_gets_the_full_checks(
         part: str, key: str, value: Any) -> None:
-    """The keys' order (met before, so remembered) says nothing of the values: a record of
-    a plain record's keys with an odd value is still decided as the full checks decide it."""
+    """Header names met before are remembered, values never: a record with a plain record's
+    keys and an odd value is still decided as the full checks decide it."""
     plain = {**BASE, "api": "heidi"}
-    assert plain_record(plain, "log.jsonl", 1) == _full(plain)  # its key orders now known
+    assert plain_record(plain, "log.jsonl", 1) == _full(plain)  # its header names now met
     odd = {**plain, part: {**plain[part], key: value}} if part else {**plain, key: value}
     assert list(odd) == list(plain)
     assert _fast(odd) == _full(odd)
@@ -221,10 +221,10 @@ def test_an_exchange_filled_in_place_is_an_exchange_like_any_other() -> None:
     import copy
     import dataclasses
 
-    fields: dict[str, Any] = dict(method="GET", url="/x", status=200, request_headers=NO_HEADERS,
-                  request_body=None, response_headers=MappingProxyType({"a": "b"}),
-                  response_body="{}", api="eka", operation=None, time="t",
-                  source="log.jsonl", line=3)
+    fields: dict[str, Any] = dict(
+        method="GET", url="/x", status=200, request_headers=NO_HEADERS, request_body=None,
+        response_headers=MappingProxyType({"a": "b"}), response_body="{}", api="eka",
+        operation=None, time="t", source="log.jsonl", line=3)
     filled = filled_exchange(*fields.values())
     built = Exchange(**fields)
     assert type(filled) is Exchange and filled == built and repr(filled) == repr(built)
