@@ -26,14 +26,16 @@ from ._compiled import (
     Param,
     Plan,
     Route,
+    SecurityPlan,
     coerce,
     content_type_of,
-    credential_check,
+    credentials_present,
     find_media,
     header,
     make_route,
     params_clean,
     query_values,
+    security_plan,
     split_list,
     status_number,
 )
@@ -48,7 +50,7 @@ from ._schema import Direction, SchemaValidators, json_type
 from ._strict import Shapes, clean_of, undocumented_in
 from .errors import InputError, OperationNotFound, UncompilableSchema, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation
-from .invariants import InvariantContext, check_invariants, rules_for_operation
+from .invariants import InvariantContext, check_invariants, rules_for_operation, screen_for
 from .specs import Located, Operation, Spec, load_spec
 
 __all__ = [
@@ -92,12 +94,12 @@ class Validator:
         self._plans: dict[tuple[str, int, str | None], Plan | None] = {}
         self._routes: dict[tuple[str, str, str | None, bool], Route | None] = {}
         self._param_cache: dict[str, tuple[Param, ...]] = {}
-        self._security_plans: dict[str, tuple[tuple[tuple[str, str, str], ...], ...]] = {}
+        self._security_plans: dict[str, SecurityPlan] = {}
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
         self._with_invariants = invariants
         self._bases: dict[tuple[str, str], Violation] = {}
-        self._op_rules: dict[str, tuple[Any, ...]] = {}  # the invariant rules per operation
+        self._op_rules: dict[str, tuple[Any, Any]] = {}  # invariant rules and screen per op
         self._classes: dict[tuple[str, int], tuple[list[str], int | None]] = {}
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
@@ -333,13 +335,23 @@ class Validator:
             return False
         if strict and not clean_of(value, plan.shape):
             return False
-        rules = self._op_rules.get(op.operation_id)
-        if rules is None:
-            rules = self._op_rules[op.operation_id] = rules_for_operation(
-                self.spec.name, op.operation_id) if self._invariants else ()
+        return self._invariants_clean(op.operation_id, status, value, query, url)
+
+    def _invariants_clean(self, operation: str, status: int, value: Any,
+                          query: Mapping[str, str] | None, url: str) -> bool:
+        """No invariant rule of ``operation`` finds anything in the parsed body ``value``."""
+        checks = self._op_rules.get(operation)
+        if checks is None:
+            checks = self._op_rules[operation] = (
+                rules_for_operation(self.spec.name, operation),
+                screen_for(self.spec.name, operation)) if self._invariants else ((), None)
+        rules, screen = checks
         if rules:
-            ctx = InvariantContext(self.spec.name, op.operation_id, status, value,
-                                   query if query is not None else query_values(url))
+            if query is None:
+                query = query_values(url)
+            if screen is not None and screen(value, status, query):
+                return True  # the vendor's one-pass verdict: no rule finds anything
+            ctx = InvariantContext(self.spec.name, operation, status, value, query)
             for rule in rules:
                 for _found in rule(ctx):
                     return False
@@ -366,7 +378,7 @@ class Validator:
         headers = exchange.request_headers or None
         if headers is not None and not (
                 (not route.header_params or params_clean(route.header_params, {}, {}, headers))
-                and self._credentials_present(route.operation, headers, route.query)):
+                and credentials_present(route.security, headers, route.query)):
             return "both"
         status = exchange.status
         if status is None or self._body_clean(
@@ -392,7 +404,8 @@ class Validator:
             request_body = op.node.value.get("requestBody") and self.spec.resolve(
                 op.node.child("requestBody")).value
             route = make_route(op, path_params, url, params, strict,
-                               self._known_query(op, params), request_body)
+                               self._known_query(op, params), request_body,
+                               self._security_plan(op))
         if len(self._routes) > 4096:  # recorded traffic: one URL per session id
             self._routes.clear()
         self._routes[key] = route
@@ -429,31 +442,17 @@ class Validator:
 
     def _credentials_present(self, op: Operation, headers: Mapping[str, str],
                              query: Mapping[str, list[str]]) -> bool:
-        """:meth:`_security` finds nothing, from the operation's requirements compiled once:
-        per requirement, the (kind, scheme or name, where) checks that must all pass."""
+        """:meth:`_security` finds nothing."""
+        return credentials_present(self._security_plan(op), headers, query)
+
+    def _security_plan(self, op: Operation) -> SecurityPlan:
+        """The operation's security requirements as checks, compiled once per operation."""
         plan = self._security_plans.get(op.operation_id)
         if plan is None:
-            requirements = op.node.value.get("security", self.spec.document.get("security"))
-            schemes = (self.spec.document.get("components") or {}).get("securitySchemes") or {}
-            plan = self._security_plans[op.operation_id] = tuple(
-                tuple(credential_check(schemes.get(name) or {}) for name in requirement)
-                for requirement in requirements or ())
-        if not plan:
-            return True
-        for requirement in plan:
-            for kind, key, where in requirement:
-                if kind == "http":  # recorded traffic carries "[REDACTED]": it was sent
-                    auth = header(headers, "authorization") or ""
-                    if not auth.lower().startswith(key) and not auth.startswith("[REDACTED"):
-                        break
-                elif kind == "apiKey":
-                    if where == "header" and header(headers, key) is None:
-                        break
-                    if where == "query" and key not in query:
-                        break
-            else:
-                return True
-        return False
+            plan = self._security_plans[op.operation_id] = security_plan(
+                op.node.value.get("security", self.spec.document.get("security")),
+                (self.spec.document.get("components") or {}).get("securitySchemes") or {})
+        return plan
 
     def _known_query(self, op: Operation, params: tuple[Param, ...]) -> frozenset[str]:
         return frozenset(p.name for p in params if p.where == "query")

@@ -18,8 +18,8 @@ from typing import Any
 from .._record import FACTORY, Record
 from ..findings import Severity, Violation
 
-__all__ = ["InvariantContext", "Rule", "applies_to", "check_invariants", "rules_for",
-           "rules_for_operation"]
+__all__ = ["InvariantContext", "Rule", "Screen", "applies_to", "check_invariants", "rules_for",
+           "rules_for_operation", "screen_for"]
 
 
 @dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
@@ -63,7 +63,13 @@ Rule = Callable[[InvariantContext], Iterator[Violation]]
 _SETTERS = tuple(getattr(InvariantContext, name).__set__ for name in (
     "api", "operation", "status", "body", "query", "request_body", "scratch"))
 
+Screen = Callable[[Any, "int | None", Mapping[str, str]], bool]
+"""A vendor's quick verdict on one operation's answer, ``screen(body, status, query)``: True
+only when no rule of that operation would yield anything for it; False: run the rules. A
+vendor module may map operations to screens in ``SCREENS``."""
+
 _LOADED: dict[str, tuple[Rule, ...]] = {}
+_SCREENS: dict[str, Mapping[str, Screen]] = {}
 _BY_OPERATION: dict[tuple[str, str], tuple[Rule, ...]] = {}
 
 
@@ -87,6 +93,18 @@ def rules_for(api: str) -> tuple[Rule, ...]:
             return ()
         rules = _LOADED[api] = tuple(import_module(entry.invariants).RULES)
     return rules
+
+
+def screen_for(api: str, operation: str) -> Screen | None:
+    """The screen the vendor of ``api`` gives ``operation`` (None: run its rules)."""
+    screens = _SCREENS.get(api)
+    if screens is None:
+        from .. import vendors
+
+        entry = vendors.find(api)
+        module = import_module(entry.invariants) if entry and entry.invariants else None
+        screens = _SCREENS[api] = getattr(module, "SCREENS", {})
+    return screens.get(operation)
 
 
 def rules_for_operation(api: str, operation: str) -> tuple[Rule, ...]:
