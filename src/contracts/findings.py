@@ -159,7 +159,10 @@ class Violation(Record):
         _set(self, "expected", expected)
         _set(self, "actual", actual)
         _set(self, "severity", severity)
-        self.__post_init__()
+        # mask_text's own hints, looked for in C: most records hold none, and skip the call
+        text = pointer + message if type(pointer) is str and type(message) is str else "@eyJ"
+        if "@" in text or "eyJ" in text or "earer" in text or "asic" in text:
+            self.__post_init__()
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:

@@ -36,12 +36,12 @@ from ._compiled import (
     params_clean,
     query_values,
     security_plan,
-    split_list,
     status_number,
 )
 from ._compiled import Media as _Media
 from ._compiled import clip as _clip
 from ._derived import body_violation as _body_violation
+from ._derived import parameter_violations as _parameter_violations
 from ._derived import replace as _replace
 from ._derived import undocumented_content_type as _undocumented_content_type
 from ._loading import parse_json
@@ -68,6 +68,10 @@ Body = Any
 """``None`` (no body), ``bytes``/``str`` (raw text, parsed as JSON here), or parsed JSON."""
 
 _NO_BODY = object()
+_NOTHING_PARSED: tuple[Any, Any] = (_NO_BODY, None)
+_REMEMBERED = 1 << 20
+"""The largest raw body whose parse is kept for the walk after the fast path (one at a time,
+well under the limits at which ``parse_json`` refuses what orjson parses)."""
 
 _FLAGGED: dict[str, tuple[str, Severity, str]] = {
     # JSON Schema: a read-only value is managed by the API, which is expected to ignore or
@@ -101,6 +105,7 @@ class Validator:
         self._bases: dict[tuple[str, str], Violation] = {}
         self._op_rules: dict[str, tuple[Any, Any]] = {}  # invariant rules and screen per op
         self._classes: dict[tuple[str, int], tuple[list[str], int | None]] = {}
+        self._last_parsed = _NOTHING_PARSED  # (raw body, its JSON): see _body_clean, _parse
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled as its spec (by bundled name or by content); compiled again on unpickling,
@@ -216,6 +221,10 @@ class Validator:
     # -- bodies -------------------------------------------------------------------------
     def _parse(self, body: Body, where: str, base: Violation) -> tuple[Any, Violation | None]:
         if isinstance(body, bytes | bytearray | memoryview | str):
+            last = self._last_parsed
+            if last[0] is body:  # parsed just now by _body_clean, as parse_json would
+                self._last_parsed = _NOTHING_PARSED
+                return last[1], None
             raw = body if isinstance(body, str) else bytes(body)
             if not raw.strip():
                 return _NO_BODY, None
@@ -319,12 +328,18 @@ class Validator:
         if plan is None or (plan.headers and headers is not None):
             return False
         if type(body) is bytes or type(body) is str:
-            if len(body) > MAX_BODY:
-                return False
-            try:
-                value = _loads(body)
-            except ValueError:  # not JSON, or blank: the walk says which
-                return False
+            last = self._last_parsed
+            if last[0] is body:
+                value = last[1]
+            else:
+                if len(body) > MAX_BODY:
+                    return False
+                try:
+                    value = _loads(body)
+                except ValueError:  # not JSON, or blank: the walk says which
+                    return False
+                if len(body) <= _REMEMBERED:  # the walk that may follow parses it no more
+                    self._last_parsed = (body, value)
         elif isinstance(body, bytes | bytearray | memoryview):
             return False
         else:
@@ -337,15 +352,19 @@ class Validator:
             return False
         return self._invariants_clean(op.operation_id, status, value, query, url)
 
-    def _invariants_clean(self, operation: str, status: int, value: Any,
-                          query: Mapping[str, str] | None, url: str) -> bool:
-        """No invariant rule of ``operation`` finds anything in the parsed body ``value``."""
+    def _op_checks(self, operation: str) -> tuple[Any, Any]:
+        """The invariant rules of ``operation`` and its vendor's screen, found once."""
         checks = self._op_rules.get(operation)
         if checks is None:
             checks = self._op_rules[operation] = (
                 rules_for_operation(self.spec.name, operation),
                 screen_for(self.spec.name, operation)) if self._invariants else ((), None)
-        rules, screen = checks
+        return checks
+
+    def _invariants_clean(self, operation: str, status: int, value: Any,
+                          query: Mapping[str, str] | None, url: str) -> bool:
+        """No invariant rule of ``operation`` finds anything in the parsed body ``value``."""
+        rules, screen = self._op_checks(operation)
         if rules:
             if query is None:
                 query = query_values(url)
@@ -518,10 +537,12 @@ class Validator:
         yield from self._check_body(value, media, "response.body",
                                     body_base, strict)
         if self._invariants:
-            ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
-                                   status=int(status), body=value,
-                                   query=dict(query) if query is not None else query_values(url))
-            yield from check_invariants(ctx)
+            seen = dict(query) if query is not None else query_values(url)
+            screen = self._op_checks(op.operation_id)[1]
+            if screen is None or not screen(value, int(status), seen):
+                yield from check_invariants(InvariantContext(
+                    api=self.spec.name, operation=op.operation_id, status=int(status),
+                    body=value, query=seen))
 
     def _response_headers(self, response: Located, headers: Mapping[str, str],
                           base: Violation) -> Iterator[Violation]:
@@ -586,7 +607,7 @@ class Validator:
                 values = [raw] if raw is not None else []
             else:
                 continue
-            yield from self._parameter(param, values, base)
+            yield from _parameter_violations(param, values, base)
         if strict:
             known = {p.name for p in params if p.where == "query"}
             for name in query:
@@ -621,38 +642,6 @@ class Validator:
                 exploded=bool(param.value.get("explode", where == "query"))))
         hit = self._param_cache[op.operation_id] = tuple(out)
         return hit
-
-    def _parameter(self, param: Param, values: list[str],
-                   base: Violation) -> Iterator[Violation]:
-        """One request parameter's values (all of them, as sent) against its schema."""
-        where, name, location = param.where, param.name, param.location
-        if not values:
-            if param.required:
-                yield _replace(base, code=f"{location}.missing", location=location,
-                               pointer=f"/{name}",
-                               message=f"required {where} parameter {name!r} is missing")
-            return
-        compiled = param.compiled
-        if compiled is None:
-            return
-        if param.item_schema is not None:  # an array
-            items = split_list(values[0]) if len(values) == 1 and not param.exploded \
-                else values
-            coerced = [coerce(v, param.item_schema) for v in items]
-            for error in compiled.iter_errors(coerced):
-                yield _replace(base, code=f"{location}.invalid", location=location,
-                               pointer=f"/{name}{error.pointer}", message=error.message,
-                               schema_path=error.schema_location, expected=error.expected)
-            return
-        raw = values[-1]
-        value = coerce(raw, param.schema)
-        if compiled.is_valid(value):
-            return
-        for error in compiled.iter_errors(value):
-            yield _replace(base, code=f"{location}.invalid", location=location,
-                           pointer=f"/{name}{error.pointer}", message=error.message,
-                           schema_path=error.schema_location, expected=error.expected,
-                           actual=_clip(raw))
 
     def _parameters(self, op: Operation) -> dict[tuple[str, str], Located]:
         out: dict[tuple[str, str], Located] = {}
