@@ -185,7 +185,9 @@ def credentials_present(plan: SecurityPlan, headers: Mapping[str, str],
     for requirement in plan:
         for kind, key, where in requirement:
             if kind == "http":  # recorded traffic carries "[REDACTED]": it was sent
-                auth = header(headers, "authorization") or ""
+                auth = headers.get("authorization")  # recorded: names in lower case
+                if type(auth) is not str:
+                    auth = header(headers, "authorization") or ""
                 if not auth.lower().startswith(key) and not auth.startswith("[REDACTED"):
                     break
             elif kind == "apiKey":

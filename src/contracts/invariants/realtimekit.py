@@ -81,7 +81,11 @@ def _before(earlier: object, later: object) -> bool:
     """Whether ``later`` is strictly before ``earlier`` (both must parse, alike in zone)."""
     if later is None or earlier is None:  # the common absent ended_at / left_at
         return False
-    a, b = _time(earlier), _time(later)
+    if type(earlier) is str and type(later) is str and len(earlier) <= 64 \
+            and len(later) <= 64:  # _time's tests, without its two calls
+        a, b = _parse_time(earlier), _parse_time(later)
+    else:
+        a, b = _time(earlier), _time(later)
     if a is None or b is None or (a.tzinfo is None) != (b.tzinfo is None):
         return False
     try:
