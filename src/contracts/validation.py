@@ -364,7 +364,8 @@ class Validator:
     def _invariants_clean(self, operation: str, status: int, value: Any,
                           query: Mapping[str, str] | None, url: str) -> bool:
         """No invariant rule of ``operation`` finds anything in the parsed body ``value``."""
-        rules, screen = self._op_checks(operation)
+        checks = self._op_rules.get(operation)
+        rules, screen = checks if checks is not None else self._op_checks(operation)
         if rules:
             if query is None:
                 query = query_values(url)
