@@ -21,7 +21,7 @@ LAYERS = {
     "_spec_cache": 0, "_severity": 0, "_drift_records": 0, "_record": 0,
     "_spec_records": 0, "_lazy": 0,
     "specs": 1, "vendors": 1, "_exchange": 1, "_spec_names": 1,
-    "_schema": 2, "_strict": 2, "_compiled": 2, "_derived": 2,
+    "_schema": 2, "_strict": 2, "_compiled": 2, "_derived": 2, "_vouched": 2,
     "validation": 2, "invariants": 2, "speclint": 2, "codegen": 2, "diff": 2,
     "drift": 2,
     "models": 2,

@@ -34,14 +34,18 @@ class Plan(Record):
     compiled: CompiledSchema
     shape: Shape
     headers: bool  # the response documents headers (checked by the full walk)
+    # For a body parsed here, with the vendor's rules on (they share what it reads):
+    # check(value, scratch), see contracts._vouched; None or False: none.
+    vouched: Any = None
 
     def __init__(self, is_valid: Any, compiled: CompiledSchema, shape: Shape,
-                 headers: bool) -> None:
+                 headers: bool, vouched: Any = None) -> None:
         _set = object.__setattr__
         _set(self, "is_valid", is_valid)
         _set(self, "compiled", compiled)
         _set(self, "shape", shape)
         _set(self, "headers", headers)
+        _set(self, "vouched", vouched)
 
 
 MAX_BODY = DEFAULT_LIMITS.max_bytes

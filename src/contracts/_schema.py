@@ -374,6 +374,25 @@ class SchemaValidators:
                 self._cache[key] = hit
         return hit
 
+    def compile_without(self, schema: Located, direction: Direction, node: str,
+                        keyword: str) -> CompiledSchema:
+        """The validator for ``schema`` as :meth:`compile` builds it, but with ``keyword``
+        left out of the schema object at ``node`` (a JSON pointer in the spec's root
+        document): for a check its caller makes itself (:mod:`contracts._vouched`). Not
+        cached: the caller keeps it."""
+        flag = FLAGS[direction]
+        relaxed = any(_uses(doc.data, flag) for doc in self._spec.resources.values())
+        documents = []
+        for uri, doc in self._spec.resources.items():
+            data = self._relaxed(doc.data, uri, flag) if relaxed else doc.data
+            if uri == self._spec.uri:
+                data = _without(data, split_pointer(node), keyword)
+            documents.append((uri, data))
+        registry = self._engine.Registry(_engine_resources(iter(documents)), retriever=_refuse)
+        dialect = schema.value.get("$schema") if isinstance(schema.value, dict) else None
+        return self._build(self._target(schema), registry, flag if relaxed else None,
+                           dialect if isinstance(dialect, str) else None)
+
     def _for(self, direction: str) -> tuple[Any, str | None]:
         """The registry and flag of a direction (under the lock)."""
         hit = self._directed.get(direction)
@@ -466,6 +485,17 @@ class SchemaValidators:
 _IDENTIFIERS = ("$id", "$anchor", "$dynamicAnchor")
 _IDENTIFIER_KEYS = tuple(f'"{key}"'.encode() for key in _IDENTIFIERS)
 _SERIALIZED: list[Any] = [None, None]  # the last document serialized, and its JSON text
+
+
+def _without(data: Any, tokens: list[str], keyword: str) -> Any:
+    """A copy of ``data`` (the objects on the way copied, the rest shared) in which the
+    object at ``tokens`` lacks ``keyword``."""
+    if not tokens:
+        return {key: value for key, value in data.items() if key != keyword}
+    head = int(tokens[0]) if isinstance(data, list) else tokens[0]
+    copy = list(data) if isinstance(data, list) else dict(data)
+    copy[head] = _without(data[head], tokens[1:], keyword)  # type: ignore[index]
+    return copy
 
 
 def _may_hold(data: Any, needles: tuple[bytes, ...]) -> bool:

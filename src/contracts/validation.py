@@ -48,6 +48,7 @@ from ._loading import parse_json
 from ._media import is_json_media
 from ._schema import Direction, SchemaValidators, json_type
 from ._strict import Shapes, clean_of, undocumented_in
+from ._vouched import vouched_check
 from .errors import InputError, OperationNotFound, UncompilableSchema, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation
 from .invariants import InvariantContext, check_invariants, rules_for_operation, screen_for
@@ -74,8 +75,7 @@ _REMEMBERED = 1 << 20
 well under the limits at which ``parse_json`` refuses what orjson parses)."""
 
 _FLAGGED: dict[str, tuple[str, Severity, str]] = {
-    # JSON Schema: a read-only value is managed by the API, which is expected to ignore or
-    # reject attempts to set it; a write-only value is never present when read back.
+    # JSON Schema: a read-only value is the API's to set; a write-only one is never read back.
     "request": ("read_only", Severity.WARNING, "a read-only property is sent in a request"),
     "response": ("write_only", Severity.ERROR,
                  "a write-only property is returned in a response"),
@@ -108,8 +108,7 @@ class Validator:
         self._last_parsed = _NOTHING_PARSED  # (raw body, its JSON): see _body_clean, _parse
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        """Pickled as its spec (by bundled name or by content); compiled again on unpickling,
-        once per process for a bundled spec."""
+        """Pickled as its spec; compiled again on unpickling (once per process if bundled)."""
         return _rebuild_validator, (self.spec, self._with_invariants)
 
     # -- lookup -------------------------------------------------------------------------
@@ -291,8 +290,9 @@ class Validator:
                 except (UnresolvableRef, UncompilableSchema):  # the walk raises it
                     compiled = None
                 if compiled is not None:
-                    plan = Plan(compiled.valid, compiled,
-                                 self._shapes.root(schema_node), bool(headers))
+                    plan = Plan(compiled.valid, compiled, self._shapes.root(schema_node),
+                                bool(headers), self._invariants and vouched_check(
+                                    self.spec, self._schemas, schema_node, compiled, op, status))
         if len(self._plans) > 4096:
             self._plans.clear()
         self._plans[key] = plan
@@ -300,8 +300,7 @@ class Validator:
 
     def _response_clean(self, method: str, url: str, status: int, body: Body,
                         headers: Mapping[str, str] | None, strict: bool,
-                        operation: str | None,
-                        query: Mapping[str, str] | None = None) -> bool:
+                        operation: str | None, query: Mapping[str, str] | None = None) -> bool:
         """True when the response certainly breaks nothing (no violation of any severity);
         False means "walk it": :meth:`iter_response_violations` then names what is wrong.
         No generator, no record, no lookup that the spec could answer once."""
@@ -318,9 +317,8 @@ class Validator:
                     headers: Mapping[str, str] | None, strict: bool,
                     query: Mapping[str, str] | None, url: str = "",
                     documented: int | None = None) -> bool:
-        """:meth:`_response_clean` once the operation is known (``query``: what the
-        invariants see of the request's query; None: read from ``url`` if they need it;
-        ``documented``: the status whose body is owed, when ``status`` is undocumented)."""
+        """:meth:`_response_clean` once the operation is known (``query``: what the rules see
+        of the request's query, None: read from ``url``; ``documented``: the status owed)."""
         if body is None or type(status) is not int:
             return False
         plan = self._plan(op, status if documented is None else documented,
@@ -344,13 +342,15 @@ class Validator:
             return False
         else:
             value = body
-        if not plan.is_valid(value):
+        scratch: dict[str, Any] = {}  # what a vouched check (of a body parsed here) read
+        if not (plan.is_valid(value) if not plan.vouched or value is body
+                else plan.vouched(value, scratch)):
             return False
         if plan.compiled.flag is not None and any(plan.compiled.flagged(value)):
             return False
         if strict and not clean_of(value, plan.shape):
             return False
-        return self._invariants_clean(op.operation_id, status, value, query, url)
+        return self._invariants_clean(op.operation_id, status, value, query, url, scratch)
 
     def _op_checks(self, operation: str) -> tuple[Any, Any]:
         """The invariant rules of ``operation`` and its vendor's screen, found once."""
@@ -362,8 +362,10 @@ class Validator:
         return checks
 
     def _invariants_clean(self, operation: str, status: int, value: Any,
-                          query: Mapping[str, str] | None, url: str) -> bool:
-        """No invariant rule of ``operation`` finds anything in the parsed body ``value``."""
+                          query: Mapping[str, str] | None, url: str,
+                          scratch: dict[str, Any]) -> bool:
+        """No invariant rule of ``operation`` finds anything in the parsed body ``value``
+        (``scratch``: what a vouched check read, for the rules)."""
         checks = self._op_rules.get(operation)
         rules, screen = checks if checks is not None else self._op_checks(operation)
         if rules:
@@ -371,7 +373,8 @@ class Validator:
                 query = query_values(url)
             if screen is not None and screen(value, status, query):
                 return True  # the vendor's one-pass verdict: no rule finds anything
-            ctx = InvariantContext(self.spec.name, operation, status, value, query)
+            ctx = InvariantContext(self.spec.name, operation, status, value, query, None,
+                                   scratch)
             for rule in rules:
                 for _found in rule(ctx):
                     return False

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._record import FACTORY, Record
 from ..findings import Severity, Violation
 
-__all__ = ["InvariantContext", "Rule", "Screen", "applies_to", "check_invariants", "rules_for",
-           "rules_for_operation", "screen_for"]
+__all__ = ["InvariantContext", "Rule", "Screen", "Voucher", "applies_to", "check_invariants",
+           "rules_for", "rules_for_operation", "screen_for", "voucher_for"]
 
 
 @dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
@@ -63,6 +63,25 @@ Rule = Callable[[InvariantContext], Iterator[Violation]]
 _SETTERS = tuple(getattr(InvariantContext, name).__set__ for name in (
     "api", "operation", "status", "body", "query", "request_body", "scratch"))
 
+
+class Voucher(NamedTuple):
+    """A schema check a vendor's own pass makes anyway, which the engine may then skip
+    (:mod:`contracts._vouched`).
+
+    ``vouch(body, scratch)`` must be True only if every instance at the instance path ``at``
+    (``*``: every array item) satisfies ``{keyword: schema}``, and it may leave what it read
+    in ``scratch`` for the rules. ``node`` is the JSON pointer, in the spec's root document,
+    of the schema object that holds ``keyword``; ``schema`` is what the voucher proves,
+    written out: the spec's own subschema under ``keyword`` (its ``$ref``s followed, its
+    annotations left out) must equal it, or the voucher is not used."""
+
+    node: str
+    keyword: str
+    at: str
+    schema: Any
+    vouch: Callable[[Any, dict[str, Any]], bool]
+
+
 Screen = Callable[[Any, "int | None", Mapping[str, str]], bool]
 """A vendor's quick verdict on one operation's answer, ``screen(body, status, query)``: True
 only when no rule of that operation would yield anything for it; False: run the rules. A
@@ -105,6 +124,19 @@ def screen_for(api: str, operation: str) -> Screen | None:
         module = import_module(entry.invariants) if entry and entry.invariants else None
         screens = _SCREENS[api] = getattr(module, "SCREENS", {})
     return screens.get(operation)
+
+
+def voucher_for(api: str, operation: str, status: int) -> Voucher | None:
+    """The :class:`Voucher` a registered vendor's module declares (in ``VOUCHERS``) for
+    ``operation`` answered ``status``, if any."""
+    from .. import vendors
+
+    entry = vendors.find(api)
+    if entry is None or entry.invariants is None:
+        return None
+    found: Voucher | None = getattr(import_module(entry.invariants), "VOUCHERS", {}).get(
+        (operation, status))
+    return found
 
 
 def rules_for_operation(api: str, operation: str) -> tuple[Rule, ...]:

@@ -12,11 +12,13 @@ from itertools import chain
 from operator import itemgetter, le
 from typing import Any, NamedTuple, TypeGuard
 
+from orjson import dumps as _dumps
+
 from .._pointers import escape_pointer
 from ..findings import Severity, Violation
-from . import InvariantContext, Rule
+from . import InvariantContext, Rule, Voucher
 
-__all__ = ["RULES"]
+__all__ = ["RULES", "VOUCHERS"]
 
 _LABEL = re.compile(r"[A-Z]+")
 
@@ -158,20 +160,98 @@ def _word_scan(ctx: InvariantContext, session: dict[str, Any]) -> _WordScan:
     return scan
 
 
-_START, _END, _WORDS, _SPEAKER = (itemgetter("start"), itemgetter("end"), itemgetter("words"),
-                                   itemgetter("speaker"))
+_START, _END, _WORDS, _SPEAKER, _TEXT = (
+    itemgetter("start"), itemgetter("end"), itemgetter("words"), itemgetter("speaker"),
+    itemgetter("text"))
+_FIRST, _LAST = itemgetter(0), itemgetter(-1)
+
+
+class _Words(NamedTuple):
+    """One C-level read of a transcript (:func:`_read_words`), shared by the schema voucher
+    (:func:`vouch_utterances`) and the timing proof (:func:`_prove_timing_clean`)."""
+
+    lows: list[Any]  # each utterance's start
+    highs: list[Any]  # each utterance's end
+    sizes: list[int]  # how many words each utterance has
+    words: list[Any]  # every word, in order
+    times: list[Any]  # the words' times, interleaved: start0, end0, start1, end1, ...
+    groups: list[Any]  # each utterance's words
+    typed: bool = False  # every time is an int (vouch_utterances saw to it): no NaN to look for
+
+
+_NO_WORDS = _Words([], [], [], [], [], [], True)
+
+
+def _read_words(session: dict[str, Any]) -> _Words | None:
+    """Every utterance's and word's times in C-level passes (``map``, ``chain``); None when
+    the transcript is odd: a missing time, a word or utterance that is not an object. A
+    session with no utterance list reads as no words."""
+    transcript = _transcript(session)
+    utterances = transcript.get("utterances") if transcript else None
+    if type(utterances) is not list or not utterances:
+        return _NO_WORDS
+    try:
+        lows = list(map(_START, utterances))
+        highs = list(map(_END, utterances))
+        groups = list(map(_WORDS, utterances))
+        sizes = list(map(len, groups))
+        words = list(chain.from_iterable(groups))
+        times = [0] * (2 * len(words))
+        times[0::2] = map(_START, words)
+        times[1::2] = map(_END, words)
+    except (KeyError, TypeError, IndexError):
+        return None
+    return _Words(lows, highs, sizes, words, times, groups)
+
+
+def vouch_utterances(session: Any, scratch: dict[str, Any]) -> bool:
+    """True only if every utterance of the transcript is a valid ``Utterance`` (``UTTERANCE``,
+    its words valid ``Word``s), for a session parsed by orjson whose schema check skipped the
+    utterances (see ``VOUCHERS``). The timing proof reads the same times, so the read is left
+    in ``scratch`` for it, and the engine's own walk of every word is saved.
+
+    Soundness rests on orjson's exact types: an utterance or word that is not a dict fails
+    the reads (TypeError), a missing field fails them too (KeyError); ``"".join`` fails on
+    any text or speaker that is not a str; the times serialize to digits, commas and minus
+    signs only when every one is an int (a bool gives ``true``, a float a point or exponent,
+    anything else fails to serialize). An integral float (``1.0``, an integer to JSON Schema)
+    returns False: the engine's full check then decides."""
+    read = _read_words(session) if type(session) is dict else None
+    scratch["upheal.read"] = read
+    if read is None:
+        return False
+    if read.lows:  # a non-empty list of utterances, read
+        utterances = session["transcript"]["utterances"]
+        try:
+            "".join(map(_TEXT, utterances))
+            speakers = set(map(_SPEAKER, utterances))
+            "".join(speakers)
+            "".join(map(_TEXT, read.words))
+            digits = _dumps((read.lows, read.highs, read.times))
+        except (KeyError, TypeError):  # orjson's JSONEncodeError is a TypeError
+            return False
+        if digits.translate(None, b"0123456789,-") != b"[[][][]]" \
+                or not {list}.issuperset(map(type, read.groups)):
+            return False
+        scratch["upheal.speakers"] = speakers  # what _speakers would find: all are strings
+    scratch["upheal.read"] = read._replace(typed=True)
+    return True
 
 
 def _timing_clean(ctx: InvariantContext, session: dict[str, Any]) -> bool:
-    """:func:`_prove_timing_clean`, computed once per exchange."""
+    """:func:`_prove_timing_clean`, computed once per exchange (on the voucher's read when
+    the schema check left one)."""
     hit: bool | None = ctx.scratch.get("upheal.timing_clean")
     if hit is None:
-        hit = ctx.scratch["upheal.timing_clean"] = _prove_timing_clean(session)
+        scratch = ctx.scratch
+        read = scratch["upheal.read"] if "upheal.read" in scratch else _read_words(session)
+        hit = scratch["upheal.timing_clean"] = _prove_timing_clean(session, read)
     return hit
 
 
-def _prove_timing_clean(session: dict[str, Any]) -> bool:
-    """True only if the utterance and word timing rules can find nothing in this transcript.
+def _prove_timing_clean(session: dict[str, Any], read: _Words | None = _NO_WORDS) -> bool:
+    """True only if the utterance and word timing rules can find nothing in this transcript
+    (``read``: its :func:`_read_words`; by default read here).
 
     The rules' own walks (:func:`_word_scan` and the loops below) look at every word with
     Python bytecode: about 0.25 µs a word, most of the cost of validating a long transcript.
@@ -190,33 +270,32 @@ def _prove_timing_clean(session: dict[str, Any]) -> bool:
       utterance's words are in order, the first starts and the latest end falls inside it.
 
     Any odd input (a missing time, a word that is not an object, a string for a number)
-    raises in these passes (KeyError, TypeError) and so returns False. Booleans compare as
-    0 and 1: a run that is ordered with them in it is ordered without them, and the exact
-    walks skip them. NaN (not JSON, but a caller may pass parsed values) compares false
-    either way, so a NaN anywhere returns False through the sum.
+    makes the read None or raises in these passes (TypeError) and so returns False.
+    Booleans compare as 0 and 1: a run that is ordered with them in it is ordered without
+    them, and the exact walks skip them. NaN (not JSON, but a caller may pass parsed values)
+    compares false either way, so a NaN anywhere returns False through the sum.
     """
-    transcript = _transcript(session)
-    utterances = transcript.get("utterances") if transcript else None
-    if type(utterances) is not list or not utterances:
+    if read is _NO_WORDS:
+        read = _read_words(session)
+    if read is None:
+        return False
+    lows, highs, sizes, _words, times, groups, typed = read
+    if not lows:
         return True
     try:
-        lows = list(map(_START, utterances))
-        highs = list(map(_END, utterances))
-        groups = list(map(_WORDS, utterances))
-        sizes = list(map(len, groups))
-        words = list(chain.from_iterable(groups))
-        times = [0] * (2 * len(words))
-        times[0::2] = map(_START, words)
-        times[1::2] = map(_END, words)
-        total = sum(lows) + sum(highs) + sum(times)
-        if total != total:  # a NaN
-            return False
+        if not typed:
+            total = sum(lows) + sum(highs) + sum(times)
+            if total != total:  # a NaN
+                return False
         if lows != sorted(lows) or not all(map(le, lows, highs)) or min(lows) < 0:
             return False
         raw = session.get("recordingDurationMs")
         if _number(raw) and raw > 0 and max(highs) > raw:
             return False
         if times == sorted(times):
+            if 0 not in sizes:  # every utterance has words: its first and last, in C
+                return all(map(le, lows, map(_START, map(_FIRST, groups)))) and all(
+                    map(le, map(_END, map(_LAST, groups)), highs))
             at = 0
             for low, high, size in zip(lows, highs, sizes, strict=True):
                 if size:
@@ -224,18 +303,25 @@ def _prove_timing_clean(session: dict[str, Any]) -> bool:
                         return False
                     at += 2 * size
             return True
-        starts, ends = times[0::2], times[1::2]
-        if not all(map(le, starts, ends)):
-            return False
-        at = 0
-        for low, high, size in zip(lows, highs, sizes, strict=True):
-            if size:
-                own = starts[at:at + size]
-                if own != sorted(own) or own[0] < low or max(ends[at:at + size]) > high:
-                    return False
-                at += size
+        return _each_utterance_clean(lows, highs, sizes, times)
     except (KeyError, TypeError, IndexError):
         return False
+
+
+def _each_utterance_clean(lows: list[Any], highs: list[Any], sizes: list[int],
+                          times: list[Any]) -> bool:
+    """:func:`_prove_timing_clean`'s questions one utterance at a time (words that overlap,
+    utterances whose words interleave); raises TypeError on values it cannot compare."""
+    starts, ends = times[0::2], times[1::2]
+    if not all(map(le, starts, ends)):
+        return False
+    at = 0
+    for low, high, size in zip(lows, highs, sizes, strict=True):
+        if size:
+            own = starts[at:at + size]
+            if own != sorted(own) or own[0] < low or max(ends[at:at + size]) > high:
+                return False
+            at += size
     return True
 
 
@@ -581,3 +667,22 @@ RULES: tuple[Rule, ...] = (
     talking_ratio_out_of_range,
     error_state_without_error,
 )
+
+# What an utterance is (Utterance, its words Word), written out for the voucher below.
+UTTERANCE = {
+    "type": "object", "required": ["text", "start", "end", "speaker", "words"],
+    "properties": {
+        "text": {"type": "string"}, "start": {"type": "integer"}, "end": {"type": "integer"},
+        "speaker": {"type": "string"},
+        "words": {"type": "array", "items": {
+            "type": "object", "required": ["text", "start", "end"],
+            "properties": {"text": {"type": "string"}, "start": {"type": "integer"},
+                           "end": {"type": "integer"}}}}}}
+
+# The utterances' own schema check, made by the pass the timing proof reads anyway: a long
+# transcript's engine walk of every word is saved (see contracts._vouched).
+VOUCHERS = {
+    ("getSession", 200): Voucher(
+        node="/components/schemas/Transcript/properties/utterances", keyword="items",
+        at="/transcript/utterances", schema=UTTERANCE, vouch=vouch_utterances),
+}
