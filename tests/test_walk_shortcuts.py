@@ -198,3 +198,12 @@ def test_a_request_body_is_never_taken_for_the_response_body_parsed_before() -> 
     assert alone
     assert list(validator.iter_request_violations(
         "POST", url, request, headers={"content-type": "application/json"})) == alone
+
+
+@pytest.mark.parametrize("path", [[], [""], ["", ""], ["a"], [0, "b"], ["a/b"], ["~"],
+                                  ["a", "b/c", 3], ["~1"], ["x", "~0/"], [10, 2]])
+def test_a_schema_errors_pointer_is_join_pointers(path: list[str | int]) -> None:
+    from contracts._pointers import join_pointer
+    from contracts._schema import _pointer
+
+    assert _pointer(path) == join_pointer(path)
