@@ -70,6 +70,7 @@ Body = Any
 
 _NO_BODY = object()
 _NOTHING_PARSED: tuple[Any, Any] = (_NO_BODY, None)
+_UNROUTED: Any = object()  # not in a cache yet
 _REMEMBERED = 1 << 20
 """The largest raw body whose parse is kept for the walk after the fast path (one at a time,
 well under the limits at which ``parse_json`` refuses what orjson parses)."""
@@ -321,8 +322,11 @@ class Validator:
         of the request's query, None: read from ``url``; ``documented``: the status owed)."""
         if body is None or type(status) is not int:
             return False
-        plan = self._plan(op, status if documented is None else documented,
-                          content_type_of(headers) if headers else None)
+        key = (op.operation_id, status if documented is None else documented,
+               content_type_of(headers) if headers else None)
+        plan = self._plans.get(key, _UNROUTED)
+        if plan is _UNROUTED:
+            plan = self._plan(op, key[1], key[2])
         if plan is None or (plan.headers and headers is not None):
             return False
         if type(body) is bytes or type(body) is str:
@@ -387,8 +391,11 @@ class Validator:
         ``"response"`` (the request certainly breaks nothing) or ``"both"``. What the URL
         decides (the operation, path and query parameters) is judged once per (method, URL);
         the headers, bodies and status per exchange."""
-        route = self._route(exchange.method, exchange.url,
-                            getattr(exchange, "operation", None) or None, strict)
+        method, url = exchange.method, exchange.url
+        operation = getattr(exchange, "operation", None) or None
+        route = self._routes.get((method, url, operation, strict), _UNROUTED)
+        if route is _UNROUTED:
+            route = self._route(method, url, operation, strict)
         if route is None:
             return "both"
         body = exchange.request_body
