@@ -6,6 +6,10 @@ A rule looks at one exchange that already passed (or failed) schema validation, 
 :class:`InvariantContext`, and yields violations with codes ``invariant.<api>.<name>``.
 Rules must not assume the body is valid: they skip what is missing or of the wrong type
 (schema validation reports that), and never raise on odd input.
+
+A vendor module may also map operations to a :data:`Screen` in ``SCREENS``: the verdict of
+all that operation's rules on an answer, in one pass, which recorded traffic asks first and
+trusts only when it says that no rule would find anything.
 """
 
 from __future__ import annotations
