@@ -239,7 +239,8 @@ def _offset_problems(sessions: list[Any], paging: dict[str, Any], query: object
                      ) -> Iterator[tuple[str, str, dict[str, Any], str]]:
     """(message, pointer, actual, expected) of each way ``paging``'s offsets disagree with
     a page listing ``sessions`` (:func:`paging_offsets`)."""
-    start, end, total = (paging.get(k) for k in ("start_offset", "end_offset", "total_count"))
+    start, end = paging.get("start_offset"), paging.get("end_offset")
+    total = paging.get("total_count")
     per_page = _query_number(query, "per_page")
     page_no = _query_number(query, "page_no")
     span = _difference(end, start)
