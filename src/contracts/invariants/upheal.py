@@ -287,15 +287,15 @@ def _prove_timing_clean(session: dict[str, Any], read: _Words | None = _NO_WORDS
             total = sum(lows) + sum(highs) + sum(times)
             if total != total:  # a NaN
                 return False
-        if lows != sorted(lows) or not all(map(le, lows, highs)) or min(lows) < 0:
-            return False
         raw = session.get("recordingDurationMs")
-        if _number(raw) and raw > 0 and max(highs) > raw:
+        if min(lows) < 0 or (_number(raw) and raw > 0 and max(highs) > raw):
             return False
-        if times == sorted(times):
-            if 0 not in sizes:  # every utterance has words: its first and last, in C
-                return all(map(le, lows, map(_START, map(_FIRST, groups)))) and all(
-                    map(le, map(_END, map(_LAST, groups)), highs))
+        in_order = times == sorted(times)
+        if in_order and 0 not in sizes and _spans_in_order(lows, highs, groups):
+            return True
+        if lows != sorted(lows) or not all(map(le, lows, highs)):
+            return False
+        if in_order:
             at = 0
             for low, high, size in zip(lows, highs, sizes, strict=True):
                 if size:
@@ -306,6 +306,20 @@ def _prove_timing_clean(session: dict[str, Any], read: _Words | None = _NO_WORDS
         return _each_utterance_clean(lows, highs, sizes, times)
     except (KeyError, TypeError, IndexError):
         return False
+
+
+def _spans_in_order(lows: list[Any], highs: list[Any], groups: list[Any]) -> bool:
+    """The usual transcript, in one sort: each utterance's start, its first word's start, its
+    last word's end and its own end, utterance after utterance, never decrease. Then the
+    utterances are in order, none ends before it starts, and (the words' times being in
+    order) every word lies inside its utterance. Utterances that overlap fail it and take
+    the questions one by one. Every utterance must have words."""
+    spans = [0] * (4 * len(lows))
+    spans[0::4] = lows
+    spans[1::4] = map(_START, map(_FIRST, groups))
+    spans[2::4] = map(_END, map(_LAST, groups))
+    spans[3::4] = highs
+    return spans == sorted(spans)
 
 
 def _each_utterance_clean(lows: list[Any], highs: list[Any], sizes: list[int],
