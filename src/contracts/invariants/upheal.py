@@ -288,11 +288,13 @@ def _prove_timing_clean(session: dict[str, Any], read: _Words | None = _NO_WORDS
             if total != total:  # a NaN
                 return False
         raw = session.get("recordingDurationMs")
-        if min(lows) < 0 or (_number(raw) and raw > 0 and max(highs) > raw):
-            return False
+        limit = raw if _number(raw) and raw > 0 else None
         in_order = times == sorted(times)
-        if in_order and 0 not in sizes and _spans_in_order(lows, highs, groups):
-            return True
+        if in_order and all(groups) and _spans_in_order(lows, highs, groups):
+            # the spans in order: the first start is the least, the last end the greatest
+            return lows[0] >= 0 and (limit is None or highs[-1] <= limit)
+        if min(lows) < 0 or (limit is not None and max(highs) > limit):
+            return False
         if lows != sorted(lows) or not all(map(le, lows, highs)):
             return False
         if in_order:
