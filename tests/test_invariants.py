@@ -302,6 +302,8 @@ REALTIMEKIT = [
     rk("rtk-2-sessions-total-2", "sessions_exceed_total", "getSessions", R_LIST),
     rk("rtk-2-sessions-total-1", "sessions_exceed_total", "getSessions", R_LIST,
        put("/paging/total_count", 1), fails_at=("/data/sessions",)),
+    rk("rtk-2-sessions-total-1-no-offsets", "sessions_exceed_total", "getSessions", R_LIST,
+       put("/paging", {"total_count": 1}), fails_at=("/data/sessions",)),
     rk("rtk-offsets-1-2", "paging_offsets", "getSessions", R_LIST),
     rk("rtk-offsets-page-1-of-2", "paging_offsets", "getSessions", R_LIST,
        query={"page_no": "1", "per_page": "2"}),
@@ -712,3 +714,78 @@ def test_rules_never_raise_on_damaged_examples(data: st.DataObject,
     status = data.draw(st.sampled_from([ex.status, None, 200, 206, 410]), label="status")
     _run_all(ex.api, ex.operation.operation_id, status, body, query)
 
+
+
+# -- screens: a vendor's one-pass verdict is its rules' verdict ----------------------------------
+
+def _screened(api: str, operation: str) -> Any:
+    from contracts.invariants import screen_for
+
+    return screen_for(api, operation)
+
+
+def _screen_agrees(api: str, operation: str, status: int | None, body: Any,
+                   query: dict[str, str]) -> None:
+    screen = _screened(api, operation)
+    if screen is None:
+        return
+    found = yielded(api, operation, status, body, query)
+    assert screen(body, status, query) == (not found), (operation, found)
+
+
+SCREENED_CASES = [c for c in CASES if _screened(c.api, c.operation) is not None]
+
+
+def test_realtimekit_screens_every_operation_it_has_rules_for() -> None:
+    from contracts.invariants import rules_for_operation
+
+    operations = {c.operation for c in CASES if c.api == "realtimekit"}
+    assert {o for o in operations if rules_for_operation("realtimekit", o)} == {
+        c.operation for c in SCREENED_CASES if c.api == "realtimekit"}
+
+
+@pytest.mark.parametrize("c", SCREENED_CASES, ids=[c.id for c in SCREENED_CASES])
+def test_a_screen_says_clean_exactly_when_the_rules_find_nothing(c: Case) -> None:
+    """Each case's body against every rule of its operation (a failing case must be caught by
+    the screen, a passing one must pass it), under each status the rules look at or not."""
+    for status in (c.status, None, 201, 404):
+        _screen_agrees(c.api, c.operation, status, body_of(c), c.query)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), query=QUERIES | st.sampled_from([{"per_page": "1"}, {"per_page": "2"},
+                                                         {"page_no": "2", "per_page": "2"}]))
+def test_a_screen_agrees_with_the_rules_on_damaged_examples(data: st.DataObject,
+                                                             query: dict[str, str]) -> None:
+    ex = data.draw(st.sampled_from([e for e in RESPONSE_EXAMPLES
+                                    if _screened(e.api, e.operation.operation_id)]))
+    body = copy.deepcopy(ex.value)
+    for _ in range(data.draw(st.integers(1, 3), label="grafts")):
+        pointer = data.draw(st.sampled_from(list(_pointers(body))), label="pointer")
+        graft = data.draw(JSON | st.sampled_from(
+            [EARLY, "2025-03-04T08:00:00", "ENDED", 0, 1, 3, 10**400, 2.5, None]), label="graft")
+        if pointer == "":
+            body = graft
+        else:
+            put(pointer, graft)(body)
+    status = data.draw(st.sampled_from([ex.status, None, 200, 201]), label="status")
+    _screen_agrees(ex.api, ex.operation.operation_id, status, body, query)
+
+
+EDITS = [EARLY, "2025-03-04T08:00:00", "ENDED", "LIVE", 0, 1, 3, -1, 2.5, None, True, 10**400,
+         [], {}, "x"]
+QUERY_EDITS = [{}, {"per_page": "1"}, {"per_page": "0.5"}, {"page_no": "2", "per_page": "2"}]
+
+
+@pytest.mark.parametrize("ex", [e for e in RESPONSE_EXAMPLES
+                                if _screened(e.api, e.operation.operation_id)],
+                         ids=lambda e: e.id)
+def test_a_screen_agrees_with_the_rules_on_every_single_edit(ex: Example) -> None:
+    """Every value of ``EDITS`` put at (and every deletion of) every place of the example."""
+    operation = ex.operation.operation_id
+    for pointer in list(_pointers(ex.value))[1:]:
+        for edit in [*(put(pointer, v) for v in EDITS), delete(pointer)]:
+            body = copy.deepcopy(ex.value)
+            edit(body)
+            for query in QUERY_EDITS:
+                _screen_agrees(ex.api, operation, ex.status, body, query)

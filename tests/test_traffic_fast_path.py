@@ -289,6 +289,9 @@ def _walker(api: str) -> Validator:
     never = staticmethod(lambda *args, **kwargs: False)
     for name in ("_request_clean", "_response_clean", "_body_clean"):
         setattr(validator, name, never.__func__)
+    # No vendor screen either: every invariant rule runs.
+    validator._op_checks = lambda op: (  # type: ignore[method-assign]
+        rules_for_operation(api, op), None)
     return validator
 
 

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from .specs import Located, Operation
 
 __all__ = ["BODY_OPTIONAL", "BODY_REQUIRED", "MAX_BODY", "NO_BODY_DOCUMENTED", "Media", "Param",
-           "Plan", "Route", "clip", "coerce", "content_type_of", "credential_check", "find_media",
-           "header", "make_route", "params_clean", "query_values", "split_list",
-           "status_number"]
+           "Plan", "Route", "SecurityPlan", "clip", "coerce", "content_type_of",
+           "credential_check", "credentials_present", "find_media", "header", "make_route",
+           "params_clean", "query_values", "security_plan", "split_list", "status_number"]
 
 
 @dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
@@ -169,6 +169,41 @@ def credential_check(scheme: Mapping[str, Any]) -> tuple[str, str, str]:
     return kind, key, str(scheme.get("in"))
 
 
+SecurityPlan = tuple[tuple[tuple[str, str, str], ...], ...]
+"""An operation's security requirements as checks: per requirement (any one will do), the
+:func:`credential_check` of each of its schemes (all must pass)."""
+
+
+def security_plan(requirements: Any, schemes: Mapping[str, Any]) -> SecurityPlan:
+    """The checks of ``requirements`` (an operation's ``security``, else the document's)."""
+    return tuple(tuple(credential_check(schemes.get(name) or {}) for name in requirement)
+                 for requirement in requirements or ())
+
+
+def credentials_present(plan: SecurityPlan, headers: Mapping[str, str],
+                        query: Mapping[str, list[str]]) -> bool:
+    """Some requirement of ``plan`` is met by the request's headers and query: the walk's
+    ``request.auth.missing`` would not be reported."""
+    if not plan:
+        return True
+    for requirement in plan:
+        for kind, key, where in requirement:
+            if kind == "http":  # recorded traffic carries "[REDACTED]": it was sent
+                auth = headers.get("authorization")  # recorded: names in lower case
+                if type(auth) is not str:
+                    auth = header(headers, "authorization") or ""
+                if not auth.lower().startswith(key) and not auth.startswith("[REDACTED"):
+                    break
+            elif kind == "apiKey":
+                if where == "header" and header(headers, key) is None:
+                    break
+                if where == "query" and key not in query:
+                    break
+        else:
+            return True
+    return False
+
+
 def split_list(raw: str) -> list[str]:
     """A comma-separated (non-exploded) array parameter's items; ``name=`` is the empty array,
     as OpenAPI's style table serialises it (``form``, ``explode: false``)."""
@@ -182,7 +217,8 @@ NO_BODY_DOCUMENTED, BODY_OPTIONAL, BODY_REQUIRED = 0, 1, 2
 class Route(Record):
     """What one (method, URL) of recorded traffic decides once, for its clean fast path:
     the operation, whether a request body is documented (``*_BODY_*``), the header parameters
-    still to check, the query (for credentials sent in it) and what the invariants see of it.
+    still to check, the query (for credentials sent in it), what the invariants see of it, and
+    the operation's security requirements as checks.
     Only a URL whose path and query parameters pass has a route."""
 
     operation: Operation
@@ -190,21 +226,23 @@ class Route(Record):
     header_params: tuple[Param, ...]
     query: Mapping[str, list[str]]
     invariant_query: Mapping[str, str]
+    security: SecurityPlan
 
     def __init__(self, operation: Operation, request_body: int,
                  header_params: tuple[Param, ...], query: Mapping[str, list[str]],
-                 invariant_query: Mapping[str, str]) -> None:
+                 invariant_query: Mapping[str, str], security: SecurityPlan) -> None:
         _set = object.__setattr__
         _set(self, "operation", operation)
         _set(self, "request_body", request_body)
         _set(self, "header_params", header_params)
         _set(self, "query", query)
         _set(self, "invariant_query", invariant_query)
+        _set(self, "security", security)
 
 
 def make_route(op: Operation, path_params: Mapping[str, str], url: str,
                params: tuple[Param, ...], strict: bool, known_query: frozenset[str],
-               request_body: Any) -> Route | None:
+               request_body: Any, security: SecurityPlan) -> Route | None:
     """The route of ``url`` served by ``op`` (``request_body``: its resolved Request Body
     Object, or a false value); None when a path or query parameter (or, in strict mode, an
     undocumented query name) needs the walk."""
@@ -221,7 +259,7 @@ def make_route(op: Operation, path_params: Mapping[str, str], url: str,
     # What the invariants see: the last value of each name, as query_values(url) gives it.
     last = {name: values[-1] for name, values in query.items()}
     return Route(op, body, tuple(p for p in params if p.where == "header"),
-                 MappingProxyType(query), MappingProxyType(last))
+                 MappingProxyType(query), MappingProxyType(last), security)
 
 
 def query_values(url: str) -> dict[str, str]:

@@ -58,13 +58,18 @@ class SchemaError(Record):
 
     def __init__(self, pointer: str, keyword: str, schema_location: str, message: str,
                  expected: Any, actual: Any) -> None:
-        _set = object.__setattr__
-        _set(self, "pointer", pointer)
-        _set(self, "keyword", keyword)
-        _set(self, "schema_location", schema_location)
-        _set(self, "message", message)
-        _set(self, "expected", expected)
-        _set(self, "actual", actual)
+        # by slot descriptor (_ERROR_SETTERS): one record per error a walk names
+        pointer_, keyword_, schema_location_, message_, expected_, actual_ = _ERROR_SETTERS
+        pointer_(self, pointer)
+        keyword_(self, keyword)
+        schema_location_(self, schema_location)
+        message_(self, message)
+        expected_(self, expected)
+        actual_(self, actual)
+
+
+_ERROR_SETTERS = tuple(getattr(SchemaError, name).__set__ for name in (
+    "pointer", "keyword", "schema_location", "message", "expected", "actual"))
 
 
 def _refuse(uri: str) -> Any:
@@ -101,6 +106,16 @@ def _at(instance: Any, parts: list[str | int]) -> Any:
 
 
 _U64_MAX = 2**64 - 1
+
+
+def _pointer(path: list[str | int]) -> str:
+    """``join_pointer(path)``, in one join when no token needs escaping (nearly every path)."""
+    if not path:
+        return ""
+    joined = "/".join(map(str, path))
+    if "~" in joined or joined.count("/") != len(path) - 1:
+        return join_pointer(path)
+    return "/" + joined
 
 
 def _joined(values: Any) -> str:
@@ -249,14 +264,9 @@ class CompiledSchema:
         if params.get("limit") == _U64_MAX:
             params = {**params, "limit": self._written_limit(err, name, _U64_MAX)}
         message, expected = _describe(name, params, actual)
-        yield SchemaError(
-            pointer=join_pointer(path),
-            keyword=name,
-            schema_location=str(err.absolute_keyword_location or join_pointer(err.schema_path)),
-            message=message,
-            expected=expected,
-            actual=actual,
-        )
+        yield SchemaError(_pointer(path), name,
+                          str(err.absolute_keyword_location or join_pointer(err.schema_path)),
+                          message, expected, actual)
 
     def _keyword_owner(self, err: Any, keyword: str) -> Any:
         """The spec node holding the ``keyword`` an engine error points at (None when the

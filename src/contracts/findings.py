@@ -149,17 +149,24 @@ class Violation(Record):
                  location: str = "", pointer: str = "", schema_path: str = "",
                  expected: object = None, actual: object = None,
                  severity: Severity = Severity.ERROR) -> None:
-        _set(self, "code", code)
-        _set(self, "message", message)
-        _set(self, "api", api)
-        _set(self, "operation", operation)
-        _set(self, "location", location)
-        _set(self, "pointer", pointer)
-        _set(self, "schema_path", schema_path)
-        _set(self, "expected", expected)
-        _set(self, "actual", actual)
-        _set(self, "severity", severity)
-        self.__post_init__()
+        # Each slot filled by its own descriptor (_VIOLATION_SETTERS): a walk builds one
+        # record per finding, and object.__setattr__ looks the slot up by name every call.
+        code_, message_, api_, operation_, location_, pointer_, schema_path_, expected_, \
+            actual_, severity_ = _VIOLATION_SETTERS
+        code_(self, code)
+        message_(self, message)
+        api_(self, api)
+        operation_(self, operation)
+        location_(self, location)
+        pointer_(self, pointer)
+        schema_path_(self, schema_path)
+        expected_(self, expected)
+        actual_(self, actual)
+        severity_(self, severity)
+        # mask_text's own hints, looked for in C: most records hold none, and skip the call
+        text = pointer + message if type(pointer) is str and type(message) is str else "@eyJ"
+        if "@" in text or "eyJ" in text or "earer" in text or "asic" in text:
+            self.__post_init__()
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -196,6 +203,7 @@ class Violation(Record):
 VIOLATION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Violation))
 """A violation's field names, in order: to copy one or send it as a plain tuple without
 ``dataclasses.replace``'s or ``asdict``'s per-call field scan."""
+_VIOLATION_SETTERS = tuple(getattr(Violation, name).__set__ for name in VIOLATION_FIELDS)
 
 
 def rank_violations(violations: Iterable[Violation]) -> list[Violation]:

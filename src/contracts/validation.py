@@ -26,20 +26,22 @@ from ._compiled import (
     Param,
     Plan,
     Route,
+    SecurityPlan,
     coerce,
     content_type_of,
-    credential_check,
+    credentials_present,
     find_media,
     header,
     make_route,
     params_clean,
     query_values,
-    split_list,
+    security_plan,
     status_number,
 )
 from ._compiled import Media as _Media
 from ._compiled import clip as _clip
 from ._derived import body_violation as _body_violation
+from ._derived import parameter_violations as _parameter_violations
 from ._derived import replace as _replace
 from ._derived import undocumented_content_type as _undocumented_content_type
 from ._loading import parse_json
@@ -49,7 +51,7 @@ from ._strict import Shapes, clean_of, undocumented_in
 from ._vouched import vouched_check
 from .errors import InputError, OperationNotFound, UncompilableSchema, UnresolvableRef
 from .findings import ContractViolation, Severity, Violation
-from .invariants import InvariantContext, check_invariants, rules_for_operation
+from .invariants import InvariantContext, check_invariants, rules_for_operation, screen_for
 from .specs import Located, Operation, Spec, load_spec
 
 __all__ = [
@@ -67,6 +69,11 @@ Body = Any
 """``None`` (no body), ``bytes``/``str`` (raw text, parsed as JSON here), or parsed JSON."""
 
 _NO_BODY = object()
+_NOTHING_PARSED: tuple[Any, Any] = (_NO_BODY, None)
+_UNROUTED: Any = object()  # not in a cache yet
+_REMEMBERED = 1 << 20
+"""The largest raw body whose parse is kept for the walk after the fast path (one at a time,
+well under the limits at which ``parse_json`` refuses what orjson parses)."""
 
 _FLAGGED: dict[str, tuple[str, Severity, str]] = {
     # JSON Schema: a read-only value is the API's to set; a write-only one is never read back.
@@ -92,13 +99,14 @@ class Validator:
         self._plans: dict[tuple[str, int, str | None], Plan | None] = {}
         self._routes: dict[tuple[str, str, str | None, bool], Route | None] = {}
         self._param_cache: dict[str, tuple[Param, ...]] = {}
-        self._security_plans: dict[str, tuple[tuple[tuple[str, str, str], ...], ...]] = {}
+        self._security_plans: dict[str, SecurityPlan] = {}
         self._response_cache: dict[tuple[str, int], tuple[str, Located] | None] = {}
         self._media_cache: dict[tuple[str, str, str | None], _Media | Literal[False] | None] = {}
         self._with_invariants = invariants
         self._bases: dict[tuple[str, str], Violation] = {}
-        self._op_rules: dict[str, tuple[Any, ...]] = {}  # the invariant rules per operation
+        self._op_rules: dict[str, tuple[Any, Any]] = {}  # invariant rules and screen per op
         self._classes: dict[tuple[str, int], tuple[list[str], int | None]] = {}
+        self._last_parsed = _NOTHING_PARSED  # (raw body, its JSON): see _body_clean, _parse
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled as its spec; compiled again on unpickling (once per process if bundled)."""
@@ -213,6 +221,10 @@ class Validator:
     # -- bodies -------------------------------------------------------------------------
     def _parse(self, body: Body, where: str, base: Violation) -> tuple[Any, Violation | None]:
         if isinstance(body, bytes | bytearray | memoryview | str):
+            last = self._last_parsed
+            if last[0] is body:  # parsed just now by _body_clean, as parse_json would
+                self._last_parsed = _NOTHING_PARSED
+                return last[1], None
             raw = body if isinstance(body, str) else bytes(body)
             if not raw.strip():
                 return _NO_BODY, None
@@ -310,17 +322,26 @@ class Validator:
         of the request's query, None: read from ``url``; ``documented``: the status owed)."""
         if body is None or type(status) is not int:
             return False
-        plan = self._plan(op, status if documented is None else documented,
-                          content_type_of(headers) if headers else None)
+        key = (op.operation_id, status if documented is None else documented,
+               content_type_of(headers) if headers else None)
+        plan = self._plans.get(key, _UNROUTED)
+        if plan is _UNROUTED:
+            plan = self._plan(op, key[1], key[2])
         if plan is None or (plan.headers and headers is not None):
             return False
         if type(body) is bytes or type(body) is str:
-            if len(body) > MAX_BODY:
-                return False
-            try:
-                value = _loads(body)
-            except ValueError:  # not JSON, or blank: the walk says which
-                return False
+            last = self._last_parsed
+            if last[0] is body:
+                value = last[1]
+            else:
+                if len(body) > MAX_BODY:
+                    return False
+                try:
+                    value = _loads(body)
+                except ValueError:  # not JSON, or blank: the walk says which
+                    return False
+                if len(body) <= _REMEMBERED:  # the walk that may follow parses it no more
+                    self._last_parsed = (body, value)
         elif isinstance(body, bytes | bytearray | memoryview):
             return False
         else:
@@ -333,13 +354,30 @@ class Validator:
             return False
         if strict and not clean_of(value, plan.shape):
             return False
-        rules = self._op_rules.get(op.operation_id)
-        if rules is None:
-            rules = self._op_rules[op.operation_id] = rules_for_operation(
-                self.spec.name, op.operation_id) if self._invariants else ()
+        return self._invariants_clean(op.operation_id, status, value, query, url, scratch)
+
+    def _op_checks(self, operation: str) -> tuple[Any, Any]:
+        """The invariant rules of ``operation`` and its vendor's screen, found once."""
+        checks = self._op_rules.get(operation)
+        if checks is None:
+            checks = self._op_rules[operation] = (
+                rules_for_operation(self.spec.name, operation),
+                screen_for(self.spec.name, operation)) if self._invariants else ((), None)
+        return checks
+
+    def _invariants_clean(self, operation: str, status: int, value: Any,
+                          query: Mapping[str, str] | None, url: str,
+                          scratch: dict[str, Any]) -> bool:
+        """No invariant rule of ``operation`` finds anything in the parsed body ``value``
+        (``scratch``: what a vouched check read, for the rules)."""
+        checks = self._op_rules.get(operation)
+        rules, screen = checks if checks is not None else self._op_checks(operation)
         if rules:
-            ctx = InvariantContext(self.spec.name, op.operation_id, status, value,
-                                   query if query is not None else query_values(url), None,
+            if query is None:
+                query = query_values(url)
+            if screen is not None and screen(value, status, query):
+                return True  # the vendor's one-pass verdict: no rule finds anything
+            ctx = InvariantContext(self.spec.name, operation, status, value, query, None,
                                    scratch)
             for rule in rules:
                 for _found in rule(ctx):
@@ -353,8 +391,11 @@ class Validator:
         ``"response"`` (the request certainly breaks nothing) or ``"both"``. What the URL
         decides (the operation, path and query parameters) is judged once per (method, URL);
         the headers, bodies and status per exchange."""
-        route = self._route(exchange.method, exchange.url,
-                            getattr(exchange, "operation", None) or None, strict)
+        method, url = exchange.method, exchange.url
+        operation = getattr(exchange, "operation", None) or None
+        route = self._routes.get((method, url, operation, strict), _UNROUTED)
+        if route is _UNROUTED:
+            route = self._route(method, url, operation, strict)
         if route is None:
             return "both"
         body = exchange.request_body
@@ -367,7 +408,7 @@ class Validator:
         headers = exchange.request_headers or None
         if headers is not None and not (
                 (not route.header_params or params_clean(route.header_params, {}, {}, headers))
-                and self._credentials_present(route.operation, headers, route.query)):
+                and credentials_present(route.security, headers, route.query)):
             return "both"
         status = exchange.status
         if status is None or self._body_clean(
@@ -393,7 +434,8 @@ class Validator:
             request_body = op.node.value.get("requestBody") and self.spec.resolve(
                 op.node.child("requestBody")).value
             route = make_route(op, path_params, url, params, strict,
-                               self._known_query(op, params), request_body)
+                               self._known_query(op, params), request_body,
+                               self._security_plan(op))
         if len(self._routes) > 4096:  # recorded traffic: one URL per session id
             self._routes.clear()
         self._routes[key] = route
@@ -430,31 +472,17 @@ class Validator:
 
     def _credentials_present(self, op: Operation, headers: Mapping[str, str],
                              query: Mapping[str, list[str]]) -> bool:
-        """:meth:`_security` finds nothing, from the operation's requirements compiled once:
-        per requirement, the (kind, scheme or name, where) checks that must all pass."""
+        """:meth:`_security` finds nothing."""
+        return credentials_present(self._security_plan(op), headers, query)
+
+    def _security_plan(self, op: Operation) -> SecurityPlan:
+        """The operation's security requirements as checks, compiled once per operation."""
         plan = self._security_plans.get(op.operation_id)
         if plan is None:
-            requirements = op.node.value.get("security", self.spec.document.get("security"))
-            schemes = (self.spec.document.get("components") or {}).get("securitySchemes") or {}
-            plan = self._security_plans[op.operation_id] = tuple(
-                tuple(credential_check(schemes.get(name) or {}) for name in requirement)
-                for requirement in requirements or ())
-        if not plan:
-            return True
-        for requirement in plan:
-            for kind, key, where in requirement:
-                if kind == "http":  # recorded traffic carries "[REDACTED]": it was sent
-                    auth = header(headers, "authorization") or ""
-                    if not auth.lower().startswith(key) and not auth.startswith("[REDACTED"):
-                        break
-                elif kind == "apiKey":
-                    if where == "header" and header(headers, key) is None:
-                        break
-                    if where == "query" and key not in query:
-                        break
-            else:
-                return True
-        return False
+            plan = self._security_plans[op.operation_id] = security_plan(
+                op.node.value.get("security", self.spec.document.get("security")),
+                (self.spec.document.get("components") or {}).get("securitySchemes") or {})
+        return plan
 
     def _known_query(self, op: Operation, params: tuple[Param, ...]) -> frozenset[str]:
         return frozenset(p.name for p in params if p.where == "query")
@@ -519,11 +547,13 @@ class Validator:
             return
         yield from self._check_body(value, media, "response.body",
                                     body_base, strict)
-        if self._invariants:
-            ctx = InvariantContext(api=self.spec.name, operation=op.operation_id,
-                                   status=int(status), body=value,
-                                   query=dict(query) if query is not None else query_values(url))
-            yield from check_invariants(ctx)
+        rules, screen = self._op_checks(op.operation_id)
+        if rules:  # (none without self._invariants)
+            seen = dict(query) if query is not None else query_values(url)
+            if screen is None or not screen(value, int(status), seen):
+                yield from check_invariants(InvariantContext(
+                    api=self.spec.name, operation=op.operation_id, status=int(status),
+                    body=value, query=seen))
 
     def _response_headers(self, response: Located, headers: Mapping[str, str],
                           base: Violation) -> Iterator[Violation]:
@@ -588,7 +618,7 @@ class Validator:
                 values = [raw] if raw is not None else []
             else:
                 continue
-            yield from self._parameter(param, values, base)
+            yield from _parameter_violations(param, values, base)
         if strict:
             known = {p.name for p in params if p.where == "query"}
             for name in query:
@@ -623,38 +653,6 @@ class Validator:
                 exploded=bool(param.value.get("explode", where == "query"))))
         hit = self._param_cache[op.operation_id] = tuple(out)
         return hit
-
-    def _parameter(self, param: Param, values: list[str],
-                   base: Violation) -> Iterator[Violation]:
-        """One request parameter's values (all of them, as sent) against its schema."""
-        where, name, location = param.where, param.name, param.location
-        if not values:
-            if param.required:
-                yield _replace(base, code=f"{location}.missing", location=location,
-                               pointer=f"/{name}",
-                               message=f"required {where} parameter {name!r} is missing")
-            return
-        compiled = param.compiled
-        if compiled is None:
-            return
-        if param.item_schema is not None:  # an array
-            items = split_list(values[0]) if len(values) == 1 and not param.exploded \
-                else values
-            coerced = [coerce(v, param.item_schema) for v in items]
-            for error in compiled.iter_errors(coerced):
-                yield _replace(base, code=f"{location}.invalid", location=location,
-                               pointer=f"/{name}{error.pointer}", message=error.message,
-                               schema_path=error.schema_location, expected=error.expected)
-            return
-        raw = values[-1]
-        value = coerce(raw, param.schema)
-        if compiled.is_valid(value):
-            return
-        for error in compiled.iter_errors(value):
-            yield _replace(base, code=f"{location}.invalid", location=location,
-                           pointer=f"/{name}{error.pointer}", message=error.message,
-                           schema_path=error.schema_location, expected=error.expected,
-                           actual=_clip(raw))
 
     def _parameters(self, op: Operation) -> dict[tuple[str, str], Located]:
         out: dict[tuple[str, str], Located] = {}

@@ -6,6 +6,10 @@ A rule looks at one exchange that already passed (or failed) schema validation, 
 :class:`InvariantContext`, and yields violations with codes ``invariant.<api>.<name>``.
 Rules must not assume the body is valid: they skip what is missing or of the wrong type
 (schema validation reports that), and never raise on odd input.
+
+A vendor module may also map operations to a :data:`Screen` in ``SCREENS``: the verdict of
+all that operation's rules on an answer, in one pass, which recorded traffic asks first and
+trusts only when it says that no rule would find anything.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from typing import Any, NamedTuple
 from .._record import FACTORY, Record
 from ..findings import Severity, Violation
 
-__all__ = ["InvariantContext", "Rule", "Voucher", "applies_to", "check_invariants", "rules_for",
-           "rules_for_operation", "voucher_for"]
+__all__ = ["InvariantContext", "Rule", "Screen", "Voucher", "applies_to", "check_invariants",
+           "rules_for", "rules_for_operation", "screen_for", "voucher_for"]
 
 
 @dataclass(init=False, repr=False, eq=False, slots=True)  # a frozen record: see _record
@@ -64,7 +68,6 @@ _SETTERS = tuple(getattr(InvariantContext, name).__set__ for name in (
     "api", "operation", "status", "body", "query", "request_body", "scratch"))
 
 
-
 class Voucher(NamedTuple):
     """A schema check a vendor's own pass makes anyway, which the engine may then skip
     (:mod:`contracts._vouched`).
@@ -83,7 +86,13 @@ class Voucher(NamedTuple):
     vouch: Callable[[Any, dict[str, Any]], bool]
 
 
+Screen = Callable[[Any, "int | None", Mapping[str, str]], bool]
+"""A vendor's quick verdict on one operation's answer, ``screen(body, status, query)``: True
+only when no rule of that operation would yield anything for it; False: run the rules. A
+vendor module may map operations to screens in ``SCREENS``."""
+
 _LOADED: dict[str, tuple[Rule, ...]] = {}
+_SCREENS: dict[str, Mapping[str, Screen]] = {}
 _BY_OPERATION: dict[tuple[str, str], tuple[Rule, ...]] = {}
 
 
@@ -107,6 +116,18 @@ def rules_for(api: str) -> tuple[Rule, ...]:
             return ()
         rules = _LOADED[api] = tuple(import_module(entry.invariants).RULES)
     return rules
+
+
+def screen_for(api: str, operation: str) -> Screen | None:
+    """The screen the vendor of ``api`` gives ``operation`` (None: run its rules)."""
+    screens = _SCREENS.get(api)
+    if screens is None:
+        from .. import vendors
+
+        entry = vendors.find(api)
+        module = import_module(entry.invariants) if entry and entry.invariants else None
+        screens = _SCREENS[api] = getattr(module, "SCREENS", {})
+    return screens.get(operation)
 
 
 def voucher_for(api: str, operation: str, status: int) -> Voucher | None:

@@ -12,15 +12,15 @@ kind of time zone information.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeGuard
 
 from ..findings import Severity, Violation
-from . import InvariantContext, Rule, applies_to
+from . import InvariantContext, Rule, Screen, applies_to
 
-__all__ = ["RULES"]
+__all__ = ["RULES", "SCREENS"]
 
 _SESSION_OPS = ("getSessions", "getSessionDetails")
 _PARTICIPANT_OPS = ("getSessionParticipants", "getSessionParticipantDetails",
@@ -41,8 +41,8 @@ def _number(value: object) -> TypeGuard[float]:
     return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
-def _query_number(ctx: InvariantContext, name: str) -> float | None:
-    raw = ctx.query.get(name) if hasattr(ctx.query, "get") else None
+def _query_number(query: object, name: str) -> float | None:
+    raw = query.get(name) if hasattr(query, "get") else None
     if not isinstance(raw, str):
         return None
     try:
@@ -81,7 +81,11 @@ def _before(earlier: object, later: object) -> bool:
     """Whether ``later`` is strictly before ``earlier`` (both must parse, alike in zone)."""
     if later is None or earlier is None:  # the common absent ended_at / left_at
         return False
-    a, b = _time(earlier), _time(later)
+    if type(earlier) is str and type(later) is str and len(earlier) <= 64 \
+            and len(later) <= 64:  # _time's tests, without its two calls
+        a, b = _parse_time(earlier), _parse_time(later)
+    else:
+        a, b = _time(earlier), _time(later)
     if a is None or b is None or (a.tzinfo is None) != (b.tzinfo is None):
         return False
     try:
@@ -163,7 +167,7 @@ def page_size_exceeded(ctx: InvariantContext) -> Iterator[Violation]:
     The spec's examples carry no request query, so they yield nothing; the getSessions
     example (2 sessions) passes with any ``per_page`` >= 2.
     """
-    per_page = _query_number(ctx, "per_page")
+    per_page = _query_number(ctx.query, "per_page")
     body = _ok(ctx, "getSessions", "getSessionParticipants")
     if per_page is None or per_page < 1 or body is None:
         return
@@ -226,40 +230,39 @@ def paging_offsets(ctx: InvariantContext) -> Iterator[Violation]:
     sessions, paging = _page(ctx)
     if not sessions or paging is None:
         return
-    start, end, total = (paging.get(k) for k in ("start_offset", "end_offset", "total_count"))
-    per_page = _query_number(ctx, "per_page")
-    page_no = _query_number(ctx, "page_no")
-    warn = Severity.WARNING
+    for message, pointer, actual, expected in _offset_problems(sessions, paging, ctx.query):
+        yield ctx.violation("paging_offsets", message, pointer, actual=actual,
+                            expected=expected, severity=Severity.WARNING)
+
+
+def _offset_problems(sessions: list[Any], paging: dict[str, Any], query: object
+                     ) -> Iterator[tuple[str, str, dict[str, Any], str]]:
+    """(message, pointer, actual, expected) of each way ``paging``'s offsets disagree with
+    a page listing ``sessions`` (:func:`paging_offsets`)."""
+    start, end = paging.get("start_offset"), paging.get("end_offset")
+    total = paging.get("total_count")
+    per_page = _query_number(query, "per_page")
+    page_no = _query_number(query, "page_no")
     span = _difference(end, start)
     if span is not None:
         span += 1
         if span != len(sessions):
-            yield ctx.violation("paging_offsets",
-                                "the offsets span another number of sessions than listed",
-                                "/paging", actual={"start_offset": start, "end_offset": end,
-                                                   "sessions": len(sessions)},
-                                expected="end_offset - start_offset + 1 == sessions listed",
-                                severity=warn)
+            yield ("the offsets span another number of sessions than listed", "/paging",
+                   {"start_offset": start, "end_offset": end, "sessions": len(sessions)},
+                   "end_offset - start_offset + 1 == sessions listed")
         if per_page is not None and span > per_page:
-            yield ctx.violation("paging_offsets", "the offsets span more than per_page",
-                                "/paging", actual={"start_offset": start, "end_offset": end,
-                                                   "per_page": per_page},
-                                expected="end_offset - start_offset + 1 <= per_page",
-                                severity=warn)
+            yield ("the offsets span more than per_page", "/paging",
+                   {"start_offset": start, "end_offset": end, "per_page": per_page},
+                   "end_offset - start_offset + 1 <= per_page")
     if _number(end) and _number(total) and end > total:
-        yield ctx.violation("paging_offsets", "end_offset is past total_count",
-                            "/paging/end_offset",
-                            actual={"end_offset": end, "total_count": total},
-                            expected="end_offset <= total_count", severity=warn)
+        yield ("end_offset is past total_count", "/paging/end_offset",
+               {"end_offset": end, "total_count": total}, "end_offset <= total_count")
     if _number(start) and per_page is not None and page_no is not None:
         first = (page_no - 1) * per_page + 1
         if start != first:
-            yield ctx.violation("paging_offsets",
-                                "start_offset is not where page page_no starts",
-                                "/paging/start_offset",
-                                actual={"start_offset": start, "page_no": page_no,
-                                        "per_page": per_page},
-                                expected="(page_no - 1) * per_page + 1", severity=warn)
+            yield ("start_offset is not where page page_no starts", "/paging/start_offset",
+                   {"start_offset": start, "page_no": page_no, "per_page": per_page},
+                   "(page_no - 1) * per_page + 1")
 
 
 @applies_to(*_SESSION_OPS)
@@ -403,3 +406,99 @@ def _ends_before_start(ctx: InvariantContext, items: Iterable[tuple[str, Any]], 
         if _before(first, last):
             yield ctx.violation(code, message, f"{pointer}/{end}",
                                 actual={start: first, end: last}, expected=f"{end} >= {start}")
+
+
+# -- screens: the rules' verdict on a clean answer, in one pass -----------------------------
+# Recorded traffic checks every exchange, and nearly every answer breaks no rule: a screen
+# asks the rules' questions of an operation's answer at once, without a context, a generator
+# per rule or a list of items, and says True only when no rule would yield anything (False:
+# the rules are run and name what they find). tests/test_invariants.py holds each screen to
+# the rules' own verdict.
+
+def _session_clean(session: dict[str, Any]) -> bool:
+    """No session rule finds anything in ``session`` (ended_without_ended_at,
+    ended_with_live_participants, live_participants_exceed_max, ended_before_started)."""
+    ended = session.get("ended_at")
+    live = session.get("live_participants")
+    if session.get("status") == "ENDED" and (
+            not isinstance(ended, str) or (_number(live) and live > 0)):
+        return False
+    most = session.get("max_concurrent_participants")
+    if _number(live) and _number(most) and live > most:
+        return False
+    return not _before(session.get("started_at"), ended)
+
+
+def _over_page(items: object, query: Mapping[str, str]) -> bool:
+    """:func:`page_size_exceeded`'s test: more items listed than the request's per_page."""
+    if not isinstance(items, list):
+        return False
+    per_page = _query_number(query, "per_page")
+    return per_page is not None and per_page >= 1 and len(items) > per_page
+
+
+def _screen_sessions(body: Any, status: int | None, query: Mapping[str, str]) -> bool:
+    if status not in (None, 200) or not isinstance(body, dict):
+        return True
+    data = body.get("data")
+    sessions = data.get("sessions") if isinstance(data, dict) else None
+    if not isinstance(sessions, list):
+        return True
+    for session in sessions:
+        if isinstance(session, dict) and not _session_clean(session):
+            return False
+    if query and _over_page(sessions, query):
+        return False
+    paging = body.get("paging")
+    if not isinstance(paging, dict):
+        return True
+    total = paging.get("total_count")
+    if _number(total) and len(sessions) > total:
+        return False
+    return not sessions or next(_offset_problems(sessions, paging, query), None) is None
+
+
+def _screen_session(body: Any, status: int | None, query: Mapping[str, str]) -> bool:
+    if status not in (None, 200) or not isinstance(body, dict):
+        return True
+    data = body.get("data")
+    return not isinstance(data, dict) or _session_clean(data)
+
+
+def _screen_participants(body: Any, status: int | None, query: Mapping[str, str]) -> bool:
+    if status not in (None, 200) or not isinstance(body, dict):
+        return True
+    data = body.get("data")
+    items = data.get("participants") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return True
+    if query and _over_page(items, query):
+        return False
+    for item in items:
+        if isinstance(item, dict) and _before(item.get("joined_at"), item.get("left_at")):
+            return False
+    return True
+
+
+def _screen_participant(body: Any, status: int | None, query: Mapping[str, str]) -> bool:
+    if status not in (None, 200) or not isinstance(body, dict):
+        return True
+    data = body.get("data")
+    item = data.get("participant") if isinstance(data, dict) else None
+    return not isinstance(item, dict) or not _before(item.get("joined_at"), item.get("left_at"))
+
+
+def _screen_peer(body: Any, status: int | None, query: Mapping[str, str]) -> bool:
+    if status not in (None, 200) or not isinstance(body, dict):
+        return True
+    data = body.get("data")
+    return not isinstance(data, dict) or not _before(data.get("joined_at"), data.get("left_at"))
+
+
+SCREENS: dict[str, Screen] = {
+    "getSessions": _screen_sessions,
+    "getSessionDetails": _screen_session,
+    "getSessionParticipants": _screen_participants,
+    "getSessionParticipantDetails": _screen_participant,
+    "getParticipantDataFromPeerId": _screen_peer,
+}
