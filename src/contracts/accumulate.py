@@ -134,8 +134,9 @@ class CorpusAccumulator:
             rank, source, line = place
             return (rank, source, line + lines) if line >= 0 else place
 
-        self.records = [(moved(p), i, replace(r, line=r.line + lines) if r.line is not None
-                         and r.pointer is None else r) for p, i, r in self.records]
+        self.records = [(moved(p), i, Record(r.violation, r.source, r.line + lines)
+                         if r.line is not None and r.pointer is None else r)
+                        for p, i, r in self.records]
         self.problems = [(moved(p), replace(q, line=q.line + lines) if q.line is not None
                           else q) for p, q in self.problems]
         self.skipped = {api: (moved(p), n) for api, (p, n) in self.skipped.items()}

@@ -39,20 +39,37 @@ def indented_json(value: Any, *, ensure_ascii: bool = True) -> str:
 def _alike(value: Any) -> bool:
     kind = type(value)
     if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str:
+        if not all(type(key) is str for key in value):
+            return False
+        return _all_alike(value.values())
+    if kind is list:
+        return _all_alike(value)
+    return _scalar_alike(value)
+
+
+def _all_alike(items: Iterable[Any]) -> bool:
+    """Every item :func:`_alike`, scalars judged here (a report is mostly strings and
+    numbers: one call per container, not per value)."""
+    for item in items:
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is dict or kind is list:
+            if not _alike(item):
                 return False
-            if not (type(item) is str or item is None or _alike(item)):
-                return False
-        return True
+        elif not _scalar_alike(item):
+            return False
+    return True
+
+
+def _scalar_alike(value: Any) -> bool:
+    kind = type(value)
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
         return bool(-(1 << 63) <= value < (1 << 64))
     if kind is float:  # Python's repr turns to an exponent below 1e-4 and from 1e16
         return bool(value == 0.0 or 1e-4 <= abs(value) < 1e16)
-    if kind is list:
-        return all(map(_alike, value))
     return False
 
 
