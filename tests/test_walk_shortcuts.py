@@ -207,3 +207,24 @@ def test_a_schema_errors_pointer_is_join_pointers(path: list[str | int]) -> None
     from contracts._schema import _pointer
 
     assert _pointer(path) == join_pointer(path)
+
+
+@pytest.mark.parametrize("check", ["validate_response", "is_valid_response"])
+def test_each_call_of_its_own_parses_its_body_even_the_same_object(
+        monkeypatch: pytest.MonkeyPatch, check: str) -> None:
+    """The remembered parse serves only the walk that follows a fast path: a caller that
+    validates the same bytes object twice (a benchmark, a retry) gets a parse each time."""
+    parses: list[Any] = []
+    real_loads = validation._loads
+
+    def loads(raw: Any) -> Any:
+        parses.append(raw)
+        return real_loads(raw)
+
+    monkeypatch.setattr(validation, "_loads", loads)
+    validator = Validator("realtimekit")
+    exchange = _exchange(BODIES[0])
+    for _ in range(3):
+        getattr(validation, check)(validator, exchange.method, exchange.url, 200,
+                                   exchange.response_body)
+    assert len(parses) == 3

@@ -745,6 +745,7 @@ def validate_response(api: Spec | str | Validator, method: str, url: str, status
     that raises (pass ``Severity.INFO`` to fail on undocumented fields).
     """
     validator = api if type(api) is Validator else validator_for(api)
+    validator._last_parsed = _NOTHING_PARSED  # a call of its own parses (the same bytes too)
     if validator._response_clean(method, url, status, body, headers, strict, operation):
         return
     violations = [v for v in validator.iter_response_violations(
@@ -759,6 +760,7 @@ def is_valid_response(api: Spec | str | Validator, method: str, url: str, status
                       strict: bool = False, operation: str | None = None,
                       fail_on: Severity = Severity.ERROR) -> bool:
     validator = api if type(api) is Validator else validator_for(api)
+    validator._last_parsed = _NOTHING_PARSED  # a call of its own parses (the same bytes too)
     if validator._response_clean(method, url, status, body, headers, strict, operation):
         return True
     return not any(v.severity >= fail_on for v in validator.iter_response_violations(
