@@ -354,7 +354,9 @@ class Validator:
             return False
         if strict and not clean_of(value, plan.shape):
             return False
-        return self._invariants_clean(op.operation_id, status, value, query, url, scratch)
+        clean = self._invariants_clean(op.operation_id, status, value, query, url, scratch)
+        self._last_parsed = _NOTHING_PARSED if clean else self._last_parsed  # no walk follows
+        return clean
 
     def _op_checks(self, operation: str) -> tuple[Any, Any]:
         """The invariant rules of ``operation`` and its vendor's screen, found once."""
@@ -739,11 +741,8 @@ def validate_response(api: Spec | str | Validator, method: str, url: str, status
                       body: Body = None, *, headers: Mapping[str, str] | None = None,
                       strict: bool = False, operation: str | None = None,
                       fail_on: Severity = Severity.ERROR, show_values: bool = False) -> None:
-    """Raise :class:`ContractViolation` if the response breaks the contract.
-
-    ``strict`` also reports undocumented fields (at INFO); ``fail_on`` is the lowest severity
-    that raises (pass ``Severity.INFO`` to fail on undocumented fields).
-    """
+    """Raise :class:`ContractViolation` if the response breaks the contract. ``strict`` also
+    reports undocumented fields (at INFO); ``fail_on``: the lowest severity that raises."""
     validator = api if type(api) is Validator else validator_for(api)
     validator._last_parsed = _NOTHING_PARSED  # a call of its own parses (the same bytes too)
     if validator._response_clean(method, url, status, body, headers, strict, operation):
