@@ -39,8 +39,9 @@ def indented_json(value: Any, *, ensure_ascii: bool = True) -> str:
 def _alike(value: Any) -> bool:
     kind = type(value)
     if kind is dict:
-        if not all(type(key) is str for key in value):
-            return False
+        for key in value:
+            if type(key) is not str:
+                return False
         return _all_alike(value.values())
     if kind is list:
         return _all_alike(value)
