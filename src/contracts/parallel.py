@@ -11,6 +11,7 @@ import hashlib
 import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -247,6 +248,20 @@ def empty(job: Job) -> Any:
 Mapper = Callable[[Job, Sequence[Block]], list[tuple[Any, int]]]
 
 
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """While the pool runs, the heap its forked workers inherit is left out of garbage
+    collections (``gc.freeze``), in the parent and in the workers: a collection that walks
+    those objects writes to their pages and makes each worker copy them."""
+    import gc
+
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _pool_map(jobs: int) -> Mapper:
     def run(job: Job, blocks: Sequence[Block]) -> list[tuple[Any, int]]:
         from concurrent.futures import ProcessPoolExecutor
@@ -254,7 +269,7 @@ def _pool_map(jobs: int) -> Mapper:
         if jobs <= 1 or len(blocks) <= 1:
             return [run_block(job, b) for b in blocks]
         job.spec.compiled(job.kind, job.collect_values)  # forked workers inherit it compiled
-        with ProcessPoolExecutor(max_workers=min(jobs, len(blocks))) as pool:
+        with _frozen_heap(), ProcessPoolExecutor(max_workers=min(jobs, len(blocks))) as pool:
             return list(pool.map(run_block, [job] * len(blocks), blocks))
     return run
 
@@ -267,7 +282,7 @@ def _pool_imap(jobs: int, job: Job, blocks: Sequence[Block]) -> Iterator[tuple[A
     from concurrent.futures import ProcessPoolExecutor
 
     job.spec.compiled(job.kind, job.collect_values)  # forked workers inherit it compiled
-    with ProcessPoolExecutor(max_workers=min(jobs, len(blocks))) as pool:
+    with _frozen_heap(), ProcessPoolExecutor(max_workers=min(jobs, len(blocks))) as pool:
         yield from pool.map(run_block, [job] * len(blocks), blocks)
 
 
