@@ -37,6 +37,26 @@ _SHOWN: dict[type, tuple[str, ...]] = {}
 _REPRESENTING: set[tuple[int, int]] = set()
 
 
+_STATES: dict[type, tuple[_Key, tuple[Any, ...]]] = {}
+
+
+def _state(cls: type) -> tuple[_Key, tuple[Any, ...]]:
+    """A record class's fields in order: a getter of their values, and each slot's setter."""
+    hit = _STATES.get(cls)
+    if hit is None:
+        names = [f.name for f in fields(cls)]
+        hit = _STATES[cls] = (_getter(names), tuple(_setter(cls, n) for n in names))
+    return hit
+
+
+def _setter(cls: type, name: str) -> Any:
+    """The slot's own setter; ``object.__setattr__`` for a field that is not a slot here."""
+    slot = getattr(cls, name, None)
+    if type(slot).__name__ == "member_descriptor":
+        return slot.__set__  # type: ignore[union-attr]
+    return lambda record, value: object.__setattr__(record, name, value)
+
+
 def _compared(cls: type) -> _Key:
     key = _COMPARED.get(cls)
     if key is None:
@@ -89,12 +109,13 @@ class Record:
 
     # Pickling and copying, as a frozen dataclass with slots does it (the default would set
     # each slot through __setattr__, which refuses).
+    # The fields found once per class: --jobs N pickles every violation a worker finds.
     def __getstate__(self) -> list[Any]:
-        return [getattr(self, f.name) for f in fields(self)]  # type: ignore[arg-type]
+        return list(_state(self.__class__)[0](self))
 
     def __setstate__(self, state: list[Any]) -> None:
-        for f, value in zip(fields(self), state, strict=False):  # type: ignore[arg-type]
-            object.__setattr__(self, f.name, value)
+        for set_field, value in zip(_state(self.__class__)[1], state, strict=False):
+            set_field(self, value)
 
 
 class _Factory:
