@@ -77,19 +77,25 @@ class CorpusAccumulator:
              request_side: bool = True) -> CorpusAccumulator:
         """Validate ``items`` (as :func:`contracts.corpus.validate_corpus` does: with no
         validator, each by the spec its ``api`` names); returns self."""
+        from .exchanges import Exchange
+
         for item in items:
-            if not hasattr(item, "method"):
-                self.add(item, ())
-                continue
-            pointer = getattr(item, "pointer", None)
-            judged = judge(validator, item, getattr(item, "line", None) if pointer is None
-                           else None)
-            if isinstance(judged, Skipped):
-                self.skip(item, judged.api)
-                continue
-            if not isinstance(judged, Validator):
-                self.problems.append((self._place(item), judged))
-                continue
+            # judge(): the given validator, unless the exchange names an API (most name none)
+            if validator is not None and type(item) is Exchange and not item.api:
+                judged: Any = validator
+            else:
+                if not hasattr(item, "method"):
+                    self.add(item, ())
+                    continue
+                pointer = getattr(item, "pointer", None)
+                judged = judge(validator, item, getattr(item, "line", None) if pointer is None
+                               else None)
+                if isinstance(judged, Skipped):
+                    self.skip(item, judged.api)
+                    continue
+                if not isinstance(judged, Validator):
+                    self.problems.append((self._place(item), judged))
+                    continue
             walk = judged.exchange_walk(item, strict=strict)
             if not walk:  # most traffic: no walk, no record, no place (its source ranked)
                 self.exchanges += 1
