@@ -105,16 +105,22 @@ def applies_to(*operations: str) -> Callable[[Rule], Rule]:
     return mark
 
 
+def _module(api: str) -> Any:
+    """A registered vendor's invariants module (None for other specs)."""
+    from .. import vendors
+
+    entry = vendors.find(api)
+    return None if entry is None or entry.invariants is None else import_module(entry.invariants)
+
+
 def rules_for(api: str) -> tuple[Rule, ...]:
     """The rules of a registered vendor (none for other specs)."""
     rules = _LOADED.get(api)
     if rules is None:
-        from .. import vendors
-
-        entry = vendors.find(api)
-        if entry is None or entry.invariants is None:
+        module = _module(api)
+        if module is None:
             return ()
-        rules = _LOADED[api] = tuple(import_module(entry.invariants).RULES)
+        rules = _LOADED[api] = tuple(module.RULES)
     return rules
 
 
@@ -122,24 +128,14 @@ def screen_for(api: str, operation: str) -> Screen | None:
     """The screen the vendor of ``api`` gives ``operation`` (None: run its rules)."""
     screens = _SCREENS.get(api)
     if screens is None:
-        from .. import vendors
-
-        entry = vendors.find(api)
-        module = import_module(entry.invariants) if entry and entry.invariants else None
-        screens = _SCREENS[api] = getattr(module, "SCREENS", {})
+        screens = _SCREENS[api] = getattr(_module(api), "SCREENS", {})
     return screens.get(operation)
 
 
 def voucher_for(api: str, operation: str, status: int) -> Voucher | None:
     """The :class:`Voucher` a registered vendor's module declares (in ``VOUCHERS``) for
     ``operation`` answered ``status``, if any."""
-    from .. import vendors
-
-    entry = vendors.find(api)
-    if entry is None or entry.invariants is None:
-        return None
-    found: Voucher | None = getattr(import_module(entry.invariants), "VOUCHERS", {}).get(
-        (operation, status))
+    found: Voucher | None = getattr(_module(api), "VOUCHERS", {}).get((operation, status))
     return found
 
 
