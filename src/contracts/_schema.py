@@ -390,34 +390,33 @@ class SchemaValidators:
         left out of the schema object at ``node`` (a JSON pointer in the spec's root
         document): for a check its caller makes itself (:mod:`contracts._vouched`). Not
         cached: the caller keeps it."""
-        flag = FLAGS[direction]
-        relaxed = any(_uses(doc.data, flag) for doc in self._spec.resources.values())
-        documents = []
-        for uri, doc in self._spec.resources.items():
-            data = self._relaxed(doc.data, uri, flag) if relaxed else doc.data
-            if uri == self._spec.uri:
-                data = _without(data, split_pointer(node), keyword)
-            documents.append((uri, data))
-        registry = self._engine.Registry(_engine_resources(iter(documents)), retriever=_refuse)
+        documents, flag = self._documents(direction)
+        tokens = split_pointer(node)
+        registry = self._engine.Registry(_engine_resources(
+            (uri, _without(data, tokens, keyword) if uri == self._spec.uri else data)
+            for uri, data in documents), retriever=_refuse)
         dialect = schema.value.get("$schema") if isinstance(schema.value, dict) else None
-        return self._build(self._target(schema), registry, flag if relaxed else None,
+        return self._build(self._target(schema), registry, flag,
                            dialect if isinstance(dialect, str) else None)
 
     def _for(self, direction: str) -> tuple[Any, str | None]:
         """The registry and flag of a direction (under the lock)."""
         hit = self._directed.get(direction)
         if hit is None:
-            flag = FLAGS[direction]
-            resources = self._spec.resources
-            if not any(_uses(doc.data, flag) for doc in resources.values()):
-                hit = (self._registry, None)
-            else:
-                hit = (self._engine.Registry(
-                    _engine_resources((uri, self._relaxed(doc.data, uri, flag))
-                                      for uri, doc in resources.items()),
-                    retriever=_refuse), flag)
+            documents, flag = self._documents(direction)
+            hit = (self._registry, None) if flag is None else (self._engine.Registry(
+                _engine_resources(iter(documents)), retriever=_refuse), flag)
             self._directed[direction] = hit
         return hit
+
+    def _documents(self, direction: str) -> tuple[list[tuple[str, Any]], str | None]:
+        """The spec's documents as a direction compiles them, and the flag to look for: a
+        spec that never uses readOnly (writeOnly) is used as it is (flag None)."""
+        flag = FLAGS[direction]
+        resources = self._spec.resources
+        if not any(_uses(doc.data, flag) for doc in resources.values()):
+            return [(uri, doc.data) for uri, doc in resources.items()], None
+        return [(uri, self._relaxed(doc.data, uri, flag)) for uri, doc in resources.items()], flag
 
     def _relaxed(self, data: Any, uri: str, flag: str) -> Any:
         """A copy of a document in which no property marked ``flag`` is required (OpenAPI:

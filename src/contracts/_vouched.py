@@ -1,12 +1,12 @@
 """Schema checks a vendor's rules make anyway, left out of the engine's walk.
 
-A long Upheal transcript has thousands of words. The engine checks each word against
-``Word`` (an object, a string ``text``, integer ``start`` and ``end``), and then the timing
-rules read every word's times again. A vendor module may declare a :class:`Voucher` for an
-(operation, status): a keyword of one schema object (here ``items`` of
-``Utterance.properties.words``) that its own pass proves for every instance the keyword
-applies to. The response is then judged by a validator compiled without that keyword plus the
-voucher, and by the full validator whenever the voucher cannot vouch.
+A long Upheal transcript has thousands of words. The engine checks each utterance and word
+against ``Utterance`` and ``Word``, and then the timing rules read every word's times again.
+A vendor module may declare a :class:`~contracts.invariants.Voucher` for an (operation,
+status): a keyword of one schema object (Upheal's: ``items`` of
+``Transcript.properties.utterances``) that its own pass proves for every instance the
+keyword applies to. The response is then judged by a validator compiled without that
+keyword plus the voucher, and by the full validator whenever the voucher cannot vouch.
 
 That is sound only where the schema object applies at exactly the instance path the voucher
 walks, through keywords that never turn a weaker subschema into a stricter whole. So

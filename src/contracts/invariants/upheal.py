@@ -249,7 +249,10 @@ def _timing_clean(ctx: InvariantContext, session: dict[str, Any]) -> bool:
     return hit
 
 
-def _prove_timing_clean(session: dict[str, Any], read: _Words | None = _NO_WORDS) -> bool:
+_UNREAD: Any = object()  # _prove_timing_clean's default: read the transcript there
+
+
+def _prove_timing_clean(session: dict[str, Any], read: _Words | None = _UNREAD) -> bool:
     """True only if the utterance and word timing rules can find nothing in this transcript
     (``read``: its :func:`_read_words`; by default read here).
 
@@ -275,7 +278,7 @@ def _prove_timing_clean(session: dict[str, Any], read: _Words | None = _NO_WORDS
     them, and the exact walks skip them. NaN (not JSON, but a caller may pass parsed values)
     compares false either way, so a NaN anywhere returns False through the sum.
     """
-    if read is _NO_WORDS:
+    if read is _UNREAD:
         read = _read_words(session)
     if read is None:
         return False
