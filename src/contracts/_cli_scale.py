@@ -47,10 +47,10 @@ def scale_options(command: Any) -> Any:
 
 
 def scaled_validate(api: str | None, files: Sequence[str], operation: str | None, strict: bool,
-                    jobs: int | None, scheduler: str | None) -> Any:
+                    jobs: int | None, scheduler: str | None, render: Any = None) -> Any:
     """The items to render (records, problems, skipped counts, the exchange count, in input
     order) from Dask or a process pool, or None for the single-process path (always for
-    --operation bodies)."""
+    --operation bodies). With ``render``, a pool's workers render their records with it."""
     if operation is not None and scheduler is not None:
         raise click.UsageError("--scheduler works on recorded traffic, not --operation bodies")
     _check(jobs, scheduler)
@@ -66,7 +66,7 @@ def scaled_validate(api: str | None, files: Sequence[str], operation: str | None
         return None
     from .parallel import iter_validate_parallel
 
-    return iter_validate_parallel(api, files, jobs=n, strict=strict)
+    return iter_validate_parallel(api, files, jobs=n, strict=strict, render=render)
 
 
 def scaled_drift(spec: Any, corpus: Sequence[str], *, collect: bool, jobs: int | None,

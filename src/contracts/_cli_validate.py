@@ -58,10 +58,11 @@ def validate(api: str | None, operation: str | None, status: int | None, fmt: st
 
         spec_location(api)  # a typo is a usage error before any file is read
     from .corpus import iter_corpus, validate_bodies
-    from .reporting.stream import write_violations
+    from .reporting.stream import renderer, write_violations
 
     files = tuple(Path(n) for n in names)
-    scaled = scaled_validate(api, names, operation, strict, jobs, scheduler)
+    scaled = scaled_validate(api, names, operation, strict, jobs, scheduler,
+                             renderer(fmt, show_values=show_values))
     with progress(files if scaled is None else ()) as advance:
         if scaled is not None:  # from workers, streamed out in input order
             items: Iterable[Any] = scaled

@@ -4,7 +4,7 @@ workers) and merged in any order give the report of one pass, record for record.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +17,11 @@ __all__ = ["CorpusAccumulator", "Place"]
 Place = tuple[int, str, int]
 """Where an item was read, as a sortable key: (rank of its source among the run's inputs,
 source, line or entry index; -1 when unknown)."""
+
+
+def _order(entry: tuple[Place, int, Any]) -> tuple[Place, int]:
+    """An entry's place, then its index among its exchange's violations (problems: -1)."""
+    return entry[0], entry[1]
 
 
 def _violation(values: tuple[Any, ...]) -> Violation:
@@ -43,6 +48,8 @@ class CorpusAccumulator:
         self.skipped: dict[str, tuple[Place, int]] = {}
         """Per other API: where its first line was read, and how many were skipped."""
         self._ranks = {s: i for i, s in reversed(list(enumerate(sources)))}
+        self.rendered: Any = None
+        """With :meth:`render_with`: the records, rendered (they are then not in ``records``)."""
 
     def _place(self, item: Any) -> Place:
         source = str(getattr(item, "source", "") or "<memory>")
@@ -124,8 +131,20 @@ class CorpusAccumulator:
                             for place, i, source, line, pointer, values in state["records"]]
         self.__dict__.update(state)
 
+    def render_with(self, render: Callable[[list[Record]], Any]) -> CorpusAccumulator:
+        """Replace the records by ``render`` of them in input order (done by the worker that
+        found them, so that the parent only writes text). What it returns must have
+        ``shift(lines)``; :meth:`entries` yields it in the records' place, and a rendered part
+        streams but does not merge."""
+        if self.records:
+            self.rendered = render([r for _, _, r in sorted(self.records, key=_order)])
+            self.records = []
+        return self
+
     def merge(self, other: CorpusAccumulator) -> CorpusAccumulator:
         """Fold ``other`` (a disjoint part of the same corpus) into this one; returns self."""
+        if self.rendered is not None or other.rendered is not None:
+            raise ValueError("a part whose records are rendered streams, it does not merge")
         self.records += other.records
         self.problems += other.problems
         self.exchanges += other.exchanges
@@ -146,6 +165,8 @@ class CorpusAccumulator:
         self.problems = [(moved(p), replace(q, line=q.line + lines) if q.line is not None
                           else q) for p, q in self.problems]
         self.skipped = {api: (moved(p), n) for api, (p, n) in self.skipped.items()}
+        if self.rendered is not None:
+            self.rendered.shift(lines)
         return self
 
     def _skipped(self) -> list[Skipped]:
@@ -160,11 +181,14 @@ class CorpusAccumulator:
         yield from self.entries()
         yield from self.tail()
 
-    def entries(self) -> Iterator[Record | Problem]:
-        """The records and problems, in input order."""
-        entries: list[tuple[Place, int, Record | Problem]] = [*self.records]
+    def entries(self) -> Iterator[Any]:
+        """The records and problems, in input order (rendered records: them, then the
+        problems)."""
+        entries: list[tuple[Place, int, Any]] = [*self.records]
+        if self.rendered is not None:
+            yield self.rendered
         entries.extend((place, -1, p) for place, p in self.problems)
-        for _, _, item in sorted(entries, key=lambda e: (e[0], e[1])):
+        for _, _, item in sorted(entries, key=_order):
             yield item
 
     def tail(self) -> Iterator[Skipped | int]:
@@ -182,7 +206,7 @@ class CorpusAccumulator:
         return part
 
     def report(self) -> CorpusReport:
-        records = sorted(self.records, key=lambda r: (r[0], r[1]))
+        records = sorted(self.records, key=_order)
         problems = sorted(self.problems, key=lambda p: p[0])
         skipped: Counter[str] = Counter()
         for s in self._skipped():

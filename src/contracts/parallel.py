@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 from .errors import InputError
 
 if TYPE_CHECKING:
-    from .corpus import Problem, Record, Skipped
+    from .corpus import Record
 
 __all__ = ["Block", "default_jobs", "drift_parallel", "iter_validate_parallel", "plan_blocks",
            "validate_parallel"]
@@ -159,6 +159,12 @@ class SpecRef:
         data = pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL)
         return cls(hashlib.sha256(data).hexdigest(), data)
 
+    def given(self, validator: Any) -> SpecRef:
+        """Use ``validator`` (compiled from this spec) for "validate" in this process: the
+        parent has compiled it already, and forked workers inherit it."""
+        _COMPILED.setdefault((self.digest, "validate", False), validator)
+        return self
+
     def compiled(self, what: str, flag: bool) -> Any:
         key = (self.digest, what, flag)
         hit = _COMPILED.get(key)
@@ -186,6 +192,9 @@ class Job:
     strict: bool = False
     request_side: bool = True
     collect_values: bool = False
+    render: Callable[[list[Record]], Any] | None = None
+    """With ``render``, a worker hands back its block's records rendered (see
+    :meth:`contracts.accumulate.CorpusAccumulator.render_with`), not the records."""
 
 
 def run_block(job: Job, block: Block) -> tuple[Any, int]:
@@ -207,6 +216,8 @@ def run_block(job: Job, block: Block) -> tuple[Any, int]:
         validator = job.spec.compiled("validate", False)
         acc = CorpusAccumulator(job.sources).feed(validator, items, strict=job.strict,
                                                   request_side=job.request_side)
+        if job.render is not None:
+            acc.render_with(job.render)
         return acc, lines
     except ContractsError as exc:
         return str(exc), -1
@@ -297,33 +308,44 @@ def validate_parallel(api: Any, paths: Sequence[str | Path], *, jobs: int, stric
                       accumulator: bool = False) -> Any:
     """:func:`contracts.corpus.validate_corpus` on ``jobs`` processes: the same report (with
     ``accumulator``, the merged :class:`~contracts.accumulate.CorpusAccumulator`)."""
-    from .validation import validator_for
-
-    spec = validator_for(api).spec if api is not None else None  # None: by each line's api
     blocks = plan_blocks(paths, block_bytes, jobs)
-    job = Job("validate", SpecRef.of(spec), tuple(str(p) for p in paths), strict=strict,
+    job = Job("validate", _spec_ref(api), tuple(str(p) for p in paths), strict=strict,
               request_side=request_side)
     merged = run_job(job, blocks, _pool_map(jobs))
     return merged if accumulator else merged.report()
 
 
+def _spec_ref(api: Any) -> SpecRef:
+    """The spec of ``api`` for the workers (None: each line by the spec its api names), its
+    validator the one this process has compiled already."""
+    from .validation import validator_for
+
+    if api is None:
+        return SpecRef.of(None)
+    validator = validator_for(api)
+    return SpecRef.of(validator.spec).given(validator)
+
+
 def iter_validate_parallel(api: Any, paths: Sequence[str | Path], *, jobs: int,
                            strict: bool = False, request_side: bool = True,
-                           block_bytes: int | None = None
-                           ) -> Iterator[Record | Problem | Skipped | int]:
+                           block_bytes: int | None = None,
+                           render: Callable[[list[Record]], Any] | None = None
+                           ) -> Iterator[Any]:
     """What :meth:`CorpusAccumulator.stream` yields for the merged result of
     :func:`validate_parallel`, streamed block by block as the workers finish them: the caller
     renders one block while the workers check the next, and memory holds the blocks in flight,
     not every record of the corpus. The same items in the same order: blocks are planned in
     input order, and every record or problem of a JSON Lines block has its line, so no entry
-    of a later block sorts before one of an earlier block."""
-    from .accumulate import CorpusAccumulator
-    from .validation import validator_for
+    of a later block sorts before one of an earlier block.
 
-    spec = validator_for(api).spec if api is not None else None
+    With ``render`` (a picklable function of a block's records, in order), each block's
+    records come as what it returns, rendered by the worker, its lines shifted here (see
+    :meth:`CorpusAccumulator.render_with`): the parent then only writes text."""
+    from .accumulate import CorpusAccumulator
+
     blocks = plan_blocks(paths, block_bytes, jobs)
-    job = Job("validate", SpecRef.of(spec), tuple(str(p) for p in paths), strict=strict,
-              request_side=request_side)
+    job = Job("validate", _spec_ref(api), tuple(str(p) for p in paths), strict=strict,
+              request_side=request_side, render=render)
     total = CorpusAccumulator(job.sources)
     for acc in placed(zip(blocks, _pool_imap(jobs, job, blocks), strict=True)):
         yield from acc.entries()

@@ -18,12 +18,13 @@ from typing import IO, Any
 from .._text import terminal_safe
 from ..corpus import Problem, Record, Skipped
 from ..findings import Severity
+from ._rendered import RenderedRecords, renderer
 
-__all__ = ["StreamSummary", "write_violations"]
+__all__ = ["StreamSummary", "renderer", "write_violations"]
 
 _MARK = "\x00records\x00"
 
-Items = Iterable[Record | Problem | Skipped | int]
+Items = Iterable[Record | RenderedRecords | Problem | Skipped | int]
 
 
 @dataclass
@@ -51,12 +52,26 @@ def write_violations(items: Items, fmt: str, out: IO[str], *,
 
 def _records(items: Items, summary: StreamSummary,
              fail_on: Severity) -> Iterable[Record]:
+    """The records (SARIF and JUnit render every record in this process)."""
+    for item in _entries(items, summary, fail_on):
+        if isinstance(item, RenderedRecords):
+            raise TypeError(f"records rendered as {item.fmt} where each record is needed")
+        yield item
+
+
+def _entries(items: Items, summary: StreamSummary,
+             fail_on: Severity) -> Iterable[Record | RenderedRecords]:
+    """The records, and those a worker rendered (:mod:`._rendered`), in input order; the
+    counts, skipped lines and problems go to ``summary``."""
     for item in items:
         if isinstance(item, int):
             summary.exchanges = item
         elif isinstance(item, Record):
             if item.violation.severity >= fail_on:
                 summary.failed = True
+            yield item
+        elif isinstance(item, RenderedRecords):
+            summary.failed = summary.failed or item.fails(fail_on)
             yield item
         elif isinstance(item, Skipped):
             summary.skipped[item.api] = summary.skipped.get(item.api, 0) + item.count
@@ -67,7 +82,12 @@ def _records(items: Items, summary: StreamSummary,
 def _text(items: Items, out: IO[str], summary: StreamSummary,
           fail_on: Severity, show_values: bool) -> None:
     counts = dict.fromkeys(sorted(Severity, reverse=True), 0)
-    for r in _records(items, summary, fail_on):
+    for r in _entries(items, summary, fail_on):
+        if isinstance(r, RenderedRecords):
+            for severity, n in r.counts.items():
+                counts[severity] += n
+            out.write(r.text())
+            continue
         counts[r.violation.severity] += 1
         # What came from the traffic cannot move the cursor: control characters as \xNN.
         out.write(terminal_safe(f"{r.location}: {r.violation.severity.label}: "
@@ -94,26 +114,43 @@ def _assemble(out: IO[str], document: str, spool: IO[str]) -> None:
     out.write(tail)
 
 
-def _spool(records: Iterable[dict[str, Any]], indent: str, *, ensure_ascii: bool = True
+def _spool(records: Iterable[dict[str, Any] | str], indent: str, *, ensure_ascii: bool = True
            ) -> tuple[IO[str], bool]:
     """Write ``records`` as the items of a JSON array indented by ``indent``, a few hundred
     at a time (one encoder call each: the items of an indented list are the records'
-    own indented text, two spaces in)."""
+    own indented text, two spaces in); a string is items already written so (by a worker)."""
     import tempfile
-    from itertools import islice
 
     from ._common import indented_json
 
     spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - the caller closes it
     pad = indent[2:]
     first = True
-    records = iter(records)
-    while batch := list(islice(records, 256)):
-        text = indented_json(batch, ensure_ascii=ensure_ascii)[2:-2]  # without "[\n" "\n]"
+
+    def write(text: str) -> None:
+        nonlocal first
         if not first:
             spool.write(",\n")
-        spool.write(pad + text.replace("\n", "\n" + pad))
+        spool.write(text)
         first = False
+
+    def flush(batch: list[dict[str, Any]]) -> None:
+        text = indented_json(batch, ensure_ascii=ensure_ascii)[2:-2]  # without "[\n" "\n]"
+        write(pad + text.replace("\n", "\n" + pad))
+        batch.clear()
+
+    batch: list[dict[str, Any]] = []
+    for record in records:
+        if type(record) is str:
+            if batch:
+                flush(batch)
+            write(record)
+            continue
+        batch.append(record)  # type: ignore[arg-type]  # not a str: a dict
+        if len(batch) == 256:
+            flush(batch)
+    if batch:
+        flush(batch)
     return spool, not first
 
 
@@ -121,8 +158,10 @@ def _json(items: Items, out: IO[str], summary: StreamSummary,
           fail_on: Severity, show_values: bool) -> None:
     from ._common import indented_json  # here: a text report needs none of _common
 
-    records = (dict(r.violation.as_dict(show_values=show_values), source=r.source, line=r.line,
-                    entry=r.pointer) for r in _records(items, summary, fail_on))
+    records = (r.text() if isinstance(r, RenderedRecords)  # by a worker: see render_json
+               else dict(r.violation.as_dict(show_values=show_values), source=r.source,
+                         line=r.line, entry=r.pointer)
+               for r in _entries(items, summary, fail_on))
     spool, any_records = _spool(records, "    ")
     with spool:
         document = indented_json({
