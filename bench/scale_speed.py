@@ -12,8 +12,13 @@ included) and exchanges per CPU second (the per-core rate to size a cluster), pe
 driver and of the largest worker; the outputs of the three modes are
 compared byte for byte.
 
+The modes are interleaved round by round (``--rounds``, default 5); each row shows the median
+over the rounds and, for the speed-up, the median of the per-round ratios with their range.
+Every child runs as an installed tool does (``traffic_speed.installed_env``: its bytecode
+written and read, a spec cache of its own), so that no mode recompiles our modules per run.
+
     python bench/scale_speed.py                     # 100,000 exchanges
-    python bench/scale_speed.py --exchanges 20000 --kinds validate
+    python bench/scale_speed.py --exchanges 20000 --kinds validate --rounds 3
 
 Target (issue 19): ``--jobs 2`` at least 1.7x one process on this 2-core machine.
 """
@@ -103,44 +108,74 @@ def measure(mode: str, kind: str, out: str, files: list[str]) -> dict[str, Any]:
             "worker_mib": worker}
 
 
+def _median(values: list[float]) -> float:
+    import statistics
+
+    return statistics.median(values)
+
+
+def _run(mode: str, kind: str, out: str, files: list[str], env: dict[str, str]
+         ) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, __file__, "--measure", mode, kind, out, *files],
+                          capture_output=True, text=True, env=env)
+    if done.returncode:
+        raise SystemExit(f"{mode} {kind} failed:\n{done.stderr[-2000:]}")
+    row: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if row["code"] not in (0, 1):  # 1: the corpus has violations, as it should
+        raise SystemExit(f"{mode} {kind}: contracts exited {row['code']}")
+    row["digest"] = hashlib.sha256(Path(out).read_bytes()).hexdigest()[:12]
+    return row
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--exchanges", type=int, default=100_000)
     parser.add_argument("--kinds", default="validate,drift")
+    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
     opts = parser.parse_args()
     if opts.measure:
         mode, kind, out, *files = opts.measure
         print(json.dumps(measure(mode, kind, out, files)))
         return 0
+    sys.path.insert(0, str(Path(__file__).parent))
+    from traffic_speed import installed_env
+
+    modes = opts.modes.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files = [str(p) for p in build(folder, opts.exchanges)]
+        env = installed_env(tmp)
         size = sum(Path(f).stat().st_size for f in files)
         print(f"{opts.exchanges:,} exchanges of {API} in {len(files)} files, "
-              f"{size / 2**20:.0f} MiB\n")
-        print("| command | mode | seconds | exchanges/s | speed-up | CPU s | exchanges/CPU s | "
-              "driver peak | worker peak | output |")
+              f"{size / 2**20:.0f} MiB; {opts.rounds} rounds, modes interleaved\n")
+        print("| command | mode | seconds (median, range) | exchanges/s | speed-up (median of "
+              "rounds, range) | CPU s | exchanges/CPU s | driver peak | worker peak | output |")
         print("|---|---|---|---|---|---|---|---|---|---|")
         for kind in opts.kinds.split(","):
-            base: float | None = None
-            digests = set()
-            for mode in MODES:
-                out = str(folder / f"{kind}-{mode}.json")
-                done = subprocess.run([sys.executable, __file__, "--measure", mode, kind, out,
-                                       *files], capture_output=True, text=True)
-                if done.returncode:
-                    print(done.stderr[-2000:])
-                    return 1
-                row = json.loads(done.stdout.strip().splitlines()[-1])
-                digest = hashlib.sha256(Path(out).read_bytes()).hexdigest()[:12]
-                digests.add(digest)
-                base = base or row["seconds"]
-                print(f"| {kind} | {mode} | {row['seconds']:.1f} | "
-                      f"{opts.exchanges / row['seconds']:,.0f} | {base / row['seconds']:.2f}x | "
-                      f"{row['cpu']:.1f} | {opts.exchanges / row['cpu']:,.0f} | "
-                      f"{row['driver_mib']:.0f} MiB | {row['worker_mib']:.0f} MiB | "
-                      f"{digest} (exit {row['code']}) |", flush=True)
+            for mode in modes:  # one untimed run each: the bytecode and spec cache written
+                _run(mode, kind, str(folder / "warm.json"), files, env)
+            rows: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
+            for _ in range(opts.rounds):
+                for mode in modes:
+                    rows[mode].append(_run(mode, kind, str(folder / f"{kind}-{mode}.json"),
+                                           files, env))
+            digests = {row["digest"] for runs in rows.values() for row in runs}
+            base = rows[modes[0]]
+            for mode in modes:
+                runs = rows[mode]
+                seconds = [r["seconds"] for r in runs]
+                ups = [b["seconds"] / r["seconds"] for b, r in zip(base, runs, strict=True)]
+                mid = _median(seconds)
+                print(f"| {kind} | {mode} | {mid:.2f} ({min(seconds):.2f}-{max(seconds):.2f}) | "
+                      f"{opts.exchanges / mid:,.0f} | **{_median(ups):.2f}x** "
+                      f"({min(ups):.2f}-{max(ups):.2f}) | "
+                      f"{_median([r['cpu'] for r in runs]):.1f} | "
+                      f"{opts.exchanges / _median([r['cpu'] for r in runs]):,.0f} | "
+                      f"{max(r['driver_mib'] for r in runs):.0f} MiB | "
+                      f"{max(r['worker_mib'] for r in runs):.0f} MiB | "
+                      f"{runs[0]['digest']} |", flush=True)
             if len(digests) != 1:
                 print(f"OUTPUTS DIFFER for {kind}: {sorted(digests)}")
                 return 1
