@@ -79,6 +79,22 @@ def test_a_remembered_parse_is_never_another_bodys(status: int) -> None:
                 assert found == (_alone(exchange) if walk else []), exchange.response_body
 
 
+@pytest.mark.parametrize("status", [200, 201, 404])
+def test_the_walk_alone_names_what_the_walk_after_the_fast_path_names(status: int) -> None:
+    """``walk_only`` skips the clean fast path, which only ever saves the walk: the same
+    violations for every body, clean ones (none either way), broken JSON and none included."""
+    validator = Validator("realtimekit")
+    for body in [*BODIES, b"{not json", b"", None]:
+        exchange = _exchange(body, status) if body is not None else dataclasses.replace(
+            _exchange(b"{}", status), response_body=None)
+        args = ("GET", SESSION, status, exchange.response_body)
+        kwargs: dict[str, Any] = {"headers": exchange.response_headers}
+        both = list(validator.iter_response_violations(*args, **kwargs))
+        alone = list(validator.iter_response_violations(*args, **kwargs, walk_only=True))
+        assert alone == both, (status, body)
+        assert (both == []) == validator._response_clean(*args, kwargs["headers"], False, None)
+
+
 def test_a_violating_body_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fast path's parse serves the walk that follows it (the body is JSON, well under
     the limits at which parse_json refuses what orjson parses)."""

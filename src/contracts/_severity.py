@@ -26,4 +26,7 @@ class Severity(enum.IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        return _LABELS[self]  # looked up: an enum's name is a descriptor, and reports ask often
+
+
+_LABELS = {severity: severity.name.lower() for severity in Severity}

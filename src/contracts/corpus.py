@@ -72,8 +72,9 @@ def _validator(api: Spec | str | Validator) -> Validator:
 def exchange_violations(validator: Validator, exchange: Any, *, strict: bool = False,
                         request: bool = True) -> Iterator[Violation]:
     """Both directions of one recorded exchange (request, then response when recorded);
-    ``request=False`` when the request is known to break nothing
-    (:meth:`~contracts.validation.Validator.exchange_walk` said so).
+    ``request=False`` when the request is known to break nothing and the response not to be
+    clean (:meth:`~contracts.validation.Validator.exchange_walk` said ``"response"``): the
+    response is then walked without its clean fast path, which has failed once already.
 
     One violation, one record: what both directions find alike (an exchange the spec has no
     operation for is undocumented once, not once per direction) is yielded once.
@@ -90,7 +91,8 @@ def exchange_violations(validator: Validator, exchange: Any, *, strict: bool = F
     if exchange.status is not None:
         found = validator.iter_response_violations(
             exchange.method, exchange.url, exchange.status, exchange.response_body,
-            headers=exchange.response_headers or None, strict=strict, operation=operation)
+            headers=exchange.response_headers or None, strict=strict, operation=operation,
+            walk_only=not request)
         yield from (v for v in found if v.key not in seen) if seen else found
 
 

@@ -145,9 +145,8 @@ class Validator:
 
     def _located(self, method: str, url: str, operation: str | None
                  ) -> tuple[tuple[Operation, Mapping[str, str]], Violation] | Violation:
-        """The operation serving ``url`` with its path parameters and the record its
-        violations start from, or the violation that no documented operation serves it (an
-        operation named by the caller that does not exist raises)."""
+        """The operation serving ``url``, its path parameters and its violations' base record,
+        or the undocumented-operation violation (a caller's unknown ``operation`` raises)."""
         try:
             found = self._operation(method, url, operation)
         except OperationNotFound as exc:
@@ -389,10 +388,9 @@ class Validator:
     def exchange_walk(self, exchange: Any, *, strict: bool = False) -> str:
         """What of a recorded exchange (anything with :class:`~contracts.exchanges.Exchange`'s
         attributes) must be walked to name its violations: ``""`` nothing (it certainly
-        breaks nothing, so :func:`contracts.corpus.exchange_violations` would yield nothing),
-        ``"response"`` (the request certainly breaks nothing) or ``"both"``. What the URL
-        decides (the operation, path and query parameters) is judged once per (method, URL);
-        the headers, bodies and status per exchange."""
+        breaks nothing), ``"response"`` (the request certainly breaks nothing, and the
+        response failed the clean fast path) or ``"both"``. What the URL decides (operation,
+        path and query parameters) is judged once per (method, URL)."""
         method, url = exchange.method, exchange.url
         operation = getattr(exchange, "operation", None) or None
         route = self._routes.get((method, url, operation, strict), _UNROUTED)
@@ -501,9 +499,12 @@ class Validator:
         strict: bool = False,
         operation: str | None = None,
         query: Mapping[str, str] | None = None,
+        walk_only: bool = False,
     ) -> Iterator[Violation]:
-        """Every way the response breaks the contract of the operation serving ``url``."""
-        if self._response_clean(method, url, status, body, headers, strict, operation, query):
+        """Every way the response breaks the operation's contract (``walk_only``: without
+        the clean fast path first, which :meth:`exchange_walk` has taken)."""
+        if not walk_only and self._response_clean(method, url, status, body, headers, strict,
+                                                  operation, query):
             return
         located = self._located(method, url, operation)
         if isinstance(located, Violation):

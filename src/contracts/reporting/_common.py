@@ -48,9 +48,14 @@ def _alike(value: Any) -> bool:
     return _scalar_alike(value)
 
 
+_PLAIN = frozenset({str, bool, type(None)})
+
+
 def _all_alike(items: Iterable[Any]) -> bool:
     """Every item :func:`_alike`, scalars judged here (a report is mostly strings and
-    numbers: one call per container, not per value)."""
+    numbers: one call per container, not per value; a list of strings, in one C pass)."""
+    if type(items) is list and set(map(type, items)) <= _PLAIN:
+        return True
     for item in items:
         kind = type(item)
         if kind is str or item is None or kind is bool:

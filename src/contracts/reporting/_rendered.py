@@ -124,8 +124,7 @@ def render_json(records: Sequence[Record], *, show_values: bool = False) -> Rend
     """
     from ._common import indented_json
 
-    heads = [dict(r.violation.as_dict(show_values=show_values), source=r.source)
-             for r in records]
+    heads = [_head(r, show_values) for r in records]
     text = indented_json(heads)
     items = text[2:-len(_LIST_END)].split(_BETWEEN) if records else []
     if not text.endswith(_LIST_END) or len(items) != len(records):
@@ -141,6 +140,12 @@ def render_json(records: Sequence[Record], *, show_values: bool = False) -> Rend
             out.text(head + json.dumps(r.line))
         out.text(entry.replace("\n", "\n" + PAD))
     return out.done("json", _counts(records))
+
+
+def _head(record: Record, show_values: bool) -> dict[str, object]:
+    head = record.violation.as_dict(show_values=show_values)  # a new dict: completed in place
+    head["source"] = record.source
+    return head
 
 
 _RENDER = {"text": render_text, "json": render_json}

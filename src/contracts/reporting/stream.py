@@ -159,9 +159,7 @@ def _json(items: Items, out: IO[str], summary: StreamSummary,
     from ._common import indented_json  # here: a text report needs none of _common
 
     records = (r.text() if isinstance(r, RenderedRecords)  # by a worker: see render_json
-               else dict(r.violation.as_dict(show_values=show_values), source=r.source,
-                         line=r.line, entry=r.pointer)
-               for r in _entries(items, summary, fail_on))
+               else _record_dict(r, show_values) for r in _entries(items, summary, fail_on))
     spool, any_records = _spool(records, "    ")
     with spool:
         document = indented_json({
@@ -172,6 +170,15 @@ def _json(items: Items, out: IO[str], summary: StreamSummary,
                             "message": p.message} for p in summary.problems],
         }) + "\n"
         _assemble(out, document, spool)
+
+
+def _record_dict(record: Record, show_values: bool) -> dict[str, Any]:
+    """A record as the JSON report lists it (as ``violations_json`` does)."""
+    out = record.violation.as_dict(show_values=show_values)  # a new dict: completed in place
+    out["source"] = record.source
+    out["line"] = record.line
+    out["entry"] = record.pointer
+    return out
 
 
 def _sarif(items: Items, out: IO[str], summary: StreamSummary,
