@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -34,16 +33,22 @@ _LIST_END = "\n  }\n]"
 _BETWEEN = "\n  },\n"
 
 
-@dataclass(slots=True)
 class RenderedRecords:
     """The text of some records, in input order, with ``lines[i]`` (plus ``offset``) written
-    between ``parts[i]`` and ``parts[i + 1]``; ``counts``: how many records of each severity."""
+    between ``parts[i]`` and ``parts[i + 1]``; ``counts``: how many records of each severity.
 
-    fmt: str
-    parts: list[str]
-    lines: list[int]
-    counts: dict[Severity, int] = field(default_factory=dict)
-    offset: int = 0
+    A plain class (a dataclass would compile its methods when a one-body validate imports
+    the stream writer, which never needs one); it pickles by its slots."""
+
+    __slots__ = ("counts", "fmt", "lines", "offset", "parts")
+
+    def __init__(self, fmt: str, parts: list[str], lines: list[int],
+                 counts: dict[Severity, int] | None = None, offset: int = 0) -> None:
+        self.fmt = fmt
+        self.parts = parts
+        self.lines = lines
+        self.counts: dict[Severity, int] = {} if counts is None else counts
+        self.offset = offset
 
     def shift(self, lines: int) -> RenderedRecords:
         """Add ``lines`` to every line number (the block was read from mid-file)."""
