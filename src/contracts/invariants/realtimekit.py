@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, TypeGuard
 
 from ..findings import Severity, Violation
@@ -68,13 +67,24 @@ def _time(value: object) -> datetime | None:
     return _parse_time(value)
 
 
-@lru_cache(maxsize=4096)
 def _parse_time(value: str) -> datetime | None:
     """Parsed once per distinct text: recorded traffic repeats the same timestamps."""
     try:
-        return datetime.fromisoformat(value)
+        return _TIMES[value]
+    except KeyError:
+        pass
+    try:
+        parsed: datetime | None = datetime.fromisoformat(value)
     except ValueError:
-        return None
+        parsed = None
+    if len(_TIMES) >= 4096:  # timestamps come from traffic: keep it bounded
+        _TIMES.clear()
+    _TIMES[value] = parsed
+    return parsed
+
+
+_TIMES: dict[str, datetime | None] = {}
+""":func:`_parse_time`'s verdicts (a plain dict: a hit is one lookup, not an LRU's upkeep)."""
 
 
 def _before(earlier: object, later: object) -> bool:
@@ -83,7 +93,9 @@ def _before(earlier: object, later: object) -> bool:
         return False
     if type(earlier) is str and type(later) is str and len(earlier) <= 64 \
             and len(later) <= 64:  # _time's tests, without its two calls
-        a, b = _parse_time(earlier), _parse_time(later)
+        times = _TIMES
+        a = times[earlier] if earlier in times else _parse_time(earlier)
+        b = times[later] if later in times else _parse_time(later)
     else:
         a, b = _time(earlier), _time(later)
     if a is None or b is None or (a.tzinfo is None) != (b.tzinfo is None):
@@ -420,13 +432,14 @@ def _session_clean(session: dict[str, Any]) -> bool:
     ended_with_live_participants, live_participants_exceed_max, ended_before_started)."""
     ended = session.get("ended_at")
     live = session.get("live_participants")
+    counted = type(live) is int or _number(live)  # the usual int: no call
     if session.get("status") == "ENDED" and (
-            not isinstance(ended, str) or (_number(live) and live > 0)):
+            not isinstance(ended, str) or (counted and live > 0)):
         return False
     most = session.get("max_concurrent_participants")
-    if _number(live) and _number(most) and live > most:
+    if counted and (type(most) is int or _number(most)) and live > most:
         return False
-    return not _before(session.get("started_at"), ended)
+    return ended is None or not _before(session.get("started_at"), ended)
 
 
 def _over_page(items: object, query: Mapping[str, str]) -> bool:
