@@ -244,3 +244,22 @@ def test_each_call_of_its_own_parses_its_body_even_the_same_object(
         getattr(validation, check)(validator, exchange.method, exchange.url, 200,
                                    exchange.response_body)
     assert len(parses) == 3
+
+
+@pytest.mark.parametrize("headers", [
+    {"content-type": "application/json"}, {"Content-Type": "text/html"},
+    {"CONTENT-TYPE": "application/json"}, {"content-type": "text/html"},
+    {"Content-Type": "application/json; charset=utf-8"}, {"content-type": b"application/json"},
+    {"x-other": "1"}, {}])
+@pytest.mark.parametrize("status", [200, 201])
+def test_the_fast_verdict_reads_the_content_type_as_the_walk_does(
+        headers: dict[str, Any], status: int) -> None:
+    """The content type a recorder writes is read without content_type_of's call; any other
+    spelling (a name in another case, a value not a string) still goes through it."""
+    validator = Validator("realtimekit")
+    for body in BODIES:
+        raw = orjson.dumps(body)
+        clean = validator._response_clean("GET", SESSION, status, raw, headers, False, None)
+        walked = list(Validator("realtimekit").iter_response_violations(
+            "GET", SESSION, status, raw, headers=headers, walk_only=True))
+        assert clean == (not walked), (headers, body)
