@@ -356,18 +356,25 @@ class Validator:
             return False
         if strict and not clean_of(value, plan.shape):
             return False
-        rules = plan.rules  # the operation's (see _op_checks): no invariant, no question
-        if rules:
-            if query is None:
-                query = query_values(url)
-            screen = plan.screen  # the vendor's one-pass verdict: no rule finds anything
-            if screen is None or not screen(value, status, query):
-                ctx = InvariantContext(self.spec.name, op.operation_id, status, value, query,
-                                       None, scratch)
-                for rule in rules:
-                    for _found in rule(ctx):
-                        return False  # a walk follows, which parses the body no more
+        if plan.rules and not self._invariants_clean(plan, op.operation_id, status, value,
+                                                     query, url, scratch):
+            return False  # a walk follows, which parses the body no more
         self._last_parsed = _NOTHING_PARSED  # no walk follows
+        return True
+
+    def _invariants_clean(self, plan: Plan, operation: str, status: int, value: Any,
+                          query: Mapping[str, str] | None, url: str,
+                          scratch: dict[str, Any]) -> bool:
+        """No rule of ``plan`` (:meth:`_op_checks`) finds anything in the parsed ``value``."""
+        if query is None:
+            query = query_values(url)
+        screen = plan.screen
+        if screen is not None and screen(value, status, query):
+            return True  # the vendor's one-pass verdict: no rule finds anything
+        ctx = InvariantContext(self.spec.name, operation, status, value, query, None, scratch)
+        for rule in plan.rules:
+            for _found in rule(ctx):
+                return False
         return True
 
     def _op_checks(self, operation: str) -> tuple[Any, Any]:
@@ -542,8 +549,7 @@ class Validator:
                 yield _replace(base, code="response.body.missing", location="response.body",
                                message="the response documents a body but none was sent")
             return
-        yield from self._check_body(value, media, "response.body",
-                                    body_base, strict)
+        yield from self._check_body(value, media, "response.body", body_base, strict)
         rules, screen = self._op_checks(op.operation_id)
         if rules:  # (none without self._invariants)
             seen = dict(query) if query is not None else query_values(url)

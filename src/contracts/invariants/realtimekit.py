@@ -431,12 +431,12 @@ def _session_clean(session: dict[str, Any]) -> bool:
     """No session rule finds anything in ``session`` (ended_without_ended_at,
     ended_with_live_participants, live_participants_exceed_max, ended_before_started)."""
     ended = session.get("ended_at")
-    live = session.get("live_participants")
+    live: Any = session.get("live_participants")  # a number when counted
     counted = type(live) is int or _number(live)  # the usual int: no call
     if session.get("status") == "ENDED" and (
             not isinstance(ended, str) or (counted and live > 0)):
         return False
-    most = session.get("max_concurrent_participants")
+    most: Any = session.get("max_concurrent_participants")
     if counted and (type(most) is int or _number(most)) and live > most:
         return False
     return ended is None or not _before(session.get("started_at"), ended)
