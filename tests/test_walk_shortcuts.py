@@ -263,3 +263,21 @@ def test_the_fast_verdict_reads_the_content_type_as_the_walk_does(
         walked = list(Validator("realtimekit").iter_response_violations(
             "GET", SESSION, status, raw, headers=headers, walk_only=True))
         assert clean == (not walked), (headers, body)
+
+
+@pytest.mark.parametrize("status", [201, 202, 204, 302])
+def test_an_undocumented_status_is_what_dataclasses_replace_makes(status: int) -> None:
+    """The walk builds the undocumented-status record in one call: every field as
+    ``dataclasses.replace`` of the operation's base record makes it."""
+    validator = Validator("realtimekit")
+    op = validator.spec.match("GET", SESSION).operation
+    documented = sorted(str(k) for k in op.node.value["responses"])
+    want = dataclasses.replace(
+        validator._base(op.operation_id), code="response.status.undocumented",
+        location="response.status", message=f"status {status} is not documented",
+        expected=documented, actual=status)
+    for body in BODIES:
+        found = [v for v in validator.iter_response_violations(
+            "GET", SESSION, status, orjson.dumps(body),
+            headers={"content-type": "application/json"}) if v.location == "response.status"]
+        assert [dataclasses.asdict(v) for v in found] == [dataclasses.asdict(want)]

@@ -515,9 +515,9 @@ class Validator:
         found = self.response_node(op, int(status))
         if found is None:
             documented, documented_status = self._same_class(op, int(status))
-            yield _replace(base, code="response.status.undocumented", location="response.status",
-                           message=f"status {status} is not documented",
-                           expected=list(documented), actual=int(status))
+            yield Violation("response.status.undocumented", f"status {status} is not documented",
+                            base.api, base.operation, "response.status", base.pointer,
+                            base.schema_path, list(documented), int(status), base.severity)
             # A vendor that moved from 201 to 200 still owes the documented body: check it
             # against the documented status of the same class, so every departure is named.
             if documented_status is None:
