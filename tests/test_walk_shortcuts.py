@@ -10,9 +10,12 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import contracts.validation as validation
 from contracts._loading import DEFAULT_LIMITS
+from contracts._schema import json_type
 from contracts.corpus import exchange_violations
 from contracts.exchanges import Exchange
 from contracts.findings import Severity, Violation
@@ -281,3 +284,47 @@ def test_an_undocumented_status_is_what_dataclasses_replace_makes(status: int) -
             "GET", SESSION, status, orjson.dumps(body),
             headers={"content-type": "application/json"}) if v.location == "response.status"]
         assert [dataclasses.asdict(v) for v in found] == [dataclasses.asdict(want)]
+
+
+
+def _plain_json_type(value: Any) -> str:
+    """json_type as it was written before its lookup by exact type (the reference)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "integer" if value.is_integer() else "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+class _Text(str):
+    pass
+
+
+class _Count(int):
+    pass
+
+
+class _Object(dict):  # type: ignore[type-arg]
+    pass
+
+
+_LEAVES = (st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+           | st.builds(_Text, st.text()) | st.builds(_Count, st.integers())
+           | st.sampled_from([Severity.ERROR, b"x", (1,), frozenset()]))
+
+
+@given(st.recursive(_LEAVES, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+    st.text(max_size=3), inner, max_size=3) | st.builds(_Object, st.dictionaries(
+        st.text(max_size=3), inner, max_size=2)), max_leaves=8))
+def test_json_type_by_exact_type_is_the_isinstance_chain(value: Any) -> None:
+    assert json_type(value) == _plain_json_type(value)
