@@ -84,18 +84,24 @@ def _parse_time(value: str) -> datetime | None:
 
 
 _TIMES: dict[str, datetime | None] = {}
-""":func:`_parse_time`'s verdicts (a plain dict: a hit is one lookup, not an LRU's upkeep)."""
+""":func:`_parse_time`'s verdicts (a plain dict: a hit is one lookup, not an LRU's upkeep;
+read by single operations, so another thread clearing it only costs a parse)."""
+_UNSEEN: Any = object()
 
 
 def _before(earlier: object, later: object) -> bool:
     """Whether ``later`` is strictly before ``earlier`` (both must parse, alike in zone)."""
     if later is None or earlier is None:  # the common absent ended_at / left_at
         return False
+    a: datetime | None
+    b: datetime | None
     if type(earlier) is str and type(later) is str and len(earlier) <= 64 \
             and len(later) <= 64:  # _time's tests, without its two calls
-        times = _TIMES
-        a = times[earlier] if earlier in times else _parse_time(earlier)
-        b = times[later] if later in times else _parse_time(later)
+        a, b = _TIMES.get(earlier, _UNSEEN), _TIMES.get(later, _UNSEEN)  # one lookup each
+        if a is _UNSEEN:
+            a = _parse_time(earlier)
+        if b is _UNSEEN:
+            b = _parse_time(later)
     else:
         a, b = _time(earlier), _time(later)
     if a is None or b is None or (a.tzinfo is None) != (b.tzinfo is None):
