@@ -789,3 +789,47 @@ def test_a_screen_agrees_with_the_rules_on_every_single_edit(ex: Example) -> Non
             edit(body)
             for query in QUERY_EDITS:
                 _screen_agrees(ex.api, operation, ex.status, body, query)
+
+
+def _plain_before(earlier: object, later: object) -> bool:
+    """RealtimeKit's timestamp order as it reads without a cache (the reference)."""
+    from datetime import datetime
+
+    def parsed(value: object) -> Any:
+        if not isinstance(value, str) or len(value) > 64:
+            return None
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+
+    a, b = parsed(earlier), parsed(later)
+    if a is None or b is None or (a.tzinfo is None) != (b.tzinfo is None):
+        return False
+    try:
+        return bool(b < a)
+    except (OverflowError, ValueError):
+        return False
+
+
+_STAMPS = (st.datetimes().map(lambda d: d.isoformat())
+           | st.datetimes().map(lambda d: d.isoformat(timespec="milliseconds") + "Z")
+           | st.sampled_from([EARLY, "2025-03-04T08:00:00", "2025-13-04T08:00:00Z",
+                              "2025-03-04T08:00:00+14:00", "0001-01-01T00:00:00+01:00",
+                              "9999-12-31T23:59:59-01:00", "x" * 65, "", None, 3]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=st.lists(st.tuples(_STAMPS, _STAMPS), min_size=1, max_size=20))
+def test_realtimekit_timestamps_are_ordered_as_parsed_each_time(
+        pairs: list[tuple[Any, Any]]) -> None:
+    """The parse kept per text (and the cache refilled once full) never changes a verdict."""
+    from contracts.invariants import realtimekit
+
+    for earlier, later in [*pairs, *pairs]:  # the second time from what was kept
+        assert realtimekit._before(earlier, later) == _plain_before(earlier, later)
+    for n in range(4100):  # past the bound: cleared, and filled again
+        realtimekit._parse_time(f"2025-03-04T08:00:00.{n:06d}")
+    assert len(realtimekit._TIMES) <= 4096
+    for earlier, later in pairs:
+        assert realtimekit._before(earlier, later) == _plain_before(earlier, later)

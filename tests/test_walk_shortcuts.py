@@ -10,9 +10,12 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import contracts.validation as validation
 from contracts._loading import DEFAULT_LIMITS
+from contracts._schema import json_type
 from contracts.corpus import exchange_violations
 from contracts.exchanges import Exchange
 from contracts.findings import Severity, Violation
@@ -244,3 +247,84 @@ def test_each_call_of_its_own_parses_its_body_even_the_same_object(
         getattr(validation, check)(validator, exchange.method, exchange.url, 200,
                                    exchange.response_body)
     assert len(parses) == 3
+
+
+@pytest.mark.parametrize("headers", [
+    {"content-type": "application/json"}, {"Content-Type": "text/html"},
+    {"CONTENT-TYPE": "application/json"}, {"content-type": "text/html"},
+    {"Content-Type": "application/json; charset=utf-8"}, {"content-type": b"application/json"},
+    {"x-other": "1"}, {}])
+@pytest.mark.parametrize("status", [200, 201])
+def test_the_fast_verdict_reads_the_content_type_as_the_walk_does(
+        headers: dict[str, Any], status: int) -> None:
+    """The content type a recorder writes is read without content_type_of's call; any other
+    spelling (a name in another case, a value not a string) still goes through it."""
+    validator = Validator("realtimekit")
+    for body in BODIES:
+        raw = orjson.dumps(body)
+        clean = validator._response_clean("GET", SESSION, status, raw, headers, False, None)
+        walked = list(Validator("realtimekit").iter_response_violations(
+            "GET", SESSION, status, raw, headers=headers, walk_only=True))
+        assert clean == (not walked), (headers, body)
+
+
+@pytest.mark.parametrize("status", [201, 202, 204, 302])
+def test_an_undocumented_status_is_what_dataclasses_replace_makes(status: int) -> None:
+    """The walk builds the undocumented-status record in one call: every field as
+    ``dataclasses.replace`` of the operation's base record makes it."""
+    validator = Validator("realtimekit")
+    op = validator.spec.match("GET", SESSION).operation
+    documented = sorted(str(k) for k in op.node.value["responses"])
+    want = dataclasses.replace(
+        validator._base(op.operation_id), code="response.status.undocumented",
+        location="response.status", message=f"status {status} is not documented",
+        expected=documented, actual=status)
+    for body in BODIES:
+        found = [v for v in validator.iter_response_violations(
+            "GET", SESSION, status, orjson.dumps(body),
+            headers={"content-type": "application/json"}) if v.location == "response.status"]
+        assert [dataclasses.asdict(v) for v in found] == [dataclasses.asdict(want)]
+
+
+
+def _plain_json_type(value: Any) -> str:
+    """json_type as it was written before its lookup by exact type (the reference)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "integer" if value.is_integer() else "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+class _Text(str):
+    pass
+
+
+class _Count(int):
+    pass
+
+
+class _Object(dict):  # type: ignore[type-arg]
+    pass
+
+
+_LEAVES = (st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+           | st.builds(_Text, st.text()) | st.builds(_Count, st.integers())
+           | st.sampled_from([Severity.ERROR, b"x", (1,), frozenset()]))
+
+
+@given(st.recursive(_LEAVES, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+    st.text(max_size=3), inner, max_size=3) | st.builds(_Object, st.dictionaries(
+        st.text(max_size=3), inner, max_size=2)), max_leaves=8))
+def test_json_type_by_exact_type_is_the_isinstance_chain(value: Any) -> None:
+    assert json_type(value) == _plain_json_type(value)

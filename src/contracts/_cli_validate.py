@@ -64,6 +64,7 @@ def validate(api: str | None, operation: str | None, status: int | None, fmt: st
     scaled = scaled_validate(api, names, operation, strict, jobs, scheduler,
                              renderer(fmt, show_values=show_values))
     with progress(files if scaled is None else ()) as advance:
+        advance = None if advance is _silent else advance  # no call per exchange for nothing
         if scaled is not None:  # from workers, streamed out in input order
             items: Iterable[Any] = scaled
         elif operation is None or api is None:  # recorded traffic: streamed, constant memory
@@ -82,6 +83,10 @@ def validate(api: str | None, operation: str | None, status: int | None, fmt: st
     raise CommandExit(EXIT_FINDINGS if failed else (EXIT_USAGE if problems else EXIT_OK))
 
 
+def _silent(n: int) -> None:
+    """What :class:`progress` advances when it shows no bar: nothing."""
+
+
 class progress:
     """A progress bar on stderr for long inputs (over ~5 MB), silent otherwise."""
 
@@ -95,7 +100,7 @@ class progress:
 
     def __enter__(self) -> Any:
         if not self._show:
-            return lambda n: None
+            return _silent
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self._bar = Progress(SpinnerColumn(), TextColumn("{task.completed:,} exchanges"),

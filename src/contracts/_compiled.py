@@ -37,15 +37,22 @@ class Plan(Record):
     # For a body parsed here, with the vendor's rules on (they share what it reads):
     # check(value, scratch), see contracts._vouched; None or False: none.
     vouched: Any = None
+    # The operation's invariant rules and its vendor's screen (Validator._op_checks), here so
+    # that a clean answer is judged without looking them up again.
+    rules: Any = ()
+    screen: Any = None
 
     def __init__(self, is_valid: Any, compiled: CompiledSchema, shape: Shape,
-                 headers: bool, vouched: Any = None) -> None:
+                 headers: bool, vouched: Any = None, rules: Any = (),
+                 screen: Any = None) -> None:
         _set = object.__setattr__
         _set(self, "is_valid", is_valid)
         _set(self, "compiled", compiled)
         _set(self, "shape", shape)
         _set(self, "headers", headers)
         _set(self, "vouched", vouched)
+        _set(self, "rules", rules)
+        _set(self, "screen", screen)
 
 
 MAX_BODY = DEFAULT_LIMITS.max_bytes

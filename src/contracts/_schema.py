@@ -77,6 +77,9 @@ def _refuse(uri: str) -> Any:
 
 
 def json_type(value: Any) -> str:
+    name = _JSON_TYPES.get(type(value))  # a parsed JSON value's own type: one lookup
+    if name is not None:
+        return name
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -92,6 +95,12 @@ def json_type(value: Any) -> str:
     if isinstance(value, dict):
         return "object"
     return type(value).__name__
+
+
+_JSON_TYPES: dict[type, str] = {type(None): "null", bool: "boolean", int: "integer",
+                                str: "string", list: "array", dict: "object"}
+""":func:`json_type` of a value of exactly one of these types (a float's depends on its value,
+and a subclass's is told by json_type's isinstance tests)."""
 
 
 def _at(instance: Any, parts: list[str | int]) -> Any:

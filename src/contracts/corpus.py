@@ -38,15 +38,20 @@ class Record(FrozenRecord):
 
     def __init__(self, violation: Violation, source: str, line: int | None = None,
                  pointer: str | None = None) -> None:
-        _set = object.__setattr__
-        _set(self, "violation", violation)
-        _set(self, "source", source)
-        _set(self, "line", line)
-        _set(self, "pointer", pointer)
+        # by slot descriptor (_RECORD_SETTERS): one record per violation a corpus names
+        violation_, source_, line_, pointer_ = _RECORD_SETTERS
+        violation_(self, violation)
+        source_(self, source)
+        line_(self, line)
+        pointer_(self, pointer)
 
     @property
     def location(self) -> str:
         return _location(self.source, self.line, self.pointer)
+
+
+_RECORD_SETTERS = tuple(getattr(Record, name).__set__
+                        for name in ("violation", "source", "line", "pointer"))
 
 
 # A part of an input that could not be read (the name this module has always used).
@@ -80,19 +85,29 @@ def exchange_violations(validator: Validator, exchange: Any, *, strict: bool = F
     operation for is undocumented once, not once per direction) is yielded once.
     """
     operation = getattr(exchange, "operation", None) or None
-    seen = set()
     if request:
-        for violation in validator.iter_request_violations(
-                exchange.method, exchange.url, exchange.request_body,
-                headers=exchange.request_headers or None, strict=strict,
-                operation=operation):
-            seen.add(violation.key)
-            yield violation
+        return _both_directions(validator, exchange, strict, operation)
+    if exchange.status is None:
+        return iter(())
+    return validator.iter_response_violations(  # the response's walk itself: no layer more
+        exchange.method, exchange.url, exchange.status, exchange.response_body,
+        headers=exchange.response_headers or None, strict=strict, operation=operation,
+        walk_only=True)
+
+
+def _both_directions(validator: Validator, exchange: Any, strict: bool,
+                     operation: str | None) -> Iterator[Violation]:
+    """:func:`exchange_violations` of the request and then the response."""
+    seen = set()
+    for violation in validator.iter_request_violations(
+            exchange.method, exchange.url, exchange.request_body,
+            headers=exchange.request_headers or None, strict=strict, operation=operation):
+        seen.add(violation.key)
+        yield violation
     if exchange.status is not None:
         found = validator.iter_response_violations(
             exchange.method, exchange.url, exchange.status, exchange.response_body,
-            headers=exchange.response_headers or None, strict=strict, operation=operation,
-            walk_only=not request)
+            headers=exchange.response_headers or None, strict=strict, operation=operation)
         yield from (v for v in found if v.key not in seen) if seen else found
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import IO, Any, cast
 from urllib.parse import urlencode
 
+from orjson import loads as _loads
+
 from ._exchange import NO_HEADERS, Body, Exchange, freeze_headers
 from ._loading import Document, Limits, load_document, open_regular, parse_json, read_capped
 from ._logline import BLANK, LOG_VERSION, line_value, plain_record
@@ -512,8 +514,12 @@ def _load_yaml(path: Path, source: str) -> Document:
         raise
 
 
+_NOT_READ: Any = object()
+
+
 def _iter_jsonl(path: Path, source: str, max_line_bytes: int) -> Iterator[Exchange | ReadProblem]:
     limits = Limits(max_bytes=max_line_bytes + 2)
+    loads, small = _loads, limits.max_json_values  # line_value's first step, inline
     with open_regular(path, source) as fh:
         number = 0
         readline, cap = fh.readline, max_line_bytes + 1
@@ -527,9 +533,14 @@ def _iter_jsonl(path: Path, source: str, max_line_bytes: int) -> Iterator[Exchan
                 yield ReadProblem(source, number, f"line is longer than {max_line_bytes:,} bytes")
                 continue
             try:
-                record = line_value(raw, number == 1, source, limits)
-                if record is BLANK:
-                    continue
+                try:
+                    record = loads(raw) if len(raw) <= small else _NOT_READ
+                except ValueError:  # blank, a BOM, or broken: line_value says which
+                    record = _NOT_READ
+                if record is _NOT_READ:
+                    record = line_value(raw, number == 1, source, limits)
+                    if record is BLANK:
+                        continue
                 yield plain_record(record, source, number) or _from_record(record, source,
                                                                             number)
             except InputError as exc:

@@ -292,7 +292,8 @@ class Validator:
                 if compiled is not None:
                     plan = Plan(compiled.valid, compiled, self._shapes.root(schema_node),
                                 bool(headers), self._invariants and vouched_check(
-                                    self.spec, self._schemas, schema_node, compiled, op, status))
+                                    self.spec, self._schemas, schema_node, compiled, op, status),
+                                *self._op_checks(op.operation_id))
         if len(self._plans) > 4096:
             self._plans.clear()
         self._plans[key] = plan
@@ -321,11 +322,13 @@ class Validator:
         of the request's query, None: read from ``url``; ``documented``: the status owed)."""
         if body is None or type(status) is not int:
             return False
-        key = (op.operation_id, status if documented is None else documented,
-               content_type_of(headers) if headers else None)
+        content_type = headers.get("content-type") if headers else None
+        if type(content_type) is not str and headers:  # not as a recorder writes it
+            content_type = content_type_of(headers)
+        key = (op.operation_id, status if documented is None else documented, content_type)
         plan = self._plans.get(key, _UNROUTED)
         if plan is _UNROUTED:
-            plan = self._plan(op, key[1], key[2])
+            plan = self._plan(op, key[1], content_type)
         if plan is None or (plan.headers and headers is not None):
             return False
         if type(body) is bytes or type(body) is str:
@@ -353,9 +356,26 @@ class Validator:
             return False
         if strict and not clean_of(value, plan.shape):
             return False
-        clean = self._invariants_clean(op.operation_id, status, value, query, url, scratch)
-        self._last_parsed = _NOTHING_PARSED if clean else self._last_parsed  # no walk follows
-        return clean
+        if plan.rules and not self._invariants_clean(plan, op.operation_id, status, value,
+                                                     query, url, scratch):
+            return False  # a walk follows, which parses the body no more
+        self._last_parsed = _NOTHING_PARSED  # no walk follows
+        return True
+
+    def _invariants_clean(self, plan: Plan, operation: str, status: int, value: Any,
+                          query: Mapping[str, str] | None, url: str,
+                          scratch: dict[str, Any]) -> bool:
+        """No rule of ``plan`` (:meth:`_op_checks`) finds anything in the parsed ``value``."""
+        if query is None:
+            query = query_values(url)
+        screen = plan.screen
+        if screen is not None and screen(value, status, query):
+            return True  # the vendor's one-pass verdict: no rule finds anything
+        ctx = InvariantContext(self.spec.name, operation, status, value, query, None, scratch)
+        for rule in plan.rules:
+            for _found in rule(ctx):
+                return False
+        return True
 
     def _op_checks(self, operation: str) -> tuple[Any, Any]:
         """The invariant rules of ``operation`` and its vendor's screen, found once."""
@@ -365,25 +385,6 @@ class Validator:
                 rules_for_operation(self.spec.name, operation),
                 screen_for(self.spec.name, operation)) if self._invariants else ((), None)
         return checks
-
-    def _invariants_clean(self, operation: str, status: int, value: Any,
-                          query: Mapping[str, str] | None, url: str,
-                          scratch: dict[str, Any]) -> bool:
-        """No invariant rule of ``operation`` finds anything in the parsed body ``value``
-        (``scratch``: what a vouched check read, for the rules)."""
-        checks = self._op_rules.get(operation)
-        rules, screen = checks if checks is not None else self._op_checks(operation)
-        if rules:
-            if query is None:
-                query = query_values(url)
-            if screen is not None and screen(value, status, query):
-                return True  # the vendor's one-pass verdict: no rule finds anything
-            ctx = InvariantContext(self.spec.name, operation, status, value, query, None,
-                                   scratch)
-            for rule in rules:
-                for _found in rule(ctx):
-                    return False
-        return True
 
     def exchange_walk(self, exchange: Any, *, strict: bool = False) -> str:
         """What of a recorded exchange (anything with :class:`~contracts.exchanges.Exchange`'s
@@ -514,9 +515,9 @@ class Validator:
         found = self.response_node(op, int(status))
         if found is None:
             documented, documented_status = self._same_class(op, int(status))
-            yield _replace(base, code="response.status.undocumented", location="response.status",
-                           message=f"status {status} is not documented",
-                           expected=list(documented), actual=int(status))
+            yield Violation("response.status.undocumented", f"status {status} is not documented",
+                            base.api, base.operation, "response.status", base.pointer,
+                            base.schema_path, list(documented), int(status), base.severity)
             # A vendor that moved from 201 to 200 still owes the documented body: check it
             # against the documented status of the same class, so every departure is named.
             if documented_status is None:
@@ -548,8 +549,7 @@ class Validator:
                 yield _replace(base, code="response.body.missing", location="response.body",
                                message="the response documents a body but none was sent")
             return
-        yield from self._check_body(value, media, "response.body",
-                                    body_base, strict)
+        yield from self._check_body(value, media, "response.body", body_base, strict)
         rules, screen = self._op_checks(op.operation_id)
         if rules:  # (none without self._invariants)
             seen = dict(query) if query is not None else query_values(url)

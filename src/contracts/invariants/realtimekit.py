@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, TypeGuard
 
 from ..findings import Severity, Violation
@@ -68,22 +67,41 @@ def _time(value: object) -> datetime | None:
     return _parse_time(value)
 
 
-@lru_cache(maxsize=4096)
 def _parse_time(value: str) -> datetime | None:
     """Parsed once per distinct text: recorded traffic repeats the same timestamps."""
     try:
-        return datetime.fromisoformat(value)
+        return _TIMES[value]
+    except KeyError:
+        pass
+    try:
+        parsed: datetime | None = datetime.fromisoformat(value)
     except ValueError:
-        return None
+        parsed = None
+    if len(_TIMES) >= 4096:  # timestamps come from traffic: keep it bounded
+        _TIMES.clear()
+    _TIMES[value] = parsed
+    return parsed
+
+
+_TIMES: dict[str, datetime | None] = {}
+""":func:`_parse_time`'s verdicts (a plain dict: a hit is one lookup, not an LRU's upkeep;
+read by single operations, so another thread clearing it only costs a parse)."""
+_UNSEEN: Any = object()
 
 
 def _before(earlier: object, later: object) -> bool:
     """Whether ``later`` is strictly before ``earlier`` (both must parse, alike in zone)."""
     if later is None or earlier is None:  # the common absent ended_at / left_at
         return False
+    a: datetime | None
+    b: datetime | None
     if type(earlier) is str and type(later) is str and len(earlier) <= 64 \
             and len(later) <= 64:  # _time's tests, without its two calls
-        a, b = _parse_time(earlier), _parse_time(later)
+        a, b = _TIMES.get(earlier, _UNSEEN), _TIMES.get(later, _UNSEEN)  # one lookup each
+        if a is _UNSEEN:
+            a = _parse_time(earlier)
+        if b is _UNSEEN:
+            b = _parse_time(later)
     else:
         a, b = _time(earlier), _time(later)
     if a is None or b is None or (a.tzinfo is None) != (b.tzinfo is None):
@@ -419,14 +437,15 @@ def _session_clean(session: dict[str, Any]) -> bool:
     """No session rule finds anything in ``session`` (ended_without_ended_at,
     ended_with_live_participants, live_participants_exceed_max, ended_before_started)."""
     ended = session.get("ended_at")
-    live = session.get("live_participants")
+    live: Any = session.get("live_participants")  # a number when counted
+    counted = type(live) is int or _number(live)  # the usual int: no call
     if session.get("status") == "ENDED" and (
-            not isinstance(ended, str) or (_number(live) and live > 0)):
+            not isinstance(ended, str) or (counted and live > 0)):
         return False
-    most = session.get("max_concurrent_participants")
-    if _number(live) and _number(most) and live > most:
+    most: Any = session.get("max_concurrent_participants")
+    if counted and (type(most) is int or _number(most)) and live > most:
         return False
-    return not _before(session.get("started_at"), ended)
+    return ended is None or not _before(session.get("started_at"), ended)
 
 
 def _over_page(items: object, query: Mapping[str, str]) -> bool:
