@@ -22,10 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["RenderedRecords", "renderer"]
 
-RENDERED_FORMATS = ("text", "json")
-"""The formats whose records a worker can render (SARIF collects its rules as it goes, and
-JUnit groups every record under its test case: both render in the parent)."""
-
 # The JSON report's records are the items of "violations", two levels in: each record's
 # standalone indented text (two-space keys) is indented by PAD once more.
 PAD = "  "
@@ -159,6 +155,7 @@ _RENDER = {"text": render_text, "json": render_json}
 def renderer(fmt: str, *, show_values: bool = False
              ) -> Callable[[Sequence[Record]], RenderedRecords] | None:
     """What a worker renders its records with for ``fmt`` (picklable), or None: the parent
-    renders that format."""
+    renders that format (SARIF gathers its rules as it goes, and JUnit groups every record
+    under its test case)."""
     render = _RENDER.get(fmt)
     return None if render is None else partial(render, show_values=show_values)
