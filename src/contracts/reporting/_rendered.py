@@ -19,8 +19,9 @@ from ..findings import Severity
 
 if TYPE_CHECKING:
     from ..corpus import Record
+    from ..findings import Violation
 
-__all__ = ["RenderedRecords", "renderer"]
+__all__ = ["RenderedRecords", "line_tail", "record_dict", "renderer"]
 
 # The JSON report's records are the items of "violations", two levels in: each record's
 # standalone indented text (two-space keys) is indented by PAD once more.
@@ -104,8 +105,7 @@ def render_text(records: Sequence[Record], *, show_values: bool = False) -> Rend
     (``terminal_safe`` works character by character, so a line may be made safe in parts)."""
     out = _Holes()
     for r in records:
-        v = r.violation
-        rest = terminal_safe(f": {v.severity.label}: {v.describe(show_values=show_values)}")
+        rest = terminal_safe(line_tail(r.violation, show_values))
         if _shifted(r):
             out.text(terminal_safe(f"{r.source}:"))
             out.hole(r.line)  # type: ignore[arg-type]  # _shifted: not None
@@ -144,9 +144,24 @@ def render_json(records: Sequence[Record], *, show_values: bool = False) -> Rend
 
 
 def _head(record: Record, show_values: bool) -> dict[str, object]:
+    """:func:`record_dict` without its last two keys (``line``, ``entry``)."""
     head = record.violation.as_dict(show_values=show_values)  # a new dict: completed in place
     head["source"] = record.source
     return head
+
+
+def record_dict(record: Record, show_values: bool) -> dict[str, object]:
+    """A record as the JSON report lists it (in one process, or rendered by a worker)."""
+    out = _head(record, show_values)
+    out["line"] = record.line
+    out["entry"] = record.pointer
+    return out
+
+
+def line_tail(violation: Violation, show_values: bool) -> str:
+    """What a text report's line says of a record after its location (not yet made safe for
+    a terminal: ``terminal_safe`` of the whole line is that of its parts)."""
+    return f": {violation.severity.label}: {violation.describe(show_values=show_values)}"
 
 
 _RENDER = {"text": render_text, "json": render_json}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..findings import Finding, TrafficDrift
 from ._common import GRADE_LABEL, drift_count_map, indented_json
+from ._rendered import record_dict
 
 if TYPE_CHECKING:
     from ..corpus import CorpusReport
@@ -77,8 +78,7 @@ def violations_json(report: CorpusReport, *, show_values: bool = False) -> str:
     return indented_json({
         "exchanges": report.exchanges,
         "skipped": dict(report.skipped),
-        "violations": [dict(r.violation.as_dict(show_values=show_values), source=r.source,
-                            line=r.line, entry=r.pointer) for r in report.records],
+        "violations": [record_dict(r, show_values) for r in report.records],
         "unreadable": [{"source": p.source, "line": p.line, "entry": p.pointer,
                         "message": p.message} for p in report.problems],
     }) + "\n"

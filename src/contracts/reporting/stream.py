@@ -18,7 +18,7 @@ from typing import IO, Any
 from .._text import terminal_safe
 from ..corpus import Problem, Record, Skipped
 from ..findings import Severity
-from ._rendered import RenderedRecords, renderer
+from ._rendered import RenderedRecords, line_tail, record_dict, renderer
 
 __all__ = ["StreamSummary", "renderer", "write_violations"]
 
@@ -90,8 +90,7 @@ def _text(items: Items, out: IO[str], summary: StreamSummary,
             continue
         counts[r.violation.severity] += 1
         # What came from the traffic cannot move the cursor: control characters as \xNN.
-        out.write(terminal_safe(f"{r.location}: {r.violation.severity.label}: "
-                                f"{r.violation.describe(show_values=show_values)}") + "\n")
+        out.write(terminal_safe(r.location + line_tail(r.violation, show_values)) + "\n")
     for p in summary.problems:
         out.write(terminal_safe(f"{p.location}: unreadable: {p.message}") + "\n")
     text = ", ".join(f"{n} {s.label}{'s' if n > 1 and s is not Severity.INFO else ''}"
@@ -159,7 +158,7 @@ def _json(items: Items, out: IO[str], summary: StreamSummary,
     from ._common import indented_json  # here: a text report needs none of _common
 
     records = (r.text() if isinstance(r, RenderedRecords)  # by a worker: see render_json
-               else _record_dict(r, show_values) for r in _entries(items, summary, fail_on))
+               else record_dict(r, show_values) for r in _entries(items, summary, fail_on))
     spool, any_records = _spool(records, "    ")
     with spool:
         document = indented_json({
@@ -170,15 +169,6 @@ def _json(items: Items, out: IO[str], summary: StreamSummary,
                             "message": p.message} for p in summary.problems],
         }) + "\n"
         _assemble(out, document, spool)
-
-
-def _record_dict(record: Record, show_values: bool) -> dict[str, Any]:
-    """A record as the JSON report lists it (as ``violations_json`` does)."""
-    out = record.violation.as_dict(show_values=show_values)  # a new dict: completed in place
-    out["source"] = record.source
-    out["line"] = record.line
-    out["entry"] = record.pointer
-    return out
 
 
 def _sarif(items: Items, out: IO[str], summary: StreamSummary,

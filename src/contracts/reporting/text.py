@@ -20,6 +20,7 @@ from ._common import (
     traffic_title,
     traffic_values,
 )
+from ._rendered import line_tail
 
 if TYPE_CHECKING:
     from ..corpus import CorpusReport
@@ -36,8 +37,7 @@ def findings_text(findings: Sequence[Finding]) -> str:
 
 
 def violations_text(report: CorpusReport, *, show_values: bool = False) -> str:
-    lines = [f"{record_where(r)}: {r.violation.severity.label}: "
-             f"{r.violation.describe(show_values=show_values)}" for r in report.records]
+    lines = [record_where(r) + line_tail(r.violation, show_values) for r in report.records]
     lines += [f"{p.location}: unreadable: {p.message}" for p in report.problems]
     counts = ", ".join(f"{n} {s.label}{'s' if n > 1 and s is not Severity.INFO else ''}"
                        for s, n in severity_counts(report).items() if n)
