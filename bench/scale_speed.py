@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 API = "realtimekit"
@@ -108,12 +109,6 @@ def measure(mode: str, kind: str, out: str, files: list[str]) -> dict[str, Any]:
             "worker_mib": worker}
 
 
-def _median(values: list[float]) -> float:
-    import statistics
-
-    return statistics.median(values)
-
-
 def _run(mode: str, kind: str, out: str, files: list[str], env: dict[str, str]
          ) -> dict[str, Any]:
     done = subprocess.run([sys.executable, __file__, "--measure", mode, kind, out, *files],
@@ -167,12 +162,11 @@ def main() -> int:
                 runs = rows[mode]
                 seconds = [r["seconds"] for r in runs]
                 ups = [b["seconds"] / r["seconds"] for b, r in zip(base, runs, strict=True)]
-                mid = _median(seconds)
+                mid, cpu = median(seconds), median([r["cpu"] for r in runs])
                 print(f"| {kind} | {mode} | {mid:.2f} ({min(seconds):.2f}-{max(seconds):.2f}) | "
-                      f"{opts.exchanges / mid:,.0f} | **{_median(ups):.2f}x** "
+                      f"{opts.exchanges / mid:,.0f} | **{median(ups):.2f}x** "
                       f"({min(ups):.2f}-{max(ups):.2f}) | "
-                      f"{_median([r['cpu'] for r in runs]):.1f} | "
-                      f"{opts.exchanges / _median([r['cpu'] for r in runs]):,.0f} | "
+                      f"{cpu:.1f} | {opts.exchanges / cpu:,.0f} | "
                       f"{max(r['driver_mib'] for r in runs):.0f} MiB | "
                       f"{max(r['worker_mib'] for r in runs):.0f} MiB | "
                       f"{runs[0]['digest']} |", flush=True)
